@@ -1,0 +1,133 @@
+//! The unified inventory item every provider maps its keys into, so the table,
+//! the queue and `keyward list` handle all three kinds alike.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One tab per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Tencent Cloud API Gateway API keys (apigateway 2018-08-08).
+    ApiGateway,
+    /// Tencent Cloud CVM SSH key pairs (cvm 2017-03-12).
+    Cvm,
+    /// OceanBase Cloud MaaS API keys.
+    OceanBase,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 3] = [ProviderKind::ApiGateway, ProviderKind::Cvm, ProviderKind::OceanBase];
+
+    /// Human title, used for tabs.
+    pub fn title(self) -> &'static str {
+        match self {
+            ProviderKind::ApiGateway => "API Gateway keys",
+            ProviderKind::Cvm => "CVM key pairs",
+            ProviderKind::OceanBase => "OceanBase MaaS keys",
+        }
+    }
+
+    /// Short stable name, used on the command line, in config and in the audit log.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProviderKind::ApiGateway => "apigateway",
+            ProviderKind::Cvm => "cvm",
+            ProviderKind::OceanBase => "oceanbase",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == s)
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Enabled,
+    Disabled,
+    /// The provider has no enable/disable notion (key pairs, MaaS keys).
+    Active,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Enabled => "enabled",
+            Status::Disabled => "disabled",
+            Status::Active => "active",
+        }
+    }
+}
+
+/// What keeps an item from being deleted, shown as a warning in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Binding {
+    Instance(String),
+    Image(String),
+    UsagePlan(String),
+}
+
+impl fmt::Display for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Binding::Instance(id) => write!(f, "instance {id}"),
+            Binding::Image(id) => write!(f, "image {id}"),
+            Binding::UsagePlan(id) => write!(f, "usage plan {id}"),
+        }
+    }
+}
+
+/// Where an item lives: enough to address any API call about it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ItemKey {
+    pub kind: ProviderKind,
+    /// The configured account (profile) name.
+    pub account: String,
+    /// Tencent region, or the OceanBase project id.
+    pub region: String,
+    pub id: String,
+}
+
+impl fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}/{}", self.kind, self.account, self.region, self.id)
+    }
+}
+
+/// One key, as the table shows it. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: ItemKey,
+    pub name: String,
+    pub status: Status,
+    /// apigateway: "auto"/"manual"; cvm: public key algorithm if known; oceanbase: "api-key".
+    pub key_type: String,
+    pub description: String,
+    /// RFC 3339 or the provider's own timestamp text; empty when unknown.
+    pub created: String,
+    pub modified: String,
+    pub bindings: Vec<Binding>,
+}
+
+impl Item {
+    pub fn is_bound(&self) -> bool {
+        !self.bindings.is_empty()
+    }
+
+    pub fn bindings_text(&self) -> String {
+        self.bindings
+            .iter()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -1,0 +1,49 @@
+//! Command line entry point. Subcommands are thin: each hands off to a module.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Manage cloud access keys from one terminal screen"
+)]
+struct Cli {
+    /// Start the built-in emulator with demo data and open the TUI against it.
+    #[arg(long)]
+    demo: bool,
+    /// Disable every key that changes anything.
+    #[arg(long)]
+    read_only: bool,
+    /// Run the whole flow but send no mutating call; log what would have been sent.
+    #[arg(long)]
+    dry_run: bool,
+    /// Config file (default: the platform config dir, keyward/config.toml).
+    #[arg(long, env = "KEYWARD_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the inventory.
+    List,
+    /// Serve the emulator of the three provider APIs.
+    Emulator,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            eprintln!("keyward: the TUI is not built yet");
+            ExitCode::FAILURE
+        }
+        Some(_) => {
+            eprintln!("keyward: not built yet");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! An in-memory provider for unit tests and UI benchmarks: no network, behaves like
+//! the real services on the rules keyward relies on (disable before delete for API
+//! Gateway keys, bound key pairs kept, unknown ids rejected), and records every call.
+
+use super::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
+use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct MemoryProvider {
+    kind: ProviderKind,
+    account: String,
+    region: String,
+    items: Mutex<Vec<Item>>,
+    /// Every call as `Action id,id,...`, in order.
+    pub calls: Mutex<Vec<String>>,
+    next_request: AtomicU64,
+}
+
+impl MemoryProvider {
+    pub fn new(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Self {
+        MemoryProvider {
+            kind,
+            account: account.into(),
+            region: region.into(),
+            items: Mutex::new(items),
+            calls: Mutex::new(Vec::new()),
+            next_request: AtomicU64::new(1),
+        }
+    }
+
+    /// `n` plain items named `{prefix}-{i}` with ids `{prefix}-{i:06}`.
+    pub fn sample_items(kind: ProviderKind, account: &str, region: &str, prefix: &str, n: usize) -> Vec<Item> {
+        (0..n)
+            .map(|i| Item {
+                key: ItemKey {
+                    kind,
+                    account: account.into(),
+                    region: region.into(),
+                    id: format!("{prefix}-{i:06}"),
+                },
+                name: format!("{prefix}-name-{i}"),
+                status: match kind {
+                    ProviderKind::ApiGateway => Status::Enabled,
+                    _ => Status::Active,
+                },
+                key_type: "auto".into(),
+                description: String::new(),
+                created: "2025-01-01T00:00:00Z".into(),
+                modified: "2025-01-01T00:00:00Z".into(),
+                bindings: Vec::new(),
+            })
+            .collect()
+    }
+
+    pub fn items(&self) -> Vec<Item> {
+        self.items.lock().unwrap().clone()
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn receipt(&self, action: &str, ids: &[String]) -> Receipt {
+        self.calls.lock().unwrap().push(format!("{action} {}", ids.join(",")));
+        Receipt {
+            request_id: format!("mem-{}", self.next_request.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+
+    fn not_found(&self, id: &str) -> ProviderError {
+        let code = match self.kind {
+            ProviderKind::ApiGateway => "ResourceNotFound.InvalidAccessKeyId",
+            ProviderKind::Cvm => "InvalidKeyPairId.NotFound",
+            ProviderKind::OceanBase => "NOT_FOUND",
+        };
+        ProviderError::new(ErrorKind::Api, code, format!("{id} does not exist"))
+    }
+
+    fn set_status(&self, action: &str, id: &str, status: Status) -> Result<Receipt, ProviderError> {
+        let mut items = self.items.lock().unwrap();
+        let item = items
+            .iter_mut()
+            .find(|i| i.key.id == id)
+            .ok_or_else(|| self.not_found(id))?;
+        item.status = status;
+        drop(items);
+        Ok(self.receipt(action, &[id.to_string()]))
+    }
+}
+
+#[async_trait]
+impl Provider for MemoryProvider {
+    fn kind(&self) -> ProviderKind {
+        self.kind
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn region(&self) -> &str {
+        &self.region
+    }
+    fn capabilities(&self) -> Capabilities {
+        match self.kind {
+            ProviderKind::ApiGateway => Capabilities {
+                delete: true,
+                enable_disable: true,
+                rotate: true,
+                rename: false,
+                delete_requires_disabled: true,
+                delete_batch: 1,
+            },
+            ProviderKind::Cvm => Capabilities {
+                delete: true,
+                rename: true,
+                delete_batch: 100,
+                ..Default::default()
+            },
+            ProviderKind::OceanBase => Capabilities {
+                delete: true,
+                delete_batch: 1,
+                ..Default::default()
+            },
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        Ok(self.items())
+    }
+
+    async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
+        let mut items = self.items.lock().unwrap();
+        for id in ids {
+            let item = items
+                .iter()
+                .find(|i| &i.key.id == id)
+                .ok_or_else(|| self.not_found(id))?;
+            if self.kind == ProviderKind::ApiGateway {
+                if item.is_bound() {
+                    return Err(ProviderError::new(
+                        ErrorKind::Api,
+                        "UnsupportedOperation.ResourceIsInUse",
+                        "The key has already been bound to a usage plan.",
+                    ));
+                }
+                if item.status != Status::Disabled {
+                    return Err(ProviderError::new(
+                        ErrorKind::Api,
+                        "UnsupportedOperation.InvalidStatus",
+                        "The current key status does not support this operation.",
+                    ));
+                }
+            }
+        }
+        let mut report = DeleteReport {
+            request_id: String::new(),
+            deleted: Vec::new(),
+            kept: Vec::new(),
+        };
+        items.retain(|i| {
+            if !ids.contains(&i.key.id) {
+                return true;
+            }
+            if self.kind == ProviderKind::Cvm && i.is_bound() {
+                report
+                    .kept
+                    .push((i.key.id.clone(), format!("bound to {}", i.bindings_text())));
+                true
+            } else {
+                report.deleted.push(i.key.id.clone());
+                false
+            }
+        });
+        drop(items);
+        let action = match self.kind {
+            ProviderKind::ApiGateway => "DeleteApiKey",
+            ProviderKind::Cvm => "DeleteKeyPairs",
+            ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",
+        };
+        report.request_id = self.receipt(action, ids).request_id;
+        Ok(report)
+    }
+
+    async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
+        self.set_status("DisableApiKey", id, Status::Disabled)
+    }
+
+    async fn enable(&self, id: &str) -> Result<Receipt, ProviderError> {
+        self.set_status("EnableApiKey", id, Status::Enabled)
+    }
+
+    async fn rotate(&self, id: &str, custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
+        if !self.items().iter().any(|i| i.key.id == id) {
+            return Err(self.not_found(id));
+        }
+        let receipt = self.receipt("UpdateApiKey", &[id.to_string()]);
+        let new_secret = custom
+            .cloned()
+            .unwrap_or_else(|| Secret::new(format!("generated_{}", receipt.request_id)));
+        Ok(Rotated { receipt, new_secret })
+    }
+
+    async fn rename(&self, id: &str, name: &str, description: Option<&str>) -> Result<Receipt, ProviderError> {
+        let mut items = self.items.lock().unwrap();
+        let item = items
+            .iter_mut()
+            .find(|i| i.key.id == id)
+            .ok_or_else(|| self.not_found(id))?;
+        item.name = name.into();
+        if let Some(d) = description {
+            item.description = d.into();
+        }
+        drop(items);
+        Ok(self.receipt("ModifyKeyPairAttribute", &[id.to_string()]))
+    }
+}

@@ -1,0 +1,165 @@
+//! The one interface the queue, the TUI and `keyward list` use for every provider.
+//!
+//! Each configured (account, region) pair — or (account, project) for OceanBase — is one
+//! `Provider` value. Calls return a `Receipt` carrying the provider's RequestId, or a
+//! `ProviderError` that carries it too whenever the server sent one.
+
+pub mod memory;
+pub mod tencent;
+
+use crate::inventory::{Item, ProviderKind};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::fmt;
+
+/// Why a call failed, coarse enough for retry decisions and plain-words hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The service answered with a business or parameter error (`Response.Error`, `success:false`).
+    Api,
+    /// Signature, expired timestamp, unknown key id, digest rejected.
+    Auth,
+    /// RequestLimitExceeded or HTTP 429.
+    RateLimited,
+    /// 5xx or InternalError: the service failed; the call may or may not have happened.
+    Server,
+    /// No answer in time.
+    Timeout,
+    /// Could not connect, or the connection dropped.
+    Transport,
+    /// The server answered something that is not the documented envelope.
+    Protocol,
+    /// Rejected locally before any call (bad secret format, unsupported operation).
+    Invalid,
+}
+
+/// A failed call. `code` is the provider's error code (`ResourceIsInUse`...) or a
+/// keyward code for local failures (`Transport`, `Timeout`, `Protocol`, `Invalid`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    pub fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, "Invalid", message)
+    }
+
+    pub fn unsupported(what: &str, kind: ProviderKind) -> Self {
+        Self::new(
+            ErrorKind::Invalid,
+            "Unsupported",
+            format!("{} does not support {what}", kind.title()),
+        )
+    }
+
+    /// Whether the call certainly did not take effect on the server, so repeating it is
+    /// safe even for writes: the request was refused before any business logic ran.
+    pub fn certainly_not_applied(&self) -> bool {
+        matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Auth | ErrorKind::Invalid)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (RequestId {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Proof that a call succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub request_id: String,
+}
+
+/// Result of one delete call, which for CVM covers up to 100 ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteReport {
+    pub request_id: String,
+    /// Ids confirmed gone.
+    pub deleted: Vec<String>,
+    /// Ids the service kept (bound to an instance or image), with the reason.
+    pub kept: Vec<(String, String)>,
+}
+
+/// Result of a secret rotation. The new secret goes to the dialog only.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    pub receipt: Receipt,
+    pub new_secret: Secret,
+}
+
+/// What a provider lets the operator do, so the UI can refuse unsupported keys early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub delete: bool,
+    pub enable_disable: bool,
+    pub rotate: bool,
+    pub rename: bool,
+    /// Delete must be preceded by disable (API Gateway keys).
+    pub delete_requires_disabled: bool,
+    /// Max ids per delete call.
+    pub delete_batch: usize,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+    /// Configured account (profile) name.
+    fn account(&self) -> &str;
+    /// Region, or OceanBase project id.
+    fn region(&self) -> &str;
+    fn capabilities(&self) -> Capabilities;
+
+    /// Every item, all pages followed.
+    async fn list(&self) -> Result<Vec<Item>, ProviderError>;
+
+    /// Re-read a set of ids (after a bulk run), returning those that still exist.
+    async fn describe(&self, ids: &[String]) -> Result<Vec<Item>, ProviderError> {
+        let all = self.list().await?;
+        Ok(all.into_iter().filter(|i| ids.contains(&i.key.id)).collect())
+    }
+
+    /// Delete at most `capabilities().delete_batch` ids in one call.
+    async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError>;
+
+    async fn disable(&self, _id: &str) -> Result<Receipt, ProviderError> {
+        Err(ProviderError::unsupported("disable", self.kind()))
+    }
+
+    async fn enable(&self, _id: &str) -> Result<Receipt, ProviderError> {
+        Err(ProviderError::unsupported("enable", self.kind()))
+    }
+
+    /// Rotate a secret: `None` lets the service generate one.
+    async fn rotate(&self, _id: &str, _custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
+        Err(ProviderError::unsupported("secret rotation", self.kind()))
+    }
+
+    async fn rename(&self, _id: &str, _name: &str, _description: Option<&str>) -> Result<Receipt, ProviderError> {
+        Err(ProviderError::unsupported("rename", self.kind()))
+    }
+}

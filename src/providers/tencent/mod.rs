@@ -1,0 +1,3 @@
+//! Tencent Cloud API 3.0: the TC3 signer, the JSON client and the two services keyward manages.
+
+pub mod sign;

@@ -1,0 +1,117 @@
+//! The action queue: what the operator asked for (`Intent`), the calls that will be
+//! sent (`Plan`, pure and shown before confirmation), and their execution.
+//!
+//! CONTRACT (shared by app.rs and the executor):
+//! - `build_plan` is pure: same items + intent, same plan. It groups calls by
+//!   (kind, account, region), batches CVM deletes by 100, expands an API Gateway delete of
+//!   an enabled key into DisableApiKey then DeleteApiKey, and attaches warnings for bound items.
+//! - Nothing outside `execute` sends a mutating call.
+//! - `execute` honours `ExecOptions::dry_run` (log what would be sent, send nothing),
+//!   writes an audit intent before and an outcome after every call, reports every
+//!   item's outcome as an `ExecEvent`, and stops sending when cancelled.
+
+use crate::inventory::{ItemKey, ProviderKind};
+use crate::secret::Secret;
+use serde::Serialize;
+
+/// What the operator chose for the selected items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Delete,
+    Disable,
+    Enable,
+    /// Rotate the secret; `None` lets the service generate one.
+    Rotate {
+        custom: Option<Secret>,
+    },
+    Rename {
+        name: String,
+        description: Option<String>,
+    },
+}
+
+impl Intent {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Intent::Delete => "delete",
+            Intent::Disable => "disable",
+            Intent::Enable => "enable",
+            Intent::Rotate { .. } => "rotate",
+            Intent::Rename { .. } => "rename",
+        }
+    }
+
+    /// Destructive plans need the item count typed back; others a plain `y`.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Intent::Delete)
+    }
+}
+
+/// One API operation on one or more ids of a single (kind, account, region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Delete,
+    Disable,
+    Enable,
+    Rotate { custom: Option<Secret> },
+    Rename { name: String, description: Option<String> },
+}
+
+/// One call that `execute` will send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCall {
+    pub kind: ProviderKind,
+    pub account: String,
+    pub region: String,
+    /// The provider's API action name, as the log pane shows it (`DeleteKeyPairs`, `DisableApiKey`, `DELETE /api/v2/maas/apikeys`).
+    pub action: &'static str,
+    pub op: Op,
+    /// The ids this call addresses (up to 100 for DeleteKeyPairs, otherwise one).
+    pub ids: Vec<String>,
+    /// Human warnings shown in the queue view ("bound to instance ins-1: will not be deleted").
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub calls: Vec<PlannedCall>,
+    /// Items that were selected but cannot take this intent (e.g. rename on an API key), with why.
+    pub skipped: Vec<(ItemKey, String)>,
+}
+
+impl Plan {
+    /// Number of distinct items the plan touches (what a typed confirmation asks for).
+    pub fn item_count(&self) -> usize {
+        let mut keys: Vec<(&ProviderKind, &str, &str, &str)> = self
+            .calls
+            .iter()
+            .flat_map(|c| {
+                c.ids
+                    .iter()
+                    .map(move |id| (&c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys.len()
+    }
+}
+
+/// Outcome of one item in an executed plan, one log line each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// The service kept the item (CVM pair bound to an instance or image).
+    Kept {
+        reason: String,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
+    /// Dry run: nothing was sent.
+    DryRun,
+    /// Cancelled before it was sent.
+    NotSent,
+}
