@@ -115,3 +115,81 @@ pub enum Outcome {
     /// Cancelled before it was sent.
     NotSent,
 }
+
+/// One line of the log pane and of the audit log: one item's outcome of one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub kind: ProviderKind,
+    pub account: String,
+    pub region: String,
+    /// API action name, e.g. `DeleteKeyPairs`.
+    pub action: String,
+    /// The item id.
+    pub target: String,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+    /// Plain-words advice for a failure ("unbind the key from its usage plan first").
+    pub hint: Option<String>,
+}
+
+/// Progress reports from `execute`, delivered to the app as messages.
+#[derive(Debug, Clone)]
+pub enum ExecEvent {
+    Started {
+        total_calls: usize,
+        total_items: usize,
+    },
+    /// One per item per call, in the order calls complete.
+    Item(LogEntry),
+    /// A rotation succeeded: the only place a new secret travels, straight to the dialog.
+    Rotated {
+        key: ItemKey,
+        request_id: String,
+        secret: Secret,
+    },
+    /// Calls completed so far (for the gauge).
+    Progress {
+        done_calls: usize,
+        total_calls: usize,
+    },
+    /// The affected (kind, account, region) was re-read after the run.
+    Refreshed {
+        kind: ProviderKind,
+        account: String,
+        region: String,
+        items: Vec<crate::inventory::Item>,
+    },
+    Finished {
+        cancelled: bool,
+        ok: usize,
+        failed: usize,
+        not_sent: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecOptions {
+    /// Log what would be sent; send nothing.
+    pub dry_run: bool,
+}
+
+/// Build the calls for `intent` on the selected items. Pure.
+pub fn build_plan(items: &[&crate::inventory::Item], intent: &Intent) -> Plan {
+    let _ = (items, intent);
+    todo!("queue helper implements build_plan")
+}
+
+/// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
+/// (Ok, Kept, Failed, DryRun or NotSent) and the run ends with `Finished`.
+pub async fn execute(
+    plan: Plan,
+    providers: Vec<std::sync::Arc<dyn crate::providers::Provider>>,
+    opts: ExecOptions,
+    audit: Option<std::sync::Arc<crate::audit::AuditLog>>,
+    cancel: tokio_util::sync::CancellationToken,
+    events: tokio::sync::mpsc::UnboundedSender<ExecEvent>,
+) {
+    let _ = (plan, providers, opts, audit, cancel, events);
+    todo!("queue helper implements execute")
+}
