@@ -35,6 +35,10 @@ pub enum ErrorKind {
     Invalid,
 }
 
+/// `ProviderError::code` of a transport failure before any byte of the request was sent
+/// (connection refused, DNS, TLS handshake): the request certainly did not take effect.
+pub const CONNECT_FAILED: &str = "ConnectFailed";
+
 /// A failed call. `code` is the provider's error code (`ResourceIsInUse`...) or a
 /// keyward code for local failures (`Transport`, `Timeout`, `Protocol`, `Invalid`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -73,9 +77,11 @@ impl ProviderError {
     }
 
     /// Whether the call certainly did not take effect on the server, so repeating it is
-    /// safe even for writes: the request was refused before any business logic ran.
+    /// safe even for writes: the request was refused before any business logic ran, or
+    /// the connection could not even be opened (code `CONNECT_FAILED`).
     pub fn certainly_not_applied(&self) -> bool {
         matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Auth | ErrorKind::Invalid)
+            || (self.kind == ErrorKind::Transport && self.code == CONNECT_FAILED)
     }
 }
 

@@ -1,3 +1,7 @@
 //! Tencent Cloud API 3.0: the TC3 signer, the JSON client and the two services keyward manages.
 
+pub mod apigateway;
+pub mod client;
+pub mod cvm;
+mod page;
 pub mod sign;

@@ -1,0 +1,240 @@
+//! Tencent Cloud API Gateway API keys (apigateway 2018-08-08) as a `Provider`.
+//!
+//! The documented `ApiKey` structure has no usage-plan field, so items carry no bindings:
+//! a key bound to a usage plan shows up as `UnsupportedOperation.ResourceIsInUse` on delete.
+
+use super::client::{Retry, TencentClient};
+use super::page::{Page, expect_ids, field, protocol_error};
+use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Page size of DescribeApiKeysStatus (the documented maximum).
+const PAGE_LIMIT: usize = 100;
+
+/// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
+pub fn validate_custom_secret(s: &str) -> Result<(), String> {
+    let len = s.chars().count();
+    if !(10..=50).contains(&len) {
+        return Err(format!(
+            "a custom API key secret must be 10-50 characters long (letters, digits, underscores); this one has {len}"
+        ));
+    }
+    if let Some(bad) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        let shown = if bad.is_whitespace() || bad.is_control() {
+            format!("{:?}", bad)
+        } else {
+            format!("'{bad}'")
+        };
+        return Err(format!(
+            "a custom API key secret may contain only letters A-Z a-z, digits 0-9 and underscores (10-50 of them); \
+             {shown} is not allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// One entry of `Result.ApiKeySet` (and `Result` of UpdateApiKey). `AccessKeySecret` is
+/// deliberately not a field here: list results never hold a secret.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiKey {
+    access_key_id: String,
+    #[serde(default)]
+    secret_name: Option<String>,
+    #[serde(default)]
+    access_key_type: Option<String>,
+    #[serde(default)]
+    status: Option<i64>,
+    #[serde(default)]
+    created_time: Option<String>,
+    #[serde(default)]
+    modified_time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiKeysStatus {
+    #[serde(default)]
+    total_count: Option<u64>,
+    #[serde(default)]
+    api_key_set: Option<Vec<ApiKey>>,
+}
+
+pub struct ApiGateway {
+    client: Arc<TencentClient>,
+    account: String,
+    region: String,
+}
+
+impl ApiGateway {
+    pub fn new(client: Arc<TencentClient>, account: impl Into<String>, region: impl Into<String>) -> Self {
+        ApiGateway {
+            client,
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    fn item(&self, key: ApiKey) -> Item {
+        Item {
+            key: ItemKey {
+                kind: ProviderKind::ApiGateway,
+                account: self.account.clone(),
+                region: self.region.clone(),
+                id: key.access_key_id,
+            },
+            name: key.secret_name.unwrap_or_default(),
+            // Documented: 1 enabled, 0 disabled. Anything else cannot be used to call APIs either.
+            status: if key.status == Some(1) {
+                Status::Enabled
+            } else {
+                Status::Disabled
+            },
+            key_type: key.access_key_type.unwrap_or_default(),
+            description: String::new(),
+            created: key.created_time.unwrap_or_default(),
+            modified: key.modified_time.unwrap_or_default(),
+            bindings: Vec::new(),
+        }
+    }
+
+    async fn call(&self, action: &str, params: Value, retry: Retry) -> Result<(Value, String), ProviderError> {
+        self.client.call(&self.region, action, &params, retry).await
+    }
+
+    /// Disable/Enable/Delete answer `Result: bool`; `false` means the service did not do it.
+    async fn call_bool(&self, action: &str, id: &str) -> Result<Receipt, ProviderError> {
+        let (response, request_id) = self.call(action, json!({ "AccessKeyId": id }), Retry::Write).await?;
+        if response.get("Result") == Some(&Value::Bool(false)) {
+            return Err(ProviderError::new(
+                ErrorKind::Api,
+                "ResultFalse",
+                format!("{action} for {id} answered Result=false: the service did not apply it"),
+            )
+            .with_request_id(Some(request_id)));
+        }
+        Ok(Receipt { request_id })
+    }
+}
+
+#[async_trait]
+impl Provider for ApiGateway {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::ApiGateway
+    }
+
+    fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            delete: true,
+            enable_disable: true,
+            rotate: true,
+            rename: false,
+            delete_requires_disabled: true,
+            delete_batch: 1,
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        let mut items = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let action = "DescribeApiKeysStatus";
+            let params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
+            let (response, request_id) = self.call(action, params, Retry::Read).await?;
+            let result: ApiKeysStatus = field(&response, "Result", action, &request_id)?;
+            let page = Page {
+                total: result.total_count,
+                items: result.api_key_set.unwrap_or_default(),
+            };
+            let done = page.is_last(offset, action, &request_id)?;
+            offset += page.items.len();
+            items.extend(page.items.into_iter().map(|k| self.item(k)));
+            if done {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
+        let id = expect_ids(ids, 1, "DeleteApiKey")?
+            .first()
+            .ok_or_else(|| ProviderError::invalid("DeleteApiKey needs an AccessKeyId"))?;
+        let receipt = self.call_bool("DeleteApiKey", id).await?;
+        Ok(DeleteReport {
+            request_id: receipt.request_id,
+            deleted: vec![id.clone()],
+            kept: Vec::new(),
+        })
+    }
+
+    async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
+        self.call_bool("DisableApiKey", id).await
+    }
+
+    async fn enable(&self, id: &str) -> Result<Receipt, ProviderError> {
+        self.call_bool("EnableApiKey", id).await
+    }
+
+    async fn rotate(&self, id: &str, custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
+        let action = "UpdateApiKey";
+        let mut params = json!({ "AccessKeyId": id });
+        if let Some(secret) = custom {
+            validate_custom_secret(secret.expose()).map_err(ProviderError::invalid)?;
+            params["AccessKeySecret"] = Value::String(secret.expose().to_string());
+        }
+        let (response, request_id) = self.call(action, params, Retry::Write).await?;
+        let returned = response
+            .get("Result")
+            .and_then(|r| r.get("AccessKeySecret"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let new_secret = match (returned, custom) {
+            (Some(s), _) => Secret::new(s),
+            // The documented Result "may return null"; with a custom secret we know the value.
+            (None, Some(custom)) => custom.clone(),
+            (None, None) => {
+                return Err(protocol_error(
+                    action,
+                    &request_id,
+                    "the key was rotated but the answer holds no Result.AccessKeySecret; \
+                     look the new secret up in the console",
+                ));
+            }
+        };
+        Ok(Rotated {
+            receipt: Receipt { request_id },
+            new_secret,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_secrets_follow_the_documented_rule() {
+        assert!(validate_custom_secret("abcdefghij").is_ok());
+        assert!(validate_custom_secret(&"A_1".repeat(16)).is_ok());
+        let short = validate_custom_secret("short_1").unwrap_err();
+        assert!(short.contains("10-50"), "{short}");
+        assert!(validate_custom_secret(&"a".repeat(51)).is_err());
+        let bad = validate_custom_secret("has-a-dash-inside").unwrap_err();
+        assert!(bad.contains("'-'"), "{bad}");
+        assert!(validate_custom_secret("with space inside").is_err());
+        assert!(validate_custom_secret("ünïcödé_lëttërs").is_err());
+    }
+}

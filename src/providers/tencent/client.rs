@@ -1,0 +1,596 @@
+//! The Tencent Cloud API 3.0 JSON client: one POST per action, signed with TC3
+//! (`sign.rs`), paced per action by a client-side rate limiter, retried only when
+//! retrying is safe, and every answer mapped into the `{"Response": ...}` envelope or a
+//! typed `ProviderError` that carries the RequestId whenever the server sent one.
+
+use super::sign::{self, CONTENT_TYPE, SignInput};
+use crate::providers::{ErrorKind, ProviderError};
+use crate::secret::Secret;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE as CONTENT_TYPE_HEADER, HOST, HeaderMap, HeaderValue};
+use serde_json::Value;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Keyward's own error codes for failures that never got a Tencent error code.
+pub mod codes {
+    /// The TCP/TLS connection could not be opened: the request was certainly not sent.
+    pub const CONNECT_FAILED: &str = crate::providers::CONNECT_FAILED;
+    pub const TRANSPORT: &str = "Transport";
+    pub const TIMEOUT: &str = "Timeout";
+    pub const PROTOCOL: &str = "Protocol";
+}
+
+/// The most of a response body keyward reads. The largest documented answer (100 key
+/// pairs with their public keys) is a few hundred KiB; anything past this is not the API.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// How much of an unexpected body an error message quotes.
+const QUOTE_CHARS: usize = 200;
+
+/// Fraction of the documented per-second limit the client sends at. See `action_quota`.
+const RATE_HEADROOM: f64 = 0.95;
+
+/// One Tencent Cloud credential. `token` is the session token of temporary credentials.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub secret_id: String,
+    pub secret_key: Secret,
+    pub token: Option<Secret>,
+}
+
+/// The fixed facts of one Tencent Cloud service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceSpec {
+    pub service: &'static str,
+    pub version: &'static str,
+    pub default_endpoint: &'static str,
+    /// Documented limit, requests per second per action.
+    pub rate_per_second: u32,
+}
+
+/// API Gateway: "A maximum of 20 requests can be initiated per second for this API."
+pub const APIGATEWAY: ServiceSpec = ServiceSpec {
+    service: "apigateway",
+    version: "2018-08-08",
+    default_endpoint: "https://apigateway.tencentcloudapi.com",
+    rate_per_second: 20,
+};
+
+/// CVM key pairs: "A maximum of 10 requests can be initiated per second for this API."
+pub const CVM: ServiceSpec = ServiceSpec {
+    service: "cvm",
+    version: "2017-03-12",
+    default_endpoint: "https://cvm.tencentcloudapi.com",
+    rate_per_second: 10,
+};
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Base URL override (the emulator). Plain `http` is refused unless the host is loopback,
+    /// so credentials and secrets never cross a network unencrypted.
+    pub endpoint: Option<String>,
+    /// Per attempt, from connecting until the whole body is read.
+    pub timeout: Duration,
+    /// Extra attempts after the first, for errors that are safe to retry.
+    pub max_retries: u32,
+    /// A PEM certificate to trust in addition to the system roots (the emulator's self-signed one).
+    pub extra_root_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            endpoint: None,
+            timeout: Duration::from_secs(15),
+            max_retries: 3,
+            extra_root_ca_pem: None,
+        }
+    }
+}
+
+/// How a call may be repeated after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Describe*: repeating has no effect, so rate limits, 5xx, timeouts and dropped
+    /// connections are all retried.
+    Read,
+    /// Anything that changes state. Only failures where the request certainly did not take
+    /// effect are retried: RequestLimitExceeded (refused before any business logic) and a
+    /// connection that could not even be opened. A timeout or a 5xx may come after the
+    /// service applied the change: resending a DeleteApiKey would then report a false
+    /// ResourceNotFound for a key that was in fact deleted, and resending an UpdateApiKey
+    /// would rotate twice, so the secret shown to the operator would already be stale.
+    Write,
+}
+
+impl Retry {
+    fn allows(self, err: &ProviderError) -> bool {
+        match self {
+            Retry::Read => matches!(
+                err.kind,
+                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
+            ),
+            // Auth and Invalid are "certainly not applied" too, but repeating them cannot help.
+            Retry::Write => err.certainly_not_applied() && !matches!(err.kind, ErrorKind::Auth | ErrorKind::Invalid),
+        }
+    }
+}
+
+/// Installs rustls' ring crypto provider once per process; reqwest is built without a
+/// default one. Safe to call any number of times.
+pub fn install_tls_provider() {
+    // Err only means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// One client per (account, service), shared by that account's regions through an `Arc`,
+/// so the per-action rate limit is counted once for the SecretId as the service does.
+pub struct TencentClient {
+    spec: ServiceSpec,
+    creds: Credentials,
+    http: reqwest::Client,
+    url: Url,
+    /// The Host header exactly as sent and signed (`host[:port]`, port only when not default).
+    host: String,
+    limiter: DefaultKeyedRateLimiter<String>,
+    timeout: Duration,
+    max_retries: u32,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+}
+
+impl std::fmt::Debug for TencentClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TencentClient")
+            .field("service", &self.spec.service)
+            .field("endpoint", &self.url.as_str())
+            .field("secret_id", &self.creds.secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pace for one action. Tencent counts requests per (SecretId, action) per second (the
+/// emulator models it as a token bucket of capacity = rate refilled at rate/s). The client
+/// sends one request every 1/(0.95·rate) s with no burst:
+/// - no burst keeps the server's bucket almost full, so up to ~1 s of network jitter
+///   (requests bunching up on arrival) is absorbed and RequestLimitExceeded never shows in
+///   normal use; a client burst equal to the capacity would leave zero slack;
+/// - 95 % of the rate keeps even a fixed one-second-window counter below the limit when
+///   arrivals jitter, while bulk throughput stays at 0.95 of the limit (>= 0.9 required).
+fn action_quota(rate_per_second: u32) -> Option<Quota> {
+    if rate_per_second == 0 {
+        return None;
+    }
+    Quota::with_period(Duration::from_secs_f64(
+        1.0 / (f64::from(rate_per_second) * RATE_HEADROOM),
+    ))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // IPv6 hosts come bracketed ("[::1]").
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<(Url, String), ProviderError> {
+    let url = Url::parse(endpoint).map_err(|e| {
+        ProviderError::invalid(format!(
+            "endpoint {endpoint:?} is not a URL ({e}); use e.g. https://cvm.tencentcloudapi.com"
+        ))
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ProviderError::invalid(format!(
+                "endpoint {endpoint} uses plain http to a non-loopback host; use https (plain http is only \
+                 allowed for 127.0.0.1/localhost, e.g. the emulator)"
+            )));
+        }
+        other => {
+            return Err(ProviderError::invalid(format!(
+                "endpoint {endpoint} has scheme {other:?}; use https://"
+            )));
+        }
+    }
+    let Some(host) = url.host_str() else {
+        return Err(ProviderError::invalid(format!("endpoint {endpoint} has no host")));
+    };
+    // `Url::port()` is None for the scheme's default port, which is exactly when HTTP
+    // clients leave the port out of the Host header.
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    // API 3.0 always posts to "/" (the signer's canonical URI is fixed to it).
+    let mut base = url;
+    base.set_path("/");
+    base.set_query(None);
+    base.set_fragment(None);
+    Ok((base, host))
+}
+
+fn header(value: &str, what: &str) -> Result<HeaderValue, ProviderError> {
+    HeaderValue::from_str(value)
+        .map_err(|_| ProviderError::invalid(format!("{what} contains characters not allowed in an HTTP header")))
+}
+
+/// The message of an error and all its sources: reqwest's own Display is too terse to act on.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn quote(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut quoted: String = text.chars().take(QUOTE_CHARS).collect();
+    if text.chars().nth(QUOTE_CHARS).is_some() {
+        quoted.push_str("...");
+    }
+    quoted
+}
+
+/// Maps a Tencent error code onto the retry-relevant kind.
+pub fn kind_for_code(code: &str) -> ErrorKind {
+    if code.starts_with("AuthFailure") {
+        ErrorKind::Auth
+    } else if code.starts_with("RequestLimitExceeded") {
+        ErrorKind::RateLimited
+    } else if code.starts_with("InternalError") || code == "InternalServerError" {
+        ErrorKind::Server
+    } else {
+        ErrorKind::Api
+    }
+}
+
+/// Turns one HTTP answer into the `Response` object and its RequestId, or an error.
+fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, String), ProviderError> {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let response = parsed
+        .as_ref()
+        .and_then(|v| v.get("Response"))
+        .filter(|r| r.is_object());
+    let Some(response) = response else {
+        let what = match &parsed {
+            Some(Value::Object(map)) => format!(
+                "JSON without a \"Response\" object (top-level keys: {})",
+                map.keys().take(10).cloned().collect::<Vec<_>>().join(", ")
+            ),
+            Some(_) => "JSON that is not an object".to_string(),
+            None => format!("a non-JSON body: {:?}", quote(body)),
+        };
+        let (kind, code) = match status {
+            500..=599 => (ErrorKind::Server, format!("HttpStatus{status}")),
+            429 => (ErrorKind::RateLimited, format!("HttpStatus{status}")),
+            _ => (ErrorKind::Protocol, codes::PROTOCOL.to_string()),
+        };
+        return Err(ProviderError::new(
+            kind,
+            code,
+            format!(
+                "{action} got HTTP {status} with {what}; expected the Tencent Cloud API 3.0 envelope \
+                 {{\"Response\": ...}}: check the endpoint"
+            ),
+        ));
+    };
+    let request_id = response.get("RequestId").and_then(Value::as_str).map(str::to_string);
+    if let Some(error) = response.get("Error") {
+        let code = error.get("Code").and_then(Value::as_str);
+        let message = error.get("Message").and_then(Value::as_str).unwrap_or("");
+        return Err(match code {
+            Some(code) => ProviderError::new(kind_for_code(code), code, message),
+            None => ProviderError::new(
+                ErrorKind::Protocol,
+                codes::PROTOCOL,
+                format!("{action} answered Response.Error without a Code (HTTP {status})"),
+            ),
+        }
+        .with_request_id(request_id));
+    }
+    let Some(request_id) = request_id else {
+        return Err(ProviderError::new(
+            ErrorKind::Protocol,
+            codes::PROTOCOL,
+            format!("{action} answered HTTP {status} with a Response that has no RequestId"),
+        ));
+    };
+    if !(200..300).contains(&status) {
+        let kind = if status >= 500 {
+            ErrorKind::Server
+        } else {
+            ErrorKind::Protocol
+        };
+        return Err(ProviderError::new(
+            kind,
+            format!("HttpStatus{status}"),
+            format!("{action} answered HTTP {status} with a Response that has no Error"),
+        )
+        .with_request_id(Some(request_id)));
+    }
+    Ok((response.clone(), request_id))
+}
+
+impl TencentClient {
+    pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
+        install_tls_provider();
+        if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
+            return Err(ProviderError::invalid(format!(
+                "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
+                spec.service
+            )));
+        }
+        let Some(quota) = action_quota(spec.rate_per_second) else {
+            return Err(ProviderError::invalid(format!(
+                "{} rate_per_second must be at least 1",
+                spec.service
+            )));
+        };
+        let endpoint = opts.endpoint.as_deref().unwrap_or(spec.default_endpoint);
+        let (url, host) = parse_endpoint(endpoint)?;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(opts.timeout)
+            // Redirects would re-post a signed body to another host.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &opts.extra_root_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                ProviderError::invalid(format!("extra root CA is not a PEM certificate: {}", error_chain(&e)))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Transport,
+                codes::TRANSPORT,
+                format!("cannot build the HTTP client: {}", error_chain(&e)),
+            )
+        })?;
+        Ok(TencentClient {
+            spec,
+            creds,
+            http,
+            url,
+            host,
+            limiter: RateLimiter::keyed(quota),
+            timeout: opts.timeout,
+            max_retries: opts.max_retries,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(8),
+        })
+    }
+
+    /// Changes the retry backoff (first delay and ceiling); tests use milliseconds.
+    pub fn with_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_cap = cap.max(base);
+        self
+    }
+
+    pub fn spec(&self) -> ServiceSpec {
+        self.spec
+    }
+
+    pub fn secret_id(&self) -> &str {
+        &self.creds.secret_id
+    }
+
+    /// POST JSON; returns the parsed `Response` object (RequestId included) and its RequestId.
+    pub async fn call(
+        &self,
+        region: &str,
+        action: &str,
+        params: &Value,
+        retry: Retry,
+    ) -> Result<(Value, String), ProviderError> {
+        let payload = serde_json::to_vec(params)
+            .map_err(|e| ProviderError::invalid(format!("{action} parameters cannot be encoded as JSON: {e}")))?;
+        let key = action.to_string();
+        let mut attempt = 0u32;
+        loop {
+            // Every attempt, retries included, counts against the service's limit.
+            self.limiter.until_key_ready(&key).await;
+            let result = self.attempt(region, action, &payload).await;
+            match result {
+                Err(err) if attempt < self.max_retries && retry.allows(&err) => {
+                    tracing::debug!(action, region, attempt, code = %err.code, "retrying Tencent call");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random, so concurrent
+    /// retries spread out but never come back immediately.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.backoff_base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+        let delay = exp.min(self.backoff_cap);
+        let half = delay / 2;
+        let jitter_ms = rand::rng().random_range(0..=half.as_millis().min(u128::from(u64::MAX)) as u64);
+        half + Duration::from_millis(jitter_ms)
+    }
+
+    fn headers(&self, region: &str, action: &str, payload: &[u8]) -> Result<HeaderMap, ProviderError> {
+        // A fresh timestamp per attempt: a retry after a long backoff must not be signed
+        // with a time the service already considers expired.
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = sign::sign(&SignInput {
+            secret_id: &self.creds.secret_id,
+            secret_key: self.creds.secret_key.expose(),
+            service: self.spec.service,
+            host: &self.host,
+            content_type: CONTENT_TYPE,
+            payload,
+            timestamp,
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE_HEADER, HeaderValue::from_static(CONTENT_TYPE));
+        headers.insert(HOST, header(&self.host, "endpoint host")?);
+        headers.insert("X-TC-Action", header(action, "action")?);
+        headers.insert("X-TC-Version", HeaderValue::from_static(self.spec.version));
+        headers.insert("X-TC-Region", header(region, "region")?);
+        headers.insert("X-TC-Timestamp", HeaderValue::from(timestamp));
+        if let Some(token) = &self.creds.token {
+            let mut value = header(token.expose(), "session token")?;
+            value.set_sensitive(true);
+            headers.insert("X-TC-Token", value);
+        }
+        let mut auth = header(&signature.authorization, "SecretId")?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        Ok(headers)
+    }
+
+    async fn attempt(&self, region: &str, action: &str, payload: &[u8]) -> Result<(Value, String), ProviderError> {
+        let headers = self.headers(region, action, payload)?;
+        let request = self
+            .http
+            .post(self.url.clone())
+            .headers(headers)
+            .timeout(self.timeout)
+            .body(payload.to_vec());
+        let mut response = request.send().await.map_err(|e| self.transport_error(action, &e))?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(action, &e))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ProviderError::new(
+                    ErrorKind::Protocol,
+                    codes::PROTOCOL,
+                    format!(
+                        "{action} answer exceeds {} MiB, which no documented answer does: check the endpoint",
+                        MAX_BODY_BYTES / (1024 * 1024)
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        parse_envelope(status, &body, action)
+    }
+
+    fn transport_error(&self, action: &str, err: &reqwest::Error) -> ProviderError {
+        let detail = error_chain(err);
+        if err.is_connect() {
+            ProviderError::new(
+                ErrorKind::Transport,
+                codes::CONNECT_FAILED,
+                format!(
+                    "{action}: cannot connect to {} ({detail}); the request was not sent. Check the endpoint and network",
+                    self.url
+                ),
+            )
+        } else if err.is_timeout() {
+            ProviderError::new(
+                ErrorKind::Timeout,
+                codes::TIMEOUT,
+                format!(
+                    "{action}: no complete answer from {} within {:?}; the call may or may not have taken effect, \
+                     refresh before repeating it",
+                    self.host, self.timeout
+                ),
+            )
+        } else {
+            ProviderError::new(
+                ErrorKind::Transport,
+                codes::TRANSPORT,
+                format!(
+                    "{action}: connection to {} failed ({detail}); the call may or may not have taken effect",
+                    self.host
+                ),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_map_to_kinds() {
+        assert_eq!(kind_for_code("AuthFailure.SignatureFailure"), ErrorKind::Auth);
+        assert_eq!(kind_for_code("RequestLimitExceeded"), ErrorKind::RateLimited);
+        assert_eq!(
+            kind_for_code("RequestLimitExceeded.UinLimitExceeded"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(kind_for_code("InternalError.OssException"), ErrorKind::Server);
+        assert_eq!(kind_for_code("InternalServerError"), ErrorKind::Server);
+        assert_eq!(kind_for_code("UnsupportedOperation.ResourceIsInUse"), ErrorKind::Api);
+    }
+
+    #[test]
+    fn endpoints_keep_non_default_ports_in_host() {
+        let (url, host) = parse_endpoint("http://127.0.0.1:8080/ignored?x=1").unwrap();
+        assert_eq!(host, "127.0.0.1:8080");
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
+        let (_, host) = parse_endpoint("https://cvm.tencentcloudapi.com:443").unwrap();
+        assert_eq!(host, "cvm.tencentcloudapi.com");
+        let (_, host) = parse_endpoint("http://[::1]:9/").unwrap();
+        assert_eq!(host, "[::1]:9");
+        assert!(parse_endpoint("http://localhost:1").is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_loopback() {
+        let err = parse_endpoint("http://10.0.0.1:8080").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Invalid);
+        assert!(err.message.contains("https"), "{}", err.message);
+        assert!(parse_endpoint("ftp://127.0.0.1").is_err());
+        assert!(parse_endpoint("not a url").is_err());
+    }
+
+    #[test]
+    fn envelope_errors_keep_the_request_id() {
+        let body = br#"{"Response":{"Error":{"Code":"ResourceIsInUse","Message":"bound"},"RequestId":"r-1"}}"#;
+        let err = parse_envelope(200, body, "DeleteApiKey").unwrap_err();
+        assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Api, "ResourceIsInUse"));
+        assert_eq!(err.request_id.as_deref(), Some("r-1"));
+        let (resp, id) = parse_envelope(200, br#"{"Response":{"Result":true,"RequestId":"r-2"}}"#, "X").unwrap();
+        assert_eq!(id, "r-2");
+        assert_eq!(resp["Result"], true);
+    }
+
+    #[test]
+    fn unexpected_bodies_are_protocol_errors_with_a_capped_quote() {
+        let huge = "x".repeat(10_000);
+        let err = parse_envelope(200, huge.as_bytes(), "DescribeKeyPairs").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert!(err.message.len() < 600, "{}", err.message.len());
+        let err = parse_envelope(502, b"<html>bad gateway</html>", "X").unwrap_err();
+        assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Server, "HttpStatus502"));
+        let err = parse_envelope(200, br#"{"Response":{"Result":1}}"#, "X").unwrap_err();
+        assert!(err.message.contains("RequestId"), "{}", err.message);
+        let err = parse_envelope(200, br#"{"data":1}"#, "X").unwrap_err();
+        assert!(err.message.contains("data"), "{}", err.message);
+    }
+
+    #[test]
+    fn write_retries_only_what_certainly_did_not_happen() {
+        let e = |kind, code: &str| ProviderError::new(kind, code, "");
+        assert!(Retry::Write.allows(&e(ErrorKind::RateLimited, "RequestLimitExceeded")));
+        assert!(Retry::Write.allows(&e(ErrorKind::Transport, codes::CONNECT_FAILED)));
+        assert!(!Retry::Write.allows(&e(ErrorKind::Transport, codes::TRANSPORT)));
+        assert!(!Retry::Write.allows(&e(ErrorKind::Timeout, codes::TIMEOUT)));
+        assert!(!Retry::Write.allows(&e(ErrorKind::Server, "InternalError")));
+        assert!(!Retry::Write.allows(&e(ErrorKind::Auth, "AuthFailure.SignatureFailure")));
+        assert!(Retry::Read.allows(&e(ErrorKind::Server, "InternalError")));
+        assert!(Retry::Read.allows(&e(ErrorKind::Timeout, codes::TIMEOUT)));
+        assert!(!Retry::Read.allows(&e(ErrorKind::Api, "InvalidKeyPairId.NotFound")));
+    }
+}
