@@ -326,3 +326,44 @@ async fn the_rate_limiter_keeps_every_second_under_the_documented_limit() {
         assert!(in_window <= 20, "{in_window} requests within one second");
     }
 }
+
+#[tokio::test]
+async fn https_to_an_emulator_works_when_its_certificate_is_trusted() {
+    let (fake, cert_pem) = Fake::start_tls(CVM, |_| Reply::Ok(json!({ "TotalCount": 0 }))).await;
+    let endpoint = format!("https://{}", fake.addr);
+    let trusted = ClientOptions {
+        endpoint: Some(endpoint.clone()),
+        extra_root_ca_pem: Some(cert_pem),
+        ..fake.options(0)
+    };
+    let (_, request_id) = client_for(CVM, trusted, creds(None))
+        .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+        .await
+        .unwrap();
+    assert_eq!(request_id, "req-1");
+
+    let untrusted = ClientOptions {
+        endpoint: Some(endpoint),
+        ..fake.options(0)
+    };
+    let err = client_for(CVM, untrusted, creds(None))
+        .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport, "{err}");
+    assert_eq!(
+        fake.seen().len(),
+        1,
+        "an untrusted certificate stops the request before it is sent"
+    );
+}
+
+#[test]
+fn a_malformed_extra_root_certificate_is_reported() {
+    let opts = ClientOptions {
+        extra_root_ca_pem: Some(b"not a pem".to_vec()),
+        ..ClientOptions::default()
+    };
+    let err = TencentClient::new(CVM, creds(None), opts).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid);
+}

@@ -53,6 +53,17 @@ pub struct FakeState {
     pub seen: Mutex<Vec<Seen>>,
 }
 
+impl FakeState {
+    fn new(spec: ServiceSpec, handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Arc<FakeState> {
+        Arc::new(FakeState {
+            service: spec.service,
+            version: spec.version,
+            handler: Box::new(handler),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 pub struct Fake {
     pub addr: SocketAddr,
     pub state: Arc<FakeState>,
@@ -70,15 +81,35 @@ impl Fake {
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> Fake {
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(FakeState {
-            service: spec.service,
-            version: spec.version,
-            handler: Box::new(handler),
-            seen: Mutex::new(Vec::new()),
-        });
+        let state = FakeState::new(spec, handler);
         let app = Router::new().route("/", post(answer)).with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Fake { addr, state }
+    }
+
+    /// The same fake behind TLS with a fresh self-signed certificate for 127.0.0.1 and
+    /// localhost; returns the certificate's PEM for `ClientOptions::extra_root_ca_pem`.
+    pub async fn start_tls(
+        spec: ServiceSpec,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> (Fake, Vec<u8>) {
+        keyward::providers::tencent::client::install_tls_provider();
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        let cert_pem = cert.cert.pem().into_bytes();
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            cert_pem.clone(),
+            cert.signing_key.serialize_pem().into_bytes(),
+        )
+        .await
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = FakeState::new(spec, handler);
+        let app = Router::new().route("/", post(answer)).with_state(state.clone());
+        let server = axum_server::from_tcp_rustls(listener, config);
+        tokio::spawn(async move { server.serve(app.into_make_service()).await });
+        (Fake { addr, state }, cert_pem)
     }
 
     pub fn endpoint(&self) -> String {

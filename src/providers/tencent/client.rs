@@ -350,6 +350,11 @@ impl TencentClient {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 ProviderError::invalid(format!("extra root CA is not a PEM certificate: {}", error_chain(&e)))
             })?;
+            if certs.is_empty() {
+                return Err(ProviderError::invalid(
+                    "extra root CA holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
+                ));
+            }
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(|e| {
