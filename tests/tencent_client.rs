@@ -367,3 +367,16 @@ fn a_malformed_extra_root_certificate_is_reported() {
     let err = TencentClient::new(CVM, creds(None), opts).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Invalid);
 }
+
+#[tokio::test]
+async fn an_oversized_answer_is_refused_without_reading_it_all() {
+    let fake = Fake::start(CVM, |_| Reply::Raw(200, "{".repeat(9 * 1024 * 1024))).await;
+    let err = fake
+        .client(CVM, 0)
+        .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Protocol);
+    assert!(err.message.contains("MiB"), "{}", err.message);
+    assert!(err.message.len() < 300);
+}

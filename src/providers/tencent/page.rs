@@ -1,12 +1,13 @@
 //! Small helpers the two Tencent providers share: reading typed fields out of a
 //! `Response`, Offset/Limit paging, and id-count checks.
 
+use super::client::codes;
 use crate::providers::{ErrorKind, ProviderError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub fn protocol_error(action: &str, request_id: &str, what: &str) -> ProviderError {
-    ProviderError::new(ErrorKind::Protocol, "Protocol", format!("{action}: {what}"))
+    ProviderError::new(ErrorKind::Protocol, codes::PROTOCOL, format!("{action}: {what}"))
         .with_request_id(Some(request_id.to_string()))
 }
 
