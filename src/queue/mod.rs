@@ -9,6 +9,8 @@
 //! - `execute` honours `ExecOptions::dry_run` (log what would be sent, send nothing),
 //!   writes an audit intent before and an outcome after every call, reports every
 //!   item's outcome as an `ExecEvent`, and stops sending when cancelled.
+//!
+//! `plan.rs` holds the pure planning rules, `exec.rs` the executor.
 
 use crate::inventory::{ItemKey, ProviderKind};
 use crate::secret::Secret;
@@ -174,22 +176,8 @@ pub struct ExecOptions {
     pub dry_run: bool,
 }
 
-/// Build the calls for `intent` on the selected items. Pure.
-pub fn build_plan(items: &[&crate::inventory::Item], intent: &Intent) -> Plan {
-    let _ = (items, intent);
-    todo!("queue helper implements build_plan")
-}
+mod exec;
+mod plan;
 
-/// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
-/// (Ok, Kept, Failed, DryRun or NotSent) and the run ends with `Finished`.
-pub async fn execute(
-    plan: Plan,
-    providers: Vec<std::sync::Arc<dyn crate::providers::Provider>>,
-    opts: ExecOptions,
-    audit: Option<std::sync::Arc<crate::audit::AuditLog>>,
-    cancel: tokio_util::sync::CancellationToken,
-    events: tokio::sync::mpsc::UnboundedSender<ExecEvent>,
-) {
-    let _ = (plan, providers, opts, audit, cancel, events);
-    todo!("queue helper implements execute")
-}
+pub use exec::{MAX_IN_FLIGHT, execute};
+pub use plan::{CVM_DELETE_BATCH, actions, build_plan, validate_secret};
