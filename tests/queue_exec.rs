@@ -611,3 +611,28 @@ async fn an_empty_plan_just_finishes() {
     ));
     assert_eq!(finished(&events), (0, 0, 0, false));
 }
+
+#[tokio::test]
+async fn a_key_disabled_by_the_run_whose_delete_fails_is_flagged_as_left_disabled() {
+    let items = vec![apikey("AKID-1", Status::Enabled)];
+    let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", items.clone());
+    let err = ProviderError::new(ErrorKind::Api, "UnsupportedOperation.ResourceIsInUse", "bound");
+    let provider = Arc::new(Faulty::new(inner).rule("DeleteApiKey", None, Effect::Fail(err)));
+    let events = run(
+        plan_of(&items, &Intent::Delete),
+        vec![provider.clone()],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    let delete = entries(&events)
+        .into_iter()
+        .find(|e| e.action == "DeleteApiKey")
+        .unwrap();
+    let hint = delete.hint.as_deref().unwrap();
+    assert!(hint.starts_with("unbind the key from its usage plan first"), "{hint}");
+    assert!(hint.contains("stays disabled"), "{hint}");
+    assert_eq!(provider.inner.items()[0].status, Status::Disabled);
+    assert_eq!(finished(&events), (0, 1, 0, false));
+}

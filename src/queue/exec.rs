@@ -211,6 +211,14 @@ impl ItemOutcome {
         }
     }
 
+    /// Append to the hint, keeping what is already there.
+    fn add_note(&mut self, note: &str) {
+        self.hint = Some(match self.hint.take() {
+            Some(h) => format!("{h}; {note}"),
+            None => note.to_string(),
+        });
+    }
+
     fn succeeded(&self) -> bool {
         matches!(self.outcome, Outcome::Ok | Outcome::DryRun)
     }
@@ -274,6 +282,9 @@ impl Run {
         let mut finals: BTreeMap<String, Final> = BTreeMap::new();
         // Ids whose earlier call in this chain did not succeed, with why.
         let mut blocked: HashMap<String, String> = HashMap::new();
+        // Ids this run disabled: if their delete then does not happen, the operator must
+        // know the key now stays disabled (its clients are refused).
+        let mut disabled_here: BTreeSet<String> = BTreeSet::new();
         for index in chain {
             let call = &self.calls[index];
             let (held, to_send): (Vec<&String>, Vec<&String>) =
@@ -295,6 +306,19 @@ impl Run {
             }
             // Report in the call's own id order.
             outcomes.sort_by_key(|o| call.ids.iter().position(|id| *id == o.id));
+            for o in outcomes.iter_mut() {
+                if call.op == Op::Delete
+                    && disabled_here.contains(&o.id)
+                    && matches!(o.outcome, Outcome::Failed { .. } | Outcome::NotSent)
+                {
+                    o.add_note(
+                        "the key was disabled by this run and stays disabled: enable it again if it must keep working",
+                    );
+                }
+                if call.op == Op::Disable && o.outcome == Outcome::Ok {
+                    disabled_here.insert(o.id.clone());
+                }
+            }
             self.finish_call(index, call, &mut outcomes);
 
             for o in outcomes {
@@ -432,11 +456,7 @@ impl Run {
             if let Err(err) = audit.append(&record) {
                 tracing::error!(%err, "audit log could not record an outcome");
                 for o in outcomes.iter_mut() {
-                    let note = format!("the audit log could not record this result: {err}");
-                    o.hint = Some(match o.hint.take() {
-                        Some(h) => format!("{h}; {note}"),
-                        None => note,
-                    });
+                    o.add_note(&format!("the audit log could not record this result: {err}"));
                 }
             }
         }
