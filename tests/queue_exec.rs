@@ -636,3 +636,31 @@ async fn a_key_disabled_by_the_run_whose_delete_fails_is_flagged_as_left_disable
     assert_eq!(provider.inner.items()[0].status, Status::Disabled);
     assert_eq!(finished(&events), (0, 1, 0, false));
 }
+
+#[tokio::test]
+async fn calls_run_concurrently_but_never_more_than_the_bound_and_keep_per_item_order() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let items = MemoryProvider::sample_items(ProviderKind::ApiGateway, "prod", "ap-guangzhou", "AKID", 60);
+    let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", items.clone());
+    let provider = Arc::new(Probe::new(inner, std::time::Duration::from_millis(2)));
+    let events = run(
+        plan_of(&items, &Intent::Delete),
+        vec![provider.clone()],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    let max = provider.max_in_flight.load(SeqCst);
+    assert!(max > 1, "calls for different keys overlap");
+    assert!(max <= keyward::queue::MAX_IN_FLIGHT, "{max} in flight");
+    let calls = provider.inner.calls();
+    assert_eq!(calls.len(), 120);
+    for i in &items {
+        let disable = calls.iter().position(|c| *c == format!("DisableApiKey {}", i.key.id));
+        let delete = calls.iter().position(|c| *c == format!("DeleteApiKey {}", i.key.id));
+        assert!(disable.unwrap() < delete.unwrap());
+    }
+    assert!(provider.inner.items().is_empty());
+    assert_eq!(finished(&events), (60, 0, 0, false));
+}

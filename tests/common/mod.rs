@@ -216,3 +216,58 @@ pub fn finished(events: &[ExecEvent]) -> (usize, usize, usize, bool) {
         other => panic!("last event is not Finished: {other:?}"),
     }
 }
+
+/// MemoryProvider whose mutating calls take `delay` (keep it a few ms), counting how
+/// many are in flight at once.
+pub struct Probe {
+    pub inner: MemoryProvider,
+    pub delay: std::time::Duration,
+    in_flight: std::sync::atomic::AtomicUsize,
+    pub max_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl Probe {
+    pub fn new(inner: MemoryProvider, delay: std::time::Duration) -> Self {
+        Probe {
+            inner,
+            delay,
+            in_flight: Default::default(),
+            max_in_flight: Default::default(),
+        }
+    }
+
+    async fn slow<T>(&self, call: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, SeqCst);
+        tokio::time::sleep(self.delay).await;
+        let out = call.await;
+        self.in_flight.fetch_sub(1, SeqCst);
+        out
+    }
+}
+
+#[async_trait]
+impl Provider for Probe {
+    fn kind(&self) -> ProviderKind {
+        self.inner.kind()
+    }
+    fn account(&self) -> &str {
+        self.inner.account()
+    }
+    fn region(&self) -> &str {
+        self.inner.region()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        self.inner.list().await
+    }
+    async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
+        self.slow(self.inner.delete(ids)).await
+    }
+    async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
+        self.slow(self.inner.disable(id)).await
+    }
+}
