@@ -286,3 +286,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn item_keys_lists_each_planned_item_once_for_the_hidden_count() {
+    let items = vec![
+        apikey("AKID-1", Status::Enabled), // two calls, one item
+        keypair("skey-1"),
+        bound(apikey("AKID-2", Status::Enabled), Binding::UsagePlan("up".into())), // skipped
+    ];
+    let plan = plan_of(&items, &Intent::Delete);
+    let keys = plan.item_keys();
+    let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+    assert_eq!(ids, vec!["AKID-1", "skey-1"]);
+    assert_eq!(keys.len(), plan.item_count());
+    // E.g. the filter shows only key pairs: one planned item is hidden.
+    let hidden = keys.iter().filter(|k| k.kind != ProviderKind::Cvm).count();
+    assert_eq!(hidden, 1);
+}

@@ -84,18 +84,7 @@ pub struct Plan {
 impl Plan {
     /// Number of distinct items the plan touches (what a typed confirmation asks for).
     pub fn item_count(&self) -> usize {
-        let mut keys: Vec<(&ProviderKind, &str, &str, &str)> = self
-            .calls
-            .iter()
-            .flat_map(|c| {
-                c.ids
-                    .iter()
-                    .map(move |id| (&c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys.len()
+        self.item_keys().len()
     }
 }
 

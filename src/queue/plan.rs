@@ -253,6 +253,26 @@ fn plan_rename(plan: &mut Plan, group: GroupKey, items: &[&Item], name: &str, de
 }
 
 impl Plan {
+    /// The distinct items the calls touch, sorted. With the table's filter the app can
+    /// count how many of them are hidden, which the confirmation must say.
+    pub fn item_keys(&self) -> Vec<ItemKey> {
+        let mut keys: Vec<ItemKey> = self
+            .calls
+            .iter()
+            .flat_map(|c| {
+                c.ids.iter().map(move |id| ItemKey {
+                    kind: c.kind,
+                    account: c.account.clone(),
+                    region: c.region.clone(),
+                    id: id.clone(),
+                })
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Number of warnings across all calls.
     pub fn warning_count(&self) -> usize {
         self.calls.iter().map(|c| c.warnings.len()).sum()
