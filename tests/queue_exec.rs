@@ -314,6 +314,11 @@ async fn a_call_in_flight_at_cancel_finishes_and_reports_but_its_successor_is_no
         outcomes_for(&events, "AKID-1"),
         vec![("DisableApiKey", &Outcome::Ok), ("DeleteApiKey", &Outcome::NotSent)]
     );
+    let not_sent = entries(&events)
+        .into_iter()
+        .find(|e| e.action == "DeleteApiKey")
+        .unwrap();
+    assert!(not_sent.hint.as_deref().unwrap().contains("stays disabled"));
     assert_eq!(finished(&events), (0, 0, 1, true));
     assert!(unmatched_intents(&path).unwrap().is_empty());
     // Refreshed after a cancelled run too: the key is now disabled.
