@@ -1,4 +1,249 @@
 //! Append-only JSONL audit log in the data directory: an intent line before each
-//! call and an outcome line after it, never a secret. (Queue helper implements it.)
+//! call and an outcome line after it, never a secret.
+//!
+//! One JSON object per line, `"type"` says which record it is (see [`Record`]):
+//! - `run` when a run starts, `run_end` when it finishes;
+//! - `intent` right before a call is sent (or would be, in a dry run);
+//! - `outcome` after it, one per call, with one result per id. A call that was never sent
+//!   (cancelled, no provider) has an outcome line and no intent line.
+//!
+//! An intent without an outcome means keyward stopped while the call was in flight: the
+//! call may or may not have happened. [`unmatched_intents`] finds those.
 
-pub struct AuditLog {}
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("no data directory could be determined for keyward (is HOME set?): configure an explicit audit log path")]
+    NoDataDir,
+    #[error("cannot create the audit log directory {path}: {source}; check that it is writable")]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot open the audit log {path}: {source}; check the file's owner and permissions")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot write to the audit log {path}: {source}; check free disk space and permissions")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read the audit log {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("the audit log {path} has an invalid line {line}: {source}; the file was edited or is damaged")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        source: serde_json::Error,
+    },
+    #[error("cannot encode an audit record: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// One id's result inside an outcome record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub id: String,
+    /// `ok`, `kept`, `failed`, `unknown` (the call may have taken effect), `not_sent`, `dry_run`.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The records of the audit log. No field can hold a secret: a rotation records only
+/// whether a custom secret was supplied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Run {
+        time: chrono::DateTime<chrono::Utc>,
+        run: String,
+        dry_run: bool,
+        calls: usize,
+        items: usize,
+    },
+    Intent {
+        time: chrono::DateTime<chrono::Utc>,
+        run: String,
+        /// Index of the call in the run, pairs the intent with its outcome.
+        call: usize,
+        kind: String,
+        account: String,
+        region: String,
+        action: String,
+        ids: Vec<String>,
+        dry_run: bool,
+        /// Rename only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Rotate only: whether the operator supplied the secret (its value is never logged).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        custom_secret: Option<bool>,
+    },
+    Outcome {
+        time: chrono::DateTime<chrono::Utc>,
+        run: String,
+        call: usize,
+        kind: String,
+        account: String,
+        region: String,
+        action: String,
+        dry_run: bool,
+        items: Vec<ItemResult>,
+    },
+    RunEnd {
+        time: chrono::DateTime<chrono::Utc>,
+        run: String,
+        cancelled: bool,
+        ok: usize,
+        failed: usize,
+        not_sent: usize,
+    },
+}
+
+/// The open audit log. Share it as `Arc<AuditLog>`; every method takes `&self`.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl AuditLog {
+    /// `<data dir>/keyward/audit.jsonl`, e.g. `~/.local/share/keyward/audit.jsonl` on Linux.
+    pub fn default_path() -> Result<PathBuf, AuditError> {
+        directories::ProjectDirs::from("", "", "keyward")
+            .map(|dirs| dirs.data_dir().join("audit.jsonl"))
+            .ok_or(AuditError::NoDataDir)
+    }
+
+    /// Open (creating it and its parent directories) for appending. On unix the file is
+    /// created 0600, and an existing file readable by others is tightened to 0600.
+    pub fn open(path: impl AsRef<Path>) -> Result<AuditLog, AuditError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| AuditError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let open_err = |source| AuditError::Open {
+            path: path.clone(),
+            source,
+        };
+        let file = options.open(&path).map_err(open_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata().map_err(open_err)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(open_err)?;
+            }
+        }
+        Ok(AuditLog {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append one record as one line. The line goes to the kernel in one write before this
+    /// returns, so a crash of keyward cannot lose it.
+    pub fn append(&self, record: &Record) -> Result<(), AuditError> {
+        self.write_line(record, false)
+    }
+
+    /// Like `append`, and also waits until the line is on disk: used for intents, so that
+    /// even after a power loss the log shows a call that may have been sent.
+    pub fn append_durable(&self, record: &Record) -> Result<(), AuditError> {
+        self.write_line(record, true)
+    }
+
+    fn write_line(&self, record: &Record, durable: bool) -> Result<(), AuditError> {
+        let mut line = serde_json::to_string(record)?;
+        line.push('\n');
+        // A poisoned lock only means another thread panicked mid-call; the file handle is
+        // still valid and appends are whole lines, so keep logging.
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let write_err = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        file.write_all(line.as_bytes()).map_err(write_err)?;
+        file.flush().map_err(write_err)?;
+        if durable {
+            file.sync_data().map_err(write_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every record in the file, oldest first. A torn last line (keyward died mid-write) is
+/// ignored; any other invalid line is an error.
+pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<serde_json::Value>, AuditError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| AuditError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut entries = Vec::with_capacity(lines.len());
+    for (index, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(value) => entries.push(value),
+            Err(_) if !complete && index + 1 == lines.len() => {}
+            Err(source) => {
+                return Err(AuditError::Parse {
+                    path: path.to_path_buf(),
+                    line: index + 1,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Intent records with no outcome record of the same (run, call): calls whose result
+/// keyward never learned.
+pub fn unmatched_intents(path: impl AsRef<Path>) -> Result<Vec<serde_json::Value>, AuditError> {
+    fn record_type(e: &serde_json::Value) -> Option<&str> {
+        e.get("type").and_then(|t| t.as_str())
+    }
+    fn pair_key(e: &serde_json::Value) -> (Option<&str>, Option<u64>) {
+        (
+            e.get("run").and_then(|r| r.as_str()),
+            e.get("call").and_then(|c| c.as_u64()),
+        )
+    }
+    let entries = read_entries(path)?;
+    let outcomes: std::collections::HashSet<_> = entries
+        .iter()
+        .filter(|e| record_type(e) == Some("outcome"))
+        .map(pair_key)
+        .collect();
+    let unmatched = entries
+        .iter()
+        .filter(|e| record_type(e) == Some("intent") && !outcomes.contains(&pair_key(e)))
+        .cloned()
+        .collect();
+    Ok(unmatched)
+}

@@ -9,6 +9,8 @@
 //! - `execute` honours `ExecOptions::dry_run` (log what would be sent, send nothing),
 //!   writes an audit intent before and an outcome after every call, reports every
 //!   item's outcome as an `ExecEvent`, and stops sending when cancelled.
+//!
+//! `plan.rs` holds the pure planning rules, `exec.rs` the executor.
 
 use crate::inventory::{ItemKey, ProviderKind};
 use crate::secret::Secret;
@@ -82,18 +84,7 @@ pub struct Plan {
 impl Plan {
     /// Number of distinct items the plan touches (what a typed confirmation asks for).
     pub fn item_count(&self) -> usize {
-        let mut keys: Vec<(&ProviderKind, &str, &str, &str)> = self
-            .calls
-            .iter()
-            .flat_map(|c| {
-                c.ids
-                    .iter()
-                    .map(move |id| (&c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys.len()
+        self.item_keys().len()
     }
 }
 
@@ -174,22 +165,8 @@ pub struct ExecOptions {
     pub dry_run: bool,
 }
 
-/// Build the calls for `intent` on the selected items. Pure.
-pub fn build_plan(items: &[&crate::inventory::Item], intent: &Intent) -> Plan {
-    let _ = (items, intent);
-    todo!("queue helper implements build_plan")
-}
+mod exec;
+mod plan;
 
-/// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
-/// (Ok, Kept, Failed, DryRun or NotSent) and the run ends with `Finished`.
-pub async fn execute(
-    plan: Plan,
-    providers: Vec<std::sync::Arc<dyn crate::providers::Provider>>,
-    opts: ExecOptions,
-    audit: Option<std::sync::Arc<crate::audit::AuditLog>>,
-    cancel: tokio_util::sync::CancellationToken,
-    events: tokio::sync::mpsc::UnboundedSender<ExecEvent>,
-) {
-    let _ = (plan, providers, opts, audit, cancel, events);
-    todo!("queue helper implements execute")
-}
+pub use exec::{MAX_IN_FLIGHT, execute};
+pub use plan::{CVM_DELETE_BATCH, actions, build_plan, validate_secret};

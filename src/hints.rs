@@ -1,0 +1,118 @@
+//! Plain-words advice for a failed call, shown next to the error code in the log pane.
+//!
+//! Codes come from the Tencent Cloud API docs (DeleteApiKey, UpdateApiKey, DeleteKeyPairs
+//! and the common error codes), OceanBase's envelope, and keyward's own local codes.
+
+use crate::providers::{ErrorKind, ProviderError};
+
+/// Advice for a provider or keyward error code, if keyward knows the code.
+pub fn for_code(code: &str) -> Option<&'static str> {
+    let hint = match code {
+        // API Gateway keys.
+        "UnsupportedOperation.ResourceIsInUse" => "unbind the key from its usage plan first",
+        "UnsupportedOperation.InvalidStatus" => "disable the key first",
+        "ResourceNotFound.InvalidAccessKeyId" => "the API key no longer exists: refresh the list",
+        "InvalidParameterValue.InvalidRegion" => {
+            "the region of this profile is wrong for this service: fix it in the config"
+        }
+        "InvalidParameter.FormatError" => {
+            "a parameter has the wrong format; a custom secret must be 10-50 letters, digits or underscores"
+        }
+        "UnsupportedOperation.UinNotInWhiteList" => {
+            "this account may not set custom secrets: rotate again and let the service generate one"
+        }
+        // CVM key pairs.
+        "InvalidKeyPairId.NotFound" => "the key pair no longer exists: refresh the list",
+        "InvalidKeyPairId.Malformed" => "that is not a valid key pair id (skey- followed by 8 characters)",
+        "InvalidKeyPair.LimitExceeded" => "the account has too many key pairs: delete unused ones first",
+        "InvalidParameterValue.LimitExceeded" => "too many ids in one call: at most 100 key pairs per delete",
+        "InvalidParameterValue.KeyPairNotSupported" => "this key pair does not support the operation",
+        // Common Tencent Cloud codes.
+        "AuthFailure.SignatureExpire" => "the local clock is off by more than 5 minutes: sync it (timedatectl / ntp)",
+        "AuthFailure.SignatureFailure" => "the SecretKey does not match the SecretId: check this profile's credentials",
+        "AuthFailure.SecretIdNotFound" => {
+            "the SecretId does not exist or was disabled: check this profile's credentials in the CAM console"
+        }
+        "AuthFailure.TokenFailure" => "the session token is invalid or expired: get fresh temporary credentials",
+        "AuthFailure.UnauthorizedOperation" | "UnauthorizedOperation" => {
+            "these credentials are not allowed to do this: ask for a CAM policy that grants the action"
+        }
+        "AuthFailure.InvalidSecretId" => "the SecretId is malformed: check this profile's credentials",
+        "RequestLimitExceeded" => "the service is rate limiting this account: wait a few seconds and retry",
+        "InternalError" | "InternalError.OssException" | "InternalServerError" => {
+            "the service failed: the call may or may not have taken effect; refresh, then retry"
+        }
+        "MissingParameter" | "InvalidParameter" | "InvalidParameterValue" => {
+            "the service rejected the request's parameters: refresh the list; if it persists, report a keyward bug"
+        }
+        // OceanBase Cloud.
+        "unauthorized" | "Unauthorized" => {
+            "OceanBase refused the AccessKey: check OCEANBASE_ACCESS_KEY_ID and OCEANBASE_ACCESS_KEY_SECRET"
+        }
+        "NOT_FOUND" => "the key no longer exists: refresh the list",
+        // keyward's local codes.
+        "Timeout" => "no answer in time: the call may have taken effect; refresh before retrying",
+        "Transport" => "could not reach the service: check the network, proxy and endpoint",
+        "Protocol" => "the service answered in an unexpected format: check the endpoint in the config",
+        "NoProvider" => "add a profile for this account and region to the config",
+        "Unsupported" => "this kind of key does not support that action",
+        "Panic" => "keyward hit a bug in this call: refresh to see whether it took effect, and report it",
+        "AuditWriteFailed" => "nothing was sent because the audit log could not be written: fix the log file",
+        _ => return None,
+    };
+    Some(hint)
+}
+
+/// Advice for an error: by its code when known, otherwise by its kind.
+pub fn for_error(err: &ProviderError) -> Option<String> {
+    if let Some(hint) = for_code(&err.code) {
+        return Some(hint.to_string());
+    }
+    // Unknown codes still have a family: AuthFailure.* and the coarse kinds.
+    if err.code.starts_with("AuthFailure") {
+        return Some("authentication failed: check this profile's credentials and the local clock".into());
+    }
+    let hint = match err.kind {
+        ErrorKind::RateLimited => for_code("RequestLimitExceeded"),
+        ErrorKind::Auth => Some("authentication failed: check this profile's credentials and the local clock"),
+        ErrorKind::Server => for_code("InternalError"),
+        ErrorKind::Timeout => for_code("Timeout"),
+        ErrorKind::Transport => for_code("Transport"),
+        ErrorKind::Protocol => for_code("Protocol"),
+        ErrorKind::Api | ErrorKind::Invalid => None,
+    };
+    hint.map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_codes_have_their_advice() {
+        assert_eq!(
+            for_code("UnsupportedOperation.ResourceIsInUse"),
+            Some("unbind the key from its usage plan first")
+        );
+        assert_eq!(
+            for_code("UnsupportedOperation.InvalidStatus"),
+            Some("disable the key first")
+        );
+        assert!(for_code("AuthFailure.SignatureExpire").unwrap().contains("clock"));
+        assert!(for_code("RequestLimitExceeded").is_some());
+        assert!(for_code("InvalidKeyPairId.NotFound").unwrap().contains("refresh"));
+        assert!(for_code("AuthFailure.SecretIdNotFound").unwrap().contains("SecretId"));
+        assert!(for_code("AuthFailure.SignatureFailure").unwrap().contains("SecretKey"));
+        assert_eq!(for_code("SomethingNew"), None);
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_to_their_kind() {
+        let err = ProviderError::new(ErrorKind::Timeout, "ReadTimeout", "no answer");
+        assert!(for_error(&err).unwrap().contains("may have taken effect"));
+        let err = ProviderError::new(ErrorKind::Api, "AuthFailure.Whatever", "x");
+        assert!(for_error(&err).unwrap().contains("credentials"));
+        let err = ProviderError::new(ErrorKind::Api, "ResourceNotFound.Other", "x");
+        assert_eq!(for_error(&err), None);
+    }
+}

@@ -1,0 +1,629 @@
+//! Running a confirmed plan: the only place keyward sends a mutating call.
+//!
+//! Calls that touch the same item form a chain and run in plan order (DisableApiKey
+//! before its DeleteApiKey); if a call does not succeed for an id, later calls in the
+//! chain are not sent for that id. Chains run concurrently, at most `MAX_IN_FLIGHT`
+//! calls at once: the per-account, per-API rate limits live in each provider's client.
+
+use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
+use crate::audit::{AuditLog, ItemResult, Record};
+use crate::inventory::{ItemKey, ProviderKind};
+use crate::providers::{ErrorKind, Provider, ProviderError};
+use crate::secret::Secret;
+use futures::FutureExt;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// Calls in flight at once across the whole run.
+pub const MAX_IN_FLIGHT: usize = 16;
+
+type Group = (ProviderKind, String, String);
+
+fn group_of(call: &PlannedCall) -> Group {
+    (call.kind, call.account.clone(), call.region.clone())
+}
+
+/// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
+/// per call that addresses it (Ok, Kept, Failed, DryRun or NotSent), the affected groups
+/// are re-read (`Refreshed`, not in a dry run) and the run ends with `Finished`.
+///
+/// `Finished` counts items, not calls: an item is `failed` if any of its calls failed,
+/// else `not_sent` if any was not sent, else `ok` (which includes Kept and DryRun).
+pub async fn execute(
+    plan: Plan,
+    providers: Vec<Arc<dyn Provider>>,
+    opts: ExecOptions,
+    audit: Option<Arc<AuditLog>>,
+    cancel: CancellationToken,
+    events: UnboundedSender<ExecEvent>,
+) {
+    let total_items = plan.item_count();
+    let calls = one_request_per_call(plan.calls);
+    let mut by_group: HashMap<Group, Arc<dyn Provider>> = HashMap::new();
+    for p in providers {
+        by_group
+            .entry((p.kind(), p.account().to_string(), p.region().to_string()))
+            .or_insert(p);
+    }
+    let run = Run {
+        id: uuid::Uuid::new_v4().to_string(),
+        dry_run: opts.dry_run,
+        providers: by_group,
+        audit,
+        cancel,
+        events,
+        slots: Semaphore::new(MAX_IN_FLIGHT),
+        done_calls: AtomicUsize::new(0),
+        calls,
+    };
+    run.emit(ExecEvent::Started {
+        total_calls: run.calls.len(),
+        total_items,
+    });
+    run.audit_best_effort(&Record::Run {
+        time: chrono::Utc::now(),
+        run: run.id.clone(),
+        dry_run: run.dry_run,
+        calls: run.calls.len(),
+        items: total_items,
+    });
+
+    let results = futures::future::join_all(chains(&run.calls).into_iter().map(|chain| run.run_chain(chain))).await;
+    let cancelled = run.cancel.is_cancelled();
+    let (mut ok, mut failed, mut not_sent) = (0, 0, 0);
+    let mut sent_groups = BTreeSet::new();
+    for r in results {
+        ok += r.ok;
+        failed += r.failed;
+        not_sent += r.not_sent;
+        sent_groups.extend(r.sent_groups);
+    }
+
+    if !run.dry_run {
+        run.refresh(sent_groups).await;
+    }
+    run.audit_best_effort(&Record::RunEnd {
+        time: chrono::Utc::now(),
+        run: run.id.clone(),
+        cancelled,
+        ok,
+        failed,
+        not_sent,
+    });
+    run.emit(ExecEvent::Finished {
+        cancelled,
+        ok,
+        failed,
+        not_sent,
+    });
+}
+
+/// Deletes address up to a batch of ids in one request; every other operation is one
+/// request per id. A hand-built plan may list several ids on a rotate: split it so that
+/// each audit intent is exactly one request.
+fn one_request_per_call(calls: Vec<PlannedCall>) -> Vec<PlannedCall> {
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        if call.ids.is_empty() {
+            continue;
+        }
+        if call.op == Op::Delete || call.ids.len() == 1 {
+            out.push(call);
+            continue;
+        }
+        for id in &call.ids {
+            out.push(PlannedCall {
+                ids: vec![id.clone()],
+                warnings: call
+                    .warnings
+                    .iter()
+                    .filter(|w| w.starts_with(id.as_str()))
+                    .cloned()
+                    .collect(),
+                ..call.clone()
+            });
+        }
+    }
+    out
+}
+
+/// Groups call indices into chains: calls that share an id of the same (kind, account,
+/// region) are in one chain, in plan order. Chains are ordered by their first call.
+fn chains(calls: &[PlannedCall]) -> Vec<Vec<usize>> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..calls.len()).collect();
+    let mut first_call_of: HashMap<(ProviderKind, &str, &str, &str), usize> = HashMap::new();
+    for (i, call) in calls.iter().enumerate() {
+        for id in &call.ids {
+            let key = (call.kind, call.account.as_str(), call.region.as_str(), id.as_str());
+            let other = *first_call_of.entry(key).or_insert(i);
+            let (a, b) = (root(&mut parent, i), root(&mut parent, other));
+            // Point the later root at the earlier one so the root is the chain's first call.
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..calls.len() {
+        let r = root(&mut parent, i);
+        by_root.entry(r).or_default().push(i);
+    }
+    by_root.into_values().collect()
+}
+
+/// What one item got from one call.
+struct ItemOutcome {
+    id: String,
+    outcome: Outcome,
+    request_id: Option<String>,
+    hint: Option<String>,
+    /// The audit log's word: ok, kept, failed, unknown, not_sent, dry_run.
+    audit_result: &'static str,
+    /// Set only by a successful rotation; goes to `ExecEvent::Rotated` and nowhere else.
+    new_secret: Option<Secret>,
+}
+
+impl ItemOutcome {
+    fn new(id: &str, outcome: Outcome, audit_result: &'static str) -> Self {
+        ItemOutcome {
+            id: id.to_string(),
+            outcome,
+            request_id: None,
+            hint: None,
+            audit_result,
+            new_secret: None,
+        }
+    }
+
+    fn ok(id: &str, request_id: String) -> Self {
+        ItemOutcome {
+            request_id: Some(request_id),
+            ..Self::new(id, Outcome::Ok, "ok")
+        }
+    }
+
+    fn not_sent(id: &str, why: impl Into<String>) -> Self {
+        ItemOutcome {
+            hint: Some(why.into()),
+            ..Self::new(id, Outcome::NotSent, "not_sent")
+        }
+    }
+
+    fn failed(id: &str, err: &ProviderError) -> Self {
+        let outcome = Outcome::Failed {
+            code: err.code.clone(),
+            message: err.message.clone(),
+        };
+        ItemOutcome {
+            request_id: err.request_id.clone(),
+            hint: crate::hints::for_error(err),
+            ..Self::new(id, outcome, if may_have_applied(err) { "unknown" } else { "failed" })
+        }
+    }
+
+    /// Append to the hint, keeping what is already there.
+    fn add_note(&mut self, note: &str) {
+        self.hint = Some(match self.hint.take() {
+            Some(h) => format!("{h}; {note}"),
+            None => note.to_string(),
+        });
+    }
+
+    fn succeeded(&self) -> bool {
+        matches!(self.outcome, Outcome::Ok | Outcome::DryRun)
+    }
+}
+
+/// Whether a failed write may still have happened on the server: the request may have
+/// arrived even though keyward saw no valid answer. The audit log says `unknown` for these.
+fn may_have_applied(err: &ProviderError) -> bool {
+    matches!(
+        err.kind,
+        ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport | ErrorKind::Protocol
+    )
+}
+
+/// Item tallies of one chain. Chains never share an item, so these add up.
+#[derive(Default)]
+struct ChainResult {
+    ok: usize,
+    failed: usize,
+    not_sent: usize,
+    sent_groups: BTreeSet<Group>,
+}
+
+/// Final state of an item across its calls; the worst wins.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Final {
+    Ok,
+    NotSent,
+    Failed,
+}
+
+struct Run {
+    id: String,
+    dry_run: bool,
+    providers: HashMap<Group, Arc<dyn Provider>>,
+    audit: Option<Arc<AuditLog>>,
+    cancel: CancellationToken,
+    events: UnboundedSender<ExecEvent>,
+    slots: Semaphore,
+    done_calls: AtomicUsize,
+    calls: Vec<PlannedCall>,
+}
+
+impl Run {
+    fn emit(&self, event: ExecEvent) {
+        // The receiver is gone only if the app is shutting down; the run still finishes
+        // its calls and its audit lines.
+        let _ = self.events.send(event);
+    }
+
+    fn audit_best_effort(&self, record: &Record) {
+        if let Some(audit) = &self.audit
+            && let Err(err) = audit.append(record)
+        {
+            tracing::error!(%err, "audit log write failed");
+        }
+    }
+
+    async fn run_chain(&self, chain: Vec<usize>) -> ChainResult {
+        let mut result = ChainResult::default();
+        let mut finals: BTreeMap<String, Final> = BTreeMap::new();
+        // Ids whose earlier call in this chain did not succeed, with why.
+        let mut blocked: HashMap<String, String> = HashMap::new();
+        // Ids this run disabled: if their delete then does not happen, the operator must
+        // know the key now stays disabled (its clients are refused).
+        let mut disabled_here: BTreeSet<String> = BTreeSet::new();
+        for index in chain {
+            let call = &self.calls[index];
+            let (held, to_send): (Vec<&String>, Vec<&String>) =
+                call.ids.iter().partition(|id| blocked.contains_key(*id));
+            let mut outcomes: Vec<ItemOutcome> = held
+                .iter()
+                .map(|id| {
+                    let why = blocked.get(*id).cloned().unwrap_or_default();
+                    ItemOutcome::not_sent(id, why)
+                })
+                .collect();
+            if !to_send.is_empty() {
+                let ids: Vec<String> = to_send.into_iter().cloned().collect();
+                let (sent, sent_outcomes) = self.send(index, call, &ids).await;
+                if sent {
+                    result.sent_groups.insert(group_of(call));
+                }
+                outcomes.extend(sent_outcomes);
+            }
+            // Report in the call's own id order.
+            outcomes.sort_by_key(|o| call.ids.iter().position(|id| *id == o.id));
+            for o in outcomes.iter_mut() {
+                if call.op == Op::Delete
+                    && disabled_here.contains(&o.id)
+                    && matches!(o.outcome, Outcome::Failed { .. } | Outcome::NotSent)
+                {
+                    o.add_note(
+                        "the key was disabled by this run and stays disabled: enable it again if it must keep working",
+                    );
+                }
+                if call.op == Op::Disable && o.outcome == Outcome::Ok {
+                    disabled_here.insert(o.id.clone());
+                }
+            }
+            self.finish_call(index, call, &mut outcomes);
+
+            for o in outcomes {
+                let state = match &o.outcome {
+                    Outcome::Ok | Outcome::Kept { .. } | Outcome::DryRun => Final::Ok,
+                    Outcome::NotSent => Final::NotSent,
+                    Outcome::Failed { .. } => Final::Failed,
+                };
+                let entry = finals.entry(o.id.clone()).or_insert(state);
+                *entry = (*entry).max(state);
+                if !o.succeeded() && !blocked.contains_key(&o.id) {
+                    let why = match o.outcome {
+                        Outcome::NotSent => "not sent: the run was cancelled first".to_string(),
+                        _ => format!("not sent: {} did not succeed for it first", call.action),
+                    };
+                    blocked.insert(o.id.clone(), why);
+                }
+            }
+            let done = self.done_calls.fetch_add(1, Ordering::SeqCst) + 1;
+            self.emit(ExecEvent::Progress {
+                done_calls: done,
+                total_calls: self.calls.len(),
+            });
+        }
+        for state in finals.values() {
+            match state {
+                Final::Ok => result.ok += 1,
+                Final::NotSent => result.not_sent += 1,
+                Final::Failed => result.failed += 1,
+            }
+        }
+        result
+    }
+
+    /// Send one call for `ids` (or, in a dry run, record that it would be sent). Returns
+    /// whether a request went out, and one outcome per id.
+    async fn send(&self, index: usize, call: &PlannedCall, ids: &[String]) -> (bool, Vec<ItemOutcome>) {
+        let all = |f: &dyn Fn(&str) -> ItemOutcome| ids.iter().map(|id| f(id)).collect::<Vec<_>>();
+        if self.cancel.is_cancelled() {
+            return (
+                false,
+                all(&|id| ItemOutcome::not_sent(id, "cancelled before it was sent")),
+            );
+        }
+        let Some(provider) = self.providers.get(&group_of(call)) else {
+            let err = ProviderError::new(
+                ErrorKind::Invalid,
+                "NoProvider",
+                format!(
+                    "no provider configured for {} account {} region {}",
+                    call.kind, call.account, call.region
+                ),
+            );
+            return (false, all(&|id| ItemOutcome::failed(id, &err)));
+        };
+        // Wait for a slot, unless the run is cancelled meanwhile.
+        let permit = tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => None,
+            permit = self.slots.acquire() => permit.ok(),
+        };
+        if permit.is_none() || self.cancel.is_cancelled() {
+            return (
+                false,
+                all(&|id| ItemOutcome::not_sent(id, "cancelled before it was sent")),
+            );
+        }
+        if let Err(err) = self.write_intent(index, call, ids) {
+            let err = ProviderError::new(
+                ErrorKind::Invalid,
+                "AuditWriteFailed",
+                format!("not sent because the intent could not be logged: {err}"),
+            );
+            return (false, all(&|id| ItemOutcome::failed(id, &err)));
+        }
+        if self.dry_run {
+            return (false, all(&|id| ItemOutcome::new(id, Outcome::DryRun, "dry_run")));
+        }
+        let outcomes = match AssertUnwindSafe(perform(provider.as_ref(), call, ids))
+            .catch_unwind()
+            .await
+        {
+            Ok(outcomes) => outcomes,
+            Err(_) => {
+                let err = ProviderError::new(
+                    ErrorKind::Server,
+                    "Panic",
+                    format!("the {} provider panicked during {}", call.kind, call.action),
+                );
+                all(&|id| ItemOutcome::failed(id, &err))
+            }
+        };
+        (true, outcomes)
+    }
+
+    fn write_intent(&self, index: usize, call: &PlannedCall, ids: &[String]) -> Result<(), crate::audit::AuditError> {
+        let Some(audit) = &self.audit else {
+            return Ok(());
+        };
+        let (name, description, custom_secret) = match &call.op {
+            Op::Rename { name, description } => (Some(name.clone()), description.clone(), None),
+            Op::Rotate { custom } => (None, None, Some(custom.is_some())),
+            _ => (None, None, None),
+        };
+        audit.append_durable(&Record::Intent {
+            time: chrono::Utc::now(),
+            run: self.id.clone(),
+            call: index,
+            kind: call.kind.slug().to_string(),
+            account: call.account.clone(),
+            region: call.region.clone(),
+            action: call.action.to_string(),
+            ids: ids.to_vec(),
+            dry_run: self.dry_run,
+            name,
+            description,
+            custom_secret,
+        })
+    }
+
+    /// Audit the call's outcome, then report each item (and any new secret) to the app.
+    fn finish_call(&self, index: usize, call: &PlannedCall, outcomes: &mut [ItemOutcome]) {
+        if let Some(audit) = &self.audit {
+            let record = Record::Outcome {
+                time: chrono::Utc::now(),
+                run: self.id.clone(),
+                call: index,
+                kind: call.kind.slug().to_string(),
+                account: call.account.clone(),
+                region: call.region.clone(),
+                action: call.action.to_string(),
+                dry_run: self.dry_run,
+                items: outcomes.iter().map(audit_item).collect(),
+            };
+            if let Err(err) = audit.append(&record) {
+                tracing::error!(%err, "audit log could not record an outcome");
+                for o in outcomes.iter_mut() {
+                    o.add_note(&format!("the audit log could not record this result: {err}"));
+                }
+            }
+        }
+        let time = chrono::Utc::now();
+        for o in outcomes.iter_mut() {
+            let secret = o.new_secret.take();
+            self.emit(ExecEvent::Item(LogEntry {
+                time,
+                kind: call.kind,
+                account: call.account.clone(),
+                region: call.region.clone(),
+                action: call.action.to_string(),
+                target: o.id.clone(),
+                outcome: o.outcome.clone(),
+                request_id: o.request_id.clone(),
+                hint: o.hint.clone(),
+            }));
+            if let (Some(secret), Some(request_id)) = (secret, &o.request_id) {
+                self.emit(ExecEvent::Rotated {
+                    key: ItemKey {
+                        kind: call.kind,
+                        account: call.account.clone(),
+                        region: call.region.clone(),
+                        id: o.id.clone(),
+                    },
+                    request_id: request_id.clone(),
+                    secret,
+                });
+            }
+        }
+    }
+
+    /// Re-read every group a request went to, so the table shows what is really there.
+    async fn refresh(&self, groups: BTreeSet<Group>) {
+        let reads = groups.into_iter().filter_map(|group| {
+            let provider = self.providers.get(&group)?.clone();
+            Some(async move {
+                let listed = AssertUnwindSafe(provider.list()).catch_unwind().await;
+                (group, listed)
+            })
+        });
+        for ((kind, account, region), listed) in futures::future::join_all(reads).await {
+            match listed {
+                Ok(Ok(items)) => self.emit(ExecEvent::Refreshed {
+                    kind,
+                    account,
+                    region,
+                    items,
+                }),
+                Ok(Err(err)) => tracing::warn!(%kind, %account, %region, %err, "re-reading after the run failed"),
+                Err(_) => tracing::warn!(%kind, %account, %region, "the provider panicked while re-reading"),
+            }
+        }
+    }
+}
+
+fn audit_item(o: &ItemOutcome) -> ItemResult {
+    let (code, message) = match &o.outcome {
+        Outcome::Failed { code, message } => (Some(code.clone()), Some(message.clone())),
+        Outcome::Kept { reason } => (None, Some(reason.clone())),
+        Outcome::NotSent => (None, o.hint.clone()),
+        Outcome::Ok | Outcome::DryRun => (None, None),
+    };
+    ItemResult {
+        id: o.id.clone(),
+        result: o.audit_result.to_string(),
+        code,
+        message,
+        request_id: o.request_id.clone(),
+    }
+}
+
+/// The provider calls for one planned call. Deletes are one request for all `ids`;
+/// other operations are one request per id (`ids` has one after `one_request_per_call`).
+async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) -> Vec<ItemOutcome> {
+    if call.op == Op::Delete {
+        let batch = provider.capabilities().delete_batch;
+        if batch > 0 && ids.len() > batch {
+            let err = ProviderError::invalid(format!(
+                "this call addresses {} ids but {} deletes at most {batch} per call; build the plan with build_plan",
+                ids.len(),
+                call.kind
+            ));
+            return ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect();
+        }
+        return match provider.delete(ids).await {
+            Ok(report) => ids
+                .iter()
+                .map(|id| match report.kept.iter().find(|(kept, _)| kept == id) {
+                    Some((_, reason)) => ItemOutcome {
+                        request_id: Some(report.request_id.clone()),
+                        ..ItemOutcome::new(id, Outcome::Kept { reason: reason.clone() }, "kept")
+                    },
+                    None => ItemOutcome::ok(id, report.request_id.clone()),
+                })
+                .collect(),
+            Err(err) => ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect(),
+        };
+    }
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let outcome = match &call.op {
+            Op::Disable => provider.disable(id).await.map(|r| ItemOutcome::ok(id, r.request_id)),
+            Op::Enable => provider.enable(id).await.map(|r| ItemOutcome::ok(id, r.request_id)),
+            Op::Rename { name, description } => provider
+                .rename(id, name, description.as_deref())
+                .await
+                .map(|r| ItemOutcome::ok(id, r.request_id)),
+            Op::Rotate { custom } => provider.rotate(id, custom.as_ref()).await.map(|r| ItemOutcome {
+                new_secret: Some(r.new_secret),
+                ..ItemOutcome::ok(id, r.receipt.request_id)
+            }),
+            // Handled above; kept here so a new Op cannot be silently dropped.
+            Op::Delete => Err(ProviderError::invalid("delete reached the single-id path")),
+        };
+        outcomes.push(outcome.unwrap_or_else(|err| ItemOutcome::failed(id, &err)));
+    }
+    outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(kind: ProviderKind, op: Op, ids: &[&str]) -> PlannedCall {
+        PlannedCall {
+            kind,
+            account: "a".into(),
+            region: "r".into(),
+            action: "X",
+            op,
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn calls_sharing_an_id_form_one_chain_in_plan_order() {
+        let calls = vec![
+            call(ProviderKind::ApiGateway, Op::Disable, &["k1"]),
+            call(ProviderKind::ApiGateway, Op::Disable, &["k2"]),
+            call(ProviderKind::ApiGateway, Op::Delete, &["k1"]),
+            call(ProviderKind::ApiGateway, Op::Delete, &["k2"]),
+            call(ProviderKind::Cvm, Op::Delete, &["k1"]),
+        ];
+        assert_eq!(chains(&calls), vec![vec![0, 2], vec![1, 3], vec![4]]);
+    }
+
+    #[test]
+    fn chains_merge_transitively() {
+        let calls = vec![
+            call(ProviderKind::Cvm, Op::Delete, &["a"]),
+            call(ProviderKind::Cvm, Op::Delete, &["b"]),
+            call(ProviderKind::Cvm, Op::Delete, &["a", "b"]),
+        ];
+        assert_eq!(chains(&calls), vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn multi_id_non_delete_calls_are_split() {
+        let calls = vec![
+            call(ProviderKind::ApiGateway, Op::Enable, &["k1", "k2"]),
+            call(ProviderKind::Cvm, Op::Delete, &["a", "b"]),
+            call(ProviderKind::Cvm, Op::Delete, &[]),
+        ];
+        let split = one_request_per_call(calls);
+        let ids: Vec<Vec<String>> = split.iter().map(|c| c.ids.clone()).collect();
+        assert_eq!(ids, vec![vec!["k1"], vec!["k2"], vec!["a", "b"]]);
+    }
+}
