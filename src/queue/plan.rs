@@ -24,20 +24,9 @@ pub mod actions {
     pub const MAAS_DELETE_API_KEY: &str = "DELETE /api/v2/maas/apikeys";
 }
 
-/// The rule UpdateApiKey enforces on a custom AccessKeySecret: 10 to 50 characters,
-/// each a letter, digit or underscore. Call it before planning a rotation; the error is
-/// the rule in plain words. The error never quotes the secret.
-pub fn validate_secret(secret: &str) -> Result<(), String> {
-    const RULE: &str = "a custom secret must be 10 to 50 characters, each a letter (A-Z, a-z), digit or underscore";
-    let len = secret.chars().count();
-    if !(10..=50).contains(&len) {
-        return Err(format!("{RULE}; this one has {len} characters"));
-    }
-    if let Some(pos) = secret.chars().position(|c| !(c.is_ascii_alphanumeric() || c == '_')) {
-        return Err(format!("{RULE}; character {} is not allowed", pos + 1));
-    }
-    Ok(())
-}
+/// The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
+/// the operator hears it before confirming. One rule, kept with the provider that sends it.
+pub use crate::providers::tencent::apigateway::validate_custom_secret as validate_secret;
 
 /// (kind, account, region): the unit a provider serves and the plan groups by.
 type GroupKey<'a> = (ProviderKind, &'a str, &'a str);
