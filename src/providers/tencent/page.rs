@@ -188,7 +188,7 @@ mod props {
         fn field_reads_back_what_is_there(
             mut response in arb::object(arb::json()),
             name in arb::key(),
-            value in arb::optional(any::<u64>()),
+            value in arb::optional(prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()]),
         ) {
             let map = response.as_object_mut().unwrap();
             map.remove(&name);
@@ -204,10 +204,16 @@ mod props {
 
         #[test]
         fn is_last_when_total_reached_or_page_empty(
-            total in prop::option::of(0u64..500),
             offset in 0usize..500,
             len in 0usize..120,
+            // Mostly right at the boundary, where an off-by-one would show.
+            total in prop::option::of(prop_oneof![(-2i64..=2).prop_map(Some), Just(None)]),
+            far in 0u64..1000,
         ) {
+            let total = total.map(|delta| match delta {
+                Some(delta) => (offset as u64 + len as u64).saturating_add_signed(delta),
+                None => far,
+            });
             let page = Page { total, items: vec![(); len] };
             match (page.is_last(offset, ACTION, REQUEST_ID), total) {
                 (Ok(last), Some(total)) => prop_assert_eq!(last, len == 0 || (offset + len) as u64 >= total),
@@ -244,6 +250,10 @@ mod props {
                 }
             }
             prop_assert_eq!(seen, (0..real).collect::<Vec<_>>());
+            if extra == 0 {
+                // An honest TotalCount ends the listing without an extra, empty call.
+                prop_assert_eq!(calls, real.div_ceil(limit).max(1));
+            }
         }
 
         #[test]
