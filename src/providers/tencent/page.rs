@@ -206,7 +206,8 @@ mod props {
         fn is_last_when_total_reached_or_page_empty(
             offset in 0usize..500,
             len in 0usize..120,
-            // Mostly right at the boundary, where an off-by-one would show.
+            // None: no TotalCount; Some(Some(d)): offset + len + d, right at the boundary where
+            // an off-by-one would show; Some(None): the unrelated count `far`.
             total in prop::option::of(prop_oneof![(-2i64..=2).prop_map(Some), Just(None)]),
             far in 0u64..1000,
         ) {
