@@ -235,3 +235,174 @@ mod tests {
         assert!(validate_custom_secret("ünïcödé_lëttërs").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::super::client::APIGATEWAY;
+    use super::super::page::arb;
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    const ACTION: &str = "DescribeApiKeysStatus";
+
+    static GATEWAY: LazyLock<ApiGateway> =
+        LazyLock::new(|| ApiGateway::new(arb::offline_client(APIGATEWAY), "prod", "ap-guangzhou"));
+
+    /// What `list` does with one answer: read `Result`, map every key.
+    fn items_of(response: &Value) -> Result<(Option<u64>, Vec<Item>), ProviderError> {
+        let result: ApiKeysStatus = field(response, "Result", ACTION, "req")?;
+        let keys = result.api_key_set.unwrap_or_default();
+        Ok((result.total_count, keys.into_iter().map(|k| GATEWAY.item(k)).collect()))
+    }
+
+    /// One documented `ApiKey`; each optional field is present, null or left out.
+    #[derive(Debug, Clone)]
+    struct GenKey {
+        id: String,
+        name: Option<Option<String>>,
+        key_type: Option<Option<String>>,
+        status: Option<Option<i64>>,
+        created: Option<Option<String>>,
+        modified: Option<Option<String>>,
+        secret: Option<String>,
+    }
+
+    impl GenKey {
+        fn json(&self) -> Value {
+            let mut v = json!({ "AccessKeyId": self.id });
+            let mut put = |name: &str, value: Option<Value>| {
+                if let Some(value) = value {
+                    v[name] = value;
+                }
+            };
+            put("SecretName", self.name.clone().map(|x| json!(x)));
+            put("AccessKeyType", self.key_type.clone().map(|x| json!(x)));
+            put("Status", self.status.map(|x| json!(x)));
+            put("CreatedTime", self.created.clone().map(|x| json!(x)));
+            put("ModifiedTime", self.modified.clone().map(|x| json!(x)));
+            put("AccessKeySecret", self.secret.clone().map(|x| json!(x)));
+            v
+        }
+    }
+
+    fn gen_key() -> impl Strategy<Value = GenKey> {
+        (
+            "\\PC{1,30}",
+            arb::optional("\\PC{0,30}"),
+            arb::optional(prop_oneof![
+                Just("auto".to_string()),
+                Just("manual".to_string()),
+                "\\PC{0,8}"
+            ]),
+            arb::optional(prop_oneof![Just(0i64), Just(1), any::<i64>()]),
+            arb::optional("[0-9TZ:-]{0,20}"),
+            arb::optional("[0-9TZ:-]{0,20}"),
+            prop::option::of("topsecret_[A-Za-z0-9]{16}"),
+        )
+            .prop_map(|(id, name, key_type, status, created, modified, secret)| GenKey {
+                id,
+                name,
+                key_type,
+                status,
+                created,
+                modified,
+                secret,
+            })
+    }
+
+    /// A `Result` whose parts are random: the fields the parser reads hold any JSON.
+    fn random_result() -> impl Strategy<Value = Value> {
+        let set = prop_oneof![
+            arb::json(),
+            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
+        ];
+        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut result, total, set)| {
+            if let Some(map) = result.as_object_mut() {
+                map.insert("TotalCount".into(), total);
+                map.insert("ApiKeySet".into(), set);
+            }
+            json!({ "Result": result, "RequestId": "req" })
+        })
+    }
+
+    /// A documented entry with one field replaced by any JSON value (or removed).
+    fn corrupted() -> impl Strategy<Value = Value> {
+        let fields = prop::sample::select(
+            &[
+                "AccessKeyId",
+                "SecretName",
+                "AccessKeyType",
+                "Status",
+                "CreatedTime",
+                "ModifiedTime",
+            ][..],
+        );
+        (gen_key(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
+            let mut v = entry.json();
+            if let Some(map) = v.as_object_mut() {
+                match value {
+                    Some(value) => map.insert(name.to_string(), value),
+                    None => map.remove(name),
+                };
+            }
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random answers map to items or a Protocol error, never a panic; every item is one
+        /// of the answer's AccessKeyIds.
+        #[test]
+        fn random_answers_never_panic(response in prop_oneof![arb::json(), random_result()]) {
+            match items_of(&response) {
+                Ok((_, items)) => {
+                    let sent: Vec<&str> = response["Result"]["ApiKeySet"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|k| k["AccessKeyId"].as_str()).collect())
+                        .unwrap_or_default();
+                    let got: Vec<&str> = items.iter().map(|i| i.key.id.as_str()).collect();
+                    prop_assert_eq!(got, sent);
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.kind, ErrorKind::Protocol);
+                    prop_assert_eq!(e.request_id.as_deref(), Some("req"));
+                }
+            }
+        }
+
+        /// Documented keys map field by field, in order, and no secret reaches an item.
+        #[test]
+        fn documented_keys_map_to_items(keys in prop::collection::vec(gen_key(), 0..8), total in any::<u64>()) {
+            let set: Vec<Value> = keys.iter().map(GenKey::json).collect();
+            let response = json!({ "Result": { "TotalCount": total, "ApiKeySet": set }, "RequestId": "req" });
+            let (got_total, items) = items_of(&response).unwrap();
+            prop_assert_eq!(got_total, Some(total));
+            prop_assert_eq!(items.len(), keys.len());
+            for (key, item) in keys.iter().zip(&items) {
+                prop_assert_eq!(&item.key, &ItemKey {
+                    kind: ProviderKind::ApiGateway,
+                    account: "prod".into(),
+                    region: "ap-guangzhou".into(),
+                    id: key.id.clone(),
+                });
+                prop_assert_eq!(&item.name, &key.name.clone().flatten().unwrap_or_default());
+                let status = if key.status.flatten() == Some(1) { Status::Enabled } else { Status::Disabled };
+                prop_assert_eq!(item.status, status);
+                prop_assert_eq!(&item.key_type, &key.key_type.clone().flatten().unwrap_or_default());
+                prop_assert_eq!(&item.created, &key.created.clone().flatten().unwrap_or_default());
+                prop_assert_eq!(&item.modified, &key.modified.clone().flatten().unwrap_or_default());
+                prop_assert!(item.description.is_empty());
+                prop_assert!(item.bindings.is_empty());
+                if let Some(secret) = &key.secret {
+                    let shown = serde_json::to_string(item).unwrap();
+                    prop_assert!(!shown.contains(secret.as_str()), "secret in {}", shown);
+                    let debug = format!("{item:?}");
+                    prop_assert!(!debug.contains(secret.as_str()), "secret in {}", debug);
+                }
+            }
+        }
+    }
+}

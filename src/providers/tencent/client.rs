@@ -599,3 +599,240 @@ mod tests {
         assert!(!Retry::Read.allows(&e(ErrorKind::Api, "InvalidKeyPairId.NotFound")));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::super::page::arb;
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Map, json};
+
+    const ACTION: &str = "DescribeApiKeysStatus";
+
+    /// Bodies of every shape an endpoint might send: random bytes (mostly not UTF-8),
+    /// random JSON, envelopes with random contents, and JSON nested past serde's limit.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let edges: &[&[u8]] = &[
+            b"",
+            b" ",
+            b"null",
+            b"{}",
+            b"[]",
+            b"\"Response\"",
+            b"{\"Response\":null}",
+            b"\xff\xfe",
+        ];
+        prop_oneof![
+            prop::sample::select(edges).prop_map(<[u8]>::to_vec),
+            prop::collection::vec(any::<u8>(), 0..2048),
+            arb::json().prop_map(|v| v.to_string().into_bytes()),
+            arb::json().prop_map(|v| json!({ "Response": v }).to_string().into_bytes()),
+            arb::object(arb::json()).prop_map(|r| json!({ "Response": r }).to_string().into_bytes()),
+            (1usize..5000, prop::bool::ANY).prop_map(|(depth, closed)| nested(depth, closed).into_bytes()),
+            // A valid envelope cut short or with garbage appended.
+            (
+                envelope_fields(),
+                any::<prop::sample::Index>(),
+                prop::collection::vec(any::<u8>(), 0..8)
+            )
+                .prop_map(|(r, cut, tail)| {
+                    let mut bytes = json!({ "Response": r }).to_string().into_bytes();
+                    bytes.truncate(cut.index(bytes.len() + 1));
+                    bytes.extend(tail);
+                    bytes
+                }),
+        ]
+    }
+
+    /// `{"Response":{"RequestId":"r","Deep":[[[...]]]}}` nested `depth` levels.
+    fn nested(depth: usize, closed: bool) -> String {
+        let close = if closed { "]".repeat(depth) } else { String::new() };
+        format!(
+            r#"{{"Response":{{"RequestId":"r","Deep":{}1{close}}}}}"#,
+            "[".repeat(depth)
+        )
+    }
+
+    /// A Response object that is not an error: random fields, no `Error`.
+    fn envelope_fields() -> impl Strategy<Value = Map<String, Value>> {
+        arb::object(arb::json()).prop_map(|mut r| {
+            let map = r.as_object_mut().map(std::mem::take).unwrap_or_default();
+            let mut map: Map<String, Value> = map.into_iter().filter(|(k, _)| k != "Error").collect();
+            map.remove("RequestId");
+            map
+        })
+    }
+
+    /// The RequestId of a body, read independently of `parse_envelope`.
+    fn body_request_id(body: &[u8]) -> Option<String> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        v.get("Response")?.get("RequestId")?.as_str().map(str::to_string)
+    }
+
+    /// Server text: anything printable, often with the spaces and line ends a careless
+    /// trim would lose.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["\\PC{0,80}", "[ \\ta-zA-Z.\\n]{0,40}"]
+    }
+
+    /// Values of `Code` that are not a string (or no Code at all).
+    fn not_a_string() -> impl Strategy<Value = Option<Value>> {
+        prop::option::of(arb::json().prop_filter("not a string", |v| !v.is_string()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any status and body: no panic, success only for 2xx envelopes with a RequestId and
+        /// no Error, and an error's RequestId, if any, is the body's.
+        #[test]
+        fn any_answer_maps_without_panicking(status in any::<u16>(), body in body()) {
+            let rid = body_request_id(&body);
+            match parse_envelope(status, &body, ACTION) {
+                Ok((response, request_id)) => {
+                    prop_assert!((200..300).contains(&status), "HTTP {} accepted", status);
+                    prop_assert_eq!(Some(&request_id), rid.as_ref());
+                    prop_assert!(response.is_object());
+                    prop_assert!(response.get("Error").is_none());
+                }
+                Err(e) => {
+                    prop_assert!(!e.code.is_empty());
+                    prop_assert!(e.request_id.is_none() || e.request_id == rid, "{:?} vs {:?}", e.request_id, rid);
+                }
+            }
+        }
+
+        /// Whatever garbage comes back, the error message quotes a bounded amount of it.
+        #[test]
+        fn non_json_answers_quote_a_bounded_excerpt(
+            status in any::<u16>(),
+            chunk in prop::collection::vec(any::<u8>(), 1..64),
+            repeat in 1usize..4096,
+        ) {
+            let mut body = b"<".to_vec();
+            body.extend(chunk.repeat(repeat));
+            let e = parse_envelope(status, &body, ACTION).unwrap_err();
+            prop_assert!(e.request_id.is_none());
+            // 200 quoted characters, each at most `\u{10ffff}` once escaped, plus the fixed text.
+            prop_assert!(e.message.chars().count() <= 200 * 10 + 400, "{} chars", e.message.chars().count());
+        }
+
+        /// `Response.Error` with a string Code is the ProviderError, at any HTTP status,
+        /// carrying exactly the server's code, message and RequestId.
+        #[test]
+        fn error_envelopes_become_that_provider_error(
+            status in 100u16..600,
+            code in text(),
+            message in arb::optional(text()),
+            request_id in arb::optional("\\PC{0,40}"),
+            mut extra in envelope_fields(),
+        ) {
+            let mut error = json!({ "Code": code });
+            if let Some(m) = &message {
+                error["Message"] = json!(m);
+            }
+            extra.insert("Error".into(), error);
+            if let Some(r) = &request_id {
+                extra.insert("RequestId".into(), json!(r));
+            }
+            let body = json!({ "Response": extra }).to_string();
+            let e = parse_envelope(status, body.as_bytes(), ACTION).unwrap_err();
+            prop_assert_eq!(e.kind, kind_for_code(&code));
+            prop_assert_eq!(&e.code, &code);
+            let message = message.flatten().unwrap_or_default();
+            prop_assert_eq!(e.message, message);
+            prop_assert_eq!(e.request_id, request_id.flatten());
+        }
+
+        /// An Error whose Code is missing or not a string is a Protocol error that still
+        /// carries the RequestId.
+        #[test]
+        fn error_without_a_string_code_is_a_protocol_error(
+            status in 100u16..600,
+            code in not_a_string(),
+            request_id in "\\PC{0,40}",
+            mut extra in envelope_fields(),
+        ) {
+            let mut error = json!({ "Message": "m" });
+            if let Some(c) = code {
+                error["Code"] = c;
+            }
+            extra.insert("Error".into(), error);
+            extra.insert("RequestId".into(), json!(request_id));
+            let body = json!({ "Response": extra }).to_string();
+            let e = parse_envelope(status, body.as_bytes(), ACTION).unwrap_err();
+            prop_assert_eq!(e.kind, ErrorKind::Protocol);
+            prop_assert_eq!(e.code.as_str(), codes::PROTOCOL);
+            prop_assert_eq!(e.request_id, Some(request_id));
+        }
+
+        /// A 2xx envelope without Error yields its Response unchanged and its RequestId.
+        #[test]
+        fn ok_envelopes_yield_their_request_id(
+            status in prop_oneof![Just(200u16), Just(299), 200u16..300],
+            request_id in "\\PC{0,40}",
+            mut fields in envelope_fields(),
+        ) {
+            fields.insert("RequestId".into(), json!(request_id));
+            let body = json!({ "Response": fields }).to_string();
+            let (got, id) = parse_envelope(status, body.as_bytes(), ACTION).unwrap();
+            prop_assert_eq!(id, request_id);
+            // Compared with the body read back, not `fields`: serde_json's default float
+            // parsing may differ from the f64 printed in the last digit.
+            let sent: Value = serde_json::from_str(&body).unwrap();
+            prop_assert_eq!(&got, &sent["Response"]);
+        }
+
+        /// The same envelope with a non-2xx status is an error that keeps the RequestId.
+        #[test]
+        fn ok_envelopes_with_another_status_are_errors(
+            status in prop_oneof![Just(199u16), Just(300), 100u16..600].prop_filter("not 2xx", |s| !(200..300).contains(s)),
+            request_id in "\\PC{0,40}",
+            mut fields in envelope_fields(),
+        ) {
+            fields.insert("RequestId".into(), json!(request_id));
+            let body = json!({ "Response": fields }).to_string();
+            let e = parse_envelope(status, body.as_bytes(), ACTION).unwrap_err();
+            prop_assert_eq!(e.kind, if status >= 500 { ErrorKind::Server } else { ErrorKind::Protocol });
+            prop_assert_eq!(e.request_id, Some(request_id));
+        }
+
+        /// No RequestId (or one that is not a string) and no Error: a Protocol error.
+        #[test]
+        fn a_response_without_request_id_is_a_protocol_error(
+            status in 200u16..300,
+            request_id in not_a_string(),
+            mut fields in envelope_fields(),
+        ) {
+            if let Some(r) = request_id {
+                fields.insert("RequestId".into(), r);
+            }
+            let body = json!({ "Response": fields }).to_string();
+            let e = parse_envelope(status, body.as_bytes(), ACTION).unwrap_err();
+            prop_assert_eq!(e.kind, ErrorKind::Protocol);
+            prop_assert!(e.request_id.is_none());
+            prop_assert!(e.message.contains("RequestId"), "{}", e.message);
+        }
+    }
+
+    proptest! {
+        // Each case parses megabytes; a few are enough to show size is not a problem.
+        #![proptest_config(ProptestConfig::with_cases(6))]
+
+        /// Bodies up to the client's cap parse (or fail) without panicking; a big field survives intact.
+        #[test]
+        fn huge_bodies_parse_without_panicking(size in 1usize..MAX_BODY_BYTES, fill in any::<u8>(), json_body in any::<bool>()) {
+            if json_body {
+                let blob = char::from(b'a' + fill % 26).to_string().repeat(size);
+                let body = json!({ "Response": { "RequestId": "r", "Blob": blob } }).to_string();
+                let (response, id) = parse_envelope(200, body.as_bytes(), ACTION).unwrap();
+                prop_assert_eq!(id, "r");
+                prop_assert_eq!(response["Blob"].as_str().map(str::len), Some(size));
+            } else {
+                let body = vec![fill; size];
+                let e = parse_envelope(200, &body, ACTION).unwrap_err();
+                prop_assert!(e.message.len() < 4 * 2400, "{} bytes", e.message.len());
+            }
+        }
+    }
+}

@@ -211,3 +211,182 @@ impl Provider for Cvm {
         Ok(Receipt { request_id })
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::super::client::CVM;
+    use super::super::page::arb;
+    use super::*;
+    use crate::providers::ErrorKind;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    const ACTION: &str = "DescribeKeyPairs";
+
+    static CVM_PROVIDER: LazyLock<Cvm> = LazyLock::new(|| Cvm::new(arb::offline_client(CVM), "prod", "ap-beijing"));
+
+    /// What `describe_pages` does with one answer: read TotalCount and KeyPairSet, map every pair.
+    fn items_of(response: &Value) -> Result<(Option<u64>, Vec<Item>), ProviderError> {
+        let total = field(response, "TotalCount", ACTION, "req")?;
+        let pairs = field::<Option<Vec<KeyPair>>>(response, "KeyPairSet", ACTION, "req")?.unwrap_or_default();
+        Ok((total, pairs.into_iter().map(|p| CVM_PROVIDER.item(p)).collect()))
+    }
+
+    /// One documented `KeyPair`; each optional field is present, null or left out.
+    #[derive(Debug, Clone)]
+    struct GenPair {
+        id: String,
+        name: Option<Option<String>>,
+        description: Option<Option<String>>,
+        /// (algorithm, the rest of the OpenSSH line)
+        public_key: Option<Option<(String, String)>>,
+        instances: Option<Option<Vec<String>>>,
+        created: Option<Option<String>>,
+    }
+
+    impl GenPair {
+        fn json(&self) -> Value {
+            let mut v = json!({ "KeyId": self.id });
+            let mut put = |name: &str, value: Option<Value>| {
+                if let Some(value) = value {
+                    v[name] = value;
+                }
+            };
+            put("KeyName", self.name.clone().map(|x| json!(x)));
+            put("Description", self.description.clone().map(|x| json!(x)));
+            let public_key = self
+                .public_key
+                .clone()
+                .map(|k| k.map(|(alg, rest)| format!("{alg} {rest}")));
+            put("PublicKey", public_key.map(|x| json!(x)));
+            put("AssociatedInstanceIds", self.instances.clone().map(|x| json!(x)));
+            put("CreatedTime", self.created.clone().map(|x| json!(x)));
+            v
+        }
+    }
+
+    fn gen_pair() -> impl Strategy<Value = GenPair> {
+        let algorithm = prop_oneof![
+            Just("ssh-rsa".to_string()),
+            Just("ssh-ed25519".to_string()),
+            Just("ecdsa-sha2-nistp256".to_string()),
+            "[a-z0-9@.-]{1,20}",
+        ];
+        let rest = "[A-Za-z0-9+/]{20,80}={0,2}( [ -~]{0,20})?";
+        (
+            "skey-[a-z0-9]{8}|\\PC{1,20}",
+            arb::optional("\\PC{0,25}"),
+            arb::optional("\\PC{0,60}"),
+            arb::optional((algorithm, rest)),
+            arb::optional(prop::collection::vec("ins-[a-z0-9]{8}|\\PC{1,12}", 0..6)),
+            arb::optional("[0-9TZ:-]{0,20}"),
+        )
+            .prop_map(|(id, name, description, public_key, instances, created)| GenPair {
+                id,
+                name,
+                description,
+                public_key,
+                instances,
+                created,
+            })
+    }
+
+    /// An answer whose parts are random: the fields the parser reads hold any JSON.
+    fn random_response() -> impl Strategy<Value = Value> {
+        let set = prop_oneof![
+            arb::json(),
+            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
+        ];
+        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut response, total, set)| {
+            if let Some(map) = response.as_object_mut() {
+                map.insert("TotalCount".into(), total);
+                map.insert("KeyPairSet".into(), set);
+            }
+            response
+        })
+    }
+
+    /// A documented entry with one field replaced by any JSON value (or removed).
+    fn corrupted() -> impl Strategy<Value = Value> {
+        let fields = prop::sample::select(
+            &[
+                "KeyId",
+                "KeyName",
+                "Description",
+                "PublicKey",
+                "AssociatedInstanceIds",
+                "CreatedTime",
+            ][..],
+        );
+        (gen_pair(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
+            let mut v = entry.json();
+            if let Some(map) = v.as_object_mut() {
+                match value {
+                    Some(value) => map.insert(name.to_string(), value),
+                    None => map.remove(name),
+                };
+            }
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random answers map to items or a Protocol error, never a panic; every item is one
+        /// of the answer's KeyIds.
+        #[test]
+        fn random_answers_never_panic(response in prop_oneof![arb::json(), random_response()]) {
+            match items_of(&response) {
+                Ok((_, items)) => {
+                    let sent: Vec<&str> = response["KeyPairSet"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|p| p["KeyId"].as_str()).collect())
+                        .unwrap_or_default();
+                    let got: Vec<&str> = items.iter().map(|i| i.key.id.as_str()).collect();
+                    prop_assert_eq!(got, sent);
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.kind, ErrorKind::Protocol);
+                    prop_assert_eq!(e.request_id.as_deref(), Some("req"));
+                }
+            }
+        }
+
+        /// Documented key pairs map field by field, in order, with every associated instance
+        /// as a binding in the order given.
+        #[test]
+        fn documented_pairs_map_to_items(pairs in prop::collection::vec(gen_pair(), 0..8), total in any::<u64>()) {
+            let set: Vec<Value> = pairs.iter().map(GenPair::json).collect();
+            let response = json!({ "TotalCount": total, "KeyPairSet": set, "RequestId": "req" });
+            let (got_total, items) = items_of(&response).unwrap();
+            prop_assert_eq!(got_total, Some(total));
+            prop_assert_eq!(items.len(), pairs.len());
+            for (pair, item) in pairs.iter().zip(&items) {
+                prop_assert_eq!(&item.key, &ItemKey {
+                    kind: ProviderKind::Cvm,
+                    account: "prod".into(),
+                    region: "ap-beijing".into(),
+                    id: pair.id.clone(),
+                });
+                prop_assert_eq!(&item.name, &pair.name.clone().flatten().unwrap_or_default());
+                prop_assert_eq!(&item.description, &pair.description.clone().flatten().unwrap_or_default());
+                prop_assert_eq!(item.status, Status::Active);
+                let algorithm = pair.public_key.clone().flatten().map(|(alg, _)| alg).unwrap_or_default();
+                prop_assert_eq!(&item.key_type, &algorithm);
+                prop_assert_eq!(&item.created, &pair.created.clone().flatten().unwrap_or_default());
+                prop_assert!(item.modified.is_empty());
+                let bindings: Vec<Binding> = pair
+                    .instances
+                    .clone()
+                    .flatten()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Binding::Instance)
+                    .collect();
+                prop_assert_eq!(&item.bindings, &bindings);
+                prop_assert_eq!(item.is_bound(), !bindings.is_empty());
+            }
+        }
+    }
+}

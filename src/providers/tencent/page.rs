@@ -58,3 +58,219 @@ pub fn expect_ids<'a>(ids: &'a [String], max: usize, action: &str) -> Result<&'a
     }
     Ok(ids)
 }
+
+/// Generators (and an offline client) the Tencent parsers' property tests share.
+#[cfg(test)]
+pub(super) mod arb {
+    use crate::providers::tencent::client::{ClientOptions, Credentials, ServiceSpec, TencentClient};
+    use crate::secret::Secret;
+    use proptest::prelude::*;
+    use serde_json::{Number, Value};
+    use std::sync::Arc;
+
+    /// A client that is never called: the providers need one to exist, the item mapping does not use it.
+    pub fn offline_client(spec: ServiceSpec) -> Arc<TencentClient> {
+        let creds = Credentials {
+            secret_id: "AKIDprop".into(),
+            secret_key: Secret::new("prop-key"),
+            token: None,
+        };
+        Arc::new(TencentClient::new(spec, creds, ClientOptions::default()).expect("an offline client builds"))
+    }
+
+    /// Every field name the Tencent parsers look up, mixed into generated objects so random
+    /// JSON reaches the interesting branches instead of only missing fields.
+    pub const NAMES: &[&str] = &[
+        "Response",
+        "RequestId",
+        "Error",
+        "Code",
+        "Message",
+        "Result",
+        "TotalCount",
+        "ApiKeySet",
+        "AccessKeyId",
+        "AccessKeySecret",
+        "AccessKeyType",
+        "SecretName",
+        "Status",
+        "CreatedTime",
+        "ModifiedTime",
+        "KeyPairSet",
+        "KeyId",
+        "KeyName",
+        "Description",
+        "PublicKey",
+        "AssociatedInstanceIds",
+    ];
+
+    pub fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(NAMES).prop_map(str::to_string),
+            1 => "\\PC{0,8}",
+        ]
+    }
+
+    pub fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            // NaN and infinities have no JSON form.
+            any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+            "\\PC{0,16}".prop_map(Value::String),
+        ]
+    }
+
+    /// Any JSON value up to a few levels deep.
+    pub fn json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                object(inner),
+            ]
+        })
+    }
+
+    /// An object whose values come from `values`, keys mostly from `NAMES`.
+    pub fn object(values: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+        prop::collection::vec((key(), values), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect()))
+    }
+
+    /// `Some(x)` as `x`, `None` as JSON null, or the field left out (`None` from the outer option).
+    pub fn optional<T: std::fmt::Debug + Clone>(
+        values: impl Strategy<Value = T>,
+    ) -> impl Strategy<Value = Option<Option<T>>> {
+        prop::option::of(prop::option::of(values))
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const ACTION: &str = "DescribeKeyPairs";
+    const REQUEST_ID: &str = "req-prop";
+
+    fn check_protocol_error(err: &ProviderError, name: &str) -> Result<(), TestCaseError> {
+        prop_assert_eq!(err.kind, ErrorKind::Protocol);
+        prop_assert_eq!(err.code.as_str(), codes::PROTOCOL);
+        prop_assert_eq!(err.request_id.as_deref(), Some(REQUEST_ID));
+        let names_field = format!("Response.{name} ");
+        prop_assert!(err.message.starts_with(ACTION), "{}", err.message);
+        prop_assert!(err.message.contains(&names_field), "{}", err.message);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the Response holds, `field` answers a value or a Protocol error that
+        /// names the field and keeps the RequestId; it never panics.
+        #[test]
+        fn field_never_panics_and_names_the_field(response in arb::json(), name in arb::key()) {
+            if let Err(e) = field::<u64>(&response, &name, ACTION, REQUEST_ID) {
+                check_protocol_error(&e, &name)?;
+            }
+            if let Err(e) = field::<Option<Vec<String>>>(&response, &name, ACTION, REQUEST_ID) {
+                check_protocol_error(&e, &name)?;
+            }
+            if let Err(e) = field::<Vec<Value>>(&response, &name, ACTION, REQUEST_ID) {
+                check_protocol_error(&e, &name)?;
+            }
+        }
+
+        /// A present field reads back as itself, an absent or null one as `None`.
+        #[test]
+        fn field_reads_back_what_is_there(
+            mut response in arb::object(arb::json()),
+            name in arb::key(),
+            value in arb::optional(prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()]),
+        ) {
+            let map = response.as_object_mut().unwrap();
+            map.remove(&name);
+            if let Some(v) = value {
+                map.insert(name.clone(), json!(v));
+            }
+            let got = field::<Option<u64>>(&response, &name, ACTION, REQUEST_ID);
+            prop_assert_eq!(got, Ok(value.flatten()));
+            if let Some(Some(v)) = value {
+                prop_assert_eq!(field::<u64>(&response, &name, ACTION, REQUEST_ID), Ok(v));
+            }
+        }
+
+        #[test]
+        fn is_last_when_total_reached_or_page_empty(
+            offset in 0usize..500,
+            len in 0usize..120,
+            // None: no TotalCount; Some(Some(d)): offset + len + d, right at the boundary where
+            // an off-by-one would show; Some(None): the unrelated count `far`.
+            total in prop::option::of(prop_oneof![(-2i64..=2).prop_map(Some), Just(None)]),
+            far in 0u64..1000,
+        ) {
+            let total = total.map(|delta| match delta {
+                Some(delta) => (offset as u64 + len as u64).saturating_add_signed(delta),
+                None => far,
+            });
+            let page = Page { total, items: vec![(); len] };
+            match (page.is_last(offset, ACTION, REQUEST_ID), total) {
+                (Ok(last), Some(total)) => prop_assert_eq!(last, len == 0 || (offset + len) as u64 >= total),
+                (Err(e), None) => {
+                    prop_assert_eq!(e.kind, ErrorKind::Protocol);
+                    prop_assert_eq!(e.request_id.as_deref(), Some(REQUEST_ID));
+                    prop_assert!(e.message.contains("TotalCount"), "{}", e.message);
+                }
+                (got, total) => prop_assert!(false, "is_last = {:?} with TotalCount {:?}", got, total),
+            }
+        }
+
+        /// Paging by Offset/Limit the way the providers do collects every item exactly once
+        /// and stops, also when the reported TotalCount overstates the set (it shrank).
+        #[test]
+        fn following_pages_collects_everything_and_stops(
+            real in 0usize..700,
+            extra in prop_oneof![Just(0u64), 0u64..1_000_000],
+            limit in 1usize..=100,
+        ) {
+            let total = real as u64 + extra;
+            let mut offset = 0;
+            let mut seen = Vec::new();
+            let mut calls = 0;
+            loop {
+                calls += 1;
+                prop_assert!(calls <= real / limit + 2, "still paging after {} calls", calls);
+                let page = Page { total: Some(total), items: (offset..real.min(offset + limit)).collect() };
+                let done = page.is_last(offset, ACTION, REQUEST_ID).unwrap();
+                offset += page.items.len();
+                seen.extend(page.items);
+                if done {
+                    break;
+                }
+            }
+            prop_assert_eq!(seen, (0..real).collect::<Vec<_>>());
+            if extra == 0 {
+                // An honest TotalCount ends the listing without an extra, empty call.
+                prop_assert_eq!(calls, real.div_ceil(limit).max(1));
+            }
+        }
+
+        #[test]
+        fn expect_ids_takes_one_to_max(len in 0usize..150, max in 1usize..=100) {
+            let ids: Vec<String> = (0..len).map(|i| format!("id-{i}")).collect();
+            match expect_ids(&ids, max, "DeleteKeyPairs") {
+                Ok(taken) => {
+                    prop_assert!((1..=max).contains(&len));
+                    prop_assert_eq!(taken, &ids[..]);
+                }
+                Err(e) => {
+                    prop_assert!(len == 0 || len > max, "refused {} of at most {}", len, max);
+                    prop_assert_eq!(e.kind, ErrorKind::Invalid);
+                    prop_assert!(e.message.starts_with("DeleteKeyPairs"), "{}", e.message);
+                }
+            }
+        }
+    }
+}
