@@ -268,7 +268,8 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
         let what = match &parsed {
             Some(Value::Object(map)) => format!(
                 "JSON without a \"Response\" object (top-level keys: {})",
-                map.keys().take(10).cloned().collect::<Vec<_>>().join(", ")
+                // Keys come from the server: cap them like any other quoted body text.
+                quote(map.keys().take(10).cloned().collect::<Vec<_>>().join(", ").as_bytes())
             ),
             Some(_) => "JSON that is not an object".to_string(),
             None => format!("a non-JSON body: {:?}", quote(body)),
