@@ -67,6 +67,13 @@ pub struct EmulatorOptions {
     pub enforce_rate_limits: bool,
 }
 
+/// An empty seed on a free loopback port; set `seed` (e.g. `Seed::demo()?`) to have data.
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions::new(Seed::default())
+    }
+}
+
 impl EmulatorOptions {
     /// Plain HTTP on a free loopback port, the seed's own faults, limits enforced.
     pub fn new(seed: Seed) -> Self {

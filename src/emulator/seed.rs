@@ -470,8 +470,14 @@ fn expand_tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) {
         .filter(|k| k.region == spec.region)
         .map(|k| k.name.clone())
         .collect();
+    // 36^8 ids: collisions are rare but possible in big generated seeds, and two pairs
+    // sharing an id would be deleted together.
+    let mut ids: HashSet<String> = account.key_pairs.iter().map(|k| k.id.clone()).collect();
     for _ in 0..spec.key_pairs {
-        let id = fake::key_pair_id(&mut rng);
+        let mut id = fake::key_pair_id(&mut rng);
+        while !ids.insert(id.clone()) {
+            id = fake::key_pair_id(&mut rng);
+        }
         let name = fake::unique_name(fake::key_pair_name(&mut rng), '_', 25, &mut names);
         let instances = if rng.random_bool(spec.instance_share.clamp(0.0, 1.0)) {
             let n = rng.random_range(1..=3);
