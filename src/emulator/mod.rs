@@ -23,6 +23,7 @@ mod faults;
 mod oceanbase;
 mod ratelimit;
 mod seed;
+mod seed_expand;
 mod state;
 pub mod tencent;
 mod tls;

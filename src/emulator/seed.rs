@@ -4,7 +4,7 @@
 
 use super::fake;
 use super::faults::Faults;
-use rand::Rng;
+use super::seed_expand as expand;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
@@ -356,12 +356,12 @@ impl Seed {
     fn expand(&mut self) {
         for account in &mut self.tencent {
             for spec in std::mem::take(&mut account.generate) {
-                expand_tencent(account, &spec);
+                expand::tencent(account, &spec);
             }
         }
         for account in &mut self.oceanbase {
             for spec in std::mem::take(&mut account.generate) {
-                expand_oceanbase(account, &spec);
+                expand::oceanbase(account, &spec);
             }
         }
     }
@@ -433,106 +433,6 @@ fn check_region(account: &str, regions: &[String], region: &str) -> Result<(), S
         Err(format!(
             "an item of {account:?} is in region {region:?}, which is not in the account's regions {regions:?}"
         ))
-    }
-}
-
-fn expand_tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) {
-    let mut rng = fake::rng_for(&format!("{}/{}", account.name, spec.region));
-    let mut names: HashSet<String> = account
-        .api_keys
-        .iter()
-        .filter(|k| k.region == spec.region)
-        .map(|k| k.name.clone())
-        .collect();
-    for _ in 0..spec.api_keys {
-        let created = fake::past_time(&mut rng);
-        let modified = fake::later_time(&mut rng, created);
-        let disabled = rng.random_bool(spec.disabled_share.clamp(0.0, 1.0));
-        let usage_plan = rng
-            .random_bool(spec.usage_plan_share.clamp(0.0, 1.0))
-            .then(|| fake::usage_plan_id(&mut rng));
-        let name = fake::unique_name(fake::api_key_name(&mut rng), '-', 60, &mut names);
-        account.api_keys.push(SeedApiKey {
-            region: spec.region.clone(),
-            id: fake::api_key_id(&mut rng),
-            secret: fake::api_key_secret(&mut rng),
-            name,
-            key_type: "auto".to_string(),
-            disabled,
-            usage_plan,
-            created: fake::iso(created),
-            modified: Some(fake::iso(modified)),
-        });
-    }
-    let mut names: HashSet<String> = account
-        .key_pairs
-        .iter()
-        .filter(|k| k.region == spec.region)
-        .map(|k| k.name.clone())
-        .collect();
-    // 36^8 ids: collisions are rare but possible in big generated seeds, and two pairs
-    // sharing an id would be deleted together.
-    let mut ids: HashSet<String> = account.key_pairs.iter().map(|k| k.id.clone()).collect();
-    for _ in 0..spec.key_pairs {
-        let mut id = fake::key_pair_id(&mut rng);
-        while !ids.insert(id.clone()) {
-            id = fake::key_pair_id(&mut rng);
-        }
-        let name = fake::unique_name(fake::key_pair_name(&mut rng), '_', 25, &mut names);
-        let instances = if rng.random_bool(spec.instance_share.clamp(0.0, 1.0)) {
-            let n = rng.random_range(1..=3);
-            (0..n).map(|_| fake::instance_id(&mut rng)).collect()
-        } else {
-            Vec::new()
-        };
-        let images = if rng.random_bool(spec.image_share.clamp(0.0, 1.0)) {
-            vec![fake::image_id(&mut rng)]
-        } else {
-            Vec::new()
-        };
-        account.key_pairs.push(SeedKeyPair {
-            region: spec.region.clone(),
-            public_key: Some(fake::ssh_public_key(&mut rng, &id)),
-            id,
-            name,
-            project_id: if rng.random_bool(0.7) {
-                0
-            } else {
-                rng.random_range(1_000_000..1_400_000)
-            },
-            description: String::new(),
-            instances,
-            images,
-            created: fake::iso(fake::past_time(&mut rng)),
-        });
-    }
-}
-
-fn expand_oceanbase(account: &mut SeedObAccount, spec: &ObGenerate) {
-    let mut rng = fake::rng_for(&format!("{}/{}", account.name, spec.project_id));
-    let mut names: HashSet<String> = account
-        .keys
-        .iter()
-        .filter(|k| k.project_id == spec.project_id)
-        .map(|k| k.name.clone())
-        .collect();
-    for _ in 0..spec.keys {
-        let created = fake::past_time(&mut rng);
-        let expires = rng
-            .random_bool(spec.expiring_share.clamp(0.0, 1.0))
-            .then(|| fake::iso(created + chrono::Duration::days(rng.random_range(90..730))));
-        let last_used = rng
-            .random_bool(0.6)
-            .then(|| fake::iso(fake::later_time(&mut rng, created)));
-        account.keys.push(SeedObKey {
-            project_id: spec.project_id.clone(),
-            id: fake::ob_key_id(&mut rng),
-            name: fake::unique_name(fake::ob_key_name(&mut rng), '-', 64, &mut names),
-            secret: fake::ob_key_secret(&mut rng),
-            created: fake::iso(created),
-            expires,
-            last_used,
-        });
     }
 }
 
