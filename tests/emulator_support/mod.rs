@@ -80,7 +80,12 @@ impl TcCall {
 
     /// Sends the call and returns the `Response` object.
     pub async fn send(&self, http: &reqwest::Client, emu: &Emulator) -> Value {
-        let res = self.send_raw(http, emu).await.expect("request");
+        self.send_to(http, &emu.base_url).await
+    }
+
+    /// Like `send`, against any base URL (`http://127.0.0.1:PORT`).
+    pub async fn send_to(&self, http: &reqwest::Client, base_url: &str) -> Value {
+        let res = self.send_raw_to(http, base_url).await.expect("request");
         assert_eq!(res.status(), 200, "API 3.0 answers HTTP 200, errors included");
         let v: Value = res.json().await.expect("JSON body");
         let response = v["Response"].clone();
@@ -90,7 +95,12 @@ impl TcCall {
     }
 
     pub async fn send_raw(&self, http: &reqwest::Client, emu: &Emulator) -> reqwest::Result<reqwest::Response> {
-        let sent_host = self.host.clone().unwrap_or_else(|| emu.addr.to_string());
+        self.send_raw_to(http, &emu.base_url).await
+    }
+
+    pub async fn send_raw_to(&self, http: &reqwest::Client, base_url: &str) -> reqwest::Result<reqwest::Response> {
+        let url_host = base_url.split("://").nth(1).unwrap_or(base_url).to_string();
+        let sent_host = self.host.clone().unwrap_or(url_host);
         let signed_host = self.sign_host.clone().unwrap_or_else(|| sent_host.clone());
         let sig = sign::sign(&SignInput {
             secret_id: &self.secret_id,
@@ -114,7 +124,7 @@ impl TcCall {
         if self.host.is_some() {
             headers.push(("Host", sent_host));
         }
-        let mut req = http.post(format!("{}/", emu.base_url)).body(self.body.clone());
+        let mut req = http.post(format!("{base_url}/")).body(self.body.clone());
         for (k, v) in headers {
             if Some(k) != self.omit_header {
                 req = req.header(k, v);
