@@ -45,7 +45,7 @@ async fn the_command_serves_a_seed_file_with_its_faults_and_flags_override_them(
             .arg(&seed_path)
             .args(&flags)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .spawn()
             .expect("keyward runs");
         let stdout = child.stdout.take().unwrap();

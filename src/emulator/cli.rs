@@ -142,8 +142,17 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Entry point for `keyward emulator`.
+/// Entry point for `keyward emulator`. Traffic is traced to stderr (RUST_LOG overrides
+/// the default `keyward=info`), keeping stdout for the banner.
 pub fn run(args: EmulatorArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keyward=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -54,6 +54,7 @@ impl Envelope {
     }
 
     fn ok(&self, data: Value) -> Response {
+        tracing::info!(target: "keyward::emulator", "oceanbase {} -> OK ({})", self.action, self.request_id);
         let body = json!({
             "action": self.action,
             "data": data,
@@ -67,6 +68,13 @@ impl Envelope {
     }
 
     fn fail(&self, Failure(status, code, message): Failure) -> Response {
+        tracing::info!(
+            target: "keyward::emulator",
+            "oceanbase {} -> {} {code} ({})",
+            self.action,
+            status.as_u16(),
+            self.request_id
+        );
         let body = json!({
             "action": self.action,
             "data": null,

@@ -124,10 +124,20 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Response {
     let result = process(&state, &method, &uri, &headers, &body);
-    envelope(result).into_response()
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let outcome = result.as_ref().err().map_or("OK", |e| e.code.as_str());
+    // Operator-facing trace of the traffic: action, region and outcome only, never a secret.
+    tracing::info!(
+        target: "keyward::emulator",
+        "tencent {} {} -> {outcome} ({request_id})",
+        text("X-TC-Action"),
+        text("X-TC-Region")
+    );
+    envelope(result, request_id).into_response()
 }
 
-fn envelope(result: Result<Value, ApiError>) -> axum::Json<Value> {
+fn envelope(result: Result<Value, ApiError>, request_id: String) -> axum::Json<Value> {
     let mut response = match result {
         Ok(Value::Object(map)) => map,
         Ok(_) => Map::new(),
@@ -137,7 +147,7 @@ fn envelope(result: Result<Value, ApiError>) -> axum::Json<Value> {
             m
         }
     };
-    response.insert("RequestId".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+    response.insert("RequestId".into(), Value::String(request_id));
     axum::Json(json!({ "Response": response }))
 }
 
