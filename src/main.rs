@@ -31,7 +31,7 @@ enum Command {
     /// Print the inventory.
     List,
     /// Serve the emulator of the three provider APIs.
-    Emulator,
+    Emulator(keyward::emulator::cli::EmulatorArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             eprintln!("keyward: the TUI is not built yet");
             ExitCode::FAILURE
         }
+        Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(_) => {
             eprintln!("keyward: not built yet");
             ExitCode::FAILURE

@@ -1,0 +1,210 @@
+//! `keyward emulator`: serve the emulator in the foreground until Ctrl-C, after printing
+//! the URL and the seed's (fake) demo credentials as shell exports.
+
+use super::{EmulatorOptions, Faults, Seed, start};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9400")]
+    pub listen: SocketAddr,
+    /// Seed file (TOML, see assets/demo-seed.toml); default: the built-in demo seed.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Serve HTTPS with a fresh self-signed CA.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate PEM with --tls.
+    #[arg(long, value_name = "FILE", default_value_os_t = std::env::temp_dir().join("keyward-emulator-ca.pem"))]
+    pub cert_out: PathBuf,
+    /// Latency added to every answer, in milliseconds.
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
+    /// Share of requests answered with HTTP 503 (0.0-1.0).
+    #[arg(long, value_name = "F")]
+    pub error_rate: Option<f64>,
+    /// Share of connections closed without a response (0.0-1.0).
+    #[arg(long, value_name = "F")]
+    pub drop_rate: Option<f64>,
+    /// Share of requests refused with RequestLimitExceeded / HTTP 429 (0.0-1.0).
+    #[arg(long, value_name = "F")]
+    pub force_rate_limit: Option<f64>,
+    /// Do not enforce the documented per-API request limits.
+    #[arg(long)]
+    pub no_rate_limits: bool,
+}
+
+impl EmulatorArgs {
+    /// The seed's faults with every flag given on the command line taking precedence.
+    fn faults(&self, seed: &Seed) -> Faults {
+        let base = seed.faults.map(Faults::from).unwrap_or_default();
+        Faults {
+            latency: self.latency_ms.map(Duration::from_millis).unwrap_or(base.latency),
+            error_rate: self.error_rate.unwrap_or(base.error_rate),
+            drop_rate: self.drop_rate.unwrap_or(base.drop_rate),
+            force_rate_limit: self.force_rate_limit.unwrap_or(base.force_rate_limit),
+        }
+    }
+}
+
+/// Shell-safe env var stem for an account name: `acme-prod` -> `ACME_PROD`.
+fn env_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The banner: URL, how to trust the certificate, and the demo credentials.
+pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "keyward emulator listening on {base_url}");
+    let _ = writeln!(out, "  Tencent Cloud API 3.0 (apigateway, cvm): POST {base_url}/");
+    let _ = writeln!(out, "  OceanBase MaaS API keys: {base_url}/api/v2/maas/apikeys");
+    if let Some(path) = cert {
+        let _ = writeln!(out, "  CA certificate written to {}", path.display());
+        let _ = writeln!(out, "  (REQUESTS_CA_BUNDLE={} for tccli)", path.display());
+    }
+    let _ = writeln!(out, "\n# Demo credentials (fake, valid only against this emulator):");
+    let _ = writeln!(out, "export KEYWARD_EMULATOR_URL={base_url}");
+    for (i, a) in seed.tencent_accounts().iter().enumerate() {
+        let stem = env_stem(&a.name);
+        let _ = writeln!(out, "# Tencent account {:?}, regions {}", a.name, a.regions.join(", "));
+        if i == 0 {
+            let _ = writeln!(out, "export TENCENTCLOUD_SECRET_ID={}", a.secret_id);
+            let _ = writeln!(out, "export TENCENTCLOUD_SECRET_KEY={}", a.secret_key);
+        }
+        let _ = writeln!(out, "export {stem}_SECRET_ID={}", a.secret_id);
+        let _ = writeln!(out, "export {stem}_SECRET_KEY={}", a.secret_key);
+    }
+    for (i, a) in seed.oceanbase_accounts().iter().enumerate() {
+        let stem = env_stem(&a.name);
+        let _ = writeln!(
+            out,
+            "# OceanBase account {:?}, org {}, projects {}",
+            a.name,
+            a.org_id,
+            a.project_ids.join(", ")
+        );
+        if i == 0 {
+            let _ = writeln!(out, "export OCEANBASE_ACCESS_KEY_ID={}", a.access_key_id);
+            let _ = writeln!(out, "export OCEANBASE_ACCESS_KEY_SECRET={}", a.access_key_secret);
+        }
+        let _ = writeln!(out, "export {stem}_ACCESS_KEY_ID={}", a.access_key_id);
+        let _ = writeln!(out, "export {stem}_ACCESS_KEY_SECRET={}", a.access_key_secret);
+    }
+    out
+}
+
+async fn serve(args: EmulatorArgs) -> Result<(), String> {
+    let seed = match &args.seed {
+        Some(path) => Seed::from_file(path),
+        None => Seed::demo(),
+    }
+    .map_err(|e| e.to_string())?;
+    let faults = args.faults(&seed);
+    let opts = EmulatorOptions {
+        listen: args.listen,
+        faults,
+        tls_cert_out: args.tls.then(|| args.cert_out.clone()),
+        enforce_rate_limits: !args.no_rate_limits,
+        seed: seed.clone(),
+    };
+    let emu = start(opts).await.map_err(|e| e.to_string())?;
+    println!("{}", banner(&seed, &emu.base_url, args.tls.then_some(&args.cert_out)));
+    if let Some(pem) = &emu.ca_cert_pem {
+        println!("{}", String::from_utf8_lossy(pem));
+    }
+    if faults != Faults::default() {
+        println!("Fault injection: {faults:?}");
+    }
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    let state = emu.state();
+    emu.shutdown().await;
+    println!(
+        "Stopped after {} requests ({} rate limited).",
+        state.request_count(),
+        state.rate_limited_count()
+    );
+    Ok(())
+}
+
+/// Entry point for `keyward emulator`. Traffic is traced to stderr (RUST_LOG overrides
+/// the default `keyward=info`), keeping stdout for the banner.
+pub fn run(args: EmulatorArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keyward=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keyward emulator: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keyward emulator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_lists_every_account_as_exports() {
+        let seed = Seed::demo().unwrap();
+        let text = banner(&seed, "http://127.0.0.1:9400", None);
+        assert!(text.contains("export ACME_PROD_SECRET_ID="));
+        assert!(text.contains("export ACME_STAGING_SECRET_KEY="));
+        assert!(text.contains("export OCEANBASE_ACCESS_KEY_ID="));
+        assert!(text.contains("http://127.0.0.1:9400/api/v2/maas/apikeys"));
+    }
+
+    #[test]
+    fn flags_override_seed_faults() {
+        let mut seed = Seed::demo().unwrap();
+        seed.faults = Some(crate::emulator::SeedFaults {
+            latency_ms: 5,
+            error_rate: 0.1,
+            drop_rate: 0.0,
+            force_rate_limit: 0.0,
+        });
+        let args = EmulatorArgs {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed: None,
+            tls: false,
+            cert_out: PathBuf::from("x"),
+            latency_ms: None,
+            error_rate: Some(0.5),
+            drop_rate: None,
+            force_rate_limit: None,
+            no_rate_limits: false,
+        };
+        let f = args.faults(&seed);
+        assert_eq!(f.latency, Duration::from_millis(5));
+        assert_eq!(f.error_rate, 0.5);
+    }
+}

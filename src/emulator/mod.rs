@@ -1,0 +1,175 @@
+//! A strict, in-process emulator of the three provider APIs keyward manages, in the
+//! spirit of LocalStack/moto: Tencent Cloud API 3.0 (apigateway 2018-08-08 API keys and
+//! cvm 2017-03-12 key pairs, TC3-signed, rate limited) and OceanBase Cloud MaaS API keys
+//! (HTTP Digest). It serves on 127.0.0.1, seeded from `assets/demo-seed.toml` or any
+//! seed, with optional fault injection and HTTPS.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use keyward::emulator::{self, EmulatorOptions, Seed};
+//! let emu = emulator::start(EmulatorOptions::new(Seed::demo()?)).await?;
+//! println!("serving on {}", emu.base_url);
+//! let ids = emu.state().key_pair_ids("acme-prod", "ap-guangzhou");
+//! # let _ = ids;
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+pub mod cli;
+mod digest;
+pub(crate) mod fake;
+mod faults;
+mod oceanbase;
+mod ratelimit;
+mod seed;
+mod seed_expand;
+mod state;
+pub mod tencent;
+mod tls;
+
+pub use faults::Faults;
+pub use seed::{
+    ObGenerate, Seed, SeedApiKey, SeedError, SeedFaults, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount,
+    TencentGenerate,
+};
+pub use state::{ApiKeyRecord, EmulatorState, KeyPairRecord, ObKeyRecord};
+pub use tencent::TcService;
+
+use axum::Router;
+use axum::routing::{any, get};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot create the TLS certificate: {0}")]
+    Certificate(#[from] rcgen::Error),
+    #[error("cannot set up TLS: {0}")]
+    Tls(std::io::Error),
+    #[error("cannot write the certificate to {path}: {source}")]
+    WriteCert { path: PathBuf, source: std::io::Error },
+    #[error("invalid fault settings: {0}")]
+    Faults(String),
+}
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// `127.0.0.1:0` picks a free port.
+    pub listen: SocketAddr,
+    pub seed: Seed,
+    pub faults: Faults,
+    /// Some: serve HTTPS and write the CA certificate PEM to this path.
+    pub tls_cert_out: Option<PathBuf>,
+    /// Enforce the documented per-API request limits (default true).
+    pub enforce_rate_limits: bool,
+}
+
+/// An empty seed on a free loopback port; set `seed` (e.g. `Seed::demo()?`) to have data.
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions::new(Seed::default())
+    }
+}
+
+impl EmulatorOptions {
+    /// Plain HTTP on a free loopback port, the seed's own faults, limits enforced.
+    pub fn new(seed: Seed) -> Self {
+        EmulatorOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            faults: seed.faults.map(Faults::from).unwrap_or_default(),
+            seed,
+            tls_cert_out: None,
+            enforce_rate_limits: true,
+        }
+    }
+}
+
+/// A running emulator. Dropping it without `shutdown` leaves the server task running
+/// until the runtime ends.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT` or `https://...`.
+    pub base_url: String,
+    /// The CA certificate to trust when serving HTTPS.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    state: EmulatorState,
+    handle: axum_server::Handle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Emulator {
+    /// Handle to inspect and change the data, faults and counters.
+    pub fn state(&self) -> EmulatorState {
+        self.state.clone()
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task.
+    pub async fn shutdown(self) {
+        self.handle.shutdown();
+        let _ = self.task.await;
+    }
+}
+
+fn router(state: EmulatorState) -> Router {
+    Router::new()
+        .route("/", any(tencent::handle))
+        .route(
+            oceanbase::PATH,
+            get(oceanbase::list).post(oceanbase::create).delete(oceanbase::delete),
+        )
+        .with_state(state)
+}
+
+/// Starts serving in a background task and returns once the socket is bound.
+pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
+    opts.faults.validate().map_err(EmulatorError::Faults)?;
+    let bind_err = |source| EmulatorError::Bind {
+        addr: opts.listen,
+        source,
+    };
+    let listener = std::net::TcpListener::bind(opts.listen).map_err(bind_err)?;
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+
+    let state = EmulatorState::new(&opts.seed, opts.faults, opts.enforce_rate_limits);
+    state.set_server(addr.to_string());
+    let make_service = faults::MakeFaultService::new(router(state.clone()), state.clone());
+    let handle = axum_server::Handle::new();
+
+    let (scheme, ca_cert_pem, task) = match &opts.tls_cert_out {
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            ("http", None, tokio::spawn(server.serve(make_service)))
+        }
+        Some(path) => {
+            // Idempotent: an Err only means a provider is already installed.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let material = tls::generate()?;
+            std::fs::write(path, &material.ca_pem).map_err(|source| EmulatorError::WriteCert {
+                path: path.clone(),
+                source,
+            })?;
+            let config = axum_server::tls_rustls::RustlsConfig::from_der(material.chain_der, material.key_der)
+                .await
+                .map_err(EmulatorError::Tls)?;
+            let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+            (
+                "https",
+                Some(material.ca_pem.into_bytes()),
+                tokio::spawn(server.serve(make_service)),
+            )
+        }
+    };
+    Ok(Emulator {
+        addr,
+        base_url: format!("{scheme}://{addr}"),
+        ca_cert_pem,
+        state,
+        handle,
+        task,
+    })
+}

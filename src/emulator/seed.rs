@@ -1,0 +1,513 @@
+//! The emulator's starting data: accounts with their (fake) credentials and the keys
+//! each holds. A seed file lists items literally and/or as compact `generate` specs that
+//! expand deterministically, so the demo inventory of hundreds of keys stays a short file.
+
+use super::fake;
+use super::faults::Faults;
+use super::seed_expand as expand;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEMO_SEED: &str = include_str!("../../assets/demo-seed.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read seed file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("seed {origin} is not valid TOML for the emulator: {source}")]
+    Parse {
+        origin: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("seed {origin}: {problem}")]
+    Invalid { origin: String, problem: String },
+}
+
+/// Everything the emulator starts with. Generator specs are already expanded: the
+/// lists hold every item.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// Fault injection the seed asks for; command-line flags override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<SeedFaults>,
+    #[serde(default)]
+    pub tencent: Vec<SeedTencentAccount>,
+    #[serde(default)]
+    pub oceanbase: Vec<SeedObAccount>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFaults {
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default)]
+    pub error_rate: f64,
+    #[serde(default)]
+    pub drop_rate: f64,
+    #[serde(default)]
+    pub force_rate_limit: f64,
+}
+
+impl From<SeedFaults> for Faults {
+    fn from(f: SeedFaults) -> Self {
+        Faults {
+            latency: Duration::from_millis(f.latency_ms),
+            error_rate: f.error_rate,
+            drop_rate: f.drop_rate,
+            force_rate_limit: f.force_rate_limit,
+        }
+    }
+}
+
+/// One Tencent Cloud account (one SecretId/SecretKey pair) and its keys in each region.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTencentAccount {
+    pub name: String,
+    pub secret_id: String,
+    pub secret_key: String,
+    /// Regions the account may call; others get an invalid-region error.
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub api_keys: Vec<SeedApiKey>,
+    #[serde(default)]
+    pub key_pairs: Vec<SeedKeyPair>,
+    /// Expanded into `api_keys` / `key_pairs` on load.
+    #[serde(default, skip_serializing)]
+    pub generate: Vec<TencentGenerate>,
+}
+
+/// An API Gateway API key.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApiKey {
+    pub region: String,
+    pub id: String,
+    pub secret: String,
+    pub name: String,
+    /// `auto` or `manual`.
+    #[serde(default = "auto")]
+    pub key_type: String,
+    #[serde(default)]
+    pub disabled: bool,
+    /// Usage plan the key is bound to; such a key cannot be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_plan: Option<String>,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+}
+
+fn auto() -> String {
+    "auto".to_string()
+}
+
+/// A CVM SSH key pair.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedKeyPair {
+    pub region: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub project_id: i64,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Instances using the pair: DeleteKeyPairs keeps it.
+    #[serde(default)]
+    pub instances: Vec<String>,
+    /// Custom images containing the pair: DeleteKeyPairs keeps it.
+    #[serde(default)]
+    pub images: Vec<String>,
+    pub created: String,
+}
+
+/// "Make N keys in this region", with shares of disabled and bound ones.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TencentGenerate {
+    pub region: String,
+    #[serde(default)]
+    pub api_keys: usize,
+    #[serde(default)]
+    pub key_pairs: usize,
+    /// Share of API keys that are disabled.
+    #[serde(default)]
+    pub disabled_share: f64,
+    /// Share of API keys bound to a usage plan.
+    #[serde(default)]
+    pub usage_plan_share: f64,
+    /// Share of key pairs bound to instances.
+    #[serde(default)]
+    pub instance_share: f64,
+    /// Share of key pairs used by a custom image.
+    #[serde(default)]
+    pub image_share: f64,
+}
+
+/// One OceanBase Cloud organization AccessKey and the MaaS API keys of its projects.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedObAccount {
+    pub name: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub org_id: String,
+    pub project_ids: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<SeedObKey>,
+    #[serde(default, skip_serializing)]
+    pub generate: Vec<ObGenerate>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedObKey {
+    pub project_id: String,
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObGenerate {
+    pub project_id: String,
+    pub keys: usize,
+    /// Share of keys with an expiry date.
+    #[serde(default)]
+    pub expiring_share: f64,
+}
+
+// Secrets in seeds are fake, but a seed file may be someone's own: Debug never shows them.
+impl fmt::Debug for SeedTencentAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedTencentAccount")
+            .field("name", &self.name)
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"********")
+            .field("regions", &self.regions)
+            .field("api_keys", &self.api_keys.len())
+            .field("key_pairs", &self.key_pairs.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for SeedApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedApiKey")
+            .field("region", &self.region)
+            .field("id", &self.id)
+            .field("secret", &"********")
+            .field("name", &self.name)
+            .field("disabled", &self.disabled)
+            .field("usage_plan", &self.usage_plan)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SeedObAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedObAccount")
+            .field("name", &self.name)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"********")
+            .field("org_id", &self.org_id)
+            .field("project_ids", &self.project_ids)
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for SeedObKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedObKey")
+            .field("project_id", &self.project_id)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &"********")
+            .finish()
+    }
+}
+
+impl Seed {
+    /// The demo inventory shipped in `assets/demo-seed.toml`.
+    pub fn demo() -> Result<Seed, SeedError> {
+        Self::parse(DEMO_SEED, "assets/demo-seed.toml (built in)")
+    }
+
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Seed, SeedError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses seed TOML, expands the generator specs and checks the result.
+    pub fn parse(text: &str, origin: &str) -> Result<Seed, SeedError> {
+        let mut seed: Seed = toml::from_str(text).map_err(|source| SeedError::Parse {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })?;
+        seed.expand();
+        seed.validate().map_err(|problem| SeedError::Invalid {
+            origin: origin.to_string(),
+            problem,
+        })?;
+        Ok(seed)
+    }
+
+    /// A large deterministic inventory for tests and benchmarks: `tencent_accounts` accounts
+    /// named `tencent-00`... each holding `key_pairs` key pairs and `api_keys` API keys in every
+    /// region, plus one OceanBase account `oceanbase-00` with `ob_keys` keys in project `proj-00`.
+    pub fn generated(
+        tencent_accounts: usize,
+        regions: &[&str],
+        key_pairs: usize,
+        api_keys: usize,
+        ob_keys: usize,
+    ) -> Seed {
+        let tencent = (0..tencent_accounts)
+            .map(|i| {
+                let name = format!("tencent-{i:02}");
+                let mut rng = fake::rng_for(&format!("{name}/credentials"));
+                SeedTencentAccount {
+                    secret_id: format!(
+                        "AKIDGEN{i:02}{}",
+                        fake::chars(&mut rng, b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 27)
+                    ),
+                    secret_key: fake::chars(
+                        &mut rng,
+                        b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+                        32,
+                    ),
+                    name,
+                    regions: regions.iter().map(|r| r.to_string()).collect(),
+                    api_keys: Vec::new(),
+                    key_pairs: Vec::new(),
+                    generate: regions
+                        .iter()
+                        .map(|r| TencentGenerate {
+                            region: r.to_string(),
+                            api_keys,
+                            key_pairs,
+                            disabled_share: 0.2,
+                            usage_plan_share: 0.1,
+                            instance_share: 0.2,
+                            image_share: 0.05,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut rng = fake::rng_for("oceanbase-00/credentials");
+        let oceanbase = vec![SeedObAccount {
+            name: "oceanbase-00".to_string(),
+            access_key_id: format!(
+                "obak-{}",
+                fake::chars(&mut rng, b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
+            ),
+            access_key_secret: fake::chars(
+                &mut rng,
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                32,
+            ),
+            org_id: "org-00".to_string(),
+            project_ids: vec!["proj-00".to_string()],
+            keys: Vec::new(),
+            generate: vec![ObGenerate {
+                project_id: "proj-00".to_string(),
+                keys: ob_keys,
+                expiring_share: 0.3,
+            }],
+        }];
+        let mut seed = Seed {
+            faults: None,
+            tencent,
+            oceanbase,
+        };
+        seed.expand();
+        seed
+    }
+
+    pub fn tencent_accounts(&self) -> &[SeedTencentAccount] {
+        &self.tencent
+    }
+
+    pub fn oceanbase_accounts(&self) -> &[SeedObAccount] {
+        &self.oceanbase
+    }
+
+    /// Turns every `generate` spec into literal items; names stay unique per region/project.
+    fn expand(&mut self) {
+        for account in &mut self.tencent {
+            for spec in std::mem::take(&mut account.generate) {
+                expand::tencent(account, &spec);
+            }
+        }
+        for account in &mut self.oceanbase {
+            for spec in std::mem::take(&mut account.generate) {
+                expand::oceanbase(account, &spec);
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut names = HashSet::new();
+        let mut credentials = HashSet::new();
+        for a in &self.tencent {
+            if !names.insert(a.name.as_str()) {
+                return Err(format!("account name {:?} is used twice; names must be unique", a.name));
+            }
+            if a.secret_id.is_empty() || a.secret_key.is_empty() {
+                return Err(format!("Tencent account {:?} needs secret_id and secret_key", a.name));
+            }
+            if !credentials.insert(a.secret_id.as_str()) {
+                return Err(format!("secret_id of {:?} is used by another account", a.name));
+            }
+            if a.regions.is_empty() {
+                return Err(format!("Tencent account {:?} lists no regions", a.name));
+            }
+            let mut ids = HashSet::new();
+            for k in &a.api_keys {
+                check_region(&a.name, &a.regions, &k.region)?;
+                if !ids.insert(k.id.as_str()) {
+                    return Err(format!("API key id {} appears twice in {:?}", k.id, a.name));
+                }
+            }
+            for k in &a.key_pairs {
+                check_region(&a.name, &a.regions, &k.region)?;
+                if !super::tencent::cvm::is_key_pair_id(&k.id) {
+                    return Err(format!(
+                        "key pair id {:?} in {:?} is malformed: use skey- and 8 lowercase letters/digits",
+                        k.id, a.name
+                    ));
+                }
+                if !ids.insert(k.id.as_str()) {
+                    return Err(format!("key pair id {} appears twice in {:?}", k.id, a.name));
+                }
+            }
+        }
+        for a in &self.oceanbase {
+            if !names.insert(a.name.as_str()) {
+                return Err(format!("account name {:?} is used twice; names must be unique", a.name));
+            }
+            if !credentials.insert(a.access_key_id.as_str()) {
+                return Err(format!("access_key_id of {:?} is used by another account", a.name));
+            }
+            let mut ids = HashSet::new();
+            for k in &a.keys {
+                if !a.project_ids.contains(&k.project_id) {
+                    return Err(format!(
+                        "key {} of {:?} is in project {:?}, which is not in project_ids",
+                        k.id, a.name, k.project_id
+                    ));
+                }
+                if !ids.insert(k.id.as_str()) {
+                    return Err(format!("MaaS key id {} appears twice in {:?}", k.id, a.name));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_region(account: &str, regions: &[String], region: &str) -> Result<(), String> {
+    if regions.iter().any(|r| r == region) {
+        Ok(())
+    } else {
+        Err(format!(
+            "an item of {account:?} is in region {region:?}, which is not in the account's regions {regions:?}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_loads_with_hundreds_of_each_kind() {
+        let seed = Seed::demo().unwrap();
+        assert_eq!(seed.tencent_accounts().len(), 2);
+        assert_eq!(seed.oceanbase_accounts().len(), 1);
+        let api_keys: usize = seed.tencent_accounts().iter().map(|a| a.api_keys.len()).sum();
+        let key_pairs: usize = seed.tencent_accounts().iter().map(|a| a.key_pairs.len()).sum();
+        let ob: usize = seed.oceanbase_accounts().iter().map(|a| a.keys.len()).sum();
+        assert!(api_keys >= 200, "{api_keys}");
+        assert!(key_pairs >= 200, "{key_pairs}");
+        assert!(ob >= 100, "{ob}");
+        let all_keys = seed.tencent_accounts().iter().flat_map(|a| &a.api_keys);
+        assert!(all_keys.clone().any(|k| k.disabled && k.usage_plan.is_some()));
+        assert!(all_keys.clone().any(|k| k.disabled && k.usage_plan.is_none()));
+        let pairs = seed.tencent_accounts().iter().flat_map(|a| &a.key_pairs);
+        assert!(pairs.clone().any(|k| !k.instances.is_empty()));
+        assert!(pairs.clone().any(|k| !k.images.is_empty()));
+        assert!(pairs.clone().any(|k| k.instances.is_empty() && k.images.is_empty()));
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let a = Seed::generated(2, &["ap-guangzhou", "ap-shanghai"], 5, 4, 3);
+        let b = Seed::generated(2, &["ap-guangzhou", "ap-shanghai"], 5, 4, 3);
+        let ids = |s: &Seed| {
+            s.tencent_accounts()
+                .iter()
+                .flat_map(|a| a.key_pairs.iter().map(|k| k.id.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&a), ids(&b));
+        assert_eq!(a.tencent_accounts()[1].key_pairs.len(), 10);
+        assert_eq!(a.tencent_accounts()[1].api_keys.len(), 8);
+        assert_eq!(a.oceanbase_accounts()[0].keys.len(), 3);
+        assert!(a.validate().is_ok());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let seed = Seed::demo().unwrap();
+        let text = format!("{seed:?}");
+        for a in seed.tencent_accounts() {
+            assert!(!text.contains(&a.secret_key));
+        }
+        for a in seed.oceanbase_accounts() {
+            assert!(!text.contains(&a.access_key_secret));
+        }
+    }
+
+    #[test]
+    fn invalid_seeds_say_what_is_wrong() {
+        let err = Seed::parse(
+            r#"[[tencent]]
+name = "a"
+secret_id = "AKIDx"
+secret_key = "k"
+regions = ["ap-guangzhou"]
+[[tencent.key_pairs]]
+region = "ap-guangzhou"
+id = "skey-1122"
+name = "x"
+created = "2024-01-01T00:00:00Z"
+"#,
+            "test",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("skey-1122"), "{err}");
+        let err = Seed::parse("[[tencent]]\nname = 1\n", "test").unwrap_err();
+        assert!(matches!(err, SeedError::Parse { .. }), "{err}");
+    }
+}

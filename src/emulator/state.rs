@@ -1,0 +1,373 @@
+//! The emulator's mutable world: accounts, their keys, counters, fault settings.
+//! `EmulatorState` is a cheap clone handle shared by the handlers and by tests, which use
+//! it to inspect and arrange data without going through the APIs.
+
+use super::digest::NonceTable;
+use super::faults::{Faults, roll};
+use super::ratelimit::RateLimits;
+use super::seed::Seed;
+use super::tencent::TcService;
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// An API Gateway key as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub secret: Secret,
+    /// `auto` or `manual`.
+    pub key_type: String,
+    pub name: String,
+    pub enabled: bool,
+    pub usage_plan: Option<String>,
+    pub created: String,
+    pub modified: String,
+}
+
+/// A CVM key pair as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPairRecord {
+    pub id: String,
+    pub name: String,
+    pub project_id: i64,
+    pub description: String,
+    pub public_key: String,
+    pub instance_ids: Vec<String>,
+    /// Not visible through DescribeKeyPairs (the API has no field for it), but it keeps
+    /// the pair from being deleted, as the DeleteKeyPairs doc says.
+    pub image_ids: Vec<String>,
+    pub created: String,
+}
+
+impl KeyPairRecord {
+    pub fn is_bound(&self) -> bool {
+        !self.instance_ids.is_empty() || !self.image_ids.is_empty()
+    }
+}
+
+/// A MaaS API key as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub secret: Secret,
+    pub created: String,
+    pub updated: String,
+    pub expires: Option<String>,
+    pub last_used: Option<String>,
+}
+
+pub(crate) struct TencentAccount {
+    pub name: String,
+    pub secret_id: String,
+    pub secret_key: Secret,
+    pub regions: Vec<String>,
+    /// Keyed by region.
+    pub api_keys: BTreeMap<String, Vec<ApiKeyRecord>>,
+    pub key_pairs: BTreeMap<String, Vec<KeyPairRecord>>,
+}
+
+pub(crate) struct ObAccount {
+    pub name: String,
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+    pub org_id: String,
+    pub project_ids: Vec<String>,
+    /// Keyed by project id.
+    pub keys: BTreeMap<String, Vec<ObKeyRecord>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Data {
+    pub tencent: Vec<TencentAccount>,
+    pub oceanbase: Vec<ObAccount>,
+}
+
+impl Data {
+    fn from_seed(seed: &Seed) -> Data {
+        let tencent =
+            seed.tencent_accounts()
+                .iter()
+                .map(|a| {
+                    let mut api_keys: BTreeMap<String, Vec<ApiKeyRecord>> =
+                        a.regions.iter().map(|r| (r.clone(), Vec::new())).collect();
+                    for k in &a.api_keys {
+                        api_keys.entry(k.region.clone()).or_default().push(ApiKeyRecord {
+                            id: k.id.clone(),
+                            secret: Secret::new(k.secret.clone()),
+                            key_type: k.key_type.clone(),
+                            name: k.name.clone(),
+                            enabled: !k.disabled,
+                            usage_plan: k.usage_plan.clone(),
+                            created: k.created.clone(),
+                            modified: k.modified.clone().unwrap_or_else(|| k.created.clone()),
+                        });
+                    }
+                    let mut key_pairs: BTreeMap<String, Vec<KeyPairRecord>> =
+                        a.regions.iter().map(|r| (r.clone(), Vec::new())).collect();
+                    for k in &a.key_pairs {
+                        key_pairs.entry(k.region.clone()).or_default().push(KeyPairRecord {
+                            id: k.id.clone(),
+                            name: k.name.clone(),
+                            project_id: k.project_id,
+                            description: k.description.clone(),
+                            public_key: k.public_key.clone().unwrap_or_else(|| {
+                                super::fake::ssh_public_key(&mut super::fake::rng_for(&k.id), &k.id)
+                            }),
+                            instance_ids: k.instances.clone(),
+                            image_ids: k.images.clone(),
+                            created: k.created.clone(),
+                        });
+                    }
+                    TencentAccount {
+                        name: a.name.clone(),
+                        secret_id: a.secret_id.clone(),
+                        secret_key: Secret::new(a.secret_key.clone()),
+                        regions: a.regions.clone(),
+                        api_keys,
+                        key_pairs,
+                    }
+                })
+                .collect();
+        let oceanbase = seed
+            .oceanbase_accounts()
+            .iter()
+            .map(|a| {
+                let mut keys: BTreeMap<String, Vec<ObKeyRecord>> =
+                    a.project_ids.iter().map(|p| (p.clone(), Vec::new())).collect();
+                for k in &a.keys {
+                    keys.entry(k.project_id.clone()).or_default().push(ObKeyRecord {
+                        id: k.id.clone(),
+                        name: k.name.clone(),
+                        secret: Secret::new(k.secret.clone()),
+                        created: k.created.clone(),
+                        updated: k.created.clone(),
+                        expires: k.expires.clone(),
+                        last_used: k.last_used.clone(),
+                    });
+                }
+                ObAccount {
+                    name: a.name.clone(),
+                    access_key_id: a.access_key_id.clone(),
+                    access_key_secret: Secret::new(a.access_key_secret.clone()),
+                    org_id: a.org_id.clone(),
+                    project_ids: a.project_ids.clone(),
+                    keys,
+                }
+            })
+            .collect();
+        Data { tencent, oceanbase }
+    }
+
+    pub fn tencent_by_secret_id(&mut self, secret_id: &str) -> Option<&mut TencentAccount> {
+        self.tencent.iter_mut().find(|a| a.secret_id == secret_id)
+    }
+
+    fn tencent_by_name(&self, name: &str) -> Option<&TencentAccount> {
+        self.tencent.iter().find(|a| a.name == name)
+    }
+
+    fn tencent_by_name_mut(&mut self, name: &str) -> Option<&mut TencentAccount> {
+        self.tencent.iter_mut().find(|a| a.name == name)
+    }
+
+    pub fn ob_by_access_key(&self, access_key_id: &str) -> Option<&ObAccount> {
+        self.oceanbase.iter().find(|a| a.access_key_id == access_key_id)
+    }
+}
+
+struct Shared {
+    data: Mutex<Data>,
+    faults: Mutex<Faults>,
+    nonces: Mutex<NonceTable>,
+    limits: RateLimits,
+    enforce_rate_limits: AtomicBool,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    /// `host:port` the emulator listens on, reported as the MaaS envelope's `server`.
+    server: Mutex<String>,
+}
+
+/// Cheap clone handle on the emulator's data and counters.
+#[derive(Clone)]
+pub struct EmulatorState {
+    shared: Arc<Shared>,
+}
+
+/// A poisoned lock only means another handler panicked mid-update; the data is still the
+/// best we have, so keep serving rather than propagate the panic.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl EmulatorState {
+    pub(crate) fn new(seed: &Seed, faults: Faults, enforce_rate_limits: bool) -> Self {
+        EmulatorState {
+            shared: Arc::new(Shared {
+                data: Mutex::new(Data::from_seed(seed)),
+                faults: Mutex::new(faults),
+                nonces: Mutex::new(NonceTable::default()),
+                limits: RateLimits::new(),
+                enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
+                requests: AtomicU64::new(0),
+                rate_limited: AtomicU64::new(0),
+                server: Mutex::new(String::new()),
+            }),
+        }
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.shared.data)
+    }
+
+    pub(crate) fn nonces(&self) -> MutexGuard<'_, NonceTable> {
+        lock(&self.shared.nonces)
+    }
+
+    pub(crate) fn set_server(&self, server: String) {
+        *lock(&self.shared.server) = server;
+    }
+
+    pub(crate) fn server(&self) -> String {
+        lock(&self.shared.server).clone()
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.shared.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The rate-limit decision for one authenticated call: forced by fault injection, or
+    /// the token bucket when limits are enforced. Counts refusals.
+    pub(crate) fn admit(&self, service: TcService, secret_id: &str, action: &str) -> bool {
+        let refused = self.forced_rate_limit()
+            || (self.shared.enforce_rate_limits.load(Ordering::Relaxed)
+                && !self.shared.limits.allow(service, secret_id, action));
+        if refused {
+            self.shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        !refused
+    }
+
+    /// Fault-injected refusal only (OceanBase documents no limits). Counts refusals.
+    pub(crate) fn forced_rate_limit_now(&self) -> bool {
+        let refused = self.forced_rate_limit();
+        if refused {
+            self.shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        refused
+    }
+
+    fn forced_rate_limit(&self) -> bool {
+        roll(self.faults().force_rate_limit)
+    }
+
+    // ---- public handle for tests, `--demo` and benches -------------------------------
+
+    pub fn faults(&self) -> Faults {
+        *lock(&self.shared.faults)
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.shared.faults) = faults;
+    }
+
+    pub fn set_enforce_rate_limits(&self, on: bool) {
+        self.shared.enforce_rate_limits.store(on, Ordering::Relaxed);
+    }
+
+    /// HTTP requests received, including dropped and failed ones.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused with RequestLimitExceeded (or HTTP 429), forced ones included.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.shared.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Marks every outstanding digest nonce as expired: the next request that uses one
+    /// gets a 401 with `stale=true`.
+    pub fn expire_digest_nonces(&self) {
+        self.nonces().expire_all();
+    }
+
+    pub fn key_pair_ids(&self, account: &str, region: &str) -> Vec<String> {
+        self.key_pairs(account, region).into_iter().map(|k| k.id).collect()
+    }
+
+    pub fn key_pairs(&self, account: &str, region: &str) -> Vec<KeyPairRecord> {
+        let data = self.data();
+        data.tencent_by_name(account)
+            .and_then(|a| a.key_pairs.get(region))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn key_pair(&self, account: &str, region: &str, id: &str) -> Option<KeyPairRecord> {
+        self.key_pairs(account, region).into_iter().find(|k| k.id == id)
+    }
+
+    pub fn api_key_ids(&self, account: &str, region: &str) -> Vec<String> {
+        self.api_keys(account, region).into_iter().map(|k| k.id).collect()
+    }
+
+    pub fn api_keys(&self, account: &str, region: &str) -> Vec<ApiKeyRecord> {
+        let data = self.data();
+        data.tencent_by_name(account)
+            .and_then(|a| a.api_keys.get(region))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn api_key(&self, account: &str, region: &str, id: &str) -> Option<ApiKeyRecord> {
+        self.api_keys(account, region).into_iter().find(|k| k.id == id)
+    }
+
+    pub fn ob_key_ids(&self, account: &str, project_id: &str) -> Vec<String> {
+        self.ob_keys(account, project_id).into_iter().map(|k| k.id).collect()
+    }
+
+    pub fn ob_keys(&self, account: &str, project_id: &str) -> Vec<ObKeyRecord> {
+        let data = self.data();
+        data.oceanbase
+            .iter()
+            .find(|a| a.name == account)
+            .and_then(|a| a.keys.get(project_id))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Applies `f` to one API key; false when the account, region or id does not exist.
+    pub fn update_api_key(&self, account: &str, region: &str, id: &str, f: impl FnOnce(&mut ApiKeyRecord)) -> bool {
+        let mut data = self.data();
+        let key = data
+            .tencent_by_name_mut(account)
+            .and_then(|a| a.api_keys.get_mut(region))
+            .and_then(|keys| keys.iter_mut().find(|k| k.id == id));
+        match key {
+            Some(k) => {
+                f(k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies `f` to one key pair; false when the account, region or id does not exist.
+    pub fn update_key_pair(&self, account: &str, region: &str, id: &str, f: impl FnOnce(&mut KeyPairRecord)) -> bool {
+        let mut data = self.data();
+        let pair = data
+            .tencent_by_name_mut(account)
+            .and_then(|a| a.key_pairs.get_mut(region))
+            .and_then(|pairs| pairs.iter_mut().find(|k| k.id == id));
+        match pair {
+            Some(k) => {
+                f(k);
+                true
+            }
+            None => false,
+        }
+    }
+}
