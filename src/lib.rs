@@ -2,6 +2,7 @@
 //! across Tencent Cloud and OceanBase Cloud, with a confirmation-gated action queue.
 
 pub mod audit;
+pub mod demo;
 pub mod emulator;
 pub mod hints;
 pub mod inventory;

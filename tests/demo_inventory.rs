@@ -1,0 +1,42 @@
+//! The providers `--demo` builds list exactly what the emulator holds: the real clients
+//! and the strict emulator check each other (signatures, paging, rate limits).
+
+use keyward::demo;
+use keyward::emulator::{self, EmulatorOptions, Seed};
+use keyward::inventory::ProviderKind;
+use std::collections::BTreeSet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_providers_list_every_tencent_item_of_the_seed() {
+    let seed = Seed::demo().unwrap();
+    let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    let providers = demo::tencent_providers(&emu, &seed).unwrap();
+    let regions: usize = seed.tencent_accounts().iter().map(|a| a.regions.len()).sum();
+    assert_eq!(providers.len(), 2 * regions);
+
+    for p in &providers {
+        let listed: BTreeSet<String> = p.list().await.unwrap().into_iter().map(|i| i.key.id).collect();
+        let state = emu.state();
+        let expected: BTreeSet<String> = match p.kind() {
+            ProviderKind::ApiGateway => state.api_key_ids(p.account(), p.region()),
+            ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),
+            ProviderKind::OceanBase => unreachable!("tencent_providers builds Tencent providers only"),
+        }
+        .into_iter()
+        .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} {}/{} has no demo data",
+            p.kind(),
+            p.account(),
+            p.region()
+        );
+        assert_eq!(listed, expected, "{} {}/{}", p.kind(), p.account(), p.region());
+    }
+    assert_eq!(
+        emu.state().rate_limited_count(),
+        0,
+        "the client must stay within the documented limits"
+    );
+    emu.shutdown().await;
+}
