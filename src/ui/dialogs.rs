@@ -1,0 +1,310 @@
+//! Modal dialogs: queue view + confirmation, rotation choice, secret and name entry,
+//! the new-secret dialog, quit-during-run, help.
+
+use super::help::KEYS;
+use crate::app::App;
+use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, RotationResult, SECRET_RULE};
+use crate::queue::{Op, Plan};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub fn modal(frame: &mut Frame, app: &App) {
+    let Some(modal) = &app.modal else {
+        return;
+    };
+    match modal {
+        Modal::Help => help(frame),
+        Modal::Confirm(c) => confirm(frame, c),
+        Modal::RotateChoice(choice) => {
+            let mut lines = vec![
+                Line::from(format!("Rotate the secret of {} API key(s).", choice.targets.len())),
+                hidden_line(choice.hidden),
+                Line::from(""),
+                Line::from("  a  let the service generate a new secret"),
+                Line::from("  c  type a custom secret (one key only)"),
+                Line::from("  Esc  cancel"),
+            ];
+            if let Some(e) = &choice.error {
+                lines.push(Line::from(""));
+                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+            }
+            small(frame, " rotate ", lines, Color::Yellow);
+        }
+        Modal::SecretEntry(entry) => {
+            let mut lines = vec![
+                Line::from(format!("Custom secret for {}", entry.target.id)),
+                Line::styled(SECRET_RULE, Style::new().fg(Color::DarkGray)),
+                Line::from(""),
+                Line::from(format!("> {}█", "*".repeat(entry.input.char_count()))),
+                Line::from(""),
+                Line::styled("Enter continue · Esc cancel", Style::new().fg(Color::DarkGray)),
+            ];
+            if let Some(e) = &entry.error {
+                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+            }
+            small(frame, " custom secret ", lines, Color::Yellow);
+        }
+        Modal::Rename(entry) => {
+            let mut lines = vec![
+                Line::from(format!("New name for key pair {}", entry.target.id)),
+                Line::styled(NAME_RULE, Style::new().fg(Color::DarkGray)),
+                Line::from(""),
+                Line::from(format!("> {}█", entry.input)),
+                Line::from(""),
+                Line::styled("Enter continue · Esc cancel", Style::new().fg(Color::DarkGray)),
+            ];
+            if let Some(e) = &entry.error {
+                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+            }
+            small(frame, " rename ", lines, Color::Yellow);
+        }
+        Modal::RotationResult(result) => rotation_result(frame, result),
+        Modal::QuitDuringRun => {
+            let lines = vec![
+                Line::from("A run is in progress."),
+                Line::from(""),
+                Line::from("  c    cancel the run (unsent calls stay unsent) and stay"),
+                Line::from("  y    cancel the run and quit"),
+                Line::from("  Esc  keep running"),
+            ];
+            small(frame, " quit? ", lines, Color::Red);
+        }
+    }
+}
+
+fn hidden_line(hidden: usize) -> Line<'static> {
+    if hidden > 0 {
+        Line::styled(
+            format!("{hidden} of these are hidden by the filter."),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Line::from("")
+    }
+}
+
+fn small(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color) {
+    let height = (lines.len() as u16 + 2).min(frame.area().height);
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(70), Constraint::Length(height));
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title.to_string())
+        .border_style(Style::new().fg(color));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+fn op_label(op: &Op) -> String {
+    match op {
+        Op::Delete => "delete".into(),
+        Op::Disable => "disable".into(),
+        Op::Enable => "enable".into(),
+        Op::Rotate { custom: None } => "rotate (service-generated secret)".into(),
+        Op::Rotate { custom: Some(_) } => "rotate (custom secret)".into(),
+        Op::Rename { name, .. } => format!("rename to {name}"),
+    }
+}
+
+/// Ids as a short list: the first few, then how many more.
+fn ids_text(ids: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if ids.len() <= SHOWN {
+        ids.join(", ")
+    } else {
+        format!("{} … (+{} more)", ids[..SHOWN].join(", "), ids.len() - SHOWN)
+    }
+}
+
+/// Every planned call grouped by provider and region, with warnings.
+pub fn plan_lines(plan: &Plan) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut group: Option<(String, String, String)> = None;
+    for (i, call) in plan.calls.iter().enumerate() {
+        let this = (call.kind.to_string(), call.account.clone(), call.region.clone());
+        if group.as_ref() != Some(&this) {
+            lines.push(Line::styled(
+                format!("{} {}/{}", this.0, this.1, this.2),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+            group = Some(this);
+        }
+        // An API key that must be disabled before it can be deleted.
+        let then_delete = call.op == Op::Disable
+            && plan.calls[i + 1..].iter().any(|later| {
+                later.op == Op::Delete
+                    && later.kind == call.kind
+                    && later.account == call.account
+                    && later.region == call.region
+                    && call.ids.iter().all(|id| later.ids.contains(id))
+            });
+        let note = if then_delete {
+            "  (enabled: disable then delete)"
+        } else {
+            ""
+        };
+        lines.push(Line::from(format!(
+            "  {} {} {}: {}{note}",
+            call.action,
+            op_label(&call.op),
+            if call.ids.len() == 1 {
+                "1 id".to_string()
+            } else {
+                format!("{} ids", call.ids.len())
+            },
+            ids_text(&call.ids)
+        )));
+        for w in &call.warnings {
+            lines.push(Line::styled(format!("    ! {w}"), Style::new().fg(Color::Yellow)));
+        }
+    }
+    if !plan.skipped.is_empty() {
+        lines.push(Line::styled(
+            format!("skipped ({}):", plan.skipped.len()),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        for (key, why) in &plan.skipped {
+            lines.push(Line::styled(
+                format!("  {}: {why}", key.id),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+    }
+    lines
+}
+
+fn confirm(frame: &mut Frame, c: &Confirm) {
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(85), Constraint::Percentage(80));
+    frame.render_widget(Clear, area);
+    let destructive = c.expected.is_some();
+    let title = format!(
+        " confirm: {} {} item(s) in {} call(s) ",
+        c.intent.verb(),
+        c.plan.item_count(),
+        c.plan.calls.len()
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(Style::new().fg(if destructive { Color::Red } else { Color::Yellow }));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let mut head = vec![Line::from(format!(
+        "{} item(s) chosen; the plan below sends these calls:",
+        c.targets
+    ))];
+    if c.hidden > 0 {
+        head.push(hidden_line(c.hidden));
+    }
+    let mut gate = vec![Line::from("")];
+    if let Some(expected) = &c.expected {
+        gate.push(Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(expected.clone(), Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(" and press Enter to confirm · Esc cancels"),
+        ]));
+        gate.push(Line::from(format!("> {}█", c.typed)));
+    } else {
+        let button = |label: &str, b: Button| {
+            let style = if c.focus == b {
+                Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+            } else {
+                Style::new()
+            };
+            Span::styled(format!("[ {label} ]"), style)
+        };
+        gate.push(Line::from(vec![
+            Span::raw("y confirms · n/Esc cancels · Tab moves · Enter presses   "),
+            button("Cancel", Button::Cancel),
+            Span::raw("  "),
+            button("Confirm", Button::Confirm),
+        ]));
+    }
+    if let Some(e) = &c.error {
+        gate.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+    }
+
+    let head_h = head.len() as u16;
+    let gate_h = gate.len() as u16;
+    let list_h = inner.height.saturating_sub(head_h + gate_h);
+    let head_area = Rect {
+        height: head_h.min(inner.height),
+        ..inner
+    };
+    let list_area = Rect {
+        y: inner.y + head_h.min(inner.height),
+        height: list_h,
+        ..inner
+    };
+    let gate_area = Rect {
+        y: list_area.y + list_h,
+        height: gate_h.min(inner.height.saturating_sub(head_h + list_h)),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(head), head_area);
+    let all = plan_lines(&c.plan);
+    let max_scroll = all.len().saturating_sub(list_h as usize);
+    let scroll = c.scroll.min(max_scroll);
+    let mut shown: Vec<Line> = all.into_iter().skip(scroll).take(list_h as usize).collect();
+    if max_scroll > scroll {
+        if let Some(last) = shown.last_mut() {
+            *last = Line::styled("  … more below (Down/PgDn scrolls)", Style::new().fg(Color::DarkGray));
+        }
+    }
+    frame.render_widget(Paragraph::new(shown), list_area);
+    frame.render_widget(Paragraph::new(gate), gate_area);
+}
+
+fn rotation_result(frame: &mut Frame, result: &RotationResult) {
+    let mut lines = vec![
+        Line::from("New secret(s). Shown only now: once this dialog closes keyward forgets them."),
+        Line::from(""),
+    ];
+    for (i, r) in result.secrets.iter().enumerate() {
+        let shown = if result.revealed {
+            r.secret.expose().to_string()
+        } else {
+            r.secret.masked().to_string()
+        };
+        let marker = if i == result.cursor { "> " } else { "  " };
+        lines.push(Line::from(format!(
+            "{marker}{}  {}  (RequestId {})",
+            r.key.id, shown, r.request_id
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        format!(
+            "v {} · c copy (OSC 52) · Esc close and forget",
+            if result.revealed { "hide" } else { "reveal" }
+        ),
+        Style::new().fg(Color::DarkGray),
+    ));
+    small(frame, " rotation done ", lines, Color::Green);
+}
+
+fn help(frame: &mut Frame) {
+    let width = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(10);
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>width$}"), Style::new().fg(Color::Yellow)),
+                Span::raw(format!("  {what}")),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "any key closes this help",
+        Style::new().fg(Color::DarkGray),
+    ));
+    small(frame, " keys ", lines, Color::Cyan);
+}
