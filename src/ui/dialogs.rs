@@ -87,16 +87,36 @@ fn hidden_line(hidden: usize) -> Line<'static> {
 }
 
 fn small(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color) {
-    let height = (lines.len() as u16 + 2).min(frame.area().height);
+    sized(frame, title, lines, color, 70);
+}
+
+/// A centred box `percent` of the screen wide and as tall as its wrapped text.
+fn sized(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color, percent: u16) {
+    let width = (frame.area().width * percent / 100).max(40).min(frame.area().width);
+    let height = (wrapped_height(&lines, width.saturating_sub(2)) + 2).min(frame.area().height);
     let area = frame
         .area()
-        .centered(Constraint::Percentage(70), Constraint::Length(height));
+        .centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title.to_string())
         .border_style(Style::new().fg(color));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+/// Rows `lines` take when wrapped at `width` columns (word wrap can take a little more;
+/// one spare row per long line covers it).
+pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    lines
+        .iter()
+        .map(|l| {
+            let w = l.width();
+            if w <= width { 1 } else { w.div_ceil(width) + 1 }
+        })
+        .sum::<usize>()
+        .min(usize::from(u16::MAX)) as u16
 }
 
 fn op_label(op: &Op) -> String {
@@ -218,7 +238,13 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
             } else {
                 Style::new()
             };
-            Span::styled(format!("[ {label} ]"), style)
+            // The marker makes the focus visible without colour too.
+            let text = if c.focus == b {
+                format!("[> {label} <]")
+            } else {
+                format!("[  {label}  ]")
+            };
+            Span::styled(text, style)
         };
         gate.push(Line::from(vec![
             Span::raw("y confirms · n/Esc cancels · Tab moves · Enter presses   "),
@@ -306,5 +332,5 @@ fn help(frame: &mut Frame) {
         "any key closes this help",
         Style::new().fg(Color::DarkGray),
     ));
-    small(frame, " keys ", lines, Color::Cyan);
+    sized(frame, " keys ", lines, Color::Cyan, 90);
 }

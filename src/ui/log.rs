@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
     let focused = app.focus == Focus::Log;
@@ -30,21 +30,32 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
         });
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = inner.height as usize;
-    // Only the visible window is formatted, however long the log is.
+    let rows = usize::from(inner.height);
+    let width = usize::from(inner.width.max(1));
+    // Only the visible window is formatted, however long the log is: walk back from the
+    // newest shown entry until the wrapped lines fill the pane.
     let end = app.log.len().saturating_sub(app.log_scroll);
-    let start = end.saturating_sub(rows);
-    let lines: Vec<Line> = app.log[start..end]
-        .iter()
-        .map(|e| {
-            let style = match e.outcome {
-                Outcome::Failed { .. } => Style::new().fg(Color::Red),
-                Outcome::Kept { .. } | Outcome::NotSent => Style::new().fg(Color::Yellow),
-                Outcome::DryRun => Style::new().fg(Color::Cyan),
-                Outcome::Ok => Style::new(),
-            };
-            Line::styled(log_line(e), style)
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut used = 0;
+    for e in app.log[..end].iter().rev() {
+        if used >= rows {
+            break;
+        }
+        let text = log_line(e);
+        used += text.chars().count().div_ceil(width).max(1);
+        let style = match e.outcome {
+            Outcome::Failed { .. } => Style::new().fg(Color::Red),
+            Outcome::Kept { .. } | Outcome::NotSent => Style::new().fg(Color::Yellow),
+            Outcome::DryRun => Style::new().fg(Color::Cyan),
+            Outcome::Ok => Style::new(),
+        };
+        lines.push(Line::styled(text, style));
+    }
+    lines.reverse();
+    // Long lines wrap (error messages and hints must stay readable); show the bottom.
+    let skip = used.saturating_sub(rows).min(usize::from(u16::MAX)) as u16;
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((skip, 0)),
+        inner,
+    );
 }

@@ -91,6 +91,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         })
         .collect();
     for (s, e) in &failures {
+        // Code and RequestId first: the message is the part that may be cut at the edge.
         let rid = e
             .request_id
             .as_deref()
@@ -98,7 +99,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
             .unwrap_or_default();
         lines.push(Line::styled(
             format!(
-                "{kind} {}/{} failed: {}: {}{rid}",
+                "{kind} {}/{} failed: {}{rid}: {}",
                 s.account, s.region, e.code, e.message
             ),
             Style::new().fg(Color::Red),
@@ -190,14 +191,14 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
     .style(Style::new().add_modifier(Modifier::BOLD));
     let widths = [
         Constraint::Length(1),
-        Constraint::Fill(2),
-        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Fill(3),
         Constraint::Max(10),
         Constraint::Max(14),
         Constraint::Length(8),
-        Constraint::Max(8),
+        Constraint::Max(11),
         Constraint::Length(20),
-        Constraint::Fill(1),
+        Constraint::Fill(2),
     ];
     let table = Table::new(rows, widths)
         .header(header)
