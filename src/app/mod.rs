@@ -150,8 +150,12 @@ impl App {
 
     /// Use another planner (tests; the real one is `queue::build_plan`).
     pub fn with_planner(mut self, planner: Planner) -> Self {
-        self.planner = planner;
+        self.set_planner(planner);
         self
+    }
+
+    pub fn set_planner(&mut self, planner: Planner) {
+        self.planner = planner;
     }
 
     /// Start listing every source.
