@@ -416,9 +416,9 @@ fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Eff
             return Vec::new();
         }
         KeyCode::Up => confirm.scroll = confirm.scroll.saturating_sub(1),
-        KeyCode::Down => confirm.scroll += 1,
+        KeyCode::Down => confirm.scroll = (confirm.scroll + 1).min(plan_lines_bound(&confirm)),
         KeyCode::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-        KeyCode::PageDown => confirm.scroll += 10,
+        KeyCode::PageDown => confirm.scroll = (confirm.scroll + 10).min(plan_lines_bound(&confirm)),
         _ => {
             if confirm.expected.is_some() {
                 return on_typed_confirm_key(app, confirm, key);
@@ -448,6 +448,13 @@ fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Eff
     }
     app.modal = Some(Modal::Confirm(confirm));
     Vec::new()
+}
+
+/// An upper bound of the plan view's lines (group header + call + warnings per call, skips),
+/// so scrolling down never runs far past the end.
+fn plan_lines_bound(confirm: &Confirm) -> usize {
+    let plan = &confirm.plan;
+    2 * plan.calls.len() + plan.calls.iter().map(|c| c.warnings.len()).sum::<usize>() + plan.skipped.len() + 1
 }
 
 /// Destructive plans: the operator types e.g. `delete 37`, then Enter.
