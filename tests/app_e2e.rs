@@ -274,3 +274,11 @@ async fn real_queue_deletes_150_selected_key_pairs() {
     assert_eq!(harness.app().log.len(), 150);
     assert_eq!(harness.app().tab().len(), 150);
 }
+
+/// `tui::run` can be spawned on a multi-threaded runtime (its future is Send).
+#[test]
+fn run_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let future = keyward::tui::run(Vec::new(), RunOptions::default());
+    assert_send(&future);
+}

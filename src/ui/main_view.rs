@@ -301,6 +301,9 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         let hints = if app.run.is_some() {
             "c cancel run · L log · ? help"
+        } else if app.options.read_only {
+            // Mutating keys are not advertised in read-only mode (they only explain the refusal).
+            "read-only: / filter · Space select · s sort · L log · R reload · ? help · q quit"
         } else if app.tab().kind == ProviderKind::ApiGateway {
             "/ filter · Space select · a all · d delete · r rotate · e/x enable/disable · s sort · L log · ? help · q quit"
         } else {
