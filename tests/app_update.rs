@@ -609,3 +609,27 @@ fn bound_items_carry_warnings_into_the_plan() {
     press(&mut app, "d");
     assert!(confirm(&app).plan.calls[0].warnings[0].contains("instance ins-1"));
 }
+
+#[test]
+fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
+    use keyward::app::modal::{PlanLineKind, plan_view};
+    let items = fleet();
+    let api: Vec<&keyward::inventory::Item> = items[300..].iter().collect();
+    let delete = test_plan(&api, &Intent::Delete);
+    let lines = plan_view(&delete);
+    assert_eq!(lines.iter().filter(|l| l.kind == PlanLineKind::Group).count(), 1);
+    let marked = lines.iter().filter(|l| l.text.contains("disable then delete")).count();
+    assert_eq!(marked, 5, "{lines:#?}");
+    // A plain disable is not "disable then delete".
+    let disable = test_plan(&api, &Intent::Disable);
+    assert!(plan_view(&disable).iter().all(|l| !l.text.contains("then delete")));
+    // CVM: 300 pairs in one region are three batches, listed with the first ids.
+    let cvm: Vec<&keyward::inventory::Item> = items[..300].iter().collect();
+    let lines = plan_view(&test_plan(&cvm, &Intent::Delete));
+    let calls: Vec<_> = lines.iter().filter(|l| l.kind == PlanLineKind::Call).collect();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(
+        calls[0].text,
+        "  DeleteKeyPairs delete 100 ids: kp-000000, kp-000001, kp-000002 … (+97 more)"
+    );
+}

@@ -1,7 +1,8 @@
 //! Key handling: which key does what in each mode. Part of `update`, so pure.
 
 use super::modal::{
-    Button, Confirm, Modal, RenameEntry, RotateChoice, SecretEntry, validate_custom_secret, validate_key_pair_name,
+    Button, Confirm, Modal, RenameEntry, RotateChoice, SecretEntry, plan_view, validate_custom_secret,
+    validate_key_pair_name,
 };
 use super::run::RunState;
 use super::{App, Effect, Focus};
@@ -212,6 +213,7 @@ fn open_confirm(app: &mut App, intent: Intent, targets: &[ItemKey], hidden: usiz
         .then(|| format!("{} {}", intent.verb(), plan.item_count()));
     app.modal = Some(Modal::Confirm(Confirm {
         intent,
+        lines: plan_view(&plan),
         plan,
         targets: targets.len(),
         hidden,
@@ -416,9 +418,9 @@ fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Eff
             return Vec::new();
         }
         KeyCode::Up => confirm.scroll = confirm.scroll.saturating_sub(1),
-        KeyCode::Down => confirm.scroll = (confirm.scroll + 1).min(plan_lines_bound(&confirm)),
+        KeyCode::Down => confirm.scroll = (confirm.scroll + 1).min(confirm.lines.len()),
         KeyCode::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-        KeyCode::PageDown => confirm.scroll = (confirm.scroll + 10).min(plan_lines_bound(&confirm)),
+        KeyCode::PageDown => confirm.scroll = (confirm.scroll + 10).min(confirm.lines.len()),
         _ => {
             if confirm.expected.is_some() {
                 return on_typed_confirm_key(app, confirm, key);
@@ -448,13 +450,6 @@ fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Eff
     }
     app.modal = Some(Modal::Confirm(confirm));
     Vec::new()
-}
-
-/// An upper bound of the plan view's lines (group header + call + warnings per call, skips),
-/// so scrolling down never runs far past the end.
-fn plan_lines_bound(confirm: &Confirm) -> usize {
-    let plan = &confirm.plan;
-    2 * plan.calls.len() + plan.calls.iter().map(|c| c.warnings.len()).sum::<usize>() + plan.skipped.len() + 1
 }
 
 /// Destructive plans: the operator types e.g. `delete 37`, then Enter.

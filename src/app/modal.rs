@@ -1,8 +1,9 @@
 //! Dialog states. At most one modal is open; it takes every key until it closes.
 
-use crate::inventory::ItemKey;
-use crate::queue::{Intent, Plan};
+use crate::inventory::{ItemKey, ProviderKind};
+use crate::queue::{Intent, Op, Plan};
 use crate::secret::Secret;
+use std::collections::HashSet;
 use std::fmt;
 
 /// Which button Enter activates in a `y`-style confirmation. Starts on Cancel so a
@@ -27,8 +28,114 @@ pub struct Confirm {
     pub typed: String,
     pub focus: Button,
     pub error: Option<String>,
-    /// First line of the plan list shown (the list can be long).
+    /// The queue view of `plan`, computed once when the dialog opens (it can be long).
+    pub lines: Vec<PlanLine>,
+    /// First line of `lines` shown.
     pub scroll: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanLineKind {
+    /// "cvm prod/ap-guangzhou"
+    Group,
+    Call,
+    Warning,
+    SkippedHeader,
+    Skipped,
+}
+
+/// One line of the queue view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLine {
+    pub kind: PlanLineKind,
+    pub text: String,
+}
+
+fn op_label(op: &Op) -> String {
+    match op {
+        Op::Delete => "delete".into(),
+        Op::Disable => "disable".into(),
+        Op::Enable => "enable".into(),
+        Op::Rotate { custom: None } => "rotate (service-generated secret)".into(),
+        Op::Rotate { custom: Some(_) } => "rotate (custom secret)".into(),
+        Op::Rename { name, .. } => format!("rename to {name}"),
+    }
+}
+
+/// Ids as a short list: the first few, then how many more.
+fn ids_text(ids: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if ids.len() <= SHOWN {
+        ids.join(", ")
+    } else {
+        format!("{} … (+{} more)", ids[..SHOWN].join(", "), ids.len() - SHOWN)
+    }
+}
+
+/// Every planned call grouped by provider and region, with warnings, and the items the
+/// plan skips. An API key disabled only so it can be deleted is marked "disable then delete".
+pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
+    let line = |kind, text| PlanLine { kind, text };
+    // Ids deleted by the plan, per group: one pass, so huge plans stay linear.
+    let deleted: HashSet<(ProviderKind, &str, &str, &str)> = plan
+        .calls
+        .iter()
+        .filter(|c| c.op == Op::Delete)
+        .flat_map(|c| {
+            c.ids
+                .iter()
+                .map(move |id| (c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let mut group: Option<(ProviderKind, &str, &str)> = None;
+    for call in &plan.calls {
+        let this = (call.kind, call.account.as_str(), call.region.as_str());
+        if group != Some(this) {
+            lines.push(line(
+                PlanLineKind::Group,
+                format!("{} {}/{}", call.kind, call.account, call.region),
+            ));
+            group = Some(this);
+        }
+        let then_delete = call.op == Op::Disable
+            && call
+                .ids
+                .iter()
+                .all(|id| deleted.contains(&(call.kind, call.account.as_str(), call.region.as_str(), id.as_str())));
+        let count = if call.ids.len() == 1 {
+            "1 id".to_string()
+        } else {
+            format!("{} ids", call.ids.len())
+        };
+        lines.push(line(
+            PlanLineKind::Call,
+            format!(
+                "  {} {} {count}: {}{}",
+                call.action,
+                op_label(&call.op),
+                ids_text(&call.ids),
+                if then_delete {
+                    "  (enabled: disable then delete)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        for w in &call.warnings {
+            lines.push(line(PlanLineKind::Warning, format!("    ! {w}")));
+        }
+    }
+    if !plan.skipped.is_empty() {
+        lines.push(line(
+            PlanLineKind::SkippedHeader,
+            format!("skipped ({}):", plan.skipped.len()),
+        ));
+        for (key, why) in &plan.skipped {
+            lines.push(line(PlanLineKind::Skipped, format!("  {}: {why}", key.id)));
+        }
+    }
+    lines
 }
 
 /// `r`: choose between a service-generated and a custom secret.

@@ -3,8 +3,7 @@
 
 use super::help::KEYS;
 use crate::app::App;
-use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, RotationResult, SECRET_RULE};
-use crate::queue::{Op, Plan};
+use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, PlanLine, PlanLineKind, RotationResult, SECRET_RULE};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -119,82 +118,13 @@ pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .min(usize::from(u16::MAX)) as u16
 }
 
-fn op_label(op: &Op) -> String {
-    match op {
-        Op::Delete => "delete".into(),
-        Op::Disable => "disable".into(),
-        Op::Enable => "enable".into(),
-        Op::Rotate { custom: None } => "rotate (service-generated secret)".into(),
-        Op::Rotate { custom: Some(_) } => "rotate (custom secret)".into(),
-        Op::Rename { name, .. } => format!("rename to {name}"),
-    }
-}
-
-/// Ids as a short list: the first few, then how many more.
-fn ids_text(ids: &[String]) -> String {
-    const SHOWN: usize = 3;
-    if ids.len() <= SHOWN {
-        ids.join(", ")
-    } else {
-        format!("{} … (+{} more)", ids[..SHOWN].join(", "), ids.len() - SHOWN)
-    }
-}
-
-/// Every planned call grouped by provider and region, with warnings.
-pub fn plan_lines(plan: &Plan) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut group: Option<(String, String, String)> = None;
-    for (i, call) in plan.calls.iter().enumerate() {
-        let this = (call.kind.to_string(), call.account.clone(), call.region.clone());
-        if group.as_ref() != Some(&this) {
-            lines.push(Line::styled(
-                format!("{} {}/{}", this.0, this.1, this.2),
-                Style::new().add_modifier(Modifier::BOLD),
-            ));
-            group = Some(this);
-        }
-        // An API key that must be disabled before it can be deleted.
-        let then_delete = call.op == Op::Disable
-            && plan.calls[i + 1..].iter().any(|later| {
-                later.op == Op::Delete
-                    && later.kind == call.kind
-                    && later.account == call.account
-                    && later.region == call.region
-                    && call.ids.iter().all(|id| later.ids.contains(id))
-            });
-        let note = if then_delete {
-            "  (enabled: disable then delete)"
-        } else {
-            ""
-        };
-        lines.push(Line::from(format!(
-            "  {} {} {}: {}{note}",
-            call.action,
-            op_label(&call.op),
-            if call.ids.len() == 1 {
-                "1 id".to_string()
-            } else {
-                format!("{} ids", call.ids.len())
-            },
-            ids_text(&call.ids)
-        )));
-        for w in &call.warnings {
-            lines.push(Line::styled(format!("    ! {w}"), Style::new().fg(Color::Yellow)));
-        }
-    }
-    if !plan.skipped.is_empty() {
-        lines.push(Line::styled(
-            format!("skipped ({}):", plan.skipped.len()),
-            Style::new().add_modifier(Modifier::BOLD),
-        ));
-        for (key, why) in &plan.skipped {
-            lines.push(Line::styled(
-                format!("  {}: {why}", key.id),
-                Style::new().fg(Color::Yellow),
-            ));
-        }
-    }
-    lines
+fn plan_line(line: &PlanLine) -> Line<'static> {
+    let style = match line.kind {
+        PlanLineKind::Group | PlanLineKind::SkippedHeader => Style::new().add_modifier(Modifier::BOLD),
+        PlanLineKind::Call => Style::new(),
+        PlanLineKind::Warning | PlanLineKind::Skipped => Style::new().fg(Color::Yellow),
+    };
+    Line::styled(line.text.clone(), style)
 }
 
 fn confirm(frame: &mut Frame, c: &Confirm) {
@@ -275,10 +205,16 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
         ..inner
     };
     frame.render_widget(Paragraph::new(head), head_area);
-    let all = plan_lines(&c.plan);
-    let max_scroll = all.len().saturating_sub(list_h as usize);
+    // The plan view was computed once when the dialog opened; only the window is drawn.
+    let max_scroll = c.lines.len().saturating_sub(list_h as usize);
     let scroll = c.scroll.min(max_scroll);
-    let mut shown: Vec<Line> = all.into_iter().skip(scroll).take(list_h as usize).collect();
+    let mut shown: Vec<Line> = c
+        .lines
+        .iter()
+        .skip(scroll)
+        .take(list_h as usize)
+        .map(plan_line)
+        .collect();
     if max_scroll > scroll {
         if let Some(last) = shown.last_mut() {
             *last = Line::styled("  … more below (Down/PgDn scrolls)", Style::new().fg(Color::DarkGray));
