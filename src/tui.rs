@@ -55,6 +55,8 @@ pub fn default_executor() -> Executor {
 
 /// Ticks drive the flash timeout; a quarter second keeps the UI lively without waste.
 const TICK: Duration = Duration::from_millis(250);
+/// How long quitting waits for in-flight calls of a cancelled run to report.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Messages handled between two frames at most, so a burst of log lines costs one redraw.
 const DRAIN_LIMIT: usize = 4096;
 
@@ -135,10 +137,20 @@ impl Runtime {
         self.rx.recv().await
     }
 
-    /// Stop a running plan (on exit).
-    pub fn shutdown(&mut self) {
+    /// On exit: cancel a running plan and give calls already in flight up to `grace` to
+    /// report, so their outcomes reach the audit log before the process ends.
+    pub async fn shutdown(&mut self, grace: Duration) {
         if let Some(token) = self.cancel.take() {
             token.cancel();
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.app.run.is_some() {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    let _ = update(&mut self.app, msg);
+                }
+                _ => break,
+            }
         }
     }
 
@@ -232,7 +244,13 @@ pub async fn run(providers: Vec<Arc<dyn Provider>>, opts: RunOptions) -> io::Res
     let _guard = RestoreGuard;
     let mut runtime = Runtime::new(providers, &opts);
     let result = event_loop(&mut terminal, &mut runtime).await;
-    runtime.shutdown();
+    if runtime.app.run.is_some() {
+        runtime
+            .app
+            .info("cancelling: waiting for calls already sent to report…");
+        let _ = terminal.draw(|frame| crate::ui::draw(frame, &runtime.app));
+    }
+    runtime.shutdown(SHUTDOWN_GRACE).await;
     result
 }
 

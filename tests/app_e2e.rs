@@ -243,6 +243,22 @@ async fn c_cancels_a_running_plan_through_the_runtime() {
 }
 
 #[tokio::test]
+async fn quitting_during_a_run_cancels_it_and_waits_for_its_end() {
+    let Setup { mut harness, .. } = setup(run_opts(), Some(waits_for_cancel()), true);
+    let h = &mut harness;
+    h.start();
+    h.settle().await.unwrap();
+    h.press("2d");
+    h.press("delete 1");
+    h.key(KeyCode::Enter);
+    h.press("qy");
+    assert!(h.quit);
+    h.runtime.shutdown(std::time::Duration::from_secs(20)).await;
+    assert!(h.app().run.is_none(), "the executor reported Finished after the cancel");
+    assert!(h.app().last_run.as_ref().is_some_and(|r| r.cancelled));
+}
+
+#[tokio::test]
 async fn a_crashing_executor_ends_the_run_with_an_error() {
     let crashing: Executor = Arc::new(|_plan, _p, _o, _a, _c, _events| Box::pin(async { panic!("executor bug") }));
     let Setup { mut harness, .. } = setup(run_opts(), Some(crashing), true);

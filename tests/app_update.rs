@@ -633,3 +633,12 @@ fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
         "  DeleteKeyPairs delete 100 ids: kp-000000, kp-000001, kp-000002 … (+97 more)"
     );
 }
+
+#[test]
+fn ctrl_chords_other_than_ctrl_c_do_nothing() {
+    let mut app = cvm_app();
+    assert!(ctrl(&mut app, 'd').is_empty());
+    assert!(ctrl(&mut app, 'q').is_empty());
+    assert!(app.modal.is_none());
+    assert!(!app.quit);
+}

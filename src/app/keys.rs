@@ -21,6 +21,10 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if ctrl_c {
         return on_ctrl_c(app);
     }
+    // No other Ctrl/Alt chord is bound: Ctrl-D must not act like `d`.
+    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        return Vec::new();
+    }
     if app.modal.is_some() {
         return on_modal_key(app, key);
     }
