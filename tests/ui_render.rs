@@ -292,3 +292,26 @@ fn hundred_thousand_rows_draw_only_the_window() {
     assert!(screen.contains("11 match \"name-4242\""));
     assert!(matches!(app.sources[0].state, LoadState::Loaded(100_000)));
 }
+
+#[test]
+fn first_frame_while_everything_loads() {
+    let mut app = App::new(
+        vec![
+            source(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
+            source(ProviderKind::ApiGateway, "prod", "ap-shanghai"),
+            source(ProviderKind::Cvm, "prod", "ap-guangzhou"),
+        ],
+        opts(),
+    );
+    let effects = app.load_all();
+    assert_eq!(effects.len(), 3);
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("1 API Gateway keys (…)"));
+    assert!(screen.contains("apigateway prod/ap-guangzhou loading… 0/2 regions"));
+    assert!(screen.contains("loading…"));
+    assert!(screen.contains("3 OceanBase MaaS keys (0)"));
+    press(&mut app, "3");
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("oceanbase: no account configured for OceanBase MaaS keys"));
+    insta::assert_snapshot!("no_account", screen);
+}
