@@ -1,6 +1,7 @@
 //! keyward: one terminal screen for the API keys and SSH key pairs an operator holds
 //! across Tencent Cloud and OceanBase Cloud, with a confirmation-gated action queue.
 
+pub mod app;
 pub mod audit;
 pub mod demo;
 pub mod emulator;
@@ -9,3 +10,5 @@ pub mod inventory;
 pub mod providers;
 pub mod queue;
 pub mod secret;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,61 @@
+//! The log pane: one line per executed item, newest at the bottom.
+
+use crate::app::run::log_line;
+use crate::app::{App, Focus};
+use crate::queue::Outcome;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
+    let focused = app.focus == Focus::Log;
+    let title = if app.log_scroll > 0 {
+        format!(
+            " log: {} lines, {} newer below (G jumps to newest) ",
+            app.log.len(),
+            app.log_scroll
+        )
+    } else {
+        format!(" log: {} lines ", app.log.len())
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(if focused {
+            Style::new().fg(Color::Yellow)
+        } else {
+            Style::new()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = usize::from(inner.height);
+    let width = usize::from(inner.width.max(1));
+    // Only the visible window is formatted, however long the log is: walk back from the
+    // newest shown entry until the wrapped lines fill the pane.
+    let end = app.log.len().saturating_sub(app.log_scroll);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut used = 0;
+    for e in app.log[..end].iter().rev() {
+        if used >= rows {
+            break;
+        }
+        let text = log_line(e);
+        used += text.chars().count().div_ceil(width).max(1);
+        let style = match e.outcome {
+            Outcome::Failed { .. } => Style::new().fg(Color::Red),
+            Outcome::Kept { .. } | Outcome::NotSent => Style::new().fg(Color::Yellow),
+            Outcome::DryRun => Style::new().fg(Color::Cyan),
+            Outcome::Ok => Style::new(),
+        };
+        lines.push(Line::styled(text, style));
+    }
+    lines.reverse();
+    // Long lines wrap (error messages and hints must stay readable); show the bottom.
+    let skip = used.saturating_sub(rows).min(usize::from(u16::MAX)) as u16;
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((skip, 0)),
+        inner,
+    );
+}

@@ -1,0 +1,46 @@
+//! Rendering only: every function here reads `App` and draws; none changes what the
+//! app means (the only writes are render caches: scroll offset and page height).
+
+mod dialogs;
+mod help;
+mod log;
+mod main_view;
+
+pub use help::KEYS;
+
+use crate::app::{App, Focus};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+/// Draw the whole screen for the current state.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let source_lines = main_view::source_lines(app);
+    let log_height = if app.focus == Focus::Log {
+        (area.height / 2).max(6)
+    } else {
+        8
+    };
+    let gauge_height = u16::from(app.run.is_some());
+    let [header, tabs, sources, table, detail, gauge, log, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(source_lines.len() as u16),
+        Constraint::Min(5),
+        Constraint::Length(6),
+        Constraint::Length(gauge_height),
+        Constraint::Length(log_height),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ]));
+    main_view::header(frame, header, app);
+    main_view::tabs(frame, tabs, app);
+    main_view::sources(frame, sources, source_lines);
+    main_view::table(frame, table, app);
+    main_view::detail(frame, detail, app);
+    main_view::gauge(frame, gauge, app);
+    log::log_pane(frame, log, app);
+    main_view::status(frame, status, app);
+    main_view::footer(frame, footer, app);
+    dialogs::modal(frame, app);
+}
