@@ -277,7 +277,6 @@ async fn a_crashing_executor_ends_the_run_with_an_error() {
 
 /// The same session with the real `queue::build_plan` and `queue::execute`.
 #[tokio::test]
-#[ignore = "needs queue::execute (and build_plan) from the queue branch"]
 async fn real_queue_deletes_150_selected_key_pairs() {
     let Setup { cvm, mut harness, .. } = setup(run_opts(), None, false);
     delete_half(&mut harness).await;
