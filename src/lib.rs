@@ -2,7 +2,9 @@
 //! across Tencent Cloud and OceanBase Cloud, with a confirmation-gated action queue.
 
 pub mod audit;
+pub mod config;
 pub mod inventory;
 pub mod providers;
 pub mod queue;
+pub mod registry;
 pub mod secret;
