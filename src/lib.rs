@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod inventory;
+pub mod list;
 pub mod providers;
 pub mod queue;
 pub mod registry;
