@@ -113,7 +113,8 @@ fn envelope(data: Value, request_id: &str) -> Value {
 }
 
 async fn handle(State(s): State<Arc<Server>>, method: Method, uri: OriginalUri, headers: HeaderMap) -> Response {
-    let uri = uri.0.to_string();
+    // Over HTTP/2 the request URI is absolute; Digest signs the request-target (path?query).
+    let uri = uri.0.path_and_query().map(|pq| pq.to_string()).unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let authorization = header("authorization");
     s.log.lock().unwrap().push(Seen {
@@ -196,6 +197,29 @@ async fn start(server: Server) -> (Arc<Server>, String) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (state, format!("http://{addr}"))
+}
+
+/// The same server over TLS with a fresh self-signed certificate; returns its PEM.
+async fn start_tls(server: Server) -> (Arc<Server>, String, Vec<u8>) {
+    keyward::providers::http::install_crypto_provider();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let cert_pem = cert.cert.pem().into_bytes();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert_pem.clone(),
+        cert.signing_key.serialize_pem().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let state = Arc::new(server);
+    let app = Router::new()
+        .route("/api/v2/maas/apikeys", axum::routing::any(handle))
+        .with_state(Arc::clone(&state));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = axum_server::from_tcp_rustls(listener, config);
+    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    (state, format!("https://localhost:{}", addr.port()), cert_pem)
 }
 
 fn provider(endpoint: &str, secret: &str) -> OceanBase {
@@ -459,6 +483,7 @@ async fn connection_refused_is_a_transport_error() {
     drop(listener);
     let err = provider(&format!("http://{addr}"), SK).list().await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Transport, "{err}");
+    assert_eq!(err.code, "ConnectFailed", "{err}");
 }
 
 #[test]
@@ -480,4 +505,29 @@ fn plain_http_to_a_remote_host_is_refused() {
     .unwrap();
     assert_eq!(err.kind, ErrorKind::Invalid);
     assert!(err.message.contains("https"), "{err}");
+}
+
+#[tokio::test]
+async fn tls_endpoint_is_trusted_through_the_extra_root_ca() {
+    let (_server, url, pem) = start_tls(Server::new("SHA-256", 2)).await;
+    let opts = |pem: Option<Vec<u8>>| ObOptions {
+        endpoint: Some(url.clone()),
+        timeout: Duration::from_secs(5),
+        extra_root_ca_pem: pem,
+        max_retries: 0,
+        ..ObOptions::default()
+    };
+    let creds = ObCredentials {
+        access_key_id: AK.into(),
+        access_key_secret: Secret::new(SK),
+    };
+    let trusted = OceanBase::new("ob", ORG, "p", creds.clone(), opts(Some(pem))).unwrap();
+    assert_eq!(trusted.list().await.unwrap().len(), 2);
+
+    // Without the CA the self-signed certificate is rejected.
+    let untrusted = OceanBase::new("ob", ORG, "p", creds.clone(), opts(None)).unwrap();
+    assert_eq!(untrusted.list().await.unwrap_err().kind, ErrorKind::Transport);
+
+    let bad = OceanBase::new("ob", ORG, "p", creds, opts(Some(b"not a pem".to_vec())));
+    assert_eq!(bad.err().unwrap().kind, ErrorKind::Invalid);
 }

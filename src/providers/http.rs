@@ -84,6 +84,9 @@ fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
+/// `ProviderError::code` of a connection that could not be opened: nothing was sent.
+pub const CONNECT_FAILED: &str = "ConnectFailed";
+
 /// What went wrong before an HTTP answer arrived.
 #[derive(Debug)]
 pub struct TransportFailure {
@@ -102,9 +105,11 @@ pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
         }
     } else if e.is_connect() {
         TransportFailure {
+            // The same code the Tencent client uses (`providers::CONNECT_FAILED` on that
+            // branch), so `certainly_not_applied` treats both providers' refused connects alike.
             error: ProviderError::new(
                 ErrorKind::Transport,
-                "Transport",
+                CONNECT_FAILED,
                 format!("{what}: cannot connect ({})", error_chain(e)),
             ),
             not_sent: true,
