@@ -27,6 +27,8 @@ struct Server {
     /// Page size the server really uses (it ignores larger requests, as the docs warn).
     cap_page_size: Option<usize>,
     send_total: bool,
+    /// Refuse every request with a 401 that carries no challenge (a disabled AccessKey).
+    refuse_without_challenge: bool,
     keys: Mutex<Vec<(String, String)>>,
     /// nonce -> highest nc accepted
     nonces: Mutex<HashMap<String, u32>>,
@@ -128,6 +130,14 @@ async fn handle(State(s): State<Arc<Server>>, method: Method, uri: OriginalUri, 
         return (
             StatusCode::BAD_REQUEST,
             axum::Json(json!({"success": false, "errorCode": "MISSING_HEADER"})),
+        )
+            .into_response();
+    }
+    if s.refuse_without_challenge {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"success": false, "error": {"code": "ACCESS_KEY_DISABLED", "message": "The AccessKey is disabled."},
+                              "requestId": "srv-401"})),
         )
             .into_response();
     }
@@ -530,4 +540,23 @@ async fn tls_endpoint_is_trusted_through_the_extra_root_ca() {
 
     let bad = OceanBase::new("ob", ORG, "p", creds, opts(Some(b"not a pem".to_vec())));
     assert_eq!(bad.err().unwrap().kind, ErrorKind::Invalid);
+}
+
+#[tokio::test]
+async fn a_401_without_challenge_reports_the_servers_reason() {
+    let mut s = Server::new("MD5", 1);
+    s.refuse_without_challenge = true;
+    let (server, url) = start(s).await;
+    let err = provider(&url, SK).list().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert_eq!(
+        (err.code.as_str(), err.message.as_str()),
+        ("ACCESS_KEY_DISABLED", "The AccessKey is disabled.")
+    );
+    assert_eq!(err.request_id.as_deref(), Some("srv-401"));
+    assert_eq!(
+        server.log.lock().unwrap().len(),
+        1,
+        "nothing to answer, so no second try"
+    );
 }

@@ -185,11 +185,25 @@ impl ObClient {
                     .iter()
                     .filter_map(|v| v.to_str().ok().map(str::to_string))
                     .collect();
-                self.digest
-                    .accept_challenge(challenges.iter().map(String::as_str))
-                    .map_err(|e| e.with_request_id(Some(request_id.clone())))?;
-                answered_fresh_challenge = true;
-                continue;
+                match self.digest.accept_challenge(challenges.iter().map(String::as_str)) {
+                    Ok(_stale) => {
+                        answered_fresh_challenge = true;
+                        continue;
+                    }
+                    Err(no_challenge) => {
+                        // A 401 without a usable Digest challenge may still explain itself
+                        // in the envelope (a disabled AccessKey, say): prefer that text.
+                        let body = response.bytes().await.unwrap_or_default();
+                        let error = match envelope::interpret(status, &body, &request_id) {
+                            Err(e) if e.code != "HTTP401" => ProviderError {
+                                kind: ErrorKind::Auth,
+                                ..e
+                            },
+                            _ => no_challenge.with_request_id(Some(request_id)),
+                        };
+                        return Err(Failure::from(error));
+                    }
+                }
             }
             let retry_after = response
                 .headers()
