@@ -29,6 +29,8 @@ struct Server {
     send_total: bool,
     /// Refuse every request with a 401 that carries no challenge (a disabled AccessKey).
     refuse_without_challenge: bool,
+    /// Answer after a random few milliseconds, so concurrent requests overtake each other.
+    jitter: bool,
     keys: Mutex<Vec<(String, String)>>,
     /// nonce -> highest nc accepted
     nonces: Mutex<HashMap<String, u32>>,
@@ -115,6 +117,9 @@ fn envelope(data: Value, request_id: &str) -> Value {
 }
 
 async fn handle(State(s): State<Arc<Server>>, method: Method, uri: OriginalUri, headers: HeaderMap) -> Response {
+    if s.jitter {
+        tokio::time::sleep(Duration::from_millis(rand::random::<u64>() % 4)).await;
+    }
     // Over HTTP/2 the request URI is absolute; Digest signs the request-target (path?query).
     let uri = uri.0.path_and_query().map(|pq| pq.to_string()).unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -245,6 +250,7 @@ fn provider(endpoint: &str, secret: &str) -> OceanBase {
             endpoint: Some(endpoint.into()),
             timeout: Duration::from_secs(5),
             retry_base_delay: Duration::from_millis(1),
+            requests_per_second: 10_000,
             ..ObOptions::default()
         },
     )
@@ -559,4 +565,37 @@ async fn a_401_without_challenge_reports_the_servers_reason() {
         1,
         "nothing to answer, so no second try"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_projects_share_the_nonce_without_spurious_auth_failures() {
+    // The server refuses any nonce count not above the last one it saw (a replay), so
+    // concurrent requests overtaking each other are refused and must recover.
+    let mut s = Server::new("SHA-256", 150);
+    s.jitter = true;
+    let (server, url) = start(s).await;
+    let first = provider(&url, SK);
+    let projects: Vec<OceanBase> = (0..8)
+        .map(|i| first.for_project(&format!("proj-{i}")).unwrap())
+        .collect();
+    for _round in 0..3 {
+        let results = futures::future::join_all(projects.iter().map(|p| p.list())).await;
+        for r in results {
+            assert_eq!(r.expect("no spurious failure").len(), 150);
+        }
+    }
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.iter().all(|s| s.project.starts_with("proj-")));
+    // Every authorized request carried a distinct (nonce, nc): no replay was ever sent.
+    let mut pairs: Vec<(String, u32)> = authorized(&log)
+        .iter()
+        .map(|s| {
+            let h = AuthorizationHeader::parse(s.authorization.as_deref().unwrap()).unwrap();
+            (h.nonce, h.nc)
+        })
+        .collect();
+    let total = pairs.len();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len(), total);
 }

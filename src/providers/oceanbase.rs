@@ -49,6 +49,10 @@ pub struct ObOptions {
     pub max_retries: u32,
     /// First backoff step; doubles per retry, with jitter.
     pub retry_base_delay: Duration,
+    /// Client-side request rate for the account (shared by its projects). The Open API
+    /// limits are not documented; the default of 10/s keeps a multi-project refresh quick
+    /// without looking like a flood.
+    pub requests_per_second: u32,
 }
 
 impl Default for ObOptions {
@@ -59,6 +63,7 @@ impl Default for ObOptions {
             extra_root_ca_pem: None,
             max_retries: 3,
             retry_base_delay: Duration::from_millis(250),
+            requests_per_second: 10,
         }
     }
 }
@@ -87,6 +92,7 @@ impl OceanBase {
             extra_root_ca_pem: opts.extra_root_ca_pem.as_deref(),
             max_retries: opts.max_retries,
             retry_base_delay: opts.retry_base_delay,
+            requests_per_second: opts.requests_per_second,
         })?;
         Ok(OceanBase {
             client: Arc::new(client),

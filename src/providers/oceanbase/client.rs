@@ -2,7 +2,7 @@
 //! rate and the retry policy. Shared (`Arc`) by the providers of that account's projects,
 //! because the credentials, the nonce and any server-side limit belong to the account.
 
-use super::digest::DigestAuth;
+use super::digest::{Challenge, DigestAuth, best_challenge};
 use super::envelope::{self, Success};
 use crate::providers::http::{TransportFailure, build_client, transport_failure, validate_endpoint};
 use crate::providers::{ErrorKind, ProviderError};
@@ -13,9 +13,6 @@ use reqwest::{Method, Url};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-/// The Open API limits are not documented; ten calls a second per account keeps a
-/// multi-project refresh quick without looking like a flood.
-const REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::new(10).expect("10 is not zero (evaluated at compile time)");
 /// Longest wait between retries, and the most of a server's Retry-After we honour.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -70,6 +67,7 @@ pub(crate) struct ClientConfig<'a> {
     pub extra_root_ca_pem: Option<&'a [u8]>,
     pub max_retries: u32,
     pub retry_base_delay: Duration,
+    pub requests_per_second: u32,
 }
 
 impl ObClient {
@@ -85,7 +83,9 @@ impl ObClient {
             base,
             org_id: header_value("organization id", cfg.org_id)?,
             digest: DigestAuth::new(cfg.access_key_id.to_string(), cfg.access_key_secret.clone()),
-            limiter: RateLimiter::direct(Quota::per_second(REQUESTS_PER_SECOND)),
+            limiter: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(cfg.requests_per_second).unwrap_or(NonZeroU32::MIN),
+            )),
             max_retries: cfg.max_retries,
             retry_base_delay: cfg.retry_base_delay,
         })
@@ -149,19 +149,24 @@ impl ObClient {
         wait.min(MAX_BACKOFF)
     }
 
-    /// Send once, answering a Digest challenge: with a cached challenge the request goes out
+    /// Send once, answering a Digest challenge: with a shared challenge the request goes out
     /// authorized straight away (nonce reused, nc + 1); a 401 then means the nonce went stale
-    /// or was refused, and the fresh challenge it carries is answered once. A 401 to the
-    /// answer of a fresh challenge means the credentials are wrong.
+    /// or was refused (also by a concurrent request's higher nc), and the fresh challenge it
+    /// carries is answered once. A 401 to the answer of a fresh, private challenge means the
+    /// credentials are wrong.
     async fn send(&self, method: &Method, url: &Url, project: &HeaderValue) -> Result<Success, Failure> {
         let digest_uri = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),
         };
-        let mut answered_fresh_challenge = false;
+        // The challenge this request received itself, answered privately (see digest.rs).
+        let mut fresh: Option<Challenge> = None;
         loop {
             let request_id = uuid::Uuid::new_v4().to_string();
-            let authorization = self.digest.authorization(method.as_str(), &digest_uri)?;
+            let authorization = match fresh.as_mut() {
+                Some(challenge) => Some(self.digest.answer(challenge, method.as_str(), &digest_uri)?),
+                None => self.digest.authorization(method.as_str(), &digest_uri)?,
+            };
             self.limiter.until_ready().await;
             let mut request = self
                 .http
@@ -178,16 +183,16 @@ impl ObClient {
                 .await
                 .map_err(|e| Failure::from(transport_failure(&e, &what)))?;
             let status = response.status().as_u16();
-            if status == 401 && !answered_fresh_challenge {
+            if status == 401 && fresh.is_none() {
                 let challenges: Vec<String> = response
                     .headers()
                     .get_all(WWW_AUTHENTICATE)
                     .iter()
                     .filter_map(|v| v.to_str().ok().map(str::to_string))
                     .collect();
-                match self.digest.accept_challenge(challenges.iter().map(String::as_str)) {
-                    Ok(_stale) => {
-                        answered_fresh_challenge = true;
+                match best_challenge(challenges.iter().map(String::as_str)) {
+                    Ok(challenge) => {
+                        fresh = Some(challenge);
                         continue;
                     }
                     Err(no_challenge) => {
@@ -203,6 +208,11 @@ impl ObClient {
                         };
                         return Err(Failure::from(error));
                     }
+                }
+            }
+            if status != 401 {
+                if let Some(accepted) = fresh.take() {
+                    self.digest.share(accepted);
                 }
             }
             let retry_after = response

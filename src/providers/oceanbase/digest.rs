@@ -1,19 +1,27 @@
 //! HTTP Digest client state (RFC 7616) for the OceanBase Open API.
 //!
-//! The `digest_auth` crate computes the responses; this module only keeps the last
-//! challenge so later requests can reuse its nonce with an increasing nonce count
-//! (saving the extra 401 round trip per call), and picks the strongest challenge offered.
+//! The `digest_auth` crate computes the responses; this module keeps the last accepted
+//! challenge so later requests reuse its nonce with an increasing nonce count (saving the
+//! extra 401 round trip per call), and picks the strongest challenge a server offers.
+//!
+//! A fresh challenge is answered privately by the request that received it and shared
+//! only once the server accepted that answer. Were it shared at once, a concurrent request
+//! could spend a higher nonce count on it first; a strict server would then refuse the
+//! lower count, and that refusal would be indistinguishable from a wrong secret.
 
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use digest_auth::{AlgorithmType, AuthContext, HttpMethod, Qop, WwwAuthenticateHeader};
 use std::sync::{Mutex, MutexGuard};
 
+/// A parsed `WWW-Authenticate: Digest` challenge; its `nc` counts the answers sent with its nonce.
+pub(crate) type Challenge = WwwAuthenticateHeader;
+
 pub(crate) struct DigestAuth {
     username: String,
     password: Secret,
-    /// The challenge being answered. Its `nc` counts the responses sent with its nonce.
-    challenge: Mutex<Option<WwwAuthenticateHeader>>,
+    /// The last challenge whose answer the server accepted.
+    shared: Mutex<Option<Challenge>>,
 }
 
 impl DigestAuth {
@@ -21,23 +29,28 @@ impl DigestAuth {
         DigestAuth {
             username,
             password,
-            challenge: Mutex::new(None),
+            shared: Mutex::new(None),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<WwwAuthenticateHeader>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Challenge>> {
         // A poisoned lock only means another request panicked mid-update of a plain value;
         // the worst case is a stale nonce, which the server answers with a fresh challenge.
-        self.challenge.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The `Authorization` value for a request, answering the cached challenge with the
-    /// next nonce count; `None` before any challenge was seen.
+    /// The `Authorization` value answering the shared challenge with its next nonce count;
+    /// `None` before any challenge was accepted.
     pub(crate) fn authorization(&self, method: &str, uri: &str) -> Result<Option<String>, ProviderError> {
         let mut guard = self.lock();
-        let Some(challenge) = guard.as_mut() else {
-            return Ok(None);
-        };
+        match guard.as_mut() {
+            Some(challenge) => self.answer(challenge, method, uri).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Answer a given challenge (incrementing its nonce count).
+    pub(crate) fn answer(&self, challenge: &mut Challenge, method: &str, uri: &str) -> Result<String, ProviderError> {
         let context = AuthContext::new_with_method(
             self.username.as_str(),
             self.password.expose(),
@@ -52,59 +65,59 @@ impl DigestAuth {
                 format!("cannot answer the server's Digest challenge: {e}"),
             )
         })?;
-        Ok(Some(header.to_header_string()))
+        Ok(header.to_header_string())
     }
 
-    /// Adopt the best Digest challenge among a 401's `WWW-Authenticate` values.
-    /// Returns whether the server flagged the previous nonce as merely stale.
-    pub(crate) fn accept_challenge<'a>(&self, values: impl Iterator<Item = &'a str>) -> Result<bool, ProviderError> {
-        let mut best: Option<WwwAuthenticateHeader> = None;
-        let mut parse_error = None;
-        for value in values {
-            let trimmed = value.trim_start();
-            let Some(scheme) = trimmed.get(..6) else { continue };
-            if !scheme.eq_ignore_ascii_case("digest") {
-                continue;
-            }
-            match digest_auth::parse(&format!("Digest{}", &trimmed[6..])) {
-                Ok(mut c) => {
-                    // keyward answers with qop=auth: it never needs body integrity (list and
-                    // delete carry no body) and every server offering auth-int offers auth too.
-                    if c.qop.as_ref().is_some_and(|qops| qops.contains(&Qop::AUTH)) {
-                        c.qop = Some(vec![Qop::AUTH]);
-                    }
-                    if best.as_ref().is_none_or(|b| strength(&c) > strength(b)) {
-                        best = Some(c);
-                    }
-                }
-                Err(e) => parse_error = Some(e.to_string()),
-            }
-        }
-        let Some(challenge) = best else {
-            let detail = parse_error.map_or_else(
-                || "the 401 answer carries no `WWW-Authenticate: Digest` challenge".to_string(),
-                |e| format!("the Digest challenge is malformed: {e}"),
-            );
-            return Err(ProviderError::new(
-                ErrorKind::Protocol,
-                "Protocol",
-                format!("OceanBase refused the request and {detail}; is the endpoint an OceanBase Open API host?"),
-            ));
-        };
-        let stale = challenge.stale;
+    /// The server accepted an answer to `challenge`: later requests reuse its nonce.
+    pub(crate) fn share(&self, challenge: Challenge) {
         *self.lock() = Some(challenge);
-        Ok(stale)
     }
 
-    /// Whether a challenge is cached (its nonce will be reused by the next request).
     #[cfg(test)]
-    pub(crate) fn has_challenge(&self) -> bool {
+    fn has_shared(&self) -> bool {
         self.lock().is_some()
     }
 }
 
-/// Prefer SHA-256 family over MD5 when a server offers several challenges (RFC 7616 §3.7).
-fn strength(c: &WwwAuthenticateHeader) -> u8 {
+/// The strongest Digest challenge among a 401's `WWW-Authenticate` values.
+pub(crate) fn best_challenge<'a>(values: impl Iterator<Item = &'a str>) -> Result<Challenge, ProviderError> {
+    let mut best: Option<Challenge> = None;
+    let mut parse_error = None;
+    for value in values {
+        let trimmed = value.trim_start();
+        let Some(scheme) = trimmed.get(..6) else { continue };
+        if !scheme.eq_ignore_ascii_case("digest") {
+            continue;
+        }
+        match digest_auth::parse(&format!("Digest{}", &trimmed[6..])) {
+            Ok(mut c) => {
+                // keyward answers with qop=auth: it never needs body integrity (list and
+                // delete carry no body), and a server offering auth-int offers auth too.
+                if c.qop.as_ref().is_some_and(|qops| qops.contains(&Qop::AUTH)) {
+                    c.qop = Some(vec![Qop::AUTH]);
+                }
+                if best.as_ref().is_none_or(|b| strength(&c) > strength(b)) {
+                    best = Some(c);
+                }
+            }
+            Err(e) => parse_error = Some(e.to_string()),
+        }
+    }
+    best.ok_or_else(|| {
+        let detail = parse_error.map_or_else(
+            || "the 401 answer carries no `WWW-Authenticate: Digest` challenge".to_string(),
+            |e| format!("the Digest challenge is malformed: {e}"),
+        );
+        ProviderError::new(
+            ErrorKind::Protocol,
+            "Protocol",
+            format!("OceanBase refused the request and {detail}; is the endpoint an OceanBase Open API host?"),
+        )
+    })
+}
+
+/// Prefer the SHA-256 family over MD5 when a server offers several challenges (RFC 7616 §3.7).
+fn strength(c: &Challenge) -> u8 {
     match c.algorithm.algo {
         AlgorithmType::MD5 => 1,
         AlgorithmType::SHA2_256 => 2,
@@ -120,31 +133,36 @@ mod tests {
     fn picks_sha256_over_md5_and_counts_nonce_uses() {
         let auth = DigestAuth::new("ak".into(), Secret::new("sk"));
         assert_eq!(auth.authorization("GET", "/x").unwrap(), None);
-        let stale = auth
-            .accept_challenge(
-                [
-                    r#"Basic realm="x""#,
-                    r#"Digest realm="ob", nonce="n1", qop="auth", algorithm=MD5"#,
-                    r#"digest realm="ob", nonce="n2", qop="auth,auth-int", algorithm=SHA-256"#,
-                ]
-                .into_iter(),
-            )
-            .unwrap();
-        assert!(!stale);
-        let first = auth.authorization("GET", "/x").unwrap().unwrap();
+        let mut challenge = best_challenge(
+            [
+                r#"Basic realm="x""#,
+                r#"Digest realm="ob", nonce="n1", qop="auth", algorithm=MD5"#,
+                r#"digest realm="ob", nonce="n2", qop="auth,auth-int", algorithm=SHA-256"#,
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+        let first = auth.answer(&mut challenge, "GET", "/x").unwrap();
         assert!(first.contains(r#"nonce="n2""#), "{first}");
         assert!(first.contains("algorithm=SHA-256"), "{first}");
         assert!(first.contains("qop=auth,") || first.contains("qop=auth "), "{first}");
         assert!(first.contains("nc=00000001"), "{first}");
+        assert_eq!(
+            auth.authorization("GET", "/x").unwrap(),
+            None,
+            "not shared before it is accepted"
+        );
+        auth.share(challenge);
+        assert!(auth.has_shared());
         let second = auth.authorization("DELETE", "/x?id=1").unwrap().unwrap();
         assert!(second.contains("nc=00000002"), "{second}");
     }
 
     #[test]
     fn no_digest_challenge_is_a_protocol_error() {
-        let auth = DigestAuth::new("ak".into(), Secret::new("sk"));
-        let err = auth.accept_challenge([r#"Basic realm="x""#].into_iter()).unwrap_err();
+        let err = best_challenge([r#"Basic realm="x""#].into_iter()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Protocol);
-        assert!(!auth.has_challenge());
+        let err = best_challenge([r#"Digest nonce="n""#].into_iter()).unwrap_err();
+        assert!(err.message.contains("malformed"), "{err}");
     }
 }
