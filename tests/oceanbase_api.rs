@@ -152,8 +152,12 @@ async fn handle(State(s): State<Arc<Server>>, method: Method, uri: OriginalUri, 
     if let Err(stale) = s.verify(&method, &uri, &authorization) {
         return s.challenge(stale);
     }
-    if let Some((status, body)) = s.faults.lock().unwrap().pop_front() {
-        return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+    let fault = s.faults.lock().unwrap().pop_front();
+    match fault {
+        // Status 0: hang past the client's timeout.
+        Some((0, _)) => tokio::time::sleep(Duration::from_secs(3)).await,
+        Some((status, body)) => return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response(),
+        None => {}
     }
     let query: HashMap<String, String> = url_query(&uri);
     if method == Method::GET {
@@ -238,6 +242,10 @@ async fn start_tls(server: Server) -> (Arc<Server>, String, Vec<u8>) {
 }
 
 fn provider(endpoint: &str, secret: &str) -> OceanBase {
+    provider_with_timeout(endpoint, secret, Duration::from_secs(5))
+}
+
+fn provider_with_timeout(endpoint: &str, secret: &str, timeout: Duration) -> OceanBase {
     OceanBase::new(
         "ob-main",
         ORG,
@@ -248,7 +256,7 @@ fn provider(endpoint: &str, secret: &str) -> OceanBase {
         },
         ObOptions {
             endpoint: Some(endpoint.into()),
-            timeout: Duration::from_secs(5),
+            timeout,
             retry_base_delay: Duration::from_millis(1),
             requests_per_second: 10_000,
             ..ObOptions::default()
@@ -598,4 +606,23 @@ async fn concurrent_projects_share_the_nonce_without_spurious_auth_failures() {
     pairs.sort();
     pairs.dedup();
     assert_eq!(pairs.len(), total);
+}
+
+#[tokio::test]
+async fn timeouts_retry_reads_but_not_deletes() {
+    let (server, url) = start(Server::new("MD5", 1)).await;
+    let ob = provider_with_timeout(&url, SK, Duration::from_millis(300));
+    ob.list().await.unwrap(); // take the challenge round trip out of the picture
+    server.faults.lock().unwrap().push_back((0, Value::Null));
+    assert_eq!(ob.list().await.unwrap().len(), 1, "a read that timed out is retried");
+
+    server.faults.lock().unwrap().push_back((0, Value::Null));
+    let before = authorized(&server.log.lock().unwrap()).len();
+    let err = ob.delete(&["ak-0000".to_string()]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert_eq!(
+        authorized(&server.log.lock().unwrap()).len(),
+        before + 1,
+        "the delete may have been applied: not repeated"
+    );
 }

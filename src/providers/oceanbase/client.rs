@@ -29,8 +29,11 @@ pub(crate) struct ObClient {
 /// A failed attempt, with what the retry policy needs to know.
 struct Failure {
     error: ProviderError,
-    /// The request certainly never took effect (never sent, or refused before processing).
-    not_applied: bool,
+    /// Repeating is safe even for a write: the request certainly took no effect (the
+    /// connection was refused, or a 429 turned it away before any business logic) and a
+    /// repeat can succeed. Auth and Invalid failures took no effect either, but repeating
+    /// them cannot help.
+    safe_to_repeat: bool,
     retry_after: Option<Duration>,
 }
 
@@ -38,7 +41,7 @@ impl From<TransportFailure> for Failure {
     fn from(t: TransportFailure) -> Self {
         Failure {
             error: t.error,
-            not_applied: t.not_sent,
+            safe_to_repeat: t.not_sent,
             retry_after: None,
         }
     }
@@ -46,13 +49,9 @@ impl From<TransportFailure> for Failure {
 
 impl From<ProviderError> for Failure {
     fn from(error: ProviderError) -> Self {
-        let not_applied = matches!(
-            error.kind,
-            ErrorKind::RateLimited | ErrorKind::Auth | ErrorKind::Invalid
-        );
         Failure {
+            safe_to_repeat: error.kind == ErrorKind::RateLimited,
             error,
-            not_applied,
             retry_after: None,
         }
     }
@@ -118,7 +117,7 @@ impl ObClient {
                     ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
                 )
             } else {
-                failure.not_applied && matches!(failure.error.kind, ErrorKind::RateLimited | ErrorKind::Transport)
+                failure.safe_to_repeat
             };
             if !retryable || retries >= self.max_retries {
                 return Err(failure.error);
