@@ -303,7 +303,7 @@ fn parse_credential_file(path: &Path, text: &str) -> Result<CredentialFile, Conf
     if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| bad(Some(e.line()), "JSON"))
     } else {
-        toml::from_str(text).map_err(|e| bad(e.span().map(|s| super::line_of(text, s.start)), "TOML"))
+        toml::from_str(text).map_err(|e| bad(e.span().map(|s| super::validate::line_of(text, s.start)), "TOML"))
     }
 }
 
