@@ -29,6 +29,8 @@ struct Server {
     send_total: bool,
     /// Refuse every request with a 401 that carries no challenge (a disabled AccessKey).
     refuse_without_challenge: bool,
+    /// Past the end, answer the last page again instead of an empty one.
+    repeat_last_page: bool,
     /// Answer after a random few milliseconds, so concurrent requests overtake each other.
     jitter: bool,
     keys: Mutex<Vec<(String, String)>>,
@@ -165,6 +167,12 @@ async fn handle(State(s): State<Arc<Server>>, method: Method, uri: OriginalUri, 
         let asked: usize = query["pageSize"].parse().unwrap();
         let size = s.cap_page_size.map_or(asked, |cap| asked.min(cap));
         let keys = s.keys.lock().unwrap();
+        let last_page = keys.len().div_ceil(size).max(1);
+        let number = if s.repeat_last_page {
+            number.min(last_page)
+        } else {
+            number
+        };
         let list: Vec<Value> = keys
             .iter()
             .skip((number - 1) * size)
@@ -400,11 +408,31 @@ async fn every_page_is_followed_with_and_without_total() {
 
 #[tokio::test]
 async fn a_server_capping_page_size_is_still_read_to_the_end() {
-    let mut s = Server::new("MD5", 45);
+    for send_total in [true, false] {
+        let mut s = Server::new("MD5", 45);
+        s.cap_page_size = Some(20);
+        s.send_total = send_total;
+        let (server, url) = start(s).await;
+        let items = provider(&url, SK).list().await.unwrap();
+        assert_eq!(items.len(), 45, "pages of 20 are followed (total sent: {send_total})");
+        assert_eq!(authorized(&server.log.lock().unwrap()).len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_server_repeating_its_last_page_does_not_loop() {
+    let mut s = Server::new("MD5", 40);
     s.cap_page_size = Some(20);
-    let (_server, url) = start(s).await;
+    s.send_total = false;
+    s.repeat_last_page = true;
+    let (server, url) = start(s).await;
     let items = provider(&url, SK).list().await.unwrap();
-    assert_eq!(items.len(), 45, "data.total keeps paging going past short pages");
+    assert_eq!(items.len(), 40);
+    assert_eq!(
+        authorized(&server.log.lock().unwrap()).len(),
+        3,
+        "page 3 repeats page 2 and ends the listing"
+    );
 }
 
 #[tokio::test]

@@ -200,14 +200,16 @@ impl Provider for OceanBase {
         }
     }
 
-    /// Pages until the server says it is done. With `data.total` present, paging goes on
-    /// until that many keys were seen (a server that caps pageSize below 100 would
-    /// otherwise look finished after its first short page); without it, a short page ends.
+    /// Pages until the server says it is done: with `data.total`, until that many keys were
+    /// seen; without it, until a page is shorter than the longest one so far (the docs say
+    /// an oversized pageSize is "forcibly set to 20", so a short first page proves nothing).
+    /// An empty page, or one holding only ids already seen, always ends the listing.
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         let page_size = PAGE_SIZE.to_string();
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         let mut listed = 0usize;
+        let mut largest_page = 0usize;
         for page_number in 1..=MAX_PAGES {
             let page_text = page_number.to_string();
             let answer = self
@@ -234,16 +236,23 @@ impl Provider for OceanBase {
             let keys = page.list.unwrap_or_default();
             let n = keys.len();
             listed += n;
+            largest_page = largest_page.max(n);
+            let before = items.len();
             for key in keys {
                 // Keys can shift between pages while a refresh runs; keep each id once.
                 if let Some(item) = self.item(key).filter(|i| seen.insert(i.key.id.clone())) {
                     items.push(item);
                 }
             }
-            let done = match count(&page.total) {
-                Some(total) => n == 0 || listed >= total,
-                None => n < PAGE_SIZE,
-            };
+            // A page that brings nothing new means the server repeats itself past the end.
+            let done = n == 0
+                || items.len() == before
+                || match count(&page.total) {
+                    Some(total) => listed >= total,
+                    // Not "shorter than pageSize": a server capping the page size would
+                    // then look finished after its first page.
+                    None => n < largest_page,
+                };
             if done {
                 return Ok(items);
             }
