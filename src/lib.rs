@@ -3,12 +3,15 @@
 
 pub mod app;
 pub mod audit;
+pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod hints;
 pub mod inventory;
+pub mod list;
 pub mod providers;
 pub mod queue;
+pub mod registry;
 pub mod secret;
 pub mod tui;
 pub mod ui;

@@ -28,8 +28,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the inventory.
-    List,
+    /// Print the inventory of every configured account (table, CSV or JSON).
+    List(keyward::list::ListArgs),
     /// Serve the emulator of the three provider APIs.
     Emulator(keyward::emulator::cli::EmulatorArgs),
 }
@@ -42,9 +42,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
-        Some(_) => {
-            eprintln!("keyward: not built yet");
-            ExitCode::FAILURE
-        }
+        Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
     }
 }

@@ -3,8 +3,8 @@
 
 mod app_support;
 
-use base64::Engine;
 use app_support::*;
+use base64::Engine;
 use crossterm::event::KeyCode;
 use keyward::app::modal::Modal;
 use keyward::inventory::{Item, ProviderKind};

@@ -4,7 +4,9 @@
 //! `Provider` value. Calls return a `Receipt` carrying the provider's RequestId, or a
 //! `ProviderError` that carries it too whenever the server sent one.
 
+pub mod http;
 pub mod memory;
+pub mod oceanbase;
 pub mod tencent;
 
 use crate::inventory::{Item, ProviderKind};

@@ -1,0 +1,165 @@
+//! The TOML config: which accounts, regions and projects keyward manages, endpoints,
+//! timeouts and where the audit log goes. It holds no secrets: credentials are resolved
+//! per account from env vars or private credential files (see `credentials`).
+//!
+//! Every problem is reported as one `ConfigError` naming the file, the line and the fix.
+//! Unknown keys are errors so a typo never silently falls back to a default.
+
+mod credentials;
+mod error;
+mod validate;
+
+pub use credentials::{TencentSecrets, read_ca_cert};
+pub use error::{ConfigError, MissingCredentials};
+
+use directories::ProjectDirs;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Looks an environment variable up. Injected so tests never touch the process env.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, for `main`.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+const CONFIG_ENV: &str = "KEYWARD_CONFIG";
+const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// A Tencent Cloud API a `[[tencent]]` account is managed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TencentService {
+    ApiGateway,
+    Cvm,
+}
+
+impl fmt::Display for TencentService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TencentService::ApiGateway => "apigateway",
+            TencentService::Cvm => "cvm",
+        })
+    }
+}
+
+/// One `[[tencent]]` table: a Tencent Cloud account and the regions/services to manage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TencentAccount {
+    pub name: String,
+    pub regions: Vec<String>,
+    pub services: Vec<TencentService>,
+    pub secret_id_env: Option<String>,
+    pub secret_key_env: Option<String>,
+    pub session_token_env: Option<String>,
+    pub tccli_profile: Option<String>,
+    pub credentials_file: Option<PathBuf>,
+    pub apigateway_endpoint: Option<String>,
+    pub cvm_endpoint: Option<String>,
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// One `[[oceanbase]]` table: an OceanBase Cloud organization and its projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OceanBaseAccount {
+    pub name: String,
+    pub org_id: String,
+    pub project_ids: Vec<String>,
+    pub access_key_id_env: Option<String>,
+    pub access_key_secret_env: Option<String>,
+    pub credentials_file: Option<PathBuf>,
+    pub endpoint: Option<String>,
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub timeout: Duration,
+    pub max_retries: u32,
+    /// `None`: the platform data dir's keyward/audit.jsonl (see `audit_log_path`).
+    pub audit_log: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            max_retries: DEFAULT_MAX_RETRIES,
+            audit_log: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Where the JSONL audit log goes.
+    pub fn audit_log_path(&self) -> Result<PathBuf, ConfigError> {
+        if let Some(p) = &self.audit_log {
+            return Ok(p.clone());
+        }
+        let dirs = ProjectDirs::from("", "", "keyward").ok_or(ConfigError::NoConfigDir)?;
+        Ok(dirs.data_dir().join("audit.jsonl"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// The file this came from; named in every later error (e.g. missing credentials).
+    pub path: PathBuf,
+    pub tencent: Vec<TencentAccount>,
+    pub oceanbase: Vec<OceanBaseAccount>,
+    pub settings: Settings,
+}
+
+/// Where the config is read from: `--config`, else `$KEYWARD_CONFIG`, else the platform
+/// config dir's keyward/config.toml.
+pub fn config_path(explicit: Option<&Path>, env: EnvLookup<'_>) -> Result<PathBuf, ConfigError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = env(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let dirs = ProjectDirs::from("", "", "keyward").ok_or(ConfigError::NoConfigDir)?;
+    Ok(dirs.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Find, read and validate the config.
+    pub fn load(explicit: Option<&Path>, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        let path = config_path(explicit, env)?;
+        let text = std::fs::read_to_string(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound { path: path.clone() }
+            } else {
+                ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })?;
+        Config::parse(&text, &path, env)
+    }
+
+    /// Validate config text; `path` names the file in errors and anchors relative paths.
+    pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        validate::parse(text, path, env)
+    }
+
+    /// No account configured at all.
+    pub fn is_empty(&self) -> bool {
+        self.tencent.is_empty() && self.oceanbase.is_empty()
+    }
+}
+
+/// The home dir: `$HOME` through the injected lookup (so tests can point it at a temp
+/// dir), else the platform's idea of it.
+pub(crate) fn home_dir(env: EnvLookup<'_>) -> Option<PathBuf> {
+    env("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()))
+}

@@ -1,0 +1,323 @@
+//! Credential resolution per account, and the rule for files that hold secrets.
+//!
+//! Order for a Tencent account:
+//!   1. the env vars named by `secret_id_env` / `secret_key_env` (+ `session_token_env`);
+//!   2. `credentials_file` (TOML `secret_id`/`secret_key`/`token`, or tccli JSON);
+//!   3. only when the account names none of its own sources: `TENCENTCLOUD_SECRET_ID` /
+//!      `TENCENTCLOUD_SECRET_KEY` / `TENCENTCLOUD_SESSION_TOKEN`;
+//!   4. tccli's `~/.tccli/<tccli_profile or "default">.credential` (when `tccli_profile` is
+//!      set, or the account names no source of its own).
+//!
+//! The process-wide variables are skipped for accounts that name their own source, so an
+//! account whose own source is missing never silently runs with another account's keys.
+//! OceanBase is the same with `access_key_id_env` / `access_key_secret_env`,
+//! `credentials_file` and `OCEANBASE_ACCESS_KEY_ID` / `OCEANBASE_ACCESS_KEY_SECRET`.
+
+use super::{Config, ConfigError, EnvLookup, MissingCredentials, OceanBaseAccount, TencentAccount, home_dir};
+use crate::providers::oceanbase::ObCredentials;
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Tencent Cloud API credentials, as the Tencent client wants them.
+#[derive(Debug, Clone)]
+pub struct TencentSecrets {
+    pub secret_id: String,
+    pub secret_key: Secret,
+    pub token: Option<Secret>,
+}
+
+/// A credentials file. Field names of both keyward's TOML form and tccli's JSON are taken;
+/// other keys (tccli writes a few) are ignored.
+#[derive(Deserialize, Default)]
+struct CredentialFile {
+    #[serde(default, alias = "secretId")]
+    secret_id: Option<String>,
+    #[serde(default, alias = "secretKey")]
+    secret_key: Option<String>,
+    #[serde(default, alias = "token", alias = "sessionToken")]
+    session_token: Option<String>,
+    #[serde(default, alias = "accessKeyId")]
+    access_key_id: Option<String>,
+    #[serde(default, alias = "accessKeySecret")]
+    access_key_secret: Option<String>,
+}
+
+/// Tracks what was looked at, for the "missing credentials" message.
+#[derive(Default)]
+struct Tried {
+    env_vars: Vec<String>,
+    files: Vec<String>,
+}
+
+impl Tried {
+    /// A non-empty env var, noting that it was consulted.
+    fn env(&mut self, env: EnvLookup<'_>, name: &str) -> Option<String> {
+        self.env_vars.push(name.to_string());
+        env(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A credentials file's content if the file exists, noting that it was consulted.
+    fn file(&mut self, path: &Path) -> Result<Option<CredentialFile>, ConfigError> {
+        match read_secret_file(path)? {
+            None => {
+                self.files.push(format!("{} (not found)", path.display()));
+                Ok(None)
+            }
+            Some(text) => {
+                self.files.push(path.display().to_string());
+                parse_credential_file(path, &text).map(Some)
+            }
+        }
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+/// The file's value moves straight into a `Secret` so it can no longer be printed.
+fn non_empty_secret(s: Option<String>) -> Option<Secret> {
+    non_empty(s).map(Secret::new)
+}
+
+impl TencentAccount {
+    /// Resolve this account's credentials (see the module docs for the order).
+    pub fn credentials(&self, cfg: &Config, env: EnvLookup<'_>) -> Result<TencentSecrets, ConfigError> {
+        let mut tried = Tried::default();
+        let own_source =
+            self.secret_id_env.is_some() || self.credentials_file.is_some() || self.tccli_profile.is_some();
+        let token_from_env = |tried: &mut Tried| match &self.session_token_env {
+            Some(name) => tried.env(env, name).map(Secret::new),
+            None => None,
+        };
+        if let (Some(id_var), Some(key_var)) = (&self.secret_id_env, &self.secret_key_env) {
+            let id = tried.env(env, id_var);
+            let key = tried.env(env, key_var);
+            if let (Some(secret_id), Some(key)) = (id, key) {
+                return Ok(TencentSecrets {
+                    secret_id,
+                    secret_key: Secret::new(key),
+                    token: token_from_env(&mut tried),
+                });
+            }
+        }
+        if let Some(path) = &self.credentials_file {
+            if let Some(found) = tencent_from_file(&mut tried, path)? {
+                return Ok(found);
+            }
+        }
+        if !own_source {
+            let id = tried.env(env, "TENCENTCLOUD_SECRET_ID");
+            let key = tried.env(env, "TENCENTCLOUD_SECRET_KEY");
+            if let (Some(secret_id), Some(key)) = (id, key) {
+                let token = tried.env(env, "TENCENTCLOUD_SESSION_TOKEN").map(Secret::new);
+                return Ok(TencentSecrets {
+                    secret_id,
+                    secret_key: Secret::new(key),
+                    token,
+                });
+            }
+        }
+        let tccli_file = if self.tccli_profile.is_some() || !own_source {
+            let profile = self.tccli_profile.as_deref().unwrap_or("default");
+            match home_dir(env) {
+                Some(home) => {
+                    let path = home.join(".tccli").join(format!("{profile}.credential"));
+                    if let Some(found) = tencent_from_file(&mut tried, &path)? {
+                        return Ok(found);
+                    }
+                    Some(path)
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        let fix = match (
+            &self.secret_id_env,
+            &self.secret_key_env,
+            &self.credentials_file,
+            tccli_file,
+        ) {
+            (Some(id), Some(key), _, _) => {
+                format!("export {id}=<SecretId> and {key}=<SecretKey> before starting keyward")
+            }
+            (_, _, Some(file), _) => format!(
+                "write secret_id = \"...\" and secret_key = \"...\" into {} and chmod 600 it",
+                file.display()
+            ),
+            (_, _, _, Some(tccli)) => format!(
+                "export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, run `tccli configure` to write {}, \
+                 or set secret_id_env/secret_key_env for this account",
+                tccli.display()
+            ),
+            _ => "set secret_id_env/secret_key_env for this account and export those variables".to_string(),
+        };
+        Err(missing("Tencent Cloud", &self.name, cfg, tried, fix))
+    }
+}
+
+fn tencent_from_file(tried: &mut Tried, path: &Path) -> Result<Option<TencentSecrets>, ConfigError> {
+    let Some(file) = tried.file(path)? else {
+        return Ok(None);
+    };
+    match (non_empty(file.secret_id), non_empty_secret(file.secret_key)) {
+        (Some(secret_id), Some(secret_key)) => Ok(Some(TencentSecrets {
+            secret_id,
+            secret_key,
+            token: non_empty_secret(file.session_token),
+        })),
+        _ => Err(ConfigError::BadCredentialsFile {
+            path: path.to_path_buf(),
+            line: None,
+            reason: "it has no secret_id and secret_key (tccli JSON: secretId and secretKey)".into(),
+            fix: "add both keys, or remove the file from the config".into(),
+        }),
+    }
+}
+
+impl OceanBaseAccount {
+    /// Resolve this account's Open API AccessKey (see the module docs for the order).
+    pub fn credentials(&self, cfg: &Config, env: EnvLookup<'_>) -> Result<ObCredentials, ConfigError> {
+        let mut tried = Tried::default();
+        let own_source = self.access_key_id_env.is_some() || self.credentials_file.is_some();
+        if let (Some(id_var), Some(secret_var)) = (&self.access_key_id_env, &self.access_key_secret_env) {
+            let id = tried.env(env, id_var);
+            let secret = tried.env(env, secret_var);
+            if let (Some(access_key_id), Some(secret)) = (id, secret) {
+                return Ok(ObCredentials {
+                    access_key_id,
+                    access_key_secret: Secret::new(secret),
+                });
+            }
+        }
+        if let Some(path) = &self.credentials_file {
+            if let Some(file) = tried.file(path)? {
+                return match (non_empty(file.access_key_id), non_empty_secret(file.access_key_secret)) {
+                    (Some(access_key_id), Some(access_key_secret)) => Ok(ObCredentials {
+                        access_key_id,
+                        access_key_secret,
+                    }),
+                    _ => Err(ConfigError::BadCredentialsFile {
+                        path: path.clone(),
+                        line: None,
+                        reason: "it has no access_key_id and access_key_secret".into(),
+                        fix: "add both keys, or remove the file from the config".into(),
+                    }),
+                };
+            }
+        }
+        if !own_source {
+            let id = tried.env(env, "OCEANBASE_ACCESS_KEY_ID");
+            let secret = tried.env(env, "OCEANBASE_ACCESS_KEY_SECRET");
+            if let (Some(access_key_id), Some(secret)) = (id, secret) {
+                return Ok(ObCredentials {
+                    access_key_id,
+                    access_key_secret: Secret::new(secret),
+                });
+            }
+        }
+        let fix = match (
+            &self.access_key_id_env,
+            &self.access_key_secret_env,
+            &self.credentials_file,
+        ) {
+            (Some(id), Some(secret), _) => {
+                format!("export {id}=<AccessKey ID> and {secret}=<AccessKey secret> before starting keyward")
+            }
+            (_, _, Some(file)) => format!(
+                "write access_key_id = \"...\" and access_key_secret = \"...\" into {} and chmod 600 it",
+                file.display()
+            ),
+            _ => "export OCEANBASE_ACCESS_KEY_ID and OCEANBASE_ACCESS_KEY_SECRET, or set \
+                  access_key_id_env/access_key_secret_env for this account \
+                  (create the AccessKey in the console: User Preferences > AccessKey)"
+                .to_string(),
+        };
+        Err(missing("OceanBase", &self.name, cfg, tried, fix))
+    }
+}
+
+fn missing(provider: &'static str, account: &str, cfg: &Config, tried: Tried, fix: String) -> ConfigError {
+    ConfigError::MissingCredentials(Box::new(MissingCredentials {
+        provider,
+        account: account.to_string(),
+        config: cfg.path.clone(),
+        env_vars: tried.env_vars,
+        files: tried.files,
+        fix,
+    }))
+}
+
+/// Read a file that holds secrets; `None` when it does not exist. Refused, like ssh
+/// refuses key files, when group or others can read (or write) it.
+fn read_secret_file(path: &Path) -> Result<Option<String>, ConfigError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    check_private(path, &meta)?;
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::InsecureFile {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), ConfigError> {
+    // Windows ACLs are not mode bits; the user profile directory is private by default.
+    Ok(())
+}
+
+/// JSON (tccli) when it starts with `{`, TOML otherwise. Parse errors name the line but
+/// never quote the file, which holds secrets.
+fn parse_credential_file(path: &Path, text: &str) -> Result<CredentialFile, ConfigError> {
+    let bad = |line: Option<usize>, format: &str| ConfigError::BadCredentialsFile {
+        path: path.to_path_buf(),
+        line,
+        reason: format!("it is not valid {format}"),
+        fix: format!("fix the {format} syntax (the file's content is not shown because it holds secrets)"),
+    };
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| bad(Some(e.line()), "JSON"))
+    } else {
+        toml::from_str(text).map_err(|e| bad(e.span().map(|s| super::validate::line_of(text, s.start)), "TOML"))
+    }
+}
+
+/// Read an extra trusted root certificate (PEM) named by `ca_cert`.
+pub fn read_ca_cert(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let pem = std::fs::read(path).map_err(|e| ConfigError::CaCert {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(ConfigError::CaCert {
+            path: path.to_path_buf(),
+            reason: "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        });
+    }
+    Ok(pem)
+}

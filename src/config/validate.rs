@@ -1,0 +1,414 @@
+//! From TOML text to a checked `Config`. The file's shape is parsed with spans, so every
+//! rule broken can name its line; unknown keys are refused.
+
+use super::{Config, ConfigError, EnvLookup, OceanBaseAccount, Settings, TencentAccount, TencentService, home_dir};
+use crate::providers::http::validate_endpoint;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    tencent: Vec<Spanned<RawTencent>>,
+    #[serde(default)]
+    oceanbase: Vec<Spanned<RawOceanBase>>,
+    #[serde(default)]
+    settings: Option<RawSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTencent {
+    name: Spanned<String>,
+    regions: Spanned<Vec<Spanned<String>>>,
+    services: Option<Spanned<Vec<TencentService>>>,
+    secret_id_env: Option<Spanned<String>>,
+    secret_key_env: Option<Spanned<String>>,
+    session_token_env: Option<Spanned<String>>,
+    tccli_profile: Option<Spanned<String>>,
+    credentials_file: Option<Spanned<String>>,
+    apigateway_endpoint: Option<Spanned<String>>,
+    cvm_endpoint: Option<Spanned<String>>,
+    ca_cert: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOceanBase {
+    name: Spanned<String>,
+    org_id: Spanned<String>,
+    project_ids: Spanned<Vec<Spanned<String>>>,
+    access_key_id_env: Option<Spanned<String>>,
+    access_key_secret_env: Option<Spanned<String>>,
+    credentials_file: Option<Spanned<String>>,
+    endpoint: Option<Spanned<String>>,
+    ca_cert: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    timeout_secs: Option<Spanned<u64>>,
+    max_retries: Option<Spanned<u32>>,
+    audit_log: Option<Spanned<String>>,
+}
+
+pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+    let checker = Checker { text, path, env };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| checker.syntax(&e))?;
+    let mut cfg = Config {
+        path: path.to_path_buf(),
+        ..Config::default()
+    };
+    let mut tencent_names = HashSet::new();
+    for t in raw.tencent {
+        let span = t.span();
+        let account = checker.tencent(t)?;
+        if !tencent_names.insert(account.name.clone()) {
+            return Err(checker.invalid(
+                span.start,
+                format!("a second [[tencent]] account is named \"{}\"", account.name),
+                "give every [[tencent]] account its own name",
+            ));
+        }
+        cfg.tencent.push(account);
+    }
+    let mut ob_names = HashSet::new();
+    for o in raw.oceanbase {
+        let span = o.span();
+        let account = checker.oceanbase(o.into_inner())?;
+        if !ob_names.insert(account.name.clone()) {
+            return Err(checker.invalid(
+                span.start,
+                format!("a second [[oceanbase]] account is named \"{}\"", account.name),
+                "give every [[oceanbase]] account its own name",
+            ));
+        }
+        cfg.oceanbase.push(account);
+    }
+    if let Some(s) = raw.settings {
+        cfg.settings = checker.settings(s)?;
+    }
+    Ok(cfg)
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    path: &'a Path,
+    env: EnvLookup<'a>,
+}
+
+impl Checker<'_> {
+    fn line(&self, offset: usize) -> usize {
+        line_of(self.text, offset)
+    }
+
+    fn invalid(&self, offset: usize, message: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: Some(self.line(offset)),
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    fn syntax(&self, e: &toml::de::Error) -> ConfigError {
+        let message = e.message().trim().to_string();
+        let fix = if message.contains("unknown field") {
+            "remove the key or correct its spelling; every option is listed in config.example.toml"
+        } else if message.contains("missing field") {
+            "add the missing key to that table; see config.example.toml"
+        } else if message.contains("unknown variant") {
+            "use one of the listed values"
+        } else if message.contains("invalid type") {
+            "give the value the type shown (strings in quotes, lists in [ ])"
+        } else {
+            "correct the TOML syntax on that line (https://toml.io)"
+        };
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: e.span().map(|s| self.line(s.start)),
+            message,
+            fix: fix.into(),
+        }
+    }
+
+    fn name(&self, name: Spanned<String>, table: &str) -> Result<String, ConfigError> {
+        let span = name.span();
+        let name = name.into_inner();
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !ok {
+            return Err(self.invalid(
+                span.start,
+                format!("[[{table}]] name \"{name}\" is not a usable account name"),
+                "use 1-64 letters, digits, '-', '_' or '.'; the name appears in the table and the audit log",
+            ));
+        }
+        Ok(name)
+    }
+
+    fn non_empty(&self, value: Spanned<String>, what: &str, fix: &str) -> Result<String, ConfigError> {
+        let span = value.span();
+        let v = value.into_inner();
+        if v.trim().is_empty() {
+            return Err(self.invalid(span.start, format!("{what} is empty"), fix));
+        }
+        Ok(v)
+    }
+
+    fn endpoint(&self, value: Option<Spanned<String>>) -> Result<Option<String>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let span = value.span();
+        let v = value.into_inner();
+        validate_endpoint(&v).map_err(|reason| {
+            self.invalid(
+                span.start,
+                reason,
+                "use an https:// URL, or http:// only for an emulator on 127.0.0.1, ::1 or localhost",
+            )
+        })?;
+        Ok(Some(v))
+    }
+
+    fn env_name(&self, value: Option<Spanned<String>>) -> Result<Option<String>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let span = value.span();
+        let v = value.into_inner();
+        let ok = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(self.invalid(
+                span.start,
+                format!("\"{v}\" is not an environment variable name"),
+                "give the variable's NAME (like PROD_SECRET_ID), never the secret itself",
+            ));
+        }
+        Ok(Some(v))
+    }
+
+    fn pair(
+        &self,
+        first: (&str, &Option<String>),
+        second: (&str, &Option<String>),
+        span: usize,
+    ) -> Result<(), ConfigError> {
+        if first.1.is_some() != second.1.is_some() {
+            let (set, missing) = if first.1.is_some() {
+                (first.0, second.0)
+            } else {
+                (second.0, first.0)
+            };
+            return Err(self.invalid(
+                span,
+                format!("{set} is set but {missing} is not"),
+                format!("set both {} and {}, or neither", first.0, second.0),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `~/` expands to the home dir; a relative path is taken relative to the config file.
+    fn path(&self, value: Option<Spanned<String>>) -> Result<Option<PathBuf>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let v = self.non_empty(value, "a path", "give a file path or remove the key")?;
+        Ok(Some(resolve_path(&v, self.path, self.env)))
+    }
+
+    fn list(
+        &self,
+        values: Spanned<Vec<Spanned<String>>>,
+        what: &str,
+        fix: &str,
+        valid: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, ConfigError> {
+        let span = values.span();
+        let values = values.into_inner();
+        if values.is_empty() {
+            return Err(self.invalid(span.start, format!("{what} is empty"), fix));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for v in values {
+            let span = v.span();
+            let v = v.into_inner();
+            if !valid(&v) {
+                return Err(self.invalid(span.start, format!("\"{v}\" is not a valid entry of {what}"), fix));
+            }
+            if out.contains(&v) {
+                return Err(self.invalid(span.start, format!("\"{v}\" is listed twice in {what}"), "list it once"));
+            }
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    fn tencent(&self, raw: Spanned<RawTencent>) -> Result<TencentAccount, ConfigError> {
+        let start = raw.span().start;
+        let raw = raw.into_inner();
+        let name = self.name(raw.name, "tencent")?;
+        let regions = self.list(
+            raw.regions,
+            "regions",
+            "list region ids like regions = [\"ap-guangzhou\", \"ap-shanghai\"]",
+            |r| {
+                !r.is_empty()
+                    && r.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            },
+        )?;
+        let services = match raw.services {
+            None => vec![TencentService::ApiGateway, TencentService::Cvm],
+            Some(s) => {
+                let span = s.span();
+                let mut list = s.into_inner();
+                let mut seen = HashSet::new();
+                list.retain(|s| seen.insert(*s));
+                if list.is_empty() {
+                    return Err(self.invalid(
+                        span.start,
+                        "services is empty",
+                        "list at least one of \"apigateway\", \"cvm\", or remove the key for both",
+                    ));
+                }
+                list
+            }
+        };
+        let secret_id_env = self.env_name(raw.secret_id_env)?;
+        let secret_key_env = self.env_name(raw.secret_key_env)?;
+        self.pair(
+            ("secret_id_env", &secret_id_env),
+            ("secret_key_env", &secret_key_env),
+            start,
+        )?;
+        let tccli_profile = match raw.tccli_profile {
+            None => None,
+            Some(p) => {
+                let span = p.span();
+                let p = p.into_inner();
+                let ok = !p.is_empty()
+                    && !p.starts_with('.')
+                    && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                if !ok {
+                    return Err(self.invalid(
+                        span.start,
+                        format!("tccli_profile \"{p}\" is not a profile name"),
+                        "give the profile name only (like \"default\"); keyward reads ~/.tccli/<profile>.credential",
+                    ));
+                }
+                Some(p)
+            }
+        };
+        Ok(TencentAccount {
+            name,
+            regions,
+            services,
+            secret_id_env,
+            secret_key_env,
+            session_token_env: self.env_name(raw.session_token_env)?,
+            tccli_profile,
+            credentials_file: self.path(raw.credentials_file)?,
+            apigateway_endpoint: self.endpoint(raw.apigateway_endpoint)?,
+            cvm_endpoint: self.endpoint(raw.cvm_endpoint)?,
+            ca_cert: self.path(raw.ca_cert)?,
+        })
+    }
+
+    fn oceanbase(&self, raw: RawOceanBase) -> Result<OceanBaseAccount, ConfigError> {
+        let start = raw.name.span().start;
+        let name = self.name(raw.name, "oceanbase")?;
+        let org_id = self.non_empty(
+            raw.org_id,
+            "org_id",
+            "copy the Organization ID from the console's Organization Settings",
+        )?;
+        let project_ids = self.list(
+            raw.project_ids,
+            "project_ids",
+            "list the project ids from the console's Projects page, like project_ids = [\"abc123\"]",
+            |p| !p.trim().is_empty() && !p.chars().any(char::is_control),
+        )?;
+        let access_key_id_env = self.env_name(raw.access_key_id_env)?;
+        let access_key_secret_env = self.env_name(raw.access_key_secret_env)?;
+        self.pair(
+            ("access_key_id_env", &access_key_id_env),
+            ("access_key_secret_env", &access_key_secret_env),
+            start,
+        )?;
+        Ok(OceanBaseAccount {
+            name,
+            org_id,
+            project_ids,
+            access_key_id_env,
+            access_key_secret_env,
+            credentials_file: self.path(raw.credentials_file)?,
+            endpoint: self.endpoint(raw.endpoint)?,
+            ca_cert: self.path(raw.ca_cert)?,
+        })
+    }
+
+    fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        if let Some(t) = raw.timeout_secs {
+            let span = t.span();
+            let t = t.into_inner();
+            if !(1..=600).contains(&t) {
+                return Err(self.invalid(
+                    span.start,
+                    format!("timeout_secs = {t} is out of range"),
+                    "use 1 to 600 seconds",
+                ));
+            }
+            s.timeout = Duration::from_secs(t);
+        }
+        if let Some(r) = raw.max_retries {
+            let span = r.span();
+            let r = r.into_inner();
+            if r > 10 {
+                return Err(self.invalid(span.start, format!("max_retries = {r} is too many"), "use 0 to 10"));
+            }
+            s.max_retries = r;
+        }
+        s.audit_log = self.path(raw.audit_log)?;
+        Ok(s)
+    }
+}
+
+/// 1-based line of a byte offset.
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+fn resolve_path(value: &str, config_path: &Path, env: EnvLookup<'_>) -> PathBuf {
+    if let Some(rest) = value.strip_prefix("~/") {
+        if let Some(home) = home_dir(env) {
+            return home.join(rest);
+        }
+    }
+    let p = PathBuf::from(value);
+    if p.is_absolute() {
+        return p;
+    }
+    match config_path.parent() {
+        Some(dir) => dir.join(p),
+        None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_are_one_based() {
+        let t = "a\nb\nc";
+        assert_eq!(line_of(t, 0), 1);
+        assert_eq!(line_of(t, 2), 2);
+        assert_eq!(line_of(t, 4), 3);
+        assert_eq!(line_of(t, 99), 3);
+    }
+}

@@ -1,0 +1,323 @@
+//! `keyward list`: fetch every selected provider concurrently and print the inventory as
+//! an aligned table, CSV or JSON. A provider that fails does not hide the others: its
+//! error goes to stderr with (provider, account, region) and the exit status is non-zero.
+
+use crate::config::{Config, process_env};
+use crate::inventory::{Item, ProviderKind};
+use crate::providers::{Provider, ProviderError};
+use crate::registry;
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use unicode_width::UnicodeWidthStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for reading.
+    #[default]
+    Table,
+    /// A JSON array of items.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// Only this provider.
+    #[arg(long, value_parser = parse_kind)]
+    pub provider: Option<ProviderKind>,
+    /// Only this region (Tencent) or project id (OceanBase).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Shorthand for --format json.
+    #[arg(long, conflicts_with_all = ["csv", "format"])]
+    pub json: bool,
+    /// Shorthand for --format csv.
+    #[arg(long, conflicts_with = "format")]
+    pub csv: bool,
+}
+
+impl ListArgs {
+    pub fn output_format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.csv {
+            Format::Csv
+        } else {
+            self.format
+        }
+    }
+
+    pub fn selection(&self) -> Selection {
+        Selection {
+            kind: self.provider,
+            region: self.region.clone(),
+        }
+    }
+}
+
+fn parse_kind(s: &str) -> Result<ProviderKind, String> {
+    ProviderKind::from_slug(s).ok_or_else(|| {
+        let all: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.slug()).collect();
+        format!("unknown provider `{s}`; use one of: {}", all.join(", "))
+    })
+}
+
+/// Which providers to fetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub kind: Option<ProviderKind>,
+    pub region: Option<String>,
+}
+
+impl Selection {
+    pub fn matches(&self, p: &dyn Provider) -> bool {
+        self.kind.is_none_or(|k| k == p.kind()) && self.region.as_deref().is_none_or(|r| r == p.region())
+    }
+}
+
+/// One provider that could not be listed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: ProviderKind,
+    pub account: String,
+    pub region: String,
+    pub error: ProviderError,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} account {} region {}: {}",
+            self.kind, self.account, self.region, self.error
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Sorted by provider, account, region, id.
+    pub items: Vec<Item>,
+    pub failures: Vec<Failure>,
+    /// How many providers were asked.
+    pub providers: usize,
+}
+
+/// List the selected providers concurrently; each provider's client enforces its own
+/// rate limit, so no extra throttling is needed here.
+pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> Inventory {
+    let chosen: Vec<&Arc<dyn Provider>> = providers.iter().filter(|p| selection.matches(p.as_ref())).collect();
+    let results = futures::future::join_all(chosen.iter().map(|p| p.list())).await;
+    let mut inventory = Inventory {
+        providers: chosen.len(),
+        ..Inventory::default()
+    };
+    for (p, result) in chosen.iter().zip(results) {
+        match result {
+            Ok(items) => inventory.items.extend(items),
+            Err(error) => inventory.failures.push(Failure {
+                kind: p.kind(),
+                account: p.account().to_string(),
+                region: p.region().to_string(),
+                error,
+            }),
+        }
+    }
+    inventory.items.sort_by(|a, b| a.key.cmp(&b.key));
+    inventory
+}
+
+const COLUMNS: [&str; 11] = [
+    "provider",
+    "account",
+    "region",
+    "id",
+    "name",
+    "status",
+    "type",
+    "description",
+    "created",
+    "modified",
+    "bindings",
+];
+
+fn row(item: &Item) -> [String; 11] {
+    [
+        item.key.kind.slug().to_string(),
+        item.key.account.clone(),
+        item.key.region.clone(),
+        item.key.id.clone(),
+        item.name.clone(),
+        item.status.label().to_string(),
+        item.key_type.clone(),
+        item.description.clone(),
+        item.created.clone(),
+        item.modified.clone(),
+        item.bindings_text(),
+    ]
+}
+
+/// Render items in a format. Items never hold secrets, so every field may be printed.
+pub fn render(items: &[Item], format: Format) -> Result<String, String> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(items)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| format!("cannot write JSON: {e}")),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+                w.write_record(COLUMNS)?;
+                for item in items {
+                    w.write_record(row(item))?;
+                }
+                w.flush()?;
+                Ok(())
+            };
+            write(&mut w).map_err(|e| format!("cannot write CSV: {e}"))?;
+            let bytes = w.into_inner().map_err(|e| format!("cannot write CSV: {e}"))?;
+            String::from_utf8(bytes).map_err(|e| format!("cannot write CSV: {e}"))
+        }
+        Format::Table => Ok(table(items)),
+    }
+}
+
+/// Aligned text. Cell text comes from the cloud, so control characters are escaped: a key
+/// named with terminal escape sequences must not be able to rewrite the operator's screen.
+fn table(items: &[Item]) -> String {
+    let header: Vec<String> = COLUMNS.iter().map(|c| c.to_uppercase()).collect();
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| row(i).iter().map(|c| printable(c)).collect())
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    for r in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, (cell, w)) in r.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width())));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Fetch, print, report failures; `true` when every selected provider answered.
+pub async fn run(
+    providers: &[Arc<dyn Provider>],
+    selection: &Selection,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> bool {
+    if providers.iter().all(|p| !selection.matches(p.as_ref())) {
+        let _ = writeln!(
+            err,
+            "keyward: no configured provider matches{}{}",
+            selection.kind.map(|k| format!(" --provider {k}")).unwrap_or_default(),
+            selection
+                .region
+                .as_deref()
+                .map(|r| format!(" --region {r}"))
+                .unwrap_or_default(),
+        );
+        return false;
+    }
+    let inventory = fetch(providers, selection).await;
+    let text = match render(&inventory.items, format) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "keyward: {e}");
+            return false;
+        }
+    };
+    // A closed pipe (`keyward list | head`) is not a failure worth reporting.
+    let _ = out.write_all(text.as_bytes());
+    for f in &inventory.failures {
+        let _ = writeln!(err, "keyward: cannot list {f}");
+    }
+    if !inventory.failures.is_empty() {
+        let _ = writeln!(
+            err,
+            "keyward: {} of {} providers failed; the output above is incomplete",
+            inventory.failures.len(),
+            inventory.providers
+        );
+    }
+    inventory.failures.is_empty()
+}
+
+/// The `keyward list` command: config -> providers -> `run`. Exit 0 when complete,
+/// 1 when any provider failed, 2 when the config is unusable.
+pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
+    let cfg = match Config::load(config, &process_env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cfg.is_empty() {
+        eprintln!(
+            "keyward: {} configures no account\n  fix: add a [[tencent]] or [[oceanbase]] table (see config.example.toml)",
+            cfg.path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let providers = match registry::build(&cfg, &process_env) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("keyward: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let complete = runtime.block_on(run(
+        &providers,
+        &args.selection(),
+        args.output_format(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    ));
+    if complete { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

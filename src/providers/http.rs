@@ -1,0 +1,154 @@
+//! HTTP plumbing every provider client shares: the rustls crypto provider, building a
+//! `reqwest::Client` with an optional extra trusted root, endpoint rules and mapping
+//! transport failures to `ProviderError`.
+
+use super::{ErrorKind, ProviderError};
+use reqwest::Url;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// reqwest is built with `rustls-no-provider`, so a process-wide crypto provider must be
+/// installed before the first client is built. Installing twice is harmless: the second
+/// call returns the already-installed provider as an error, which we ignore.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A client with a whole-request timeout and, optionally, one more trusted root
+/// certificate (PEM) on top of the platform roots — used for the emulator's self-signed CA.
+pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = extra_root_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| ProviderError::invalid(format!("the extra CA certificate is not valid PEM: {e}")))?;
+        if certs.is_empty() {
+            return Err(ProviderError::invalid(
+                "the extra CA certificate file holds no PEM certificate",
+            ));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| ProviderError::invalid(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Parse an endpoint and apply keyward's transport rule: `https://` anywhere, plain
+/// `http://` only to a loopback host (the emulator), because credentials and key
+/// metadata must never cross a network unencrypted. The error text says how to fix it.
+pub fn validate_endpoint(endpoint: &str) -> Result<Url, String> {
+    let url = Url::parse(endpoint)
+        .map_err(|e| format!("`{endpoint}` is not a valid URL ({e}); write it like https://api.example.com"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            if !is_loopback_host(&url) {
+                return Err(format!(
+                    "`{endpoint}` uses plain http to a non-loopback host; use https://, \
+                     (plain http is allowed only for 127.0.0.0/8, ::1 and localhost)"
+                ));
+            }
+        }
+        other => {
+            return Err(format!(
+                "`{endpoint}` has scheme `{other}`; use https:// (or http:// to a loopback host)"
+            ));
+        }
+    }
+    if url.host().is_none() {
+        return Err(format!(
+            "`{endpoint}` has no host; write it like https://api.example.com"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`{endpoint}` must not carry a query or fragment; give only scheme, host and path"
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // IPv6 literals come back bracketed: "[::1]".
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// `ProviderError::code` of a connection that could not be opened: nothing was sent.
+pub const CONNECT_FAILED: &str = "ConnectFailed";
+
+/// What went wrong before an HTTP answer arrived.
+#[derive(Debug)]
+pub struct TransportFailure {
+    pub error: ProviderError,
+    /// The connection was never made, so the server cannot have seen the request.
+    pub not_sent: bool,
+}
+
+/// Map a reqwest error (no HTTP status) to a `ProviderError`, keeping whether the request
+/// certainly never reached the server — the only transport case where a write may be retried.
+pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
+    if e.is_timeout() {
+        TransportFailure {
+            error: ProviderError::new(ErrorKind::Timeout, "Timeout", format!("{what}: no answer in time")),
+            not_sent: false,
+        }
+    } else if e.is_connect() {
+        TransportFailure {
+            // The same code the Tencent client uses (`providers::CONNECT_FAILED` on that
+            // branch), so `certainly_not_applied` treats both providers' refused connects alike.
+            error: ProviderError::new(
+                ErrorKind::Transport,
+                CONNECT_FAILED,
+                format!("{what}: cannot connect ({})", error_chain(e)),
+            ),
+            not_sent: true,
+        }
+    } else {
+        TransportFailure {
+            error: ProviderError::new(ErrorKind::Transport, "Transport", format!("{what}: {}", error_chain(e))),
+            not_sent: false,
+        }
+    }
+}
+
+/// reqwest's top-level message is often just "error sending request"; the cause says why.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        assert!(validate_endpoint("https://api-cloud.oceanbase.com").is_ok());
+        assert!(validate_endpoint("http://127.0.0.1:8080").is_ok());
+        assert!(validate_endpoint("http://127.9.9.9").is_ok());
+        assert!(validate_endpoint("http://[::1]:9000/ob").is_ok());
+        assert!(validate_endpoint("http://localhost:9000").is_ok());
+        let err = validate_endpoint("http://10.0.0.5").unwrap_err();
+        assert!(err.contains("non-loopback"), "{err}");
+        assert!(validate_endpoint("ftp://127.0.0.1").is_err());
+        assert!(validate_endpoint("not a url").is_err());
+        assert!(validate_endpoint("http://localhost.evil.com").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! OceanBase Cloud MaaS (AI service) API keys, through the Open API with HTTP Digest auth.
+//!
+//! One `OceanBase` value is one (account, project) pair; `region()` is the project id.
+//! List: `GET /api/v2/maas/apikeys?pageNumber=N&pageSize=100`, every page followed.
+//! Delete: `DELETE /api/v2/maas/apikeys?id=<id>`, one key per call. No rename, rotate or
+//! enable/disable API is documented for these keys, so the provider offers none.
+
+mod client;
+mod digest;
+mod envelope;
+
+use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use client::{ClientConfig, ObClient, header_value};
+use reqwest::Method;
+use reqwest::header::HeaderValue;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The international site's Open API host.
+pub const DEFAULT_ENDPOINT: &str = "https://api-cloud.oceanbase.com";
+const KEYS_PATH: &str = "/api/v2/maas/apikeys";
+/// The documented maximum page size.
+const PAGE_SIZE: usize = 100;
+/// A server that keeps returning full pages forever is broken; stop instead of looping.
+const MAX_PAGES: usize = 10_000;
+
+/// An Open API AccessKey pair (console: User Preferences > AccessKey).
+#[derive(Debug, Clone)]
+pub struct ObCredentials {
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObOptions {
+    /// Open API base URL; `None` means [`DEFAULT_ENDPOINT`]. Plain http only to loopback.
+    pub endpoint: Option<String>,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// One more trusted root certificate (PEM), e.g. the emulator's CA.
+    pub extra_root_ca_pem: Option<Vec<u8>>,
+    /// Retries after the first try (see the retry policy on reads vs deletes).
+    pub max_retries: u32,
+    /// First backoff step; doubles per retry, with jitter.
+    pub retry_base_delay: Duration,
+    /// Client-side request rate for the account (shared by its projects). The Open API
+    /// limits are not documented; the default of 10/s keeps a multi-project refresh quick
+    /// without looking like a flood.
+    pub requests_per_second: u32,
+}
+
+impl Default for ObOptions {
+    fn default() -> Self {
+        ObOptions {
+            endpoint: None,
+            timeout: Duration::from_secs(30),
+            extra_root_ca_pem: None,
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(250),
+            requests_per_second: 10,
+        }
+    }
+}
+
+pub struct OceanBase {
+    client: Arc<ObClient>,
+    account: String,
+    project_id: String,
+    project_header: HeaderValue,
+}
+
+impl OceanBase {
+    pub fn new(
+        account: &str,
+        org_id: &str,
+        project_id: &str,
+        creds: ObCredentials,
+        opts: ObOptions,
+    ) -> Result<Self, ProviderError> {
+        let client = ObClient::new(ClientConfig {
+            endpoint: opts.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT),
+            org_id,
+            access_key_id: &creds.access_key_id,
+            access_key_secret: &creds.access_key_secret,
+            timeout: opts.timeout,
+            extra_root_ca_pem: opts.extra_root_ca_pem.as_deref(),
+            max_retries: opts.max_retries,
+            retry_base_delay: opts.retry_base_delay,
+            requests_per_second: opts.requests_per_second,
+        })?;
+        Ok(OceanBase {
+            client: Arc::new(client),
+            account: account.to_string(),
+            project_id: project_id.to_string(),
+            project_header: header_value("project id", project_id)?,
+        })
+    }
+
+    /// The same account (client, credentials, Digest nonce, request rate) for another
+    /// project of its organization.
+    pub fn for_project(&self, project_id: &str) -> Result<Self, ProviderError> {
+        Ok(OceanBase {
+            client: Arc::clone(&self.client),
+            account: self.account.clone(),
+            project_id: project_id.to_string(),
+            project_header: header_value("project id", project_id)?,
+        })
+    }
+
+    fn item(&self, key: ApiKey) -> Option<Item> {
+        let id = text(&key.id)?;
+        let description = match text(&key.expires_at) {
+            Some(at) => format!("expires {at}"),
+            None => String::new(),
+        };
+        Some(Item {
+            key: ItemKey {
+                kind: ProviderKind::OceanBase,
+                account: self.account.clone(),
+                region: self.project_id.clone(),
+                id,
+            },
+            name: text(&key.name).unwrap_or_default(),
+            status: Status::Active,
+            key_type: "api-key".into(),
+            description,
+            created: text(&key.created_at).unwrap_or_default(),
+            modified: text(&key.updated_at).unwrap_or_default(),
+            bindings: Vec::new(),
+        })
+    }
+}
+
+/// `data` of a list answer. `dataList` is the older Open API family's name for the list.
+#[derive(Debug, Default, Deserialize)]
+struct Page {
+    #[serde(default, alias = "dataList")]
+    list: Option<Vec<ApiKey>>,
+    #[serde(default)]
+    total: Value,
+}
+
+/// Timestamps and ids are read as any JSON scalar: the field types are not documented.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiKey {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    name: Value,
+    #[serde(default)]
+    created_at: Value,
+    #[serde(default)]
+    updated_at: Value,
+    #[serde(default)]
+    expires_at: Value,
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn count(v: &Value) -> Option<usize> {
+    match v {
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Provider for OceanBase {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::OceanBase
+    }
+
+    fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn region(&self) -> &str {
+        &self.project_id
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            delete: true,
+            delete_batch: 1,
+            ..Capabilities::default()
+        }
+    }
+
+    /// Pages until the server says it is done: with `data.total`, until that many keys were
+    /// seen; without it, until a page is shorter than the longest one so far (the docs say
+    /// an oversized pageSize is "forcibly set to 20", so a short first page proves nothing).
+    /// An empty page, or one holding only ids already seen, always ends the listing.
+    async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        let page_size = PAGE_SIZE.to_string();
+        let mut items = Vec::new();
+        let mut seen = HashSet::new();
+        let mut listed = 0usize;
+        let mut largest_page = 0usize;
+        for page_number in 1..=MAX_PAGES {
+            let page_text = page_number.to_string();
+            let answer = self
+                .client
+                .call(
+                    Method::GET,
+                    &self.project_header,
+                    KEYS_PATH,
+                    &[("pageNumber", &page_text), ("pageSize", &page_size)],
+                )
+                .await?;
+            let page: Page = if answer.data.is_null() {
+                Page::default()
+            } else {
+                serde_json::from_value(answer.data).map_err(|e| {
+                    ProviderError::new(
+                        ErrorKind::Protocol,
+                        "Protocol",
+                        format!("the key list (page {page_number}) is not the documented shape: {e}"),
+                    )
+                    .with_request_id(Some(answer.request_id.clone()))
+                })?
+            };
+            let keys = page.list.unwrap_or_default();
+            let n = keys.len();
+            listed += n;
+            largest_page = largest_page.max(n);
+            let before = items.len();
+            for key in keys {
+                // Keys can shift between pages while a refresh runs; keep each id once.
+                if let Some(item) = self.item(key).filter(|i| seen.insert(i.key.id.clone())) {
+                    items.push(item);
+                }
+            }
+            // A page that brings nothing new means the server repeats itself past the end.
+            let done = n == 0
+                || items.len() == before
+                || match count(&page.total) {
+                    Some(total) => listed >= total,
+                    // Not "shorter than pageSize": a server capping the page size would
+                    // then look finished after its first page.
+                    None => n < largest_page,
+                };
+            if done {
+                return Ok(items);
+            }
+        }
+        Err(ProviderError::new(
+            ErrorKind::Protocol,
+            "Protocol",
+            format!("the key list did not end after {MAX_PAGES} pages of {PAGE_SIZE}"),
+        ))
+    }
+
+    async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
+        let [id] = ids else {
+            return Err(ProviderError::invalid(format!(
+                "OceanBase deletes one API key per call, {} ids were given",
+                ids.len()
+            )));
+        };
+        let answer = self
+            .client
+            .call(Method::DELETE, &self.project_header, KEYS_PATH, &[("id", id)])
+            .await?;
+        Ok(DeleteReport {
+            request_id: answer.request_id,
+            deleted: vec![id.clone()],
+            kept: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! One OceanBase Open API account: the HTTP client, the Digest state, a polite request
+//! rate and the retry policy. Shared (`Arc`) by the providers of that account's projects,
+//! because the credentials, the nonce and any server-side limit belong to the account.
+
+use super::digest::{Challenge, DigestAuth, best_challenge};
+use super::envelope::{self, Success};
+use crate::providers::http::{TransportFailure, build_client, transport_failure, validate_endpoint};
+use crate::providers::{ErrorKind, ProviderError};
+use crate::secret::Secret;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::{Method, Url};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// Longest wait between retries, and the most of a server's Retry-After we honour.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+pub(crate) struct ObClient {
+    http: reqwest::Client,
+    base: Url,
+    org_id: HeaderValue,
+    digest: DigestAuth,
+    limiter: DefaultDirectRateLimiter,
+    max_retries: u32,
+    retry_base_delay: Duration,
+}
+
+/// A failed attempt, with what the retry policy needs to know.
+struct Failure {
+    error: ProviderError,
+    /// Repeating is safe even for a write: the request certainly took no effect (the
+    /// connection was refused, or a 429 turned it away before any business logic) and a
+    /// repeat can succeed. Auth and Invalid failures took no effect either, but repeating
+    /// them cannot help.
+    safe_to_repeat: bool,
+    retry_after: Option<Duration>,
+}
+
+impl From<TransportFailure> for Failure {
+    fn from(t: TransportFailure) -> Self {
+        Failure {
+            error: t.error,
+            safe_to_repeat: t.not_sent,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(error: ProviderError) -> Self {
+        Failure {
+            safe_to_repeat: error.kind == ErrorKind::RateLimited,
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+pub(crate) struct ClientConfig<'a> {
+    pub endpoint: &'a str,
+    pub org_id: &'a str,
+    pub access_key_id: &'a str,
+    pub access_key_secret: &'a Secret,
+    pub timeout: Duration,
+    pub extra_root_ca_pem: Option<&'a [u8]>,
+    pub max_retries: u32,
+    pub retry_base_delay: Duration,
+    pub requests_per_second: u32,
+}
+
+impl ObClient {
+    pub(crate) fn new(cfg: ClientConfig<'_>) -> Result<Self, ProviderError> {
+        let base = validate_endpoint(cfg.endpoint).map_err(ProviderError::invalid)?;
+        if cfg.access_key_id.trim().is_empty() || cfg.access_key_secret.is_empty() {
+            return Err(ProviderError::invalid(
+                "the OceanBase AccessKey ID and secret must both be set (console: User Preferences > AccessKey)",
+            ));
+        }
+        Ok(ObClient {
+            http: build_client(cfg.timeout, cfg.extra_root_ca_pem)?,
+            base,
+            org_id: header_value("organization id", cfg.org_id)?,
+            digest: DigestAuth::new(cfg.access_key_id.to_string(), cfg.access_key_secret.clone()),
+            limiter: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(cfg.requests_per_second).unwrap_or(NonZeroU32::MIN),
+            )),
+            max_retries: cfg.max_retries,
+            retry_base_delay: cfg.retry_base_delay,
+        })
+    }
+
+    /// One API call with retries. `GET` is retried on rate limits, server errors, timeouts
+    /// and dropped connections. Anything else (a `DELETE`) is retried only when the first
+    /// try certainly did not take effect: a 429 is refused before the business logic runs
+    /// and a refused connection never reached the server. A 5xx or a timeout after sending
+    /// may have deleted the key already, so repeating it could report a false NOT_FOUND or
+    /// act twice; that case goes back to the operator with its request id.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        project: &HeaderValue,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Success, ProviderError> {
+        let url = self.url(path, query);
+        let idempotent = method == Method::GET;
+        let mut retries = 0;
+        loop {
+            let failure = match self.send(&method, &url, project).await {
+                Ok(success) => return Ok(success),
+                Err(f) => f,
+            };
+            let retryable = if idempotent {
+                matches!(
+                    failure.error.kind,
+                    ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
+                )
+            } else {
+                failure.safe_to_repeat
+            };
+            if !retryable || retries >= self.max_retries {
+                return Err(failure.error);
+            }
+            retries += 1;
+            tokio::time::sleep(self.backoff(retries, failure.retry_after)).await;
+        }
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        // Keep any path prefix of the endpoint (an emulator mounted under /oceanbase).
+        let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// Exponential backoff with jitter so concurrent refreshes do not retry in lockstep.
+    fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .retry_base_delay
+            .saturating_mul(1 << retry.saturating_sub(1).min(10));
+        let jitter = exp.mul_f64(rand::random::<f64>() * 0.5);
+        let wait = (exp + jitter).max(retry_after.unwrap_or_default());
+        wait.min(MAX_BACKOFF)
+    }
+
+    /// Send once, answering a Digest challenge: with a shared challenge the request goes out
+    /// authorized straight away (nonce reused, nc + 1); a 401 then means the nonce went stale
+    /// or was refused (also by a concurrent request's higher nc), and the fresh challenge it
+    /// carries is answered once. A 401 to the answer of a fresh, private challenge means the
+    /// credentials are wrong.
+    async fn send(&self, method: &Method, url: &Url, project: &HeaderValue) -> Result<Success, Failure> {
+        let digest_uri = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        // The challenge this request received itself, answered privately (see digest.rs).
+        let mut fresh: Option<Challenge> = None;
+        loop {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let authorization = match fresh.as_mut() {
+                Some(challenge) => Some(self.digest.answer(challenge, method.as_str(), &digest_uri)?),
+                None => self.digest.authorization(method.as_str(), &digest_uri)?,
+            };
+            self.limiter.until_ready().await;
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .header("X-OB-Org-Id", self.org_id.clone())
+                .header("X-OB-Project-Id", project.clone())
+                .header("X-Request-Id", &request_id);
+            if let Some(value) = authorization {
+                request = request.header(AUTHORIZATION, value);
+            }
+            let what = format!("{method} {}", url.path());
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Failure::from(transport_failure(&e, &what)))?;
+            let status = response.status().as_u16();
+            if status == 401 && fresh.is_none() {
+                let challenges: Vec<String> = response
+                    .headers()
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok().map(str::to_string))
+                    .collect();
+                match best_challenge(challenges.iter().map(String::as_str)) {
+                    Ok(challenge) => {
+                        fresh = Some(challenge);
+                        continue;
+                    }
+                    Err(no_challenge) => {
+                        // A 401 without a usable Digest challenge may still explain itself
+                        // in the envelope (a disabled AccessKey, say): prefer that text.
+                        let body = response.bytes().await.unwrap_or_default();
+                        let error = match envelope::interpret(status, &body, &request_id) {
+                            Err(e) if e.code != "HTTP401" => ProviderError {
+                                kind: ErrorKind::Auth,
+                                ..e
+                            },
+                            _ => no_challenge.with_request_id(Some(request_id)),
+                        };
+                        return Err(Failure::from(error));
+                    }
+                }
+            }
+            if status != 401 {
+                if let Some(accepted) = fresh.take() {
+                    self.digest.share(accepted);
+                }
+            }
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| Failure::from(transport_failure(&e, &what)))?;
+            return envelope::interpret(status, &body, &request_id).map_err(|mut error| {
+                if status == 401 {
+                    error.kind = ErrorKind::Auth;
+                    error.message = format!(
+                        "{} — OceanBase rejected the Digest answer: check the AccessKey ID and secret \
+                         configured for this account, and that the key is enabled",
+                        error.message
+                    );
+                }
+                Failure {
+                    retry_after,
+                    ..Failure::from(error)
+                }
+            });
+        }
+    }
+}
+
+pub(crate) fn header_value(what: &str, value: &str) -> Result<HeaderValue, ProviderError> {
+    if value.trim().is_empty() {
+        return Err(ProviderError::invalid(format!("the OceanBase {what} is empty")));
+    }
+    HeaderValue::from_str(value).map_err(|_| {
+        ProviderError::invalid(format!(
+            "the OceanBase {what} `{value}` contains characters not allowed in an HTTP header"
+        ))
+    })
+}

@@ -1,0 +1,236 @@
+#![cfg(unix)]
+//! Credential resolution: order, the messages when nothing is found, and the ssh-like
+//! refusal of credential files others can read. Env is an injected map, HOME a temp dir.
+
+use keyward::config::{Config, ConfigError};
+use keyward::inventory::ProviderKind;
+use keyward::registry;
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |name: &str| map.get(name).cloned()
+}
+
+fn write(path: &Path, text: &str, mode: u32) -> PathBuf {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path.to_path_buf()
+}
+
+fn cfg(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Config {
+    Config::parse(text, Path::new("/etc/keyward/config.toml"), env).unwrap()
+}
+
+const OB: &str = "[[oceanbase]]\nname = \"ob-main\"\norg_id = \"org\"\nproject_ids = [\"p1\", \"p2\"]\n";
+const TC: &str = "[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\"]\n";
+
+#[test]
+fn oceanbase_default_env_vars_are_used() {
+    let env = env_of(&[("OCEANBASE_ACCESS_KEY_ID", "ak"), ("OCEANBASE_ACCESS_KEY_SECRET", "sk")]);
+    let c = cfg(OB, &env);
+    let creds = c.oceanbase[0].credentials(&c, &env).unwrap();
+    assert_eq!(creds.access_key_id, "ak");
+    assert_eq!(creds.access_key_secret.expose(), "sk");
+    assert!(!format!("{creds:?}").contains("sk\""), "the secret is masked in Debug");
+}
+
+#[test]
+fn named_env_vars_win_and_globals_are_not_used_for_accounts_with_their_own_source() {
+    let text = format!("{OB}access_key_id_env = \"MAIN_ID\"\naccess_key_secret_env = \"MAIN_SECRET\"\n");
+    let env = env_of(&[
+        ("MAIN_ID", "main-ak"),
+        ("MAIN_SECRET", "main-sk"),
+        ("OCEANBASE_ACCESS_KEY_ID", "other"),
+        ("OCEANBASE_ACCESS_KEY_SECRET", "other"),
+    ]);
+    let c = cfg(&text, &env);
+    assert_eq!(c.oceanbase[0].credentials(&c, &env).unwrap().access_key_id, "main-ak");
+
+    // Named vars unset: the global ones belong to someone else and are not taken.
+    let env = env_of(&[
+        ("OCEANBASE_ACCESS_KEY_ID", "other"),
+        ("OCEANBASE_ACCESS_KEY_SECRET", "other"),
+    ]);
+    let msg = c.oceanbase[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(msg.contains("MAIN_ID, MAIN_SECRET"), "{msg}");
+    assert!(!msg.contains("OCEANBASE_ACCESS_KEY_ID"), "{msg}");
+    assert!(msg.contains("export MAIN_ID"), "{msg}");
+}
+
+#[test]
+fn missing_oceanbase_credentials_message_names_account_vars_and_fix() {
+    let env = env_of(&[]);
+    let c = cfg(OB, &env);
+    let e = c.oceanbase[0].credentials(&c, &env).unwrap_err();
+    assert!(matches!(e, ConfigError::MissingCredentials(_)));
+    let msg = e.to_string();
+    assert!(msg.contains("account \"ob-main\""), "{msg}");
+    assert!(msg.contains("/etc/keyward/config.toml"), "{msg}");
+    assert!(
+        msg.contains("OCEANBASE_ACCESS_KEY_ID, OCEANBASE_ACCESS_KEY_SECRET"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("fix:") && msg.contains("User Preferences > AccessKey"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_tencent_credentials_lists_env_vars_and_tccli_file() {
+    let home = tempfile::tempdir().unwrap();
+    let env = env_of(&[("HOME", home.path().to_str().unwrap())]);
+    let c = cfg(TC, &env);
+    let msg = c.tencent[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(msg.contains("account \"prod\""), "{msg}");
+    assert!(msg.contains("TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY"), "{msg}");
+    let tccli = home.path().join(".tccli/default.credential");
+    assert!(msg.contains(&format!("{} (not found)", tccli.display())), "{msg}");
+    assert!(msg.contains("tccli configure"), "{msg}");
+}
+
+#[test]
+fn tencent_env_then_tccli_profile_file() {
+    let env = env_of(&[
+        ("TENCENTCLOUD_SECRET_ID", "AKIDenv"),
+        ("TENCENTCLOUD_SECRET_KEY", "envkey"),
+        ("TENCENTCLOUD_SESSION_TOKEN", "tok"),
+    ]);
+    let c = cfg(TC, &env);
+    let s = c.tencent[0].credentials(&c, &env).unwrap();
+    assert_eq!(s.secret_id, "AKIDenv");
+    assert_eq!(s.token.as_ref().map(|t| t.expose()), Some("tok"));
+
+    let home = tempfile::tempdir().unwrap();
+    write(
+        &home.path().join(".tccli/work.credential"),
+        r#"{"secretId": "AKIDfile", "secretKey": "filekey", "type": "secret"}"#,
+        0o600,
+    );
+    let env = env_of(&[("HOME", home.path().to_str().unwrap())]);
+    let c = cfg(&format!("{TC}tccli_profile = \"work\"\n"), &env);
+    let s = c.tencent[0].credentials(&c, &env).unwrap();
+    assert_eq!((s.secret_id.as_str(), s.secret_key.expose()), ("AKIDfile", "filekey"));
+    assert!(s.token.is_none());
+}
+
+#[test]
+fn toml_credentials_file_is_read_when_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("ob.toml"),
+        "access_key_id = \"ak-f\"\naccess_key_secret = \"sk-f\"\n",
+        0o600,
+    );
+    let env = env_of(&[]);
+    let c = cfg(&format!("{OB}credentials_file = \"{}\"\n", file.display()), &env);
+    let creds = c.oceanbase[0].credentials(&c, &env).unwrap();
+    assert_eq!(
+        (creds.access_key_id.as_str(), creds.access_key_secret.expose()),
+        ("ak-f", "sk-f")
+    );
+}
+
+#[test]
+fn readable_credentials_file_is_refused_with_the_chmod_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("tc.toml"),
+        "secret_id = \"AKID\"\nsecret_key = \"very-secret\"\n",
+        0o644,
+    );
+    let env = env_of(&[]);
+    let c = cfg(&format!("{TC}credentials_file = \"{}\"\n", file.display()), &env);
+    let e = c.tencent[0].credentials(&c, &env).unwrap_err();
+    assert!(matches!(e, ConfigError::InsecureFile { mode: 0o644, .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains(&format!("chmod 600 {}", file.display())), "{msg}");
+    assert!(!msg.contains("very-secret"));
+
+    // group-writable only is refused too (mode & 0o077)
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o620)).unwrap();
+    assert!(matches!(
+        c.tencent[0].credentials(&c, &env),
+        Err(ConfigError::InsecureFile { .. })
+    ));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    assert_eq!(c.tencent[0].credentials(&c, &env).unwrap().secret_id, "AKID");
+}
+
+#[test]
+fn broken_credentials_file_names_line_but_never_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("tc.toml"),
+        "secret_id = \"AKID\"\nsecret_key = \"leaky-secret\n",
+        0o600,
+    );
+    let env = env_of(&[]);
+    let c = cfg(&format!("{TC}credentials_file = \"{}\"\n", file.display()), &env);
+    let msg = c.tencent[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(msg.contains(&format!("{}:2", file.display())), "{msg}");
+    assert!(!msg.contains("leaky-secret"), "{msg}");
+}
+
+#[test]
+fn registry_builds_one_oceanbase_provider_per_project() {
+    let env = env_of(&[("OCEANBASE_ACCESS_KEY_ID", "ak"), ("OCEANBASE_ACCESS_KEY_SECRET", "sk")]);
+    let c = cfg(&format!("{OB}endpoint = \"http://127.0.0.1:9\"\n"), &env);
+    let providers = registry::build(&c, &env).unwrap();
+    let got: Vec<(ProviderKind, String, String)> = providers
+        .iter()
+        .map(|p| (p.kind(), p.account().to_string(), p.region().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (ProviderKind::OceanBase, "ob-main".into(), "p1".into()),
+            (ProviderKind::OceanBase, "ob-main".into(), "p2".into()),
+        ]
+    );
+}
+
+#[test]
+fn registry_reports_missing_credentials_and_bad_ca_file() {
+    let env = env_of(&[]);
+    let c = cfg(OB, &env);
+    let e = registry::build(&c, &env).err().unwrap();
+    assert!(matches!(e, ConfigError::MissingCredentials(_)), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(&dir.path().join("ca.pem"), "not a certificate", 0o644);
+    let env = env_of(&[("OCEANBASE_ACCESS_KEY_ID", "ak"), ("OCEANBASE_ACCESS_KEY_SECRET", "sk")]);
+    let c = cfg(&format!("{OB}ca_cert = \"{}\"\n", ca.display()), &env);
+    let msg = registry::build(&c, &env).err().unwrap().to_string();
+    assert!(msg.contains("ca.pem") && msg.contains("PEM"), "{msg}");
+}
+
+#[test]
+fn registry_builds_tencent_providers_per_service_and_region() {
+    let env = env_of(&[("TENCENTCLOUD_SECRET_ID", "AKID"), ("TENCENTCLOUD_SECRET_KEY", "key")]);
+    let text = "[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\", \"ap-shanghai\"]\n\
+                apigateway_endpoint = \"http://127.0.0.1:9\"\ncvm_endpoint = \"http://127.0.0.1:9\"\n\
+                [[tencent]]\nname = \"cvm-only\"\nregions = [\"ap-beijing\"]\nservices = [\"cvm\"]\n";
+    let c = cfg(text, &env);
+    let providers = registry::build(&c, &env).unwrap();
+    let got: Vec<(ProviderKind, String, String)> = providers
+        .iter()
+        .map(|p| (p.kind(), p.account().to_string(), p.region().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (ProviderKind::ApiGateway, "prod".into(), "ap-guangzhou".into()),
+            (ProviderKind::ApiGateway, "prod".into(), "ap-shanghai".into()),
+            (ProviderKind::Cvm, "prod".into(), "ap-guangzhou".into()),
+            (ProviderKind::Cvm, "prod".into(), "ap-shanghai".into()),
+            (ProviderKind::Cvm, "cvm-only".into(), "ap-beijing".into()),
+        ]
+    );
+}

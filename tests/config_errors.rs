@@ -1,0 +1,191 @@
+//! Bad configs give one clear message: file, line, fix. Env lookups are injected maps,
+//! so these tests never touch the process environment and run in parallel.
+
+use keyward::config::{Config, ConfigError, TencentService, config_path};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |name: &str| map.get(name).cloned()
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("/etc/keyward/config.toml"), &no_env)
+}
+
+fn err(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn the_example_config_is_valid_and_documents_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let cfg = Config::load(Some(&path), &no_env).unwrap();
+    assert_eq!(cfg.tencent.len(), 1);
+    let tc = &cfg.tencent[0];
+    assert_eq!(tc.name, "prod");
+    assert_eq!(tc.regions, vec!["ap-guangzhou", "ap-shanghai"]);
+    assert_eq!(tc.services, vec![TencentService::ApiGateway, TencentService::Cvm]);
+    assert_eq!(tc.secret_id_env.as_deref(), Some("PROD_TC_SECRET_ID"));
+    assert_eq!(cfg.oceanbase[0].project_ids, vec!["your-project-id"]);
+    assert_eq!(cfg.settings.timeout, Duration::from_secs(30));
+    assert_eq!(cfg.settings.max_retries, 3);
+}
+
+#[test]
+fn every_commented_option_in_the_example_is_accepted() {
+    // Uncomment every `# key = value` line: the documented options must all parse.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let uncommented: String = text
+        .lines()
+        .map(|l| {
+            let body = l.strip_prefix("# ").unwrap_or(l);
+            let is_option = body
+                .split_once(" = ")
+                .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            if l.starts_with("# ") && is_option { body } else { l }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cfg = parse(&uncommented).unwrap();
+    let tc = &cfg.tencent[0];
+    assert_eq!(tc.tccli_profile.as_deref(), Some("default"));
+    assert_eq!(tc.session_token_env.as_deref(), Some("PROD_TC_SESSION_TOKEN"));
+    assert_eq!(tc.cvm_endpoint.as_deref(), Some("https://cvm.tencentcloudapi.com"));
+    assert_eq!(tc.ca_cert.as_deref(), Some(Path::new("/path/to/emulator-ca.pem")));
+    let ob = &cfg.oceanbase[0];
+    assert_eq!(ob.access_key_id_env.as_deref(), Some("OB_MAIN_ACCESS_KEY_ID"));
+    assert_eq!(ob.endpoint.as_deref(), Some("https://api-cloud.oceanbase.com"));
+    assert!(ob.credentials_file.is_some());
+    assert!(cfg.settings.audit_log.is_some());
+}
+
+#[test]
+fn syntax_error_names_file_and_line() {
+    let text = "[[oceanbase]]\nname = \"ob\"\norg_id = o-1\nproject_ids = [\"p\"]\n\n[settings]\n";
+    let msg = err(text);
+    assert!(msg.starts_with("/etc/keyward/config.toml:3:"), "{msg}");
+    assert!(msg.contains("fix:"), "{msg}");
+}
+
+#[test]
+fn unknown_key_is_an_error_with_its_line() {
+    let text = "[[tencent]]\nname = \"prod\"\nregoins = [\"ap-guangzhou\"]\n";
+    let msg = err(text);
+    assert!(msg.starts_with("/etc/keyward/config.toml:3:"), "{msg}");
+    assert!(msg.contains("unknown field `regoins`"), "{msg}");
+    assert!(msg.contains("config.example.toml"), "{msg}");
+
+    let msg = err("[settings]\ntimeout = 5\n");
+    assert!(
+        msg.starts_with("/etc/keyward/config.toml:2:") && msg.contains("`timeout`"),
+        "{msg}"
+    );
+
+    let msg = err("[tencents]\n");
+    assert!(msg.contains("unknown field `tencents`"), "{msg}");
+}
+
+#[test]
+fn unknown_service_is_named() {
+    let text = "[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\"]\nservices = [\"cvm\", \"apigw\"]\n";
+    let msg = err(text);
+    assert!(msg.starts_with("/etc/keyward/config.toml:4:"), "{msg}");
+    assert!(msg.contains("apigw") && msg.contains("apigateway"), "{msg}");
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_with_the_line() {
+    let text =
+        "[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\nendpoint = \"http://10.1.2.3:8080\"\n";
+    let msg = err(text);
+    assert!(msg.starts_with("/etc/keyward/config.toml:5:"), "{msg}");
+    assert!(msg.contains("non-loopback") && msg.contains("https://"), "{msg}");
+
+    for ok in [
+        "http://127.0.0.1:8080",
+        "http://localhost:9",
+        "http://[::1]:9",
+        "https://example.com",
+    ] {
+        let text =
+            format!("[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\nendpoint = \"{ok}\"\n");
+        assert!(parse(&text).is_ok(), "{ok} should be accepted");
+    }
+}
+
+#[test]
+fn semantic_errors_name_line_and_fix() {
+    let msg = err("[[tencent]]\nname = \"prod\"\nregions = []\n");
+    assert!(
+        msg.starts_with("/etc/keyward/config.toml:3:") && msg.contains("regions is empty"),
+        "{msg}"
+    );
+
+    let msg = err("[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\"]\nsecret_id_env = \"A\"\n");
+    assert!(msg.contains("secret_id_env is set but secret_key_env is not"), "{msg}");
+
+    let msg = err("[[tencent]]\nname = \"a\"\nregions = [\"x\"]\n[[tencent]]\nname = \"a\"\nregions = [\"y\"]\n");
+    assert!(msg.contains("second [[tencent]] account is named \"a\""), "{msg}");
+    assert!(msg.starts_with("/etc/keyward/config.toml:"), "{msg}");
+
+    let msg = err("[[oceanbase]]\nname = \"has space\"\norg_id = \"o\"\nproject_ids = [\"p\"]\n");
+    assert!(msg.starts_with("/etc/keyward/config.toml:2:"), "{msg}");
+
+    let msg = err("[settings]\ntimeout_secs = 0\n");
+    assert!(
+        msg.starts_with("/etc/keyward/config.toml:2:") && msg.contains("1 to 600"),
+        "{msg}"
+    );
+
+    let msg = err(
+        "[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\naccess_key_id_env = \"sk-live-abc/def\"\naccess_key_secret_env = \"X\"\n",
+    );
+    assert!(msg.contains("not an environment variable name"), "{msg}");
+    assert!(msg.starts_with("/etc/keyward/config.toml:5:"), "{msg}");
+}
+
+#[test]
+fn missing_file_says_how_to_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.toml");
+    let msg = Config::load(Some(&path), &no_env).unwrap_err().to_string();
+    assert!(
+        msg.contains("nope.toml") && msg.contains("config.example.toml"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn config_path_prefers_flag_then_env_then_platform_dir() {
+    let env = env_of(&[("KEYWARD_CONFIG", "/from/env.toml")]);
+    assert_eq!(
+        config_path(Some(Path::new("/flag.toml")), &env).unwrap(),
+        PathBuf::from("/flag.toml")
+    );
+    assert_eq!(config_path(None, &env).unwrap(), PathBuf::from("/from/env.toml"));
+    let default = config_path(None, &no_env).unwrap();
+    assert!(default.ends_with("config.toml"), "{}", default.display());
+    assert!(default.to_string_lossy().contains("keyward"), "{}", default.display());
+}
+
+#[test]
+fn relative_and_home_paths_are_resolved() {
+    let env = env_of(&[("HOME", "/home/op")]);
+    let text = "[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\ncredentials_file = \"~/ob.toml\"\nca_cert = \"certs/ca.pem\"\n[settings]\naudit_log = \"/var/log/kw.jsonl\"\n";
+    let cfg = Config::parse(text, Path::new("/etc/keyward/config.toml"), &env).unwrap();
+    let ob = &cfg.oceanbase[0];
+    assert_eq!(ob.credentials_file.as_deref(), Some(Path::new("/home/op/ob.toml")));
+    assert_eq!(ob.ca_cert.as_deref(), Some(Path::new("/etc/keyward/certs/ca.pem")));
+    assert_eq!(
+        cfg.settings.audit_log_path().unwrap(),
+        PathBuf::from("/var/log/kw.jsonl")
+    );
+}
