@@ -1,41 +1,71 @@
-//! Providers for the accounts of an emulator seed: what `--demo`, the end-to-end tests
-//! and `keyward bench` point keyward at. Built with the same clients as real accounts,
-//! only the endpoint differs, so the emulator checks the real request path.
+//! The configuration `--demo`, the end-to-end tests and `keyward bench` point keyward at:
+//! every account of an emulator seed, with the endpoints overridden to the emulator.
+//! It goes through the same `registry::build` as a real config file, so the emulator
+//! checks the real request path; only the endpoints and the credential source differ.
 
+use crate::config::{Config, ConfigError, OceanBaseAccount, Settings, TencentAccount, TencentService};
 use crate::emulator::{Emulator, Seed};
 use crate::providers::Provider;
-use crate::providers::ProviderError;
-use crate::providers::tencent::apigateway::ApiGateway;
-use crate::providers::tencent::client::{APIGATEWAY, CVM, ClientOptions, Credentials, TencentClient};
-use crate::providers::tencent::cvm::Cvm;
-use crate::secret::Secret;
+use crate::registry;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// One provider per (account, region) of every Tencent account in the seed, for both
-/// services, sharing one client per (account, service) as real configurations do.
-pub fn tencent_providers(emu: &Emulator, seed: &Seed) -> Result<Vec<Arc<dyn Provider>>, ProviderError> {
-    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
-    for account in seed.tencent_accounts() {
-        let creds = Credentials {
-            secret_id: account.secret_id.clone(),
-            secret_key: Secret::new(account.secret_key.clone()),
-            token: None,
+/// A config for the seed's accounts plus the environment holding their (fake) secrets.
+/// Secrets travel through an in-memory environment, never through the user's files.
+pub struct DemoConfig {
+    pub config: Config,
+    pub env: HashMap<String, String>,
+}
+
+impl DemoConfig {
+    pub fn new(emu: &Emulator, seed: &Seed, audit_log: Option<PathBuf>) -> Self {
+        let mut env = HashMap::new();
+        let mut config = Config {
+            path: PathBuf::from("<demo>"),
+            settings: Settings {
+                audit_log,
+                ..Settings::default()
+            },
+            ..Config::default()
         };
-        let options = || ClientOptions {
-            endpoint: Some(emu.base_url.clone()),
-            extra_root_ca_pem: emu.ca_cert_pem.clone(),
-            ..ClientOptions::default()
-        };
-        let apigateway = Arc::new(TencentClient::new(APIGATEWAY, creds.clone(), options())?);
-        let cvm = Arc::new(TencentClient::new(CVM, creds, options())?);
-        for region in &account.regions {
-            providers.push(Arc::new(ApiGateway::new(
-                apigateway.clone(),
-                account.name.clone(),
-                region.clone(),
-            )));
-            providers.push(Arc::new(Cvm::new(cvm.clone(), account.name.clone(), region.clone())));
+        for (i, account) in seed.tencent_accounts().iter().enumerate() {
+            let (id_var, key_var) = (format!("KEYWARD_DEMO_TC{i}_ID"), format!("KEYWARD_DEMO_TC{i}_KEY"));
+            env.insert(id_var.clone(), account.secret_id.clone());
+            env.insert(key_var.clone(), account.secret_key.clone());
+            config.tencent.push(TencentAccount {
+                name: account.name.clone(),
+                regions: account.regions.clone(),
+                services: vec![TencentService::ApiGateway, TencentService::Cvm],
+                secret_id_env: Some(id_var),
+                secret_key_env: Some(key_var),
+                session_token_env: None,
+                tccli_profile: None,
+                credentials_file: None,
+                apigateway_endpoint: Some(emu.base_url.clone()),
+                cvm_endpoint: Some(emu.base_url.clone()),
+                ca_cert: None,
+            });
         }
+        for (i, account) in seed.oceanbase_accounts().iter().enumerate() {
+            let (id_var, key_var) = (format!("KEYWARD_DEMO_OB{i}_ID"), format!("KEYWARD_DEMO_OB{i}_SECRET"));
+            env.insert(id_var.clone(), account.access_key_id.clone());
+            env.insert(key_var.clone(), account.access_key_secret.clone());
+            config.oceanbase.push(OceanBaseAccount {
+                name: account.name.clone(),
+                org_id: account.org_id.clone(),
+                project_ids: account.project_ids.clone(),
+                access_key_id_env: Some(id_var),
+                access_key_secret_env: Some(key_var),
+                credentials_file: None,
+                endpoint: Some(emu.base_url.clone()),
+                ca_cert: None,
+            });
+        }
+        DemoConfig { config, env }
     }
-    Ok(providers)
+
+    pub fn providers(&self) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
+        registry::build(&self.config, &|name| self.env.get(name).cloned())
+    }
 }

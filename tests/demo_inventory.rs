@@ -7,12 +7,13 @@ use keyward::inventory::ProviderKind;
 use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_providers_list_every_tencent_item_of_the_seed() {
+async fn demo_providers_list_every_item_of_the_seed() {
     let seed = Seed::demo().unwrap();
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
-    let providers = demo::tencent_providers(&emu, &seed).unwrap();
+    let providers = demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
     let regions: usize = seed.tencent_accounts().iter().map(|a| a.regions.len()).sum();
-    assert_eq!(providers.len(), 2 * regions);
+    let projects: usize = seed.oceanbase_accounts().iter().map(|a| a.project_ids.len()).sum();
+    assert_eq!(providers.len(), 2 * regions + projects);
 
     for p in &providers {
         let listed: BTreeSet<String> = p.list().await.unwrap().into_iter().map(|i| i.key.id).collect();
@@ -20,7 +21,7 @@ async fn demo_providers_list_every_tencent_item_of_the_seed() {
         let expected: BTreeSet<String> = match p.kind() {
             ProviderKind::ApiGateway => state.api_key_ids(p.account(), p.region()),
             ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),
-            ProviderKind::OceanBase => unreachable!("tencent_providers builds Tencent providers only"),
+            ProviderKind::OceanBase => state.ob_key_ids(p.account(), p.region()),
         }
         .into_iter()
         .collect();
