@@ -8,6 +8,7 @@ pub mod demo;
 pub mod emulator;
 pub mod hints;
 pub mod inventory;
+pub mod launch;
 pub mod list;
 pub mod providers;
 pub mod queue;

@@ -10,7 +10,8 @@ use std::process::ExitCode;
     about = "Manage cloud access keys from one terminal screen"
 )]
 struct Cli {
-    /// Start the built-in emulator with demo data and open the TUI against it.
+    /// Start the built-in emulator with demo data and open the TUI against it
+    /// (nothing is written to your config; the demo's audit log goes to a temp dir).
     #[arg(long)]
     demo: bool,
     /// Disable every key that changes anything.
@@ -20,7 +21,7 @@ struct Cli {
     #[arg(long)]
     dry_run: bool,
     /// Config file (default: the platform config dir, keyward/config.toml).
-    #[arg(long, env = "KEYWARD_CONFIG")]
+    #[arg(long, env = "KEYWARD_CONFIG", global = true)]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -37,10 +38,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => {
-            eprintln!("keyward: the TUI is not built yet");
-            ExitCode::FAILURE
-        }
+        None => keyward::launch::run(keyward::launch::LaunchOptions {
+            demo: cli.demo,
+            read_only: cli.read_only,
+            dry_run: cli.dry_run,
+            config: cli.config.as_deref(),
+        }),
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
     }

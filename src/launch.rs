@@ -1,0 +1,84 @@
+//! Starting the TUI: over the configured accounts, or (`--demo`) over the built-in
+//! emulator seeded from `assets/`. Everything that can fail before the terminal is
+//! taken over fails here, with a message on stderr and a non-zero exit.
+
+use crate::audit::AuditLog;
+use crate::config::{Config, process_env};
+use crate::demo::DemoConfig;
+use crate::emulator::{self, EmulatorOptions, Seed};
+use crate::providers::Provider;
+use crate::registry;
+use crate::tui::{self, RunOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub struct LaunchOptions<'a> {
+    pub demo: bool,
+    pub read_only: bool,
+    pub dry_run: bool,
+    pub config: Option<&'a Path>,
+}
+
+pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("keyward: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(start(opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("keyward: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
+    // The emulator lives as long as this function: the TUI talks to it until quit.
+    let (providers, audit_path, title, _emulator) = if opts.demo {
+        let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
+        let emu = emulator::start(EmulatorOptions::new(seed.clone()))
+            .await
+            .map_err(|e| format!("cannot start the demo emulator: {e}"))?;
+        // The demo's audit log is its own: demo deletions must not land in the real history.
+        let audit_path = demo_audit_path();
+        let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
+        let providers = demo.providers().map_err(|e| e.to_string())?;
+        let title = format!("demo · emulator at {}", emu.base_url);
+        (providers, audit_path, title, Some(emu))
+    } else {
+        let cfg = Config::load(opts.config, &process_env).map_err(|e| e.to_string())?;
+        if cfg.is_empty() {
+            return Err(format!(
+                "{} configures no account\n  fix: add a [[tencent]] or [[oceanbase]] table (see config.example.toml), \
+                 or try `keyward --demo`",
+                cfg.path.display()
+            ));
+        }
+        let providers: Vec<Arc<dyn Provider>> = registry::build(&cfg, &process_env).map_err(|e| e.to_string())?;
+        let audit_path = cfg.settings.audit_log_path().map_err(|e| e.to_string())?;
+        (providers, audit_path, cfg.path.display().to_string(), None)
+    };
+    let audit = AuditLog::open(&audit_path).map_err(|e| format!("cannot open the audit log: {e}"))?;
+    let run = RunOptions {
+        read_only: opts.read_only,
+        dry_run: opts.dry_run,
+        audit: Some(Arc::new(audit)),
+        title,
+    };
+    tui::run(providers, run)
+        .await
+        .map_err(|e| format!("terminal error: {e}"))?;
+    eprintln!("keyward: audit log at {}", audit_path.display());
+    Ok(())
+}
+
+fn demo_audit_path() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("keyward-demo-{}", std::process::id()))
+        .join("audit.jsonl")
+}
