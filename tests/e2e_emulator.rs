@@ -9,7 +9,7 @@ use keyward::app::modal::Modal;
 use keyward::audit::{self, AuditLog};
 use keyward::demo::DemoConfig;
 use keyward::emulator::{
-    self, ApiKeyRecord, Emulator, EmulatorOptions, EmulatorState, KeyPairRecord, ObKeyRecord, Seed, SeedApiKey,
+    self, ApiKeyRecord, Emulator, EmulatorOptions, EmulatorState, Faults, KeyPairRecord, ObKeyRecord, Seed, SeedApiKey,
     SeedKeyPair,
 };
 use keyward::inventory::ProviderKind;
@@ -18,6 +18,7 @@ use keyward::tui::{Harness, RunOptions, Runtime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 const GZ: &str = "ap-guangzhou";
 const SH: &str = "ap-shanghai";
@@ -45,7 +46,20 @@ fn seed(extra_pairs: usize) -> Seed {
             created: "2025-01-01T00:00:00Z".into(),
         });
     }
-    let api_key = |tag: &str, name: &str, disabled: bool, usage_plan: Option<&str>| SeedApiKey {
+    account.api_keys.extend([
+        seed_api_key("gwA", "e2e-gw-alpha", false, None),
+        seed_api_key("gwB", "e2e-gw-beta", false, None),
+        seed_api_key("gwC", "e2e-gw-gamma", false, None),
+        seed_api_key("gwP", "e2e-gw-planned", false, Some("usagePlan-e2e00001")),
+        seed_api_key("gwD", "e2e-gw-dormant", true, None),
+        seed_api_key("rot", "e2e-rot-target", false, None),
+    ]);
+    seed
+}
+
+/// An API key in ap-guangzhou with a made-up old secret.
+fn seed_api_key(tag: &str, name: &str, disabled: bool, usage_plan: Option<&str>) -> SeedApiKey {
+    SeedApiKey {
         region: GZ.into(),
         id: gw_id(tag),
         secret: format!("oldSecret{tag}0000000000000000"),
@@ -55,16 +69,7 @@ fn seed(extra_pairs: usize) -> Seed {
         usage_plan: usage_plan.map(str::to_string),
         created: "2025-01-01T00:00:00Z".into(),
         modified: None,
-    };
-    account.api_keys.extend([
-        api_key("gwA", "e2e-gw-alpha", false, None),
-        api_key("gwB", "e2e-gw-beta", false, None),
-        api_key("gwC", "e2e-gw-gamma", false, None),
-        api_key("gwP", "e2e-gw-planned", false, Some("usagePlan-e2e00001")),
-        api_key("gwD", "e2e-gw-dormant", true, None),
-        api_key("rot", "e2e-rot-target", false, None),
-    ]);
-    seed
+    }
 }
 
 /// Id of the seed's `e2e-*` API key with this tag.
@@ -389,6 +394,69 @@ async fn api_key_delete_disables_then_deletes_and_reports_the_usage_plan_bound_k
     assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
     assert_eq!(env.audit_records("intent").len(), 9);
     assert_eq!(env.audit_records("outcome").len(), 9);
+    env.emu.shutdown().await;
+}
+
+/// `c` in the middle of a real run: calls already sent finish and are logged and
+/// audited, the rest are not sent, and the log matches what the emulator holds per key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_run_leaves_the_emulator_exactly_as_the_log_says() {
+    let mut seed = seed(0);
+    // 60 enabled keys: 120 calls, and DisableApiKey is limited to 20 requests a second,
+    // so most of the run is still ahead when the first result arrives.
+    let bulk: Vec<String> = (0..60).map(|i| format!("bk{i:02}")).collect();
+    seed.tencent[0].api_keys.extend(
+        bulk.iter()
+            .map(|tag| seed_api_key(tag, &format!("e2e-bulk-{tag}"), false, None)),
+    );
+    let mut env = start(seed, RunOptions::default(), |_| {}).await;
+    env.state().set_faults(Faults {
+        latency: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-bulk").len(), 60);
+    h.press("d");
+    h.press("delete 60");
+    h.key(KeyCode::Enter);
+    h.wait_until("the first result", |app| !app.log.is_empty())
+        .await
+        .unwrap();
+    h.press("c");
+    h.wait_until("the cancelled run to end", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let summary = h.app().last_run.clone().unwrap();
+    assert!(summary.cancelled);
+    assert!(summary.not_sent > 0, "{summary:?}");
+    assert_eq!(summary.ok + summary.failed + summary.not_sent, 60);
+    let state = env.state();
+    let log = &env.harness.app().log;
+    for tag in &bulk {
+        let id = gw_id(tag);
+        let outcome = |action: &str| {
+            log.iter()
+                .find(|e| e.target == id && e.action == action)
+                .map(|e| e.outcome.clone())
+        };
+        let (disable, delete) = (outcome("DisableApiKey"), outcome("DeleteApiKey"));
+        let held = state.api_key(ACCOUNT, GZ, &id);
+        match (&disable, &delete) {
+            (Some(Outcome::Ok), Some(Outcome::Ok)) => assert!(held.is_none(), "{id} deleted"),
+            (Some(Outcome::Ok), Some(Outcome::NotSent)) => {
+                assert!(held.is_some_and(|k| !k.enabled), "{id} disabled, not deleted")
+            }
+            (Some(Outcome::NotSent), Some(Outcome::NotSent)) => {
+                assert!(held.is_some_and(|k| k.enabled), "{id} untouched")
+            }
+            other => panic!("{id}: unexpected outcomes {other:?}"),
+        }
+    }
+    assert!(
+        audit::unmatched_intents(&env.audit_path).unwrap().is_empty(),
+        "every call that was sent has its outcome"
+    );
     env.emu.shutdown().await;
 }
 
