@@ -460,6 +460,152 @@ async fn cancelling_a_run_leaves_the_emulator_exactly_as_the_log_says() {
     env.emu.shutdown().await;
 }
 
+/// A region's whole set of key pairs, bound ones included: the service keeps those bound
+/// to an instance or image, and the log says "kept" for each, with the RequestId.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_key_pairs_keeps_the_bound_ones_and_says_so_per_item() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let pairs = env.state().key_pairs(ACCOUNT, SH);
+    let bound: BTreeSet<String> = pairs.iter().filter(|k| k.is_bound()).map(|k| k.id.clone()).collect();
+    let free: BTreeSet<String> = pairs.iter().filter(|k| !k.is_bound()).map(|k| k.id.clone()).collect();
+    assert!(!bound.is_empty() && !free.is_empty(), "the generated seed has both");
+    assert!(
+        pairs
+            .iter()
+            .any(|k| k.instance_ids.is_empty() && !k.image_ids.is_empty())
+            || bound.len() > 1
+    );
+    let before = env.world();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', SH);
+    assert_eq!(selected.len(), pairs.len());
+    h.press("d");
+    assert!(h.render().contains("the service will keep it"), "the plan warns");
+    h.press(&format!("delete {}", pairs.len()));
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let left: BTreeSet<String> = env.state().key_pair_ids(ACCOUNT, SH).into_iter().collect();
+    assert_eq!(left, bound, "exactly the bound pairs are left");
+    let mut expected = before.clone();
+    expected
+        .key_pairs
+        .get_mut(&(ACCOUNT.to_string(), SH.to_string()))
+        .unwrap()
+        .retain(|k| k.is_bound());
+    assert_eq!(env.world(), expected);
+
+    let log = &env.harness.app().log;
+    assert_eq!(ids_of(log), selected);
+    for e in log {
+        assert!(e.request_id.is_some(), "{e:?}");
+        if bound.contains(&e.target) {
+            assert!(matches!(e.outcome, Outcome::Kept { .. }), "{e:?}");
+        } else {
+            assert_eq!(e.outcome, Outcome::Ok, "{e:?}");
+        }
+    }
+    let screen = env.harness.render();
+    assert!(screen.contains("kept ("), "{screen}");
+    let audited: Vec<String> = env
+        .audit_records("outcome")
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap().clone())
+        .filter(|i| i["result"] == "kept")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(audited.into_iter().collect::<BTreeSet<_>>(), bound);
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_key_pair_reaches_the_emulator_and_the_table() {
+    let mut env = start(seed(3), RunOptions::default(), |_| {}).await;
+    let h = &mut env.harness;
+    h.press("2/e2e_batch_001");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app().tab().view_len(), 1);
+    h.press("n");
+    for _ in 0.."e2e_batch_001".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.press("renamed_by_e2e");
+    h.key(KeyCode::Enter);
+    assert!(h.render().contains("rename to renamed_by_e2e"));
+    h.press("y");
+    h.wait_until("the rename to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let pair = env.state().key_pair(ACCOUNT, GZ, "skey-e2e00001").unwrap();
+    assert_eq!(pair.name, "renamed_by_e2e");
+    let h = &mut env.harness;
+    let log = &h.app().log;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "ModifyKeyPairAttribute");
+    assert!(
+        log[0].outcome == Outcome::Ok && log[0].request_id.is_some(),
+        "{:?}",
+        log[0]
+    );
+    let shown = h
+        .app()
+        .tab()
+        .items()
+        .iter()
+        .find(|i| i.key.id == "skey-e2e00001")
+        .unwrap();
+    assert_eq!(shown.name, "renamed_by_e2e", "the re-read table shows the new name");
+    let intents = env.audit_records("intent");
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["name"], "renamed_by_e2e");
+    env.emu.shutdown().await;
+}
+
+/// OceanBase through HTTP Digest: one DELETE per key, each with its own RequestId.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_oceanbase_keys_through_the_tui() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+    h.press("3");
+    assert_eq!(h.app().tab().len(), 8);
+    // Space on the first three rows.
+    h.press("   ");
+    let selected: BTreeSet<String> = h
+        .app()
+        .tab()
+        .selected_items()
+        .iter()
+        .map(|i| i.key.id.clone())
+        .collect();
+    assert_eq!(selected.len(), 3);
+    h.press("d");
+    h.press("delete 3");
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let mut expected = before.clone();
+    expected
+        .ob_keys
+        .get_mut(&("oceanbase-00".to_string(), "proj-00".to_string()))
+        .unwrap()
+        .retain(|k| !selected.contains(&k.id));
+    assert_eq!(env.world(), expected);
+    let log = &env.harness.app().log;
+    assert_eq!(ids_of(log), selected);
+    assert!(log.iter().all(|e| e.outcome == Outcome::Ok));
+    let request_ids: BTreeSet<&str> = log.iter().filter_map(|e| e.request_id.as_deref()).collect();
+    assert_eq!(request_ids.len(), 3, "{log:?}");
+    assert_eq!(env.harness.app().tab().len(), 5);
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_it() {
     let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
