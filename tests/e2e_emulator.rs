@@ -600,6 +600,65 @@ async fn deleting_oceanbase_keys_through_the_tui() {
     env.emu.shutdown().await;
 }
 
+/// The service answers 503 to every call of a run: nothing is retried blindly (a delete
+/// may have applied), each item shows the code, RequestId and advice, the audit log says
+/// the result is unknown, and the table keeps showing the items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_service_during_a_run_is_reported_per_item_as_unknown() {
+    let mut env = start(seed(5), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    env.state().set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    let requests = env.state().request_count();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', "e2e_batch");
+    assert_eq!(selected.len(), 5);
+    h.press("d");
+    h.press("delete 5");
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    assert_eq!(env.world(), before, "an injected 503 changes nothing");
+    assert!(env.state().request_count() > requests, "the delete was sent");
+    let h = &mut env.harness;
+    let summary = h.app().last_run.clone().unwrap();
+    assert_eq!((summary.ok, summary.failed), (0, 5));
+    let log = &h.app().log;
+    assert_eq!(ids_of(log), selected);
+    for e in log {
+        assert!(
+            matches!(&e.outcome, Outcome::Failed { code, .. } if code == "InternalError"),
+            "{e:?}"
+        );
+        assert!(e.request_id.is_some(), "{e:?}");
+        assert!(
+            e.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("may or may not have taken effect")),
+            "{e:?}"
+        );
+    }
+    assert_eq!(h.app().tab().view_len(), 5, "the table still shows the pairs");
+    let screen = h.render();
+    assert!(
+        screen.contains("delete finished: 0 ok, 5 failed, 0 not sent (see the log pane)"),
+        "{screen}"
+    );
+    let results: Vec<String> = env
+        .audit_records("outcome")
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap().clone())
+        .map(|i| i["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["unknown"; 5]);
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_it() {
     let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
@@ -659,6 +718,29 @@ async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_i
     let audited = env.audit_text();
     assert!(audited.contains("\"custom_secret\":true"), "{audited}");
     assert!(!audited.contains(secret), "not in the audit log");
+
+    // Again with a service-generated secret: it reaches the dialog only.
+    let h = &mut env.harness;
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none());
+    h.press("ray");
+    h.wait_until("the second rotation to finish", |app| {
+        app.run.is_none() && app.log.len() == 2
+    })
+    .await
+    .unwrap();
+    let generated = env.state().api_key(ACCOUNT, GZ, &target).unwrap().secret;
+    assert_ne!(generated.expose(), secret);
+    let h = &mut env.harness;
+    let Some(Modal::RotationResult(result)) = &h.app().modal else {
+        panic!("the rotation dialog is open: {:?}", h.app().modal);
+    };
+    assert_eq!(result.secrets[0].secret.expose(), generated.expose());
+    assert!(!h.render().contains(generated.expose()));
+    h.press("v");
+    assert!(h.render().contains(generated.expose()), "v reveals it");
+    assert!(!format!("{:?}", h.app().log).contains(generated.expose()));
+    assert!(!env.audit_text().contains(generated.expose()));
     assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
     env.emu.shutdown().await;
 }
