@@ -1,0 +1,954 @@
+//! End-to-end: the real app (`tui::Runtime` + `Harness`) driven by scripted keys against
+//! the in-process emulator, through the real providers (`demo::DemoConfig` ->
+//! `registry::build`), the real queue and a real audit log in a temp dir. Assertions are
+//! on the emulator's state, the app's log pane, the audit file and the rendered screen.
+
+use crossterm::event::KeyCode;
+use keyward::app::LoadState;
+use keyward::app::modal::Modal;
+use keyward::audit::{self, AuditLog};
+use keyward::demo::DemoConfig;
+use keyward::emulator::{
+    self, ApiKeyRecord, Emulator, EmulatorOptions, EmulatorState, Faults, KeyPairRecord, ObKeyRecord, Seed, SeedApiKey,
+    SeedKeyPair,
+};
+use keyward::inventory::ProviderKind;
+use keyward::queue::{LogEntry, Outcome};
+use keyward::tui::{Harness, RunOptions, Runtime};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const GZ: &str = "ap-guangzhou";
+const SH: &str = "ap-shanghai";
+/// The account `Seed::generated` names first.
+const ACCOUNT: &str = "tencent-00";
+
+/// A generated inventory (bound and free pairs, enabled, disabled and usage-plan-bound keys
+/// in two regions, MaaS keys) plus `extra_pairs` free key pairs named `e2e_batch_NNN` in
+/// ap-guangzhou, which the filter `e2e_batch` isolates, and a handful of API keys named
+/// `e2e-gw-*` in ap-guangzhou: three enabled, one enabled but bound to a usage plan, one
+/// disabled, and `e2e-rot-target` for rotation.
+fn seed(extra_pairs: usize) -> Seed {
+    let mut seed = Seed::generated(1, &[GZ, SH], 40, 25, 8);
+    let account = &mut seed.tencent[0];
+    for i in 0..extra_pairs {
+        account.key_pairs.push(SeedKeyPair {
+            region: GZ.into(),
+            id: format!("skey-e2e{i:05}"),
+            name: format!("e2e_batch_{i:03}"),
+            project_id: 0,
+            description: String::new(),
+            public_key: None,
+            instances: Vec::new(),
+            images: Vec::new(),
+            created: "2025-01-01T00:00:00Z".into(),
+        });
+    }
+    account.api_keys.extend([
+        seed_api_key("gwA", "e2e-gw-alpha", false, None),
+        seed_api_key("gwB", "e2e-gw-beta", false, None),
+        seed_api_key("gwC", "e2e-gw-gamma", false, None),
+        seed_api_key("gwP", "e2e-gw-planned", false, Some("usagePlan-e2e00001")),
+        seed_api_key("gwD", "e2e-gw-dormant", true, None),
+        seed_api_key("rot", "e2e-rot-target", false, None),
+    ]);
+    seed
+}
+
+/// An API key in ap-guangzhou with a made-up old secret.
+fn seed_api_key(tag: &str, name: &str, disabled: bool, usage_plan: Option<&str>) -> SeedApiKey {
+    SeedApiKey {
+        region: GZ.into(),
+        id: gw_id(tag),
+        secret: format!("oldSecret{tag}0000000000000000"),
+        name: name.into(),
+        key_type: "auto".into(),
+        disabled,
+        usage_plan: usage_plan.map(str::to_string),
+        created: "2025-01-01T00:00:00Z".into(),
+        modified: None,
+    }
+}
+
+/// Id of the seed's `e2e-*` API key with this tag.
+fn gw_id(tag: &str) -> String {
+    format!("AKIDe2e{tag}0000000000000000000000000")
+}
+
+/// Every record the emulator holds, per (account, region/project), to compare whole
+/// worlds before and after a run.
+#[derive(Debug, Clone, PartialEq)]
+struct World {
+    api_keys: BTreeMap<(String, String), Vec<ApiKeyRecord>>,
+    key_pairs: BTreeMap<(String, String), Vec<KeyPairRecord>>,
+    ob_keys: BTreeMap<(String, String), Vec<ObKeyRecord>>,
+}
+
+fn world(state: &EmulatorState, seed: &Seed) -> World {
+    let mut w = World {
+        api_keys: BTreeMap::new(),
+        key_pairs: BTreeMap::new(),
+        ob_keys: BTreeMap::new(),
+    };
+    for a in seed.tencent_accounts() {
+        for r in &a.regions {
+            let at = (a.name.clone(), r.clone());
+            w.api_keys.insert(at.clone(), state.api_keys(&a.name, r));
+            w.key_pairs.insert(at, state.key_pairs(&a.name, r));
+        }
+    }
+    for a in seed.oceanbase_accounts() {
+        for p in &a.project_ids {
+            w.ob_keys.insert((a.name.clone(), p.clone()), state.ob_keys(&a.name, p));
+        }
+    }
+    w
+}
+
+struct Env {
+    emu: Emulator,
+    seed: Seed,
+    harness: Harness,
+    audit_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn state(&self) -> EmulatorState {
+        self.emu.state()
+    }
+
+    fn world(&self) -> World {
+        world(&self.emu.state(), &self.seed)
+    }
+
+    fn audit_text(&self) -> String {
+        std::fs::read_to_string(&self.audit_path).unwrap_or_default()
+    }
+
+    fn audit_records(&self, kind: &str) -> Vec<serde_json::Value> {
+        audit::read_entries(&self.audit_path)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e["type"] == kind)
+            .collect()
+    }
+}
+
+/// Emulator for `seed`, the demo config over it (changed by `tweak`), the runtime with a
+/// real audit log, started and settled (every listing came back).
+async fn start(seed: Seed, opts: RunOptions, tweak: impl FnOnce(&mut DemoConfig)) -> Env {
+    let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let mut demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
+    tweak(&mut demo);
+    let providers = demo.providers().unwrap();
+    let opts = RunOptions {
+        title: "e2e (emulator)".into(),
+        audit: Some(Arc::new(AuditLog::open(&audit_path).unwrap())),
+        ..opts
+    };
+    let mut harness = Harness::new(Runtime::new(providers, &opts), 140, 40);
+    harness.start();
+    harness.settle().await.unwrap();
+    Env {
+        emu,
+        seed,
+        harness,
+        audit_path,
+        _dir: dir,
+    }
+}
+
+/// Tab `tab`, filter `filter`, select every row it shows; returns the selected ids.
+fn select_filtered(h: &mut Harness, tab: char, filter: &str) -> BTreeSet<String> {
+    h.press(&format!("{tab}/{filter}"));
+    h.key(KeyCode::Enter);
+    h.press("a");
+    h.app()
+        .tab()
+        .selected_items()
+        .iter()
+        .map(|i| i.key.id.clone())
+        .collect()
+}
+
+fn ids_of(entries: &[LogEntry]) -> BTreeSet<String> {
+    entries.iter().map(|e| e.target.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_150_filtered_key_pairs_removes_exactly_those_and_logs_each() {
+    let mut env = start(seed(150), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+
+    let selected = select_filtered(h, '2', "e2e_batch");
+    assert_eq!(selected.len(), 150, "the filter isolates the 150 e2e pairs");
+    assert!(selected.iter().all(|id| id.starts_with("skey-e2e")));
+    assert!(
+        h.app().tab().len() > 150,
+        "other key pairs are listed too (and must survive)"
+    );
+
+    // A wrong count is refused, and Esc then sends nothing.
+    let requests = env.emu.state().request_count();
+    h.press("d");
+    h.press("delete 149");
+    h.key(KeyCode::Enter);
+    assert!(h.app().run.is_none(), "a wrong typed count starts nothing");
+    assert!(
+        h.render().contains("type `delete 150` exactly to confirm"),
+        "{}",
+        h.render()
+    );
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none());
+    assert_eq!(
+        env.emu.state().request_count(),
+        requests,
+        "nothing reached the emulator"
+    );
+    assert_eq!(env.world(), before);
+
+    // The right count runs the plan.
+    let h = &mut env.harness;
+    assert_eq!(
+        h.app().tab().selected_count(),
+        150,
+        "Esc on the dialog kept the selection"
+    );
+    h.press("d");
+    h.press("delete 150");
+    h.key(KeyCode::Enter);
+    assert!(h.app().run.is_some());
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    // Exactly the 150 are gone; every other record of every kind is untouched.
+    let mut expected = before.clone();
+    expected
+        .key_pairs
+        .get_mut(&(ACCOUNT.to_string(), GZ.to_string()))
+        .unwrap()
+        .retain(|k| !selected.contains(&k.id));
+    assert_eq!(env.world(), expected);
+
+    // One log entry per item, each with the RequestId of its DeleteKeyPairs batch.
+    let h = &mut env.harness;
+    let log = &h.app().log;
+    assert_eq!(log.len(), 150);
+    assert_eq!(ids_of(log), selected);
+    assert!(
+        log.iter()
+            .all(|e| e.action == "DeleteKeyPairs" && e.outcome == Outcome::Ok)
+    );
+    let request_ids: BTreeSet<String> = log.iter().filter_map(|e| e.request_id.clone()).collect();
+    assert!(
+        log.iter()
+            .all(|e| e.request_id.as_deref().is_some_and(|r| !r.is_empty()))
+    );
+    assert_eq!(
+        request_ids.len(),
+        2,
+        "two batches of at most 100 ids, one RequestId each"
+    );
+    let summary = h.app().last_run.clone().unwrap();
+    assert_eq!(
+        (summary.ok, summary.failed, summary.not_sent, summary.cancelled),
+        (150, 0, 0, false)
+    );
+    assert_eq!(h.app().tab().view_len(), 0, "the re-read table no longer has them");
+    assert_eq!(h.app().tab().selected_count(), 0);
+
+    let screen = h.render();
+    assert!(
+        screen.contains("delete finished: 150 ok, 0 failed, 0 not sent"),
+        "{screen}"
+    );
+    assert!(screen.contains("log: 150 lines"), "{screen}");
+    assert!(
+        screen.contains("RequestId="),
+        "the log pane shows RequestIds:\n{screen}"
+    );
+
+    // The audit log: an intent and an outcome for both calls, covering exactly the 150.
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    let intents = env.audit_records("intent");
+    let outcomes = env.audit_records("outcome");
+    assert_eq!((intents.len(), outcomes.len()), (2, 2));
+    let intent_ids: BTreeSet<String> = intents
+        .iter()
+        .flat_map(|i| i["ids"].as_array().unwrap().iter())
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(intent_ids, selected);
+    let audited_request_ids: BTreeSet<String> = outcomes
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap().iter())
+        .map(|item| {
+            assert_eq!(item["result"], "ok", "{item}");
+            item["request_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(audited_request_ids, request_ids);
+    env.emu.shutdown().await;
+}
+
+/// DescribeApiKeysStatus has no usage-plan field, so keyward cannot see that a key is
+/// bound before it tries: an enabled bound key is disabled, then its DeleteApiKey fails
+/// with ResourceIsInUse. The run must say so per item (code, RequestId, the unbind hint and
+/// that the key now stays disabled) while the other keys are disabled then deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_key_delete_disables_then_deletes_and_reports_the_usage_plan_bound_key() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '1', "e2e-gw");
+    assert_eq!(selected.len(), 5);
+    let (bound, dormant) = (gw_id("gwP"), gw_id("gwD"));
+    let enabled: BTreeSet<String> = ["gwA", "gwB", "gwC"].into_iter().map(gw_id).collect();
+    assert!(selected.contains(&bound));
+
+    h.press("d");
+    let screen = h.render();
+    assert!(screen.contains("confirm: delete 5 item(s) in 9 call(s)"), "{screen}");
+    assert!(screen.contains("disable then delete"), "{screen}");
+    h.press("delete 5");
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let state = env.state();
+    let kept = state
+        .api_key(ACCOUNT, GZ, &bound)
+        .expect("the bound key is still there");
+    for id in enabled.iter().chain([&dormant]) {
+        assert!(state.api_key(ACCOUNT, GZ, id).is_none(), "{id} deleted");
+    }
+    let mut expected = before.clone();
+    let keys = expected
+        .api_keys
+        .get_mut(&(ACCOUNT.to_string(), GZ.to_string()))
+        .unwrap();
+    keys.retain(|k| !enabled.contains(&k.id) && k.id != dormant);
+    let bound_before = keys.iter_mut().find(|k| k.id == bound).unwrap();
+    assert!(bound_before.enabled);
+    bound_before.enabled = false;
+    bound_before.modified = kept.modified.clone();
+    assert_eq!(env.world(), expected, "nothing else changed");
+
+    // Disable then Delete for each enabled key, Delete only for the disabled one; every
+    // line carries its own RequestId.
+    let h = &mut env.harness;
+    let log = &h.app().log;
+    assert_eq!(log.len(), 9);
+    assert!(
+        log.iter()
+            .all(|e| e.request_id.as_deref().is_some_and(|r| !r.is_empty()))
+    );
+    let request_ids: BTreeSet<&str> = log.iter().filter_map(|e| e.request_id.as_deref()).collect();
+    assert_eq!(request_ids.len(), 9, "one request per API key call");
+    let actions = |id: &str| -> Vec<(&str, bool)> {
+        log.iter()
+            .filter(|e| e.target == id)
+            .map(|e| (e.action.as_str(), e.outcome == Outcome::Ok))
+            .collect()
+    };
+    for id in &enabled {
+        assert_eq!(actions(id), [("DisableApiKey", true), ("DeleteApiKey", true)], "{id}");
+    }
+    assert_eq!(actions(&dormant), [("DeleteApiKey", true)]);
+    assert_eq!(actions(&bound), [("DisableApiKey", true), ("DeleteApiKey", false)]);
+    let failure = log
+        .iter()
+        .find(|e| e.target == bound && e.action == "DeleteApiKey")
+        .unwrap()
+        .clone();
+    assert!(
+        matches!(&failure.outcome, Outcome::Failed { code, .. } if code == "UnsupportedOperation.ResourceIsInUse"),
+        "{failure:?}"
+    );
+    let hint = failure.hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("unbind the key from its usage plan first"), "{hint}");
+    assert!(hint.contains("stays disabled"), "{hint}");
+
+    let summary = h.app().last_run.clone().unwrap();
+    assert_eq!((summary.ok, summary.failed, summary.not_sent), (4, 1, 0));
+    let screen = h.render();
+    assert!(
+        screen.contains("delete finished: 4 ok, 1 failed, 0 not sent (see the log pane)"),
+        "{screen}"
+    );
+    let rid = failure.request_id.as_deref().unwrap();
+    assert!(
+        screen.contains(&format!("RequestId={rid} UnsupportedOperation.ResourceIsInUse")),
+        "the failed line shows its RequestId and code:\n{screen}"
+    );
+
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    assert_eq!(env.audit_records("intent").len(), 9);
+    assert_eq!(env.audit_records("outcome").len(), 9);
+    env.emu.shutdown().await;
+}
+
+/// `c` in the middle of a real run: calls already sent finish and are logged and
+/// audited, the rest are not sent, and the log matches what the emulator holds per key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_run_leaves_the_emulator_exactly_as_the_log_says() {
+    let mut seed = seed(0);
+    // 60 enabled keys: 120 calls, and DisableApiKey is limited to 20 requests a second,
+    // so most of the run is still ahead when the first result arrives.
+    let bulk: Vec<String> = (0..60).map(|i| format!("bk{i:02}")).collect();
+    seed.tencent[0].api_keys.extend(
+        bulk.iter()
+            .map(|tag| seed_api_key(tag, &format!("e2e-bulk-{tag}"), false, None)),
+    );
+    let mut env = start(seed, RunOptions::default(), |_| {}).await;
+    env.state().set_faults(Faults {
+        latency: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-bulk").len(), 60);
+    h.press("d");
+    h.press("delete 60");
+    h.key(KeyCode::Enter);
+    h.wait_until("the first result", |app| !app.log.is_empty())
+        .await
+        .unwrap();
+    h.press("c");
+    h.wait_until("the cancelled run to end", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let summary = h.app().last_run.clone().unwrap();
+    assert!(summary.cancelled);
+    assert!(summary.not_sent > 0, "{summary:?}");
+    assert_eq!(summary.ok + summary.failed + summary.not_sent, 60);
+    let state = env.state();
+    let log = &env.harness.app().log;
+    for tag in &bulk {
+        let id = gw_id(tag);
+        let outcome = |action: &str| {
+            log.iter()
+                .find(|e| e.target == id && e.action == action)
+                .map(|e| e.outcome.clone())
+        };
+        let (disable, delete) = (outcome("DisableApiKey"), outcome("DeleteApiKey"));
+        let held = state.api_key(ACCOUNT, GZ, &id);
+        match (&disable, &delete) {
+            (Some(Outcome::Ok), Some(Outcome::Ok)) => assert!(held.is_none(), "{id} deleted"),
+            (Some(Outcome::Ok), Some(Outcome::NotSent)) => {
+                assert!(held.is_some_and(|k| !k.enabled), "{id} disabled, not deleted")
+            }
+            (Some(Outcome::NotSent), Some(Outcome::NotSent)) => {
+                assert!(held.is_some_and(|k| k.enabled), "{id} untouched")
+            }
+            other => panic!("{id}: unexpected outcomes {other:?}"),
+        }
+    }
+    assert!(
+        audit::unmatched_intents(&env.audit_path).unwrap().is_empty(),
+        "every call that was sent has its outcome"
+    );
+    env.emu.shutdown().await;
+}
+
+/// A region's whole set of key pairs, bound ones included: the service keeps those bound
+/// to an instance or image, and the log says "kept" for each, with the RequestId.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_key_pairs_keeps_the_bound_ones_and_says_so_per_item() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let pairs = env.state().key_pairs(ACCOUNT, SH);
+    let bound: BTreeSet<String> = pairs.iter().filter(|k| k.is_bound()).map(|k| k.id.clone()).collect();
+    let free: BTreeSet<String> = pairs.iter().filter(|k| !k.is_bound()).map(|k| k.id.clone()).collect();
+    assert!(!bound.is_empty() && !free.is_empty(), "the generated seed has both");
+    let before = env.world();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', SH);
+    assert_eq!(selected, &bound | &free, "the region filter selects all of its pairs");
+    h.press("d");
+    assert!(h.render().contains("the service will keep it"), "the plan warns");
+    h.press(&format!("delete {}", pairs.len()));
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let left: BTreeSet<String> = env.state().key_pair_ids(ACCOUNT, SH).into_iter().collect();
+    assert_eq!(left, bound, "exactly the bound pairs are left");
+    let mut expected = before.clone();
+    expected
+        .key_pairs
+        .get_mut(&(ACCOUNT.to_string(), SH.to_string()))
+        .unwrap()
+        .retain(|k| k.is_bound());
+    assert_eq!(env.world(), expected);
+
+    let log = &env.harness.app().log;
+    assert_eq!(ids_of(log), selected);
+    for e in log {
+        assert!(e.request_id.is_some(), "{e:?}");
+        if bound.contains(&e.target) {
+            assert!(matches!(e.outcome, Outcome::Kept { .. }), "{e:?}");
+        } else {
+            assert_eq!(e.outcome, Outcome::Ok, "{e:?}");
+        }
+    }
+    let screen = env.harness.render();
+    assert!(screen.contains("kept ("), "{screen}");
+    let audited: Vec<String> = env
+        .audit_records("outcome")
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap().clone())
+        .filter(|i| i["result"] == "kept")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(audited.into_iter().collect::<BTreeSet<_>>(), bound);
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_key_pair_reaches_the_emulator_and_the_table() {
+    let mut env = start(seed(3), RunOptions::default(), |_| {}).await;
+    let h = &mut env.harness;
+    h.press("2/e2e_batch_001");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app().tab().view_len(), 1);
+    h.press("n");
+    for _ in 0.."e2e_batch_001".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.press("renamed_by_e2e");
+    h.key(KeyCode::Enter);
+    assert!(h.render().contains("rename to renamed_by_e2e"));
+    h.press("y");
+    h.wait_until("the rename to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let pair = env.state().key_pair(ACCOUNT, GZ, "skey-e2e00001").unwrap();
+    assert_eq!(pair.name, "renamed_by_e2e");
+    let h = &mut env.harness;
+    let log = &h.app().log;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "ModifyKeyPairAttribute");
+    assert!(
+        log[0].outcome == Outcome::Ok && log[0].request_id.is_some(),
+        "{:?}",
+        log[0]
+    );
+    let shown = h
+        .app()
+        .tab()
+        .items()
+        .iter()
+        .find(|i| i.key.id == "skey-e2e00001")
+        .unwrap();
+    assert_eq!(shown.name, "renamed_by_e2e", "the re-read table shows the new name");
+    let intents = env.audit_records("intent");
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["name"], "renamed_by_e2e");
+    env.emu.shutdown().await;
+}
+
+/// OceanBase through HTTP Digest: one DELETE per key, each with its own RequestId.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_oceanbase_keys_through_the_tui() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+    h.press("3");
+    assert_eq!(h.app().tab().len(), 8);
+    // Space on the first three rows.
+    h.press("   ");
+    let selected: BTreeSet<String> = h
+        .app()
+        .tab()
+        .selected_items()
+        .iter()
+        .map(|i| i.key.id.clone())
+        .collect();
+    assert_eq!(selected.len(), 3);
+    h.press("d");
+    h.press("delete 3");
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let mut expected = before.clone();
+    expected
+        .ob_keys
+        .get_mut(&("oceanbase-00".to_string(), "proj-00".to_string()))
+        .unwrap()
+        .retain(|k| !selected.contains(&k.id));
+    assert_eq!(env.world(), expected);
+    let log = &env.harness.app().log;
+    assert_eq!(ids_of(log), selected);
+    assert!(log.iter().all(|e| e.outcome == Outcome::Ok));
+    let request_ids: BTreeSet<&str> = log.iter().filter_map(|e| e.request_id.as_deref()).collect();
+    assert_eq!(request_ids.len(), 3, "{log:?}");
+    assert_eq!(env.harness.app().tab().len(), 5);
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
+/// The service answers 503 to every call of a run: nothing is retried blindly (a delete
+/// may have applied), each item shows the code, RequestId and advice, the audit log says
+/// the result is unknown, and the table keeps showing the items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_service_during_a_run_is_reported_per_item_as_unknown() {
+    let mut env = start(seed(5), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    env.state().set_faults(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    });
+    let requests = env.state().request_count();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', "e2e_batch");
+    assert_eq!(selected.len(), 5);
+    h.press("d");
+    h.press("delete 5");
+    h.key(KeyCode::Enter);
+    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    assert_eq!(env.world(), before, "an injected 503 changes nothing");
+    assert!(env.state().request_count() > requests, "the delete was sent");
+    let h = &mut env.harness;
+    let summary = h.app().last_run.clone().unwrap();
+    assert_eq!((summary.ok, summary.failed), (0, 5));
+    let log = &h.app().log;
+    assert_eq!(ids_of(log), selected);
+    for e in log {
+        assert!(
+            matches!(&e.outcome, Outcome::Failed { code, .. } if code == "InternalError"),
+            "{e:?}"
+        );
+        assert!(e.request_id.is_some(), "{e:?}");
+        assert!(
+            e.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("may or may not have taken effect")),
+            "{e:?}"
+        );
+    }
+    assert_eq!(h.app().tab().view_len(), 5, "the table still shows the pairs");
+    let screen = h.render();
+    assert!(
+        screen.contains("delete finished: 0 ok, 5 failed, 0 not sent (see the log pane)"),
+        "{screen}"
+    );
+    let results: Vec<String> = env
+        .audit_records("outcome")
+        .iter()
+        .flat_map(|o| o["items"].as_array().unwrap().clone())
+        .map(|i| i["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(results, ["unknown"; 5]);
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_it() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let target = gw_id("rot");
+    let old = env.state().api_key(ACCOUNT, GZ, &target).unwrap().secret;
+    let secret = "TypedCustomSecret_e2e_42";
+    let h = &mut env.harness;
+
+    h.press("1/e2e-rot-target");
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        h.app().tab().highlighted().map(|i| i.key.id.as_str()),
+        Some(target.as_str())
+    );
+    h.press("rc");
+    h.press(secret);
+    let screen = h.render();
+    assert!(!screen.contains(secret), "{screen}");
+    assert!(
+        screen.contains(&format!("> {}█", "*".repeat(secret.len()))),
+        "one star per typed character:\n{screen}"
+    );
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app().modal, Some(Modal::Confirm(_))));
+    let screen = h.render();
+    assert!(screen.contains("rotate (custom secret)"), "{screen}");
+    assert!(!screen.contains(secret), "{screen}");
+    h.press("y");
+    h.wait_until("the rotation to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+
+    let stored = env.state().api_key(ACCOUNT, GZ, &target).unwrap().secret;
+    assert_eq!(stored.expose(), secret, "the emulator holds the typed secret");
+    assert_ne!(stored.expose(), old.expose(), "the old secret no longer matches");
+
+    let h = &mut env.harness;
+    let Some(Modal::RotationResult(result)) = &h.app().modal else {
+        panic!("the rotation dialog is open: {:?}", h.app().modal);
+    };
+    assert_eq!(result.secrets.len(), 1);
+    assert!(!result.revealed);
+    let screen = h.render();
+    assert!(screen.contains("rotation done"), "{screen}");
+    assert!(screen.contains("********"), "shown masked:\n{screen}");
+    assert!(!screen.contains(secret), "{screen}");
+
+    let log = &h.app().log;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "UpdateApiKey");
+    assert!(log[0].request_id.is_some());
+    assert!(!format!("{log:?}").contains(secret), "not in the log pane entries");
+    assert!(
+        !format!("{:?}", h.app().modal).contains(secret),
+        "Debug of the dialog masks it"
+    );
+    let audited = env.audit_text();
+    assert!(audited.contains("\"custom_secret\":true"), "{audited}");
+    assert!(!audited.contains(secret), "not in the audit log");
+
+    // Again with a service-generated secret: it reaches the dialog only.
+    let h = &mut env.harness;
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none());
+    h.press("ray");
+    h.wait_until("the second rotation to finish", |app| {
+        app.run.is_none() && app.log.len() == 2
+    })
+    .await
+    .unwrap();
+    let generated = env.state().api_key(ACCOUNT, GZ, &target).unwrap().secret;
+    assert_ne!(generated.expose(), secret);
+    let h = &mut env.harness;
+    let Some(Modal::RotationResult(result)) = &h.app().modal else {
+        panic!("the rotation dialog is open: {:?}", h.app().modal);
+    };
+    assert_eq!(result.secrets[0].secret.expose(), generated.expose());
+    assert!(!h.render().contains(generated.expose()));
+    h.press("v");
+    assert!(h.render().contains(generated.expose()), "v reveals it");
+    assert!(!format!("{:?}", h.app().log).contains(generated.expose()));
+    assert!(!env.audit_text().contains(generated.expose()));
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_logs_every_item_and_sends_nothing_to_the_emulator() {
+    let dry = RunOptions {
+        dry_run: true,
+        ..RunOptions::default()
+    };
+    let mut env = start(seed(150), dry, |_| {}).await;
+    let before = env.world();
+    let requests = env.state().request_count();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', "e2e_batch");
+    h.press("d");
+    h.press("delete 150");
+    h.key(KeyCode::Enter);
+    h.wait_until("the dry run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+    // API keys too: disable-then-delete planned, nothing sent.
+    select_filtered(h, '1', "e2e-gw");
+    h.press("d");
+    h.press("delete 5");
+    h.key(KeyCode::Enter);
+    h.wait_until("the second dry run to finish", |app| {
+        app.run.is_none() && app.log.len() == 150 + 9
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(
+        env.state().request_count(),
+        requests,
+        "no request at all, not even a re-read"
+    );
+    assert_eq!(env.world(), before);
+    let h = &mut env.harness;
+    let log = &h.app().log;
+    assert!(
+        log.iter()
+            .all(|e| e.outcome == Outcome::DryRun && e.request_id.is_none())
+    );
+    assert_eq!(ids_of(&log[..150]), selected);
+    assert!(h.app().last_run.as_ref().is_some_and(|r| r.dry_run));
+    assert!(h.render().contains("DRY RUN"));
+    let intents = env.audit_records("intent");
+    assert!(!intents.is_empty() && intents.iter().all(|i| i["dry_run"] == true));
+    assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_every_mutating_key_and_sends_nothing() {
+    let read_only = RunOptions {
+        read_only: true,
+        ..RunOptions::default()
+    };
+    let mut env = start(seed(150), read_only, |_| {}).await;
+    let before = env.world();
+    let requests = env.state().request_count();
+    let h = &mut env.harness;
+    select_filtered(h, '2', "e2e_batch");
+    for script in ["d", "n"] {
+        h.press(script);
+        h.key(KeyCode::Enter);
+        assert!(h.app().modal.is_none() && h.app().run.is_none(), "{script}");
+    }
+    select_filtered(h, '1', "e2e-gw");
+    for script in ["d", "x", "e", "ra", "rc"] {
+        h.press(script);
+        assert!(h.app().modal.is_none() && h.app().run.is_none(), "{script}");
+    }
+    let screen = h.render();
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(screen.contains("read-only mode: action disabled"), "{screen}");
+    assert_eq!(env.state().request_count(), requests);
+    assert_eq!(env.world(), before);
+    assert!(env.harness.app().log.is_empty());
+    assert!(env.audit_records("intent").is_empty());
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
+    // tencent-00 lists a region its emulator account lacks; tencent-01 has a wrong key.
+    let seed = Seed::generated(2, &[GZ], 12, 9, 4);
+    let env = start(seed, RunOptions::default(), |demo| {
+        demo.config.tencent[0].regions.push("ap-tokyo".into());
+        demo.env.insert(
+            "KEYWARD_DEMO_TC1_KEY".into(),
+            "notTheRightSecretKey0000000000000".into(),
+        );
+    })
+    .await;
+    let mut h = env.harness;
+    let app = h.app();
+    let failed = |kind, account: &str, region: &str| {
+        app.sources
+            .iter()
+            .find(|s| s.kind == kind && s.account == account && s.region == region)
+            .and_then(|s| match &s.state {
+                LoadState::Failed(e) => Some(e.clone()),
+                _ => None,
+            })
+    };
+    let gw_region = failed(ProviderKind::ApiGateway, ACCOUNT, "ap-tokyo").expect("ap-tokyo failed");
+    assert_eq!(gw_region.code, "InvalidParameterValue.InvalidRegion");
+    let cvm_region = failed(ProviderKind::Cvm, ACCOUNT, "ap-tokyo").expect("ap-tokyo failed");
+    assert_eq!(cvm_region.code, "UnsupportedRegion");
+    let gw_auth = failed(ProviderKind::ApiGateway, "tencent-01", GZ).expect("wrong key failed");
+    assert_eq!(gw_auth.code, "AuthFailure.SignatureFailure");
+    for e in [&gw_region, &cvm_region, &gw_auth] {
+        assert!(e.request_id.as_deref().is_some_and(|r| !r.is_empty()), "{e:?}");
+    }
+    let loaded: Vec<_> = app
+        .sources
+        .iter()
+        .filter(|s| matches!(s.state, LoadState::Loaded(_)))
+        .map(|s| (s.kind, s.account.as_str(), s.region.as_str()))
+        .collect();
+    assert_eq!(
+        loaded,
+        [
+            (ProviderKind::ApiGateway, ACCOUNT, GZ),
+            (ProviderKind::Cvm, ACCOUNT, GZ),
+            (ProviderKind::OceanBase, "oceanbase-00", "proj-00"),
+        ]
+    );
+    let state = env.emu.state();
+    assert_eq!(app.tabs[0].len(), state.api_key_ids(ACCOUNT, GZ).len());
+    assert_eq!(app.tabs[1].len(), state.key_pair_ids(ACCOUNT, GZ).len());
+
+    let screen = h.render();
+    let line = format!(
+        "apigateway {ACCOUNT}/ap-tokyo failed: InvalidParameterValue.InvalidRegion (RequestId {})",
+        gw_region.request_id.as_deref().unwrap()
+    );
+    assert!(screen.contains(&line), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "apigateway tencent-01/{GZ} failed: AuthFailure.SignatureFailure (RequestId {})",
+            gw_auth.request_id.as_deref().unwrap()
+        )),
+        "{screen}"
+    );
+    assert!(screen.contains("e2e (emulator)"));
+    h.press("2");
+    let screen = h.render();
+    assert!(
+        screen.contains(&format!(
+            "cvm {ACCOUNT}/ap-tokyo failed: UnsupportedRegion (RequestId {})",
+            cvm_region.request_id.as_deref().unwrap()
+        )),
+        "{screen}"
+    );
+    env.emu.shutdown().await;
+}
+
+/// The main screen of `keyward --demo` after loading, as text. With
+/// `KEYWARD_WRITE_SCREENSHOT=1` it is written to assets/demo-screenshot.txt (the README's
+/// screenshot); otherwise only checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_screenshot() {
+    let seed = Seed::demo().unwrap();
+    let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let opts = RunOptions {
+        // Not the emulator's URL: its port changes every run.
+        title: "demo (emulator on 127.0.0.1)".into(),
+        ..RunOptions::default()
+    };
+    let mut h = Harness::new(Runtime::new(providers, &opts), 140, 40);
+    h.start();
+    h.settle().await.unwrap();
+    // The cursor stays on the row it was on when the first listing arrived (which
+    // listing is first varies): Home puts it on the first row, as an operator would.
+    h.press("g");
+    h.render();
+    let buffer = h.backend().buffer();
+    let width = usize::from(buffer.area.width);
+    let text: String = buffer
+        .content
+        .chunks(width)
+        .map(|row| {
+            let line: String = row.iter().map(|c| c.symbol()).collect();
+            format!("{}\n", line.trim_end())
+        })
+        .collect();
+
+    let api_keys: usize = seed.tencent_accounts().iter().map(|a| a.api_keys.len()).sum();
+    let key_pairs: usize = seed.tencent_accounts().iter().map(|a| a.key_pairs.len()).sum();
+    let ob_keys: usize = seed.oceanbase_accounts().iter().map(|a| a.keys.len()).sum();
+    for tab in [
+        format!("1 API Gateway keys ({api_keys})"),
+        format!("2 CVM key pairs ({key_pairs})"),
+        format!("3 OceanBase MaaS keys ({ob_keys})"),
+        format!("API Gateway keys: {api_keys} items"),
+    ] {
+        assert!(text.contains(&tab), "{tab}:\n{text}");
+    }
+    assert!(!text.contains("failed"), "{text}");
+    assert!(!text.contains("loading"), "{text}");
+
+    if std::env::var("KEYWARD_WRITE_SCREENSHOT").as_deref() == Ok("1") {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo-screenshot.txt");
+        std::fs::write(&path, &text).unwrap();
+    }
+    emu.shutdown().await;
+}
