@@ -642,3 +642,26 @@ fn ctrl_chords_other_than_ctrl_c_do_nothing() {
     assert!(app.modal.is_none());
     assert!(!app.quit);
 }
+
+/// Regions load one by one; an operator who has not moved stays at the top of the list,
+/// while one who has moved keeps their item under the cursor.
+#[test]
+fn loading_more_regions_keeps_an_unmoved_cursor_at_the_top() {
+    // ap-shanghai's listing arrives first, then ap-guangzhou's, whose item sorts first.
+    let items = vec![
+        item(ProviderKind::Cvm, "prod", "ap-shanghai", "skey-zeta0001", "zeta-1"),
+        item(ProviderKind::Cvm, "prod", "ap-shanghai", "skey-zeta0002", "zeta-2"),
+        item(ProviderKind::Cvm, "prod", "ap-guangzhou", "skey-alph0001", "alpha-1"),
+    ];
+    let mut app = app_with(items, opts());
+    press(&mut app, "2");
+    assert_eq!(app.tab().cursor(), 0);
+    assert_eq!(app.tab().highlighted().map(|i| i.name.as_str()), Some("alpha-1"));
+
+    // Moved away: the highlighted item survives a sort even when it moves.
+    press(&mut app, "j");
+    assert_eq!(app.tab().highlighted().map(|i| i.name.as_str()), Some("zeta-1"));
+    press(&mut app, "S");
+    assert_eq!(app.tab().highlighted().map(|i| i.name.as_str()), Some("zeta-1"));
+    assert_eq!(app.tab().cursor(), 1, "descending: zeta-2, zeta-1, alpha-1");
+}

@@ -178,7 +178,13 @@ impl TabState {
         self.items
             .retain(|i| !(i.key.account == account && i.key.region == region));
         self.items.extend(fresh);
+        // While regions load one by one, an operator who has not moved expects the top
+        // of the list, not whichever item happened to arrive first.
+        let at_top = self.cursor == 0;
         self.data_changed();
+        if at_top {
+            self.cursor = 0;
+        }
     }
 
     /// Apply a post-run re-read: `ids` were touched by the run in (account, region);
