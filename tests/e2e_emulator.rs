@@ -503,6 +503,21 @@ async fn deleting_key_pairs_keeps_the_bound_ones_and_says_so_per_item() {
     }
     let screen = env.harness.render();
     assert!(screen.contains("kept ("), "{screen}");
+    let status = env
+        .harness
+        .app()
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains(&format!(
+            "{} ok, {} kept by the service",
+            selected.len() - bound.len(),
+            bound.len()
+        )),
+        "{status}"
+    );
     let audited: Vec<String> = env
         .audit_records("outcome")
         .iter()

@@ -277,6 +277,9 @@ fn on_exec(app: &mut App, event: ExecEvent) {
         ExecEvent::Item(entry) => {
             if let Some(run) = &mut app.run {
                 run.items_done += 1;
+                if matches!(entry.outcome, crate::queue::Outcome::Kept { .. }) {
+                    run.kept += 1;
+                }
             }
             app.log.push(entry);
             if app.log_scroll > 0 {
@@ -333,7 +336,11 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             failed,
             not_sent,
         } => {
-            let (verb, dry_run) = app.run.as_ref().map(|r| (r.verb, r.dry_run)).unwrap_or(("run", false));
+            let (verb, dry_run, kept) = app
+                .run
+                .as_ref()
+                .map(|r| (r.verb, r.dry_run, r.kept))
+                .unwrap_or(("run", false, 0));
             app.run = None;
             let summary = RunSummary {
                 verb,
@@ -343,12 +350,20 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                 failed,
                 not_sent,
             };
+            // The executor counts a pair the service kept as answered ok; the operator
+            // asked for it gone, so it is named apart.
+            let kept_text = if kept > 0 {
+                format!(", {kept} kept by the service")
+            } else {
+                String::new()
+            };
             let text = format!(
-                "{}{verb} {}: {ok} ok, {failed} failed, {not_sent} not sent",
+                "{}{verb} {}: {} ok{kept_text}, {failed} failed, {not_sent} not sent",
                 if dry_run { "dry run: " } else { "" },
                 if cancelled { "cancelled" } else { "finished" },
+                ok.saturating_sub(kept),
             );
-            if failed > 0 || cancelled {
+            if failed > 0 || kept > 0 || cancelled {
                 app.error(format!("{text} (see the log pane)"));
             } else {
                 app.info(text);

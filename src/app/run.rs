@@ -13,6 +13,8 @@ pub struct RunState {
     pub done_calls: usize,
     pub total_items: usize,
     pub items_done: usize,
+    /// Items the service kept (key pairs bound to an instance or image).
+    pub kept: usize,
     /// `c` was pressed: the executor stops sending; the run still ends with `Finished`.
     pub cancelling: bool,
     /// Ids the plan touches per (kind, account, region), to apply `Refreshed` re-reads.
@@ -35,6 +37,7 @@ impl RunState {
             done_calls: 0,
             total_items: plan.item_count(),
             items_done: 0,
+            kept: 0,
             cancelling: false,
             touched,
         }
