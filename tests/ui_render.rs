@@ -66,7 +66,7 @@ fn main_table_with_loading_and_failed_regions() {
         "{screen}"
     );
     assert!(screen.contains(
-        "cvm prod/eu-frankfurt failed: AuthFailure.SignatureExpire (RequestId 6e0e4b6a-0000-4000-8000-000000000001): signature"
+        "cvm prod/eu-frankfurt failed: AuthFailure.SignatureExpire (RequestId 6e0e4b6a-0000-4000-8000-000000000001) · the local"
     ));
     assert!(screen.contains("staging"), "the other account's rows stay visible");
     assert!(screen.contains("2 CVM key pairs (6)"));

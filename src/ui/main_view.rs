@@ -97,9 +97,13 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
             .as_deref()
             .map(|r| format!(" (RequestId {r})"))
             .unwrap_or_default();
+        // The advice comes before the service's message, which is the longest part.
+        let hint = crate::hints::for_error(e)
+            .map(|h| format!(" · {h}"))
+            .unwrap_or_default();
         lines.push(Line::styled(
             format!(
-                "{kind} {}/{} failed: {}{rid}: {}",
+                "{kind} {}/{} failed: {}{rid}{hint}: {}",
                 s.account, s.region, e.code, e.message
             ),
             Style::new().fg(Color::Red),
