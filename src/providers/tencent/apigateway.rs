@@ -13,6 +13,7 @@ use crate::secret::Secret;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -116,8 +117,8 @@ impl UsagePlan {
     }
 }
 
-/// Prefixes a service error's message with the action, which the service's own message
-/// does not name: with several lookups in one listing the operator must know which failed
+/// Prefixes an error's message with the action, which a service's own message does not
+/// name: a listing makes three kinds of calls and the operator must know which failed
 /// (a CAM policy may allow DescribeApiKeysStatus but not the usage-plan actions).
 fn naming(action: &'static str) -> impl Fn(ProviderError) -> ProviderError {
     move |mut e| {
@@ -166,70 +167,62 @@ impl ApiGateway {
         }
     }
 
-    /// Every key of the region (DescribeApiKeysStatus, all pages), without bindings.
+    /// Every entry of an Offset/Limit listing, all pages: `params` plus Offset/Limit per call,
+    /// `parts` takes one page's `Result` apart into (TotalCount, entries).
+    async fn all_pages<R: DeserializeOwned, T>(
+        &self,
+        action: &'static str,
+        params: Value,
+        parts: impl Fn(R) -> (Option<u64>, Vec<T>),
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut entries = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let mut page_params = params.clone();
+            page_params["Offset"] = json!(offset);
+            page_params["Limit"] = json!(PAGE_LIMIT);
+            let (response, request_id) = self
+                .call(action, page_params, Retry::Read)
+                .await
+                .map_err(naming(action))?;
+            let (total, items) = parts(field(&response, "Result", action, &request_id)?);
+            let page = Page { total, items };
+            let done = page.is_last(offset, action, &request_id)?;
+            offset += page.items.len();
+            entries.extend(page.items);
+            if done {
+                return Ok(entries);
+            }
+        }
+    }
+
+    /// Every key of the region (DescribeApiKeysStatus), without bindings.
     async fn list_keys(&self) -> Result<Vec<Item>, ProviderError> {
-        let action = "DescribeApiKeysStatus";
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
-            let (response, request_id) = self.call(action, params, Retry::Read).await?;
-            let result: ApiKeysStatus = field(&response, "Result", action, &request_id)?;
-            let page = Page {
-                total: result.total_count,
-                items: result.api_key_set.unwrap_or_default(),
-            };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            items.extend(page.items.into_iter().map(|k| self.item(k)));
-            if done {
-                return Ok(items);
-            }
-        }
+        let keys = self
+            .all_pages("DescribeApiKeysStatus", json!({}), |r: ApiKeysStatus| {
+                (r.total_count, r.api_key_set.unwrap_or_default())
+            })
+            .await?;
+        Ok(keys.into_iter().map(|k| self.item(k)).collect())
     }
 
-    /// Every usage plan of the region (DescribeUsagePlansStatus, all pages).
+    /// Every usage plan of the region (DescribeUsagePlansStatus).
     async fn usage_plans(&self) -> Result<Vec<UsagePlan>, ProviderError> {
-        let action = "DescribeUsagePlansStatus";
-        let mut plans = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
-            let (response, request_id) = self.call(action, params, Retry::Read).await.map_err(naming(action))?;
-            let result: UsagePlansStatus = field(&response, "Result", action, &request_id)?;
-            let page = Page {
-                total: result.total_count,
-                items: result.usage_plan_status_set.unwrap_or_default(),
-            };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            plans.extend(page.items);
-            if done {
-                return Ok(plans);
-            }
-        }
+        self.all_pages("DescribeUsagePlansStatus", json!({}), |r: UsagePlansStatus| {
+            (r.total_count, r.usage_plan_status_set.unwrap_or_default())
+        })
+        .await
     }
 
-    /// The AccessKeyIds bound to one plan (DescribeUsagePlanSecretIds, all pages).
+    /// The AccessKeyIds bound to one plan (DescribeUsagePlanSecretIds).
     async fn plan_key_ids(&self, plan_id: &str) -> Result<Vec<String>, ProviderError> {
-        let action = "DescribeUsagePlanSecretIds";
-        let mut ids = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let params = json!({ "UsagePlanId": plan_id, "Offset": offset, "Limit": PAGE_LIMIT });
-            let (response, request_id) = self.call(action, params, Retry::Read).await.map_err(naming(action))?;
-            let result: UsagePlanBindSecretStatus = field(&response, "Result", action, &request_id)?;
-            let page = Page {
-                total: result.total_count,
-                items: result.access_key_list.unwrap_or_default(),
-            };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            ids.extend(page.items.into_iter().map(|k| k.access_key_id));
-            if done {
-                return Ok(ids);
-            }
-        }
+        let params = json!({ "UsagePlanId": plan_id });
+        let keys = self
+            .all_pages("DescribeUsagePlanSecretIds", params, |r: UsagePlanBindSecretStatus| {
+                (r.total_count, r.access_key_list.unwrap_or_default())
+            })
+            .await?;
+        Ok(keys.into_iter().map(|k| k.access_key_id).collect())
     }
 
     /// AccessKeyId -> the usage plans it is bound to, for every plan of the region.
