@@ -385,6 +385,18 @@ mod tests {
         assert!(validate_custom_secret("with space inside").is_err());
         assert!(validate_custom_secret("ünïcödé_lëttërs").is_err());
     }
+
+    #[test]
+    fn a_usage_plan_binding_names_the_plan_and_its_name_when_it_has_one() {
+        let plan = |name: Option<&str>| UsagePlan {
+            usage_plan_id: "usagePlan-quqxvett".into(),
+            usage_plan_name: name.map(str::to_string),
+        };
+        let text = |name| plan(name).binding().to_string();
+        assert_eq!(text(Some("gold")), "usage plan usagePlan-quqxvett (gold)");
+        assert_eq!(text(Some("  ")), "usage plan usagePlan-quqxvett");
+        assert_eq!(text(None), "usage plan usagePlan-quqxvett");
+    }
 }
 
 #[cfg(test)]
@@ -501,8 +513,44 @@ mod props {
         })
     }
 
+    /// A usage-plan answer (either action) whose entries are documented, corrupted or any JSON.
+    fn random_plan_result(set_name: &'static str) -> impl Strategy<Value = Value> {
+        let entry = prop_oneof![
+            ("\\PC{0,20}", arb::optional("\\PC{0,12}"))
+                .prop_map(|(id, name)| json!({ "UsagePlanId": id, "UsagePlanName": name, "AccessKeyId": id })),
+            arb::object(arb::json()),
+        ];
+        (arb::leaf(), prop::collection::vec(entry, 0..5)).prop_map(
+            move |(total, set)| json!({ "Result": { "TotalCount": total, set_name: set }, "RequestId": "req" }),
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random usage-plan answers parse or are Protocol errors, never a panic; a parsed
+        /// plan's binding always names the plan id.
+        #[test]
+        fn random_usage_plan_answers_never_panic(
+            plans in prop_oneof![arb::json(), random_plan_result("UsagePlanStatusSet")],
+            keys in prop_oneof![arb::json(), random_plan_result("AccessKeyList")],
+        ) {
+            match field::<UsagePlansStatus>(&plans, "Result", "DescribeUsagePlansStatus", "req") {
+                Ok(result) => {
+                    for plan in result.usage_plan_status_set.unwrap_or_default() {
+                        let Binding::UsagePlan(text) = plan.binding() else {
+                            return Err(TestCaseError::fail("a usage plan binding of another kind"));
+                        };
+                        prop_assert!(text.starts_with(plan.usage_plan_id.as_str()), "{}", text);
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind, ErrorKind::Protocol),
+            }
+            if let Err(e) = field::<UsagePlanBindSecretStatus>(&keys, "Result", "DescribeUsagePlanSecretIds", "req") {
+                prop_assert_eq!(e.kind, ErrorKind::Protocol);
+                prop_assert_eq!(e.request_id.as_deref(), Some("req"));
+            }
+        }
 
         /// Random answers map to items or a Protocol error, never a panic; every item is one
         /// of the answer's AccessKeyIds.
