@@ -393,42 +393,26 @@ impl Run {
         };
         let index = self.calls.len() + self.restores.fetch_add(1, Ordering::SeqCst);
         let ids = &call.ids[..];
-        let mut outcome = match self.providers.get(&group_of(&call)) {
+        let mut outcomes = match self.providers.get(&group_of(&call)) {
             // Not reached: the delete just went out through this provider.
-            None => ItemOutcome::not_sent(id, "no provider to send EnableApiKey through"),
+            None => vec![ItemOutcome::not_sent(id, "no provider to send EnableApiKey through")],
             Some(provider) => {
                 // The semaphore is never closed, so this waits for a slot and gets one.
                 let _permit = self.slots.acquire().await;
                 match self.write_intent(index, &call, ids) {
-                    Err(err) => ItemOutcome::failed(
-                        id,
-                        &ProviderError::new(
-                            ErrorKind::Invalid,
-                            "AuditWriteFailed",
-                            format!("not sent because the intent could not be logged: {err}"),
-                        ),
-                    ),
-                    Ok(()) => match AssertUnwindSafe(provider.enable(id)).catch_unwind().await {
-                        Ok(Ok(receipt)) => ItemOutcome::ok(id, receipt.request_id),
-                        Ok(Err(err)) => ItemOutcome::failed(id, &err),
-                        Err(_) => ItemOutcome::failed(
-                            id,
-                            &ProviderError::new(
-                                ErrorKind::Server,
-                                "Panic",
-                                format!("the {} provider panicked during EnableApiKey", call.kind),
-                            ),
-                        ),
-                    },
+                    Err(err) => vec![ItemOutcome::failed(id, &intent_not_logged(&err))],
+                    Ok(()) => perform_caught(provider.as_ref(), &call, ids).await,
                 }
             }
         };
-        if outcome.succeeded() {
-            outcome.hint = Some("re-enabled: the key is bound to a usage plan, so it was not deleted".into());
-        } else {
-            outcome.add_note(LEFT_DISABLED);
+        for o in outcomes.iter_mut() {
+            if o.succeeded() {
+                o.hint = Some("re-enabled: the key is bound to a usage plan, so it was not deleted".into());
+            } else {
+                o.add_note(LEFT_DISABLED);
+            }
         }
-        self.finish_call(index, &call, std::slice::from_mut(&mut outcome));
+        self.finish_call(index, &call, &mut outcomes);
     }
 
     /// Send one call for `ids` (or, in a dry run, record that it would be sent). Returns
@@ -465,31 +449,13 @@ impl Run {
             );
         }
         if let Err(err) = self.write_intent(index, call, ids) {
-            let err = ProviderError::new(
-                ErrorKind::Invalid,
-                "AuditWriteFailed",
-                format!("not sent because the intent could not be logged: {err}"),
-            );
+            let err = intent_not_logged(&err);
             return (false, all(&|id| ItemOutcome::failed(id, &err)));
         }
         if self.dry_run {
             return (false, all(&|id| ItemOutcome::new(id, Outcome::DryRun, "dry_run")));
         }
-        let outcomes = match AssertUnwindSafe(perform(provider.as_ref(), call, ids))
-            .catch_unwind()
-            .await
-        {
-            Ok(outcomes) => outcomes,
-            Err(_) => {
-                let err = ProviderError::new(
-                    ErrorKind::Server,
-                    "Panic",
-                    format!("the {} provider panicked during {}", call.kind, call.action),
-                );
-                all(&|id| ItemOutcome::failed(id, &err))
-            }
-        };
-        (true, outcomes)
+        (true, perform_caught(provider.as_ref(), call, ids).await)
     }
 
     fn write_intent(&self, index: usize, call: &PlannedCall, ids: &[String]) -> Result<(), crate::audit::AuditError> {
@@ -604,6 +570,30 @@ fn audit_item(o: &ItemOutcome) -> ItemResult {
         code,
         message,
         request_id: o.request_id.clone(),
+    }
+}
+
+/// Why a call was not sent: its intent could not be written to the audit log first.
+fn intent_not_logged(err: &crate::audit::AuditError) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Invalid,
+        "AuditWriteFailed",
+        format!("not sent because the intent could not be logged: {err}"),
+    )
+}
+
+/// `perform`, with a provider panic turned into a failure of the call's ids.
+async fn perform_caught(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) -> Vec<ItemOutcome> {
+    match AssertUnwindSafe(perform(provider, call, ids)).catch_unwind().await {
+        Ok(outcomes) => outcomes,
+        Err(_) => {
+            let err = ProviderError::new(
+                ErrorKind::Server,
+                "Panic",
+                format!("the {} provider panicked during {}", call.kind, call.action),
+            );
+            ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect()
+        }
     }
 }
 
