@@ -16,8 +16,24 @@ async fn demo_providers_list_every_item_of_the_seed() {
     assert_eq!(providers.len(), 2 * regions + projects);
 
     for p in &providers {
-        let listed: BTreeSet<String> = p.list().await.unwrap().into_iter().map(|i| i.key.id).collect();
+        let items = p.list().await.unwrap();
         let state = emu.state();
+        if p.kind() == ProviderKind::ApiGateway {
+            // Bindings come from the usage-plan actions, not the key listing.
+            let bound: BTreeSet<String> = items
+                .iter()
+                .filter(|i| i.is_bound())
+                .map(|i| i.key.id.clone())
+                .collect();
+            let expected: BTreeSet<String> = state
+                .api_keys(p.account(), p.region())
+                .into_iter()
+                .filter(|k| k.usage_plan.is_some())
+                .map(|k| k.id)
+                .collect();
+            assert_eq!(bound, expected, "bound keys of {}/{}", p.account(), p.region());
+        }
+        let listed: BTreeSet<String> = items.into_iter().map(|i| i.key.id).collect();
         let expected: BTreeSet<String> = match p.kind() {
             ProviderKind::ApiGateway => state.api_key_ids(p.account(), p.region()),
             ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),

@@ -220,6 +220,89 @@ async fn api_key_business_errors() {
 }
 
 #[tokio::test]
+async fn usage_plans_and_their_keys_over_http() {
+    let emu = start_demo().await;
+    let http = client();
+    let keys = emu.state().api_keys("acme-prod", "ap-guangzhou");
+    let mut plan_ids: Vec<&str> = keys.iter().filter_map(|k| k.usage_plan.as_deref()).collect();
+    plan_ids.sort();
+    plan_ids.dedup();
+    assert!(
+        plan_ids.contains(&"usagePlan-b1ll1ng0"),
+        "the showcase plan of the demo"
+    );
+    // Rate limited like every other action: a burst on a full bucket of 20.
+    let burst: Vec<_> = (0..30)
+        .map(|_| {
+            TcCall::apigw(
+                "DescribeUsagePlanSecretIds",
+                json!({"UsagePlanId": "usagePlan-b1ll1ng0"}),
+            )
+        })
+        .collect();
+    let results = join_all(burst.iter().map(|c| c.send(&http, &emu))).await;
+    let limited = results.iter().filter(|r| code(r) == "RequestLimitExceeded").count();
+    assert!(limited >= 1, "30 at once exceed 20/s");
+    assert!(results.len() - limited >= 20, "the full bucket admits 20");
+    emu.state().set_enforce_rate_limits(false);
+
+    let r = TcCall::apigw("DescribeUsagePlansStatus", json!({"Limit": 100}))
+        .send(&http, &emu)
+        .await;
+    assert_eq!(code(&r), "");
+    assert_eq!(r["Result"]["TotalCount"], plan_ids.len());
+    let set = r["Result"]["UsagePlanStatusSet"].as_array().unwrap();
+    let listed: Vec<&str> = set.iter().map(|p| p["UsagePlanId"].as_str().unwrap()).collect();
+    assert_eq!(listed, plan_ids);
+    for plan in set {
+        assert!(!plan["UsagePlanName"].as_str().unwrap().is_empty(), "{plan}");
+        assert!(plan["CreatedTime"].as_str().unwrap().ends_with('Z'), "{plan}");
+    }
+
+    let r = TcCall::apigw(
+        "DescribeUsagePlanSecretIds",
+        json!({"UsagePlanId": "usagePlan-b1ll1ng0"}),
+    )
+    .send(&http, &emu)
+    .await;
+    assert_eq!(code(&r), "");
+    assert_eq!(r["Result"]["TotalCount"], 1);
+    assert_eq!(
+        r["Result"]["AccessKeyList"][0],
+        json!({"AccessKeyId": "AKIDpartnerAcmeBound7Gh2Jk4Lm6Np8Qr0St2", "SecretName": "partner-acme-billing", "Status": 0})
+    );
+    // Plans are per region: the same id is unknown in another one.
+    let r = TcCall::apigw(
+        "DescribeUsagePlanSecretIds",
+        json!({"UsagePlanId": "usagePlan-b1ll1ng0"}),
+    )
+    .region("ap-singapore")
+    .send(&http, &emu)
+    .await;
+    assert_eq!(code(&r), "ResourceNotFound.InvalidUsagePlan");
+    let r = TcCall::apigw(
+        "DescribeUsagePlanSecretIds",
+        json!({"UsagePlanId": "usagePlan-b1ll1ng0", "Limit": 101}),
+    )
+    .send(&http, &emu)
+    .await;
+    assert!(code(&r).starts_with("InvalidParameterValue"), "{r}");
+    let r = TcCall::apigw("DescribeUsagePlansStatus", json!({"Limit": 101}))
+        .send(&http, &emu)
+        .await;
+    assert!(code(&r).starts_with("InvalidParameterValue"), "{r}");
+    let r = TcCall::apigw("DescribeUsagePlanSecretIds", json!({}))
+        .send(&http, &emu)
+        .await;
+    assert_eq!(code(&r), "MissingParameter");
+    // Signed like every other action.
+    let mut forged = TcCall::apigw("DescribeUsagePlansStatus", json!({}));
+    forged.secret_key = "not-the-key".into();
+    assert_eq!(code(&forged.send(&http, &emu).await), "AuthFailure.SignatureFailure");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn api_key_lifecycle_disable_rotate_delete() {
     let emu = start_demo().await;
     let http = client();

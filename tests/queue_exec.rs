@@ -621,7 +621,9 @@ async fn an_empty_plan_just_finishes() {
 async fn a_key_disabled_by_the_run_whose_delete_fails_is_flagged_as_left_disabled() {
     let items = vec![apikey("AKID-1", Status::Enabled)];
     let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", items.clone());
-    let err = ProviderError::new(ErrorKind::Api, "UnsupportedOperation.ResourceIsInUse", "bound");
+    // Not "in use": the delete may be retried once the permission is granted, so the key
+    // is left disabled (and the operator told so) rather than enabled again.
+    let err = ProviderError::new(ErrorKind::Api, "UnauthorizedOperation", "CAM denies DeleteApiKey");
     let provider = Arc::new(Faulty::new(inner).rule("DeleteApiKey", None, Effect::Fail(err)));
     let events = run(
         plan_of(&items, &Intent::Delete),
@@ -636,10 +638,179 @@ async fn a_key_disabled_by_the_run_whose_delete_fails_is_flagged_as_left_disable
         .find(|e| e.action == "DeleteApiKey")
         .unwrap();
     let hint = delete.hint.as_deref().unwrap();
-    assert!(hint.starts_with("unbind the key from its usage plan first"), "{hint}");
+    assert!(
+        hint.starts_with("these credentials are not allowed to do this"),
+        "{hint}"
+    );
     assert!(hint.contains("stays disabled"), "{hint}");
+    assert_eq!(provider.inner.calls(), ["DisableApiKey AKID-1"], "no EnableApiKey");
     assert_eq!(provider.inner.items()[0].status, Status::Disabled);
     assert_eq!(finished(&events), (0, 1, 0, false));
+}
+
+/// The listing showed AKID-1 unbound (stale), the service has it on a usage plan: the
+/// delete is refused as in use, so the run enables the key it disabled. AKID-2 was already
+/// disabled before the run and bound too: it is not touched beyond its failed delete.
+#[tokio::test]
+async fn a_key_disabled_by_the_run_whose_delete_is_refused_as_in_use_is_enabled_again() {
+    let listed = vec![apikey("AKID-1", Status::Enabled), apikey("AKID-2", Status::Disabled)];
+    let actual: Vec<Item> = listed
+        .iter()
+        .map(|i| bound(i.clone(), Binding::UsagePlan("usagePlan-1".into())))
+        .collect();
+    let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
+    let dir = tempfile::tempdir().unwrap();
+    let (audit, path) = audit_in(&dir);
+    let plan = plan_of(&listed, &Intent::Delete);
+    assert_eq!(plan.calls.len(), 3, "Disable + Delete AKID-1, Delete AKID-2");
+    let events = run(
+        plan,
+        vec![provider.clone()],
+        LIVE,
+        Some(audit),
+        CancellationToken::new(),
+    )
+    .await;
+
+    let in_use = Outcome::Failed {
+        code: "UnsupportedOperation.ResourceIsInUse".into(),
+        message: "The key has already been bound to a usage plan.".into(),
+    };
+    assert_eq!(
+        outcomes_for(&events, "AKID-1"),
+        vec![
+            ("DisableApiKey", &Outcome::Ok),
+            ("DeleteApiKey", &in_use),
+            ("EnableApiKey", &Outcome::Ok)
+        ]
+    );
+    assert_eq!(outcomes_for(&events, "AKID-2"), vec![("DeleteApiKey", &in_use)]);
+    assert_eq!(
+        provider.calls(),
+        ["DisableApiKey AKID-1", "EnableApiKey AKID-1"],
+        "the failed deletes are not recorded by the memory provider"
+    );
+    let status: Vec<Status> = provider.items().iter().map(|i| i.status).collect();
+    assert_eq!(
+        status,
+        [Status::Enabled, Status::Disabled],
+        "each key is back as it was"
+    );
+
+    let log = entries(&events);
+    let delete = log
+        .iter()
+        .find(|e| e.target == "AKID-1" && e.action == "DeleteApiKey")
+        .unwrap();
+    let hint = delete.hint.as_deref().unwrap();
+    assert!(hint.starts_with("unbind the key from its usage plan first"), "{hint}");
+    assert!(
+        hint.contains("enables it again") && !hint.contains("stays disabled"),
+        "{hint}"
+    );
+    let enable = log.iter().find(|e| e.action == "EnableApiKey").unwrap();
+    assert_eq!(
+        enable.hint.as_deref(),
+        Some("re-enabled: the key is bound to a usage plan, so it was not deleted")
+    );
+    assert!(enable.request_id.as_deref().unwrap().starts_with("mem-"));
+    let delete_at = events
+        .iter()
+        .position(|e| matches!(e, ExecEvent::Item(l) if l.target == "AKID-1" && l.action == "DeleteApiKey"));
+    let enable_at = events
+        .iter()
+        .position(|e| matches!(e, ExecEvent::Item(l) if l.action == "EnableApiKey"));
+    assert!(delete_at < enable_at, "the delete is reported before its restore");
+    assert_eq!(finished(&events), (0, 2, 0, false), "the deletes still count as failed");
+
+    // The restore is its own audited call: intent before outcome, numbered after the plan's 3.
+    let lines = read_entries(&path).unwrap();
+    let restore: Vec<&serde_json::Value> = lines.iter().filter(|e| e["action"] == "EnableApiKey").collect();
+    assert_eq!(restore.len(), 2, "{restore:?}");
+    assert_eq!(
+        (restore[0]["type"].as_str(), restore[1]["type"].as_str()),
+        (Some("intent"), Some("outcome"))
+    );
+    assert_eq!(restore[0]["call"], 3);
+    assert_eq!(restore[0]["ids"], serde_json::json!(["AKID-1"]));
+    assert_eq!(restore[1]["items"][0]["result"], "ok");
+    assert!(unmatched_intents(&path).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_restore_is_reported_and_the_key_flagged_as_left_disabled() {
+    let items = vec![apikey("AKID-1", Status::Enabled)];
+    let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", items.clone());
+    let in_use = ProviderError::new(ErrorKind::Api, "UnsupportedOperation.ResourceIsInUse", "bound");
+    let denied = ProviderError::new(ErrorKind::Api, "UnauthorizedOperation", "CAM denies EnableApiKey")
+        .with_request_id(Some("req-en".into()));
+    let provider = Arc::new(
+        Faulty::new(inner)
+            .rule("DeleteApiKey", None, Effect::Fail(in_use))
+            .rule("EnableApiKey", None, Effect::Fail(denied)),
+    );
+    let events = run(
+        plan_of(&items, &Intent::Delete),
+        vec![provider.clone()],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(
+        *provider.fired.lock().unwrap(),
+        ["DeleteApiKey AKID-1", "EnableApiKey AKID-1"]
+    );
+    let enable = entries(&events)
+        .into_iter()
+        .find(|e| e.action == "EnableApiKey")
+        .unwrap();
+    assert!(matches!(&enable.outcome, Outcome::Failed { code, .. } if code == "UnauthorizedOperation"));
+    assert_eq!(enable.request_id.as_deref(), Some("req-en"));
+    assert!(
+        enable.hint.as_deref().unwrap().contains("stays disabled"),
+        "{:?}",
+        enable.hint
+    );
+    assert_eq!(provider.inner.items()[0].status, Status::Disabled);
+    assert_eq!(finished(&events), (0, 1, 0, false));
+}
+
+#[tokio::test]
+async fn the_restore_is_sent_even_when_the_run_was_cancelled_during_the_delete() {
+    let listed = vec![apikey("AKID-1", Status::Enabled)];
+    let actual = vec![bound(listed[0].clone(), Binding::UsagePlan("usagePlan-1".into()))];
+    let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
+    let cancel = CancellationToken::new();
+    let provider = Arc::new(Faulty::new(inner).rule("DeleteApiKey", None, Effect::Cancel(cancel.clone())));
+    let events = run(
+        plan_of(&listed, &Intent::Delete),
+        vec![provider.clone()],
+        LIVE,
+        None,
+        cancel,
+    )
+    .await;
+    assert_eq!(provider.inner.calls(), ["DisableApiKey AKID-1", "EnableApiKey AKID-1"]);
+    assert_eq!(provider.inner.items()[0].status, Status::Enabled);
+    assert_eq!(finished(&events), (0, 1, 0, true));
+}
+
+#[tokio::test]
+async fn a_dry_run_never_restores() {
+    let listed = vec![apikey("AKID-1", Status::Enabled)];
+    let actual = vec![bound(listed[0].clone(), Binding::UsagePlan("usagePlan-1".into()))];
+    let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
+    let events = run(
+        plan_of(&listed, &Intent::Delete),
+        vec![provider.clone()],
+        DRY,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(provider.calls().is_empty());
+    assert!(entries(&events).iter().all(|e| e.action != "EnableApiKey"));
 }
 
 #[tokio::test]

@@ -190,6 +190,24 @@ pub fn ob_key_name(rng: &mut impl Rng) -> String {
     format!("{}-{}", pick(rng, AI_USES), pick(rng, QUALIFIERS))
 }
 
+const PLAN_TIERS: &[&str] = &["basic", "standard", "premium", "partner", "internal", "trial", "burst"];
+const PLAN_USES: &[&str] = &[
+    "quota",
+    "billing",
+    "mobile",
+    "webhooks",
+    "reporting",
+    "search",
+    "ingest",
+];
+
+/// A usage plan name such as `partner-billing`, the same for the same plan id: seeds name
+/// only the plan a key is bound to, the emulator derives the rest of the plan from its id.
+pub fn usage_plan_name(plan_id: &str) -> String {
+    let mut rng = rng_for(&format!("usage plan {plan_id}"));
+    format!("{}-{}", pick(&mut rng, PLAN_TIERS), pick(&mut rng, PLAN_USES))
+}
+
 /// Makes `name` unique among `taken` by appending `-2`, `-3`... (or `_2` for key pairs).
 pub fn unique_name(name: String, sep: char, max_len: usize, taken: &mut std::collections::HashSet<String>) -> String {
     if taken.insert(name.clone()) {

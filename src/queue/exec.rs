@@ -4,7 +4,13 @@
 //! before its DeleteApiKey); if a call does not succeed for an id, later calls in the
 //! chain are not sent for that id. Chains run concurrently, at most `MAX_IN_FLIGHT`
 //! calls at once: the per-account, per-API rate limits live in each provider's client.
+//!
+//! One call is not in the plan: when this run disabled an API key and its DeleteApiKey
+//! then fails with `UnsupportedOperation.ResourceIsInUse` (bound to a usage plan after
+//! the listing, or the listing was stale), an EnableApiKey restores the key, so a delete
+//! that cannot happen does not leave the key's callers refused.
 
+use super::plan::actions;
 use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
 use crate::audit::{AuditLog, ItemResult, Record};
 use crate::inventory::{ItemKey, ProviderKind};
@@ -21,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Calls in flight at once across the whole run.
 pub const MAX_IN_FLIGHT: usize = 16;
+
+/// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
+const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
 
 type Group = (ProviderKind, String, String);
 
@@ -59,6 +68,7 @@ pub async fn execute(
         events,
         slots: Semaphore::new(MAX_IN_FLIGHT),
         done_calls: AtomicUsize::new(0),
+        restores: AtomicUsize::new(0),
         calls,
     };
     run.emit(ExecEvent::Started {
@@ -161,6 +171,10 @@ fn chains(calls: &[PlannedCall]) -> Vec<Vec<usize>> {
     by_root.into_values().collect()
 }
 
+/// The note on a key this run disabled whose delete did not happen and that is not enabled again.
+const LEFT_DISABLED: &str =
+    "the key was disabled by this run and stays disabled: enable it again if it must keep working";
+
 /// What one item got from one call.
 struct ItemOutcome {
     id: String,
@@ -259,6 +273,8 @@ struct Run {
     events: UnboundedSender<ExecEvent>,
     slots: Semaphore,
     done_calls: AtomicUsize,
+    /// Restoring EnableApiKey calls sent so far; they are numbered after the plan's calls.
+    restores: AtomicUsize,
     calls: Vec<PlannedCall>,
 }
 
@@ -306,20 +322,27 @@ impl Run {
             }
             // Report in the call's own id order.
             outcomes.sort_by_key(|o| call.ids.iter().position(|id| *id == o.id));
+            let mut to_restore = Vec::new();
             for o in outcomes.iter_mut() {
                 if call.op == Op::Delete
                     && disabled_here.contains(&o.id)
                     && matches!(o.outcome, Outcome::Failed { .. } | Outcome::NotSent)
                 {
-                    o.add_note(
-                        "the key was disabled by this run and stays disabled: enable it again if it must keep working",
-                    );
+                    if matches!(&o.outcome, Outcome::Failed { code, .. } if code == RESOURCE_IS_IN_USE) {
+                        o.add_note("the key was disabled by this run: keyward enables it again (EnableApiKey)");
+                        to_restore.push(o.id.clone());
+                    } else {
+                        o.add_note(LEFT_DISABLED);
+                    }
                 }
                 if call.op == Op::Disable && o.outcome == Outcome::Ok {
                     disabled_here.insert(o.id.clone());
                 }
             }
             self.finish_call(index, call, &mut outcomes);
+            for id in to_restore {
+                self.restore_enabled(call, &id).await;
+            }
 
             for o in outcomes {
                 let state = match &o.outcome {
@@ -351,6 +374,45 @@ impl Run {
             }
         }
         result
+    }
+
+    /// Re-enable a key this run disabled and whose delete was refused as in use. Its own
+    /// call: audited (intent, then outcome) and reported as an `EnableApiKey` item, not
+    /// counted in the plan's progress. The delete stays reported as failed.
+    ///
+    /// Sent even when the run was cancelled meanwhile: cancelling stops the plan's changes,
+    /// and this call undoes one the run already made, which would otherwise cut off the
+    /// key's callers for a delete that did not happen.
+    async fn restore_enabled(&self, delete: &PlannedCall, id: &str) {
+        let call = PlannedCall {
+            action: actions::ENABLE_API_KEY,
+            op: Op::Enable,
+            ids: vec![id.to_string()],
+            warnings: Vec::new(),
+            ..delete.clone()
+        };
+        let index = self.calls.len() + self.restores.fetch_add(1, Ordering::SeqCst);
+        let ids = &call.ids[..];
+        let mut outcomes = match self.providers.get(&group_of(&call)) {
+            // Not reached: the delete just went out through this provider.
+            None => vec![ItemOutcome::not_sent(id, "no provider to send EnableApiKey through")],
+            Some(provider) => {
+                // The semaphore is never closed, so this waits for a slot and gets one.
+                let _permit = self.slots.acquire().await;
+                match self.write_intent(index, &call, ids) {
+                    Err(err) => vec![ItemOutcome::failed(id, &intent_not_logged(&err))],
+                    Ok(()) => perform_caught(provider.as_ref(), &call, ids).await,
+                }
+            }
+        };
+        for o in outcomes.iter_mut() {
+            if o.succeeded() {
+                o.hint = Some("re-enabled: the key is bound to a usage plan, so it was not deleted".into());
+            } else {
+                o.add_note(LEFT_DISABLED);
+            }
+        }
+        self.finish_call(index, &call, &mut outcomes);
     }
 
     /// Send one call for `ids` (or, in a dry run, record that it would be sent). Returns
@@ -387,31 +449,13 @@ impl Run {
             );
         }
         if let Err(err) = self.write_intent(index, call, ids) {
-            let err = ProviderError::new(
-                ErrorKind::Invalid,
-                "AuditWriteFailed",
-                format!("not sent because the intent could not be logged: {err}"),
-            );
+            let err = intent_not_logged(&err);
             return (false, all(&|id| ItemOutcome::failed(id, &err)));
         }
         if self.dry_run {
             return (false, all(&|id| ItemOutcome::new(id, Outcome::DryRun, "dry_run")));
         }
-        let outcomes = match AssertUnwindSafe(perform(provider.as_ref(), call, ids))
-            .catch_unwind()
-            .await
-        {
-            Ok(outcomes) => outcomes,
-            Err(_) => {
-                let err = ProviderError::new(
-                    ErrorKind::Server,
-                    "Panic",
-                    format!("the {} provider panicked during {}", call.kind, call.action),
-                );
-                all(&|id| ItemOutcome::failed(id, &err))
-            }
-        };
-        (true, outcomes)
+        (true, perform_caught(provider.as_ref(), call, ids).await)
     }
 
     fn write_intent(&self, index: usize, call: &PlannedCall, ids: &[String]) -> Result<(), crate::audit::AuditError> {
@@ -526,6 +570,30 @@ fn audit_item(o: &ItemOutcome) -> ItemResult {
         code,
         message,
         request_id: o.request_id.clone(),
+    }
+}
+
+/// Why a call was not sent: its intent could not be written to the audit log first.
+fn intent_not_logged(err: &crate::audit::AuditError) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Invalid,
+        "AuditWriteFailed",
+        format!("not sent because the intent could not be logged: {err}"),
+    )
+}
+
+/// `perform`, with a provider panic turned into a failure of the call's ids.
+async fn perform_caught(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) -> Vec<ItemOutcome> {
+    match AssertUnwindSafe(perform(provider, call, ids)).catch_unwind().await {
+        Ok(outcomes) => outcomes,
+        Err(_) => {
+            let err = ProviderError::new(
+                ErrorKind::Server,
+                "Panic",
+                format!("the {} provider panicked during {}", call.kind, call.action),
+            );
+            ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect()
+        }
     }
 }
 

@@ -1,4 +1,9 @@
-//! API Gateway (apigateway 2018-08-08) API key actions, over one account's keys in one region.
+//! API Gateway (apigateway 2018-08-08) API key actions, over one account's keys in one region,
+//! and the two read-only usage-plan actions keyward needs to learn which keys are bound.
+//!
+//! Usage plans are not stored separately: a seed marks each bound key with its plan id, and
+//! the region's plans are exactly the distinct ids its keys carry (name and dates derived
+//! from the id). A bound key cannot be deleted, so a plan never loses its last key here.
 
 use super::ApiError;
 use super::params::{Params, missing, page};
@@ -6,6 +11,7 @@ use crate::emulator::fake;
 use crate::emulator::state::ApiKeyRecord;
 use crate::secret::Secret;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 pub const ACTIONS: &[&str] = &[
     "DescribeApiKeysStatus",
@@ -15,6 +21,8 @@ pub const ACTIONS: &[&str] = &[
     "DisableApiKey",
     "EnableApiKey",
     "DeleteApiKey",
+    "DescribeUsagePlansStatus",
+    "DescribeUsagePlanSecretIds",
 ];
 
 pub(crate) fn dispatch(action: &str, keys: &mut Vec<ApiKeyRecord>, p: &Params) -> Result<Value, ApiError> {
@@ -30,6 +38,8 @@ pub(crate) fn dispatch(action: &str, keys: &mut Vec<ApiKeyRecord>, p: &Params) -
         "DisableApiKey" => set_enabled(keys, p, false),
         "EnableApiKey" => set_enabled(keys, p, true),
         "DeleteApiKey" => delete(keys, p),
+        "DescribeUsagePlansStatus" => describe_usage_plans(keys, p),
+        "DescribeUsagePlanSecretIds" => describe_plan_secret_ids(keys, p),
         _ => Err(ApiError::new(
             "InvalidAction",
             format!("The action {action} does not exist."),
@@ -109,6 +119,99 @@ fn describe_status(keys: &[ApiKeyRecord], p: &Params) -> Result<Value, ApiError>
         "Result": {
             "TotalCount": total,
             "ApiKeySet": items.into_iter().map(key_json).collect::<Vec<_>>(),
+        }
+    }))
+}
+
+/// The region's usage plans, by id, each with its bound keys in key order.
+fn usage_plans(keys: &[ApiKeyRecord]) -> BTreeMap<&str, Vec<&ApiKeyRecord>> {
+    let mut plans: BTreeMap<&str, Vec<&ApiKeyRecord>> = BTreeMap::new();
+    for k in keys {
+        if let Some(plan) = &k.usage_plan {
+            plans.entry(plan.as_str()).or_default().push(k);
+        }
+    }
+    plans
+}
+
+/// The documented `UsagePlanStatusInfo`; no limits set (-1), as a fresh plan has.
+fn usage_plan_json(id: &str) -> Value {
+    let created = fake::iso(fake::past_time(&mut fake::rng_for(&format!("usage plan created {id}"))));
+    json!({
+        "UsagePlanId": id,
+        "UsagePlanName": fake::usage_plan_name(id),
+        "UsagePlanDesc": "",
+        "MaxRequestNumPreSec": -1,
+        "MaxRequestNum": -1,
+        "CreatedTime": created,
+        "ModifiedTime": created,
+    })
+}
+
+fn describe_usage_plans(keys: &[ApiKeyRecord], p: &Params) -> Result<Value, ApiError> {
+    p.allow_only(&["Limit", "Offset", "Filters"])?;
+    let (offset, limit) = p.paging("InvalidParameterValue")?;
+    let filters = p.filters()?.unwrap_or_default();
+    const NAMES: [&str; 5] = [
+        "UsagePlanId",
+        "UsagePlanName",
+        "NotServiceId",
+        "NotApiId",
+        "Environment",
+    ];
+    if let Some(f) = filters.iter().find(|f| !NAMES.contains(&f.name.as_str())) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InvalidFilterNotSupportedName",
+            format!("Unsupported filter {:?}; use {}.", f.name, NAMES.join(", ")),
+        ));
+    }
+    let matching: Vec<&str> = usage_plans(keys)
+        .into_keys()
+        .filter(|id| {
+            filters.iter().all(|f| {
+                f.values.iter().any(|v| match f.name.as_str() {
+                    "UsagePlanId" => id == v,
+                    "UsagePlanName" => fake::usage_plan_name(id).contains(v.as_str()),
+                    // The emulator has no services or environments: no plan is bound to
+                    // any, so every plan is "not bound to" a service or API, and none is
+                    // bound to an environment.
+                    "NotServiceId" | "NotApiId" => true,
+                    _ => false,
+                })
+            })
+        })
+        .collect();
+    let (total, page_ids) = page(matching, offset, limit);
+    Ok(json!({
+        "Result": {
+            "TotalCount": total,
+            "UsagePlanStatusSet": page_ids.into_iter().map(usage_plan_json).collect::<Vec<_>>(),
+        }
+    }))
+}
+
+fn describe_plan_secret_ids(keys: &[ApiKeyRecord], p: &Params) -> Result<Value, ApiError> {
+    p.allow_only(&["UsagePlanId", "Limit", "Offset"])?;
+    let plan_id = p.req_str("UsagePlanId")?;
+    let (offset, limit) = p.paging("InvalidParameterValue")?;
+    let bound = usage_plans(keys).remove(plan_id).ok_or_else(|| {
+        ApiError::new(
+            "ResourceNotFound.InvalidUsagePlan",
+            format!("The usage plan does not exist: {plan_id}."),
+        )
+    })?;
+    let (total, items) = page(bound, offset, limit);
+    Ok(json!({
+        "Result": {
+            "TotalCount": total,
+            "AccessKeyList": items
+                .into_iter()
+                .map(|k| json!({
+                    "AccessKeyId": k.id,
+                    "SecretName": k.name,
+                    "Status": if k.enabled { 1 } else { 0 },
+                }))
+                .collect::<Vec<_>>(),
         }
     }))
 }
@@ -337,6 +440,105 @@ mod tests {
         assert_eq!(bad.unwrap_err().code, "InvalidParameterValue");
         let bad = call("DescribeApiKeysStatus", &mut keys, json!({"Limit": 101}));
         assert_eq!(bad.unwrap_err().code, "InvalidParameterValue");
+    }
+
+    #[test]
+    fn usage_plans_are_the_distinct_plans_of_the_keys_and_page() {
+        let mut keys: Vec<ApiKeyRecord> = (0..150)
+            .map(|i| key(&format!("k{i:03}"), i % 2 == 0, Some("usagePlan-big00001")))
+            .collect();
+        keys.push(key("solo", false, Some("usagePlan-solo0001")));
+        keys.push(key("free", true, None));
+        let r = call("DescribeUsagePlansStatus", &mut keys, json!({"Limit": 1})).unwrap();
+        assert_eq!(r["Result"]["TotalCount"], 2);
+        let first = &r["Result"]["UsagePlanStatusSet"][0];
+        assert_eq!(first["UsagePlanId"], "usagePlan-big00001");
+        assert_eq!(first["UsagePlanName"], fake::usage_plan_name("usagePlan-big00001"));
+        assert_eq!(r["Result"]["UsagePlanStatusSet"].as_array().unwrap().len(), 1);
+        let r = call("DescribeUsagePlansStatus", &mut keys, json!({"Offset": 1})).unwrap();
+        assert_eq!(
+            r["Result"]["UsagePlanStatusSet"][0]["UsagePlanId"],
+            "usagePlan-solo0001"
+        );
+        let r = call(
+            "DescribeUsagePlansStatus",
+            &mut keys,
+            json!({"Filters": [{"Name": "UsagePlanId", "Values": ["usagePlan-solo0001"]}]}),
+        )
+        .unwrap();
+        assert_eq!(r["Result"]["TotalCount"], 1);
+        let bad = call(
+            "DescribeUsagePlansStatus",
+            &mut keys,
+            json!({"Filters": [{"Name": "Color", "Values": ["x"]}]}),
+        );
+        assert_eq!(
+            bad.unwrap_err().code,
+            "InvalidParameterValue.InvalidFilterNotSupportedName"
+        );
+        let bad = call("DescribeUsagePlansStatus", &mut keys, json!({"Limit": 101}));
+        assert_eq!(bad.unwrap_err().code, "InvalidParameterValue");
+
+        let page = |offset: usize| {
+            call(
+                "DescribeUsagePlanSecretIds",
+                &mut keys.clone(),
+                json!({"UsagePlanId": "usagePlan-big00001", "Offset": offset, "Limit": 100}),
+            )
+            .unwrap()
+        };
+        let (first, second) = (page(0), page(100));
+        assert_eq!(first["Result"]["TotalCount"], 150);
+        let list = first["Result"]["AccessKeyList"].as_array().unwrap();
+        assert_eq!(list.len(), 100);
+        assert_eq!(
+            list[0],
+            json!({"AccessKeyId": "k000", "SecretName": "name-k000", "Status": 1})
+        );
+        assert_eq!(list[1]["Status"], 0);
+        assert_eq!(second["Result"]["AccessKeyList"].as_array().unwrap().len(), 50);
+        assert_eq!(second["Result"]["AccessKeyList"][49]["AccessKeyId"], "k149");
+    }
+
+    #[test]
+    fn plan_secret_ids_check_their_parameters() {
+        let mut keys = vec![key("a", true, Some("usagePlan-1"))];
+        let code = |r: Result<Value, ApiError>| r.unwrap_err().code;
+        assert_eq!(
+            code(call(
+                "DescribeUsagePlanSecretIds",
+                &mut keys,
+                json!({"UsagePlanId": "usagePlan-none"})
+            )),
+            "ResourceNotFound.InvalidUsagePlan"
+        );
+        assert_eq!(
+            code(call("DescribeUsagePlanSecretIds", &mut keys, json!({}))),
+            "MissingParameter"
+        );
+        assert_eq!(
+            code(call(
+                "DescribeUsagePlanSecretIds",
+                &mut keys,
+                json!({"UsagePlanId": "usagePlan-1", "Limit": 101})
+            )),
+            "InvalidParameterValue"
+        );
+        assert_eq!(
+            code(call(
+                "DescribeUsagePlanSecretIds",
+                &mut keys,
+                json!({"UsagePlanId": "usagePlan-1", "AccessKeyId": "a"})
+            )),
+            "UnknownParameter"
+        );
+        let r = call(
+            "DescribeUsagePlanSecretIds",
+            &mut keys,
+            json!({"UsagePlanId": "usagePlan-1"}),
+        )
+        .unwrap();
+        assert_eq!(r["Result"]["TotalCount"], 1);
     }
 
     #[test]

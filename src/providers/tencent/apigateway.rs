@@ -1,20 +1,30 @@
 //! Tencent Cloud API Gateway API keys (apigateway 2018-08-08) as a `Provider`.
 //!
-//! The documented `ApiKey` structure has no usage-plan field, so items carry no bindings:
-//! a key bound to a usage plan shows up as `UnsupportedOperation.ResourceIsInUse` on delete.
+//! The documented `ApiKey` structure has no usage-plan field, and a key bound to a usage
+//! plan cannot be deleted (`UnsupportedOperation.ResourceIsInUse`). So `list` learns the
+//! bindings the other way round: every usage plan of the region (DescribeUsagePlansStatus),
+//! then every plan's keys (DescribeUsagePlanSecretIds), all pages of both.
 
 use super::client::{Retry, TencentClient};
 use super::page::{Page, expect_ids, field, protocol_error};
-use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Page size of DescribeApiKeysStatus (the documented maximum).
+/// Page size of DescribeApiKeysStatus, DescribeUsagePlansStatus and
+/// DescribeUsagePlanSecretIds (the documented maximum of each).
 const PAGE_LIMIT: usize = 100;
+
+/// Usage plans whose keys are looked up at once. The client paces every action to its
+/// documented 20 requests/s anyway; a few in flight only hide the network round trip.
+const PLAN_LOOKUPS_IN_FLIGHT: usize = 4;
 
 /// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
 pub fn validate_custom_secret(s: &str) -> Result<(), String> {
@@ -62,6 +72,63 @@ struct ApiKeysStatus {
     api_key_set: Option<Vec<ApiKey>>,
 }
 
+/// One entry of `Result.UsagePlanStatusSet` (`UsagePlanStatusInfo`). The id is required:
+/// a plan keyward cannot name is a plan whose keys it cannot look up.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UsagePlan {
+    usage_plan_id: String,
+    #[serde(default)]
+    usage_plan_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UsagePlansStatus {
+    #[serde(default)]
+    total_count: Option<u64>,
+    #[serde(default)]
+    usage_plan_status_set: Option<Vec<UsagePlan>>,
+}
+
+/// One entry of `Result.AccessKeyList` (`UsagePlanBindSecret`); only the id is used.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BoundKey {
+    access_key_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UsagePlanBindSecretStatus {
+    #[serde(default)]
+    total_count: Option<u64>,
+    #[serde(default)]
+    access_key_list: Option<Vec<BoundKey>>,
+}
+
+impl UsagePlan {
+    /// `usagePlan-xxx (name)`, or the id alone when the plan has no name.
+    fn binding(&self) -> Binding {
+        match self.usage_plan_name.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() => Binding::UsagePlan(format!("{} ({name})", self.usage_plan_id)),
+            _ => Binding::UsagePlan(self.usage_plan_id.clone()),
+        }
+    }
+}
+
+/// Prefixes an error's message with the action, which a service's own message does not
+/// name: a listing makes three kinds of calls and the operator must know which failed
+/// (a CAM policy may allow DescribeApiKeysStatus but not the usage-plan actions).
+fn naming(action: &'static str) -> impl Fn(ProviderError) -> ProviderError {
+    move |mut e| {
+        if !e.message.starts_with(action) {
+            e.message = format!("{action}: {}", e.message);
+        }
+        e
+    }
+}
+
 pub struct ApiGateway {
     client: Arc<TencentClient>,
     account: String,
@@ -98,6 +165,84 @@ impl ApiGateway {
             modified: key.modified_time.unwrap_or_default(),
             bindings: Vec::new(),
         }
+    }
+
+    /// Every entry of an Offset/Limit listing, all pages: `params` plus Offset/Limit per call,
+    /// `parts` takes one page's `Result` apart into (TotalCount, entries).
+    async fn all_pages<R: DeserializeOwned, T>(
+        &self,
+        action: &'static str,
+        params: Value,
+        parts: impl Fn(R) -> (Option<u64>, Vec<T>),
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut entries = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let mut page_params = params.clone();
+            page_params["Offset"] = json!(offset);
+            page_params["Limit"] = json!(PAGE_LIMIT);
+            let (response, request_id) = self
+                .call(action, page_params, Retry::Read)
+                .await
+                .map_err(naming(action))?;
+            let (total, items) = parts(field(&response, "Result", action, &request_id)?);
+            let page = Page { total, items };
+            let done = page.is_last(offset, action, &request_id)?;
+            offset += page.items.len();
+            entries.extend(page.items);
+            if done {
+                return Ok(entries);
+            }
+        }
+    }
+
+    /// Every key of the region (DescribeApiKeysStatus), without bindings.
+    async fn list_keys(&self) -> Result<Vec<Item>, ProviderError> {
+        let keys = self
+            .all_pages("DescribeApiKeysStatus", json!({}), |r: ApiKeysStatus| {
+                (r.total_count, r.api_key_set.unwrap_or_default())
+            })
+            .await?;
+        Ok(keys.into_iter().map(|k| self.item(k)).collect())
+    }
+
+    /// Every usage plan of the region (DescribeUsagePlansStatus).
+    async fn usage_plans(&self) -> Result<Vec<UsagePlan>, ProviderError> {
+        self.all_pages("DescribeUsagePlansStatus", json!({}), |r: UsagePlansStatus| {
+            (r.total_count, r.usage_plan_status_set.unwrap_or_default())
+        })
+        .await
+    }
+
+    /// The AccessKeyIds bound to one plan (DescribeUsagePlanSecretIds).
+    async fn plan_key_ids(&self, plan_id: &str) -> Result<Vec<String>, ProviderError> {
+        let params = json!({ "UsagePlanId": plan_id });
+        let keys = self
+            .all_pages("DescribeUsagePlanSecretIds", params, |r: UsagePlanBindSecretStatus| {
+                (r.total_count, r.access_key_list.unwrap_or_default())
+            })
+            .await?;
+        Ok(keys.into_iter().map(|k| k.access_key_id).collect())
+    }
+
+    /// AccessKeyId -> the usage plans it is bound to, for every plan of the region.
+    async fn usage_plan_bindings(&self) -> Result<HashMap<String, Vec<Binding>>, ProviderError> {
+        let plans = self.usage_plans().await?;
+        let per_plan: Vec<(Binding, Vec<String>)> = futures::stream::iter(plans)
+            .map(|plan| async move {
+                let ids = self.plan_key_ids(&plan.usage_plan_id).await?;
+                Ok::<_, ProviderError>((plan.binding(), ids))
+            })
+            .buffer_unordered(PLAN_LOOKUPS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let mut bindings: HashMap<String, Vec<Binding>> = HashMap::new();
+        for (binding, ids) in per_plan {
+            for id in ids {
+                bindings.entry(id).or_default().push(binding.clone());
+            }
+        }
+        Ok(bindings)
     }
 
     async fn call(&self, action: &str, params: Value, retry: Retry) -> Result<(Value, String), ProviderError> {
@@ -145,24 +290,30 @@ impl Provider for ApiGateway {
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let action = "DescribeApiKeysStatus";
-            let params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
-            let (response, request_id) = self.call(action, params, Retry::Read).await?;
-            let result: ApiKeysStatus = field(&response, "Result", action, &request_id)?;
-            let page = Page {
-                total: result.total_count,
-                items: result.api_key_set.unwrap_or_default(),
-            };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            items.extend(page.items.into_iter().map(|k| self.item(k)));
-            if done {
-                return Ok(items);
+        let mut items = self.list_keys().await?;
+        if items.is_empty() {
+            // Nothing to mark: spare the usage-plan calls.
+            return Ok(items);
+        }
+        // A failed usage-plan lookup fails the whole listing rather than showing the keys as
+        // unbound: an "unbound" key is planned as DisableApiKey + DeleteApiKey, and for a bound
+        // key that disables it (cutting off its callers) before a delete that cannot succeed.
+        // A missing tab is visible and retryable; a wrong "unbound" is neither.
+        let mut bindings = self.usage_plan_bindings().await.map_err(|mut e| {
+            e.message = format!(
+                "cannot tell which API keys are bound to usage plans, so the keys are not listed: {}",
+                e.message
+            );
+            e
+        })?;
+        for item in &mut items {
+            if let Some(mut plans) = bindings.remove(&item.key.id) {
+                plans.sort();
+                plans.dedup();
+                item.bindings = plans;
             }
         }
+        Ok(items)
     }
 
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
@@ -233,6 +384,18 @@ mod tests {
         assert!(bad.contains("character 4"), "{bad}");
         assert!(validate_custom_secret("with space inside").is_err());
         assert!(validate_custom_secret("ünïcödé_lëttërs").is_err());
+    }
+
+    #[test]
+    fn a_usage_plan_binding_names_the_plan_and_its_name_when_it_has_one() {
+        let plan = |name: Option<&str>| UsagePlan {
+            usage_plan_id: "usagePlan-quqxvett".into(),
+            usage_plan_name: name.map(str::to_string),
+        };
+        let text = |name| plan(name).binding().to_string();
+        assert_eq!(text(Some("gold")), "usage plan usagePlan-quqxvett (gold)");
+        assert_eq!(text(Some("  ")), "usage plan usagePlan-quqxvett");
+        assert_eq!(text(None), "usage plan usagePlan-quqxvett");
     }
 }
 
@@ -350,8 +513,44 @@ mod props {
         })
     }
 
+    /// A usage-plan answer (either action) whose entries are documented, corrupted or any JSON.
+    fn random_plan_result(set_name: &'static str) -> impl Strategy<Value = Value> {
+        let entry = prop_oneof![
+            ("\\PC{0,20}", arb::optional("\\PC{0,12}"))
+                .prop_map(|(id, name)| json!({ "UsagePlanId": id, "UsagePlanName": name, "AccessKeyId": id })),
+            arb::object(arb::json()),
+        ];
+        (arb::leaf(), prop::collection::vec(entry, 0..5)).prop_map(
+            move |(total, set)| json!({ "Result": { "TotalCount": total, set_name: set }, "RequestId": "req" }),
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random usage-plan answers parse or are Protocol errors, never a panic; a parsed
+        /// plan's binding always names the plan id.
+        #[test]
+        fn random_usage_plan_answers_never_panic(
+            plans in prop_oneof![arb::json(), random_plan_result("UsagePlanStatusSet")],
+            keys in prop_oneof![arb::json(), random_plan_result("AccessKeyList")],
+        ) {
+            match field::<UsagePlansStatus>(&plans, "Result", "DescribeUsagePlansStatus", "req") {
+                Ok(result) => {
+                    for plan in result.usage_plan_status_set.unwrap_or_default() {
+                        let Binding::UsagePlan(text) = plan.binding() else {
+                            return Err(TestCaseError::fail("a usage plan binding of another kind"));
+                        };
+                        prop_assert!(text.starts_with(plan.usage_plan_id.as_str()), "{}", text);
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind, ErrorKind::Protocol),
+            }
+            if let Err(e) = field::<UsagePlanBindSecretStatus>(&keys, "Result", "DescribeUsagePlanSecretIds", "req") {
+                prop_assert_eq!(e.kind, ErrorKind::Protocol);
+                prop_assert_eq!(e.request_id.as_deref(), Some("req"));
+            }
+        }
 
         /// Random answers map to items or a Protocol error, never a panic; every item is one
         /// of the answer's AccessKeyIds.

@@ -102,6 +102,10 @@ pub(super) mod arb {
         "Description",
         "PublicKey",
         "AssociatedInstanceIds",
+        "UsagePlanStatusSet",
+        "UsagePlanId",
+        "UsagePlanName",
+        "AccessKeyList",
     ];
 
     pub fn key() -> impl Strategy<Value = String> {
