@@ -299,12 +299,12 @@ async fn deleting_150_filtered_key_pairs_removes_exactly_those_and_logs_each() {
     env.emu.shutdown().await;
 }
 
-/// DescribeApiKeysStatus has no usage-plan field, so keyward cannot see that a key is
-/// bound before it tries: an enabled bound key is disabled, then its DeleteApiKey fails
-/// with ResourceIsInUse. The run must say so per item (code, RequestId, the unbind hint and
-/// that the key now stays disabled) while the other keys are disabled then deleted.
+/// A key bound to a usage plan is seen as bound (DescribeUsagePlansStatus +
+/// DescribeUsagePlanSecretIds), so the plan skips it instead of disabling it before a
+/// delete that cannot succeed; the other keys are disabled then deleted, the already
+/// disabled one only deleted, each call with its own RequestId.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_key_delete_disables_then_deletes_and_reports_the_usage_plan_bound_key() {
+async fn api_key_delete_disables_then_deletes_and_skips_the_usage_plan_bound_key() {
     let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
     let before = env.world();
     let h = &mut env.harness;
@@ -313,47 +313,44 @@ async fn api_key_delete_disables_then_deletes_and_reports_the_usage_plan_bound_k
     let (bound, dormant) = (gw_id("gwP"), gw_id("gwD"));
     let enabled: BTreeSet<String> = ["gwA", "gwB", "gwC"].into_iter().map(gw_id).collect();
     assert!(selected.contains(&bound));
+    let screen = h.render();
+    assert!(
+        screen.contains("usage plan"),
+        "the bindings column shows the plan:\n{screen}"
+    );
 
     h.press("d");
     let screen = h.render();
-    assert!(screen.contains("confirm: delete 5 item(s) in 9 call(s)"), "{screen}");
+    assert!(screen.contains("confirm: delete 4 item(s) in 7 call(s)"), "{screen}");
     assert!(screen.contains("disable then delete"), "{screen}");
-    h.press("delete 5");
+    assert!(screen.contains("unbind first"), "the skipped key and why:\n{screen}");
+    h.press("delete 4");
     h.key(KeyCode::Enter);
     h.wait_until("the delete run to finish", |app| app.last_run.is_some())
         .await
         .unwrap();
 
     let state = env.state();
-    let kept = state
+    let untouched = state
         .api_key(ACCOUNT, GZ, &bound)
         .expect("the bound key is still there");
+    assert!(untouched.enabled, "the bound key was never disabled");
     for id in enabled.iter().chain([&dormant]) {
         assert!(state.api_key(ACCOUNT, GZ, id).is_none(), "{id} deleted");
     }
     let mut expected = before.clone();
-    let keys = expected
+    expected
         .api_keys
         .get_mut(&(ACCOUNT.to_string(), GZ.to_string()))
-        .unwrap();
-    keys.retain(|k| !enabled.contains(&k.id) && k.id != dormant);
-    let bound_before = keys.iter_mut().find(|k| k.id == bound).unwrap();
-    assert!(bound_before.enabled);
-    bound_before.enabled = false;
-    bound_before.modified = kept.modified.clone();
+        .unwrap()
+        .retain(|k| !enabled.contains(&k.id) && k.id != dormant);
     assert_eq!(env.world(), expected, "nothing else changed");
 
-    // Disable then Delete for each enabled key, Delete only for the disabled one; every
-    // line carries its own RequestId.
     let h = &mut env.harness;
     let log = &h.app().log;
-    assert_eq!(log.len(), 9);
-    assert!(
-        log.iter()
-            .all(|e| e.request_id.as_deref().is_some_and(|r| !r.is_empty()))
-    );
+    assert_eq!(log.len(), 7);
     let request_ids: BTreeSet<&str> = log.iter().filter_map(|e| e.request_id.as_deref()).collect();
-    assert_eq!(request_ids.len(), 9, "one request per API key call");
+    assert_eq!(request_ids.len(), 7, "one request per API key call");
     let actions = |id: &str| -> Vec<(&str, bool)> {
         log.iter()
             .filter(|e| e.target == id)
@@ -364,36 +361,13 @@ async fn api_key_delete_disables_then_deletes_and_reports_the_usage_plan_bound_k
         assert_eq!(actions(id), [("DisableApiKey", true), ("DeleteApiKey", true)], "{id}");
     }
     assert_eq!(actions(&dormant), [("DeleteApiKey", true)]);
-    assert_eq!(actions(&bound), [("DisableApiKey", true), ("DeleteApiKey", false)]);
-    let failure = log
-        .iter()
-        .find(|e| e.target == bound && e.action == "DeleteApiKey")
-        .unwrap()
-        .clone();
-    assert!(
-        matches!(&failure.outcome, Outcome::Failed { code, .. } if code == "UnsupportedOperation.ResourceIsInUse"),
-        "{failure:?}"
-    );
-    let hint = failure.hint.as_deref().unwrap_or_default();
-    assert!(hint.contains("unbind the key from its usage plan first"), "{hint}");
-    assert!(hint.contains("stays disabled"), "{hint}");
+    assert!(actions(&bound).is_empty(), "nothing was sent for the bound key");
 
     let summary = h.app().last_run.clone().unwrap();
-    assert_eq!((summary.ok, summary.failed, summary.not_sent), (4, 1, 0));
-    let screen = h.render();
-    assert!(
-        screen.contains("delete finished: 4 ok, 1 failed, 0 not sent (see the log pane)"),
-        "{screen}"
-    );
-    let rid = failure.request_id.as_deref().unwrap();
-    assert!(
-        screen.contains(&format!("RequestId={rid} UnsupportedOperation.ResourceIsInUse")),
-        "the failed line shows its RequestId and code:\n{screen}"
-    );
-
+    assert_eq!((summary.ok, summary.failed, summary.not_sent), (4, 0, 0));
     assert!(audit::unmatched_intents(&env.audit_path).unwrap().is_empty());
-    assert_eq!(env.audit_records("intent").len(), 9);
-    assert_eq!(env.audit_records("outcome").len(), 9);
+    assert_eq!(env.audit_records("intent").len(), 7);
+    assert_eq!(env.audit_records("outcome").len(), 7);
     env.emu.shutdown().await;
 }
 
@@ -777,13 +751,13 @@ async fn dry_run_logs_every_item_and_sends_nothing_to_the_emulator() {
     h.wait_until("the dry run to finish", |app| app.last_run.is_some())
         .await
         .unwrap();
-    // API keys too: disable-then-delete planned, nothing sent.
+    // API keys too: disable-then-delete planned (the usage-plan bound key skipped), nothing sent.
     select_filtered(h, '1', "e2e-gw");
     h.press("d");
-    h.press("delete 5");
+    h.press("delete 4");
     h.key(KeyCode::Enter);
     h.wait_until("the second dry run to finish", |app| {
-        app.run.is_none() && app.log.len() == 150 + 9
+        app.run.is_none() && app.log.len() == 150 + 7
     })
     .await
     .unwrap();

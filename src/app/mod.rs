@@ -276,10 +276,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
         }
         ExecEvent::Item(entry) => {
             if let Some(run) = &mut app.run {
-                run.items_done += 1;
-                if matches!(entry.outcome, crate::queue::Outcome::Kept { .. }) {
-                    run.kept += 1;
-                }
+                run.record_item(&entry);
             }
             app.log.push(entry);
             if app.log_scroll > 0 {

@@ -12,7 +12,10 @@ pub struct RunState {
     pub total_calls: usize,
     pub done_calls: usize,
     pub total_items: usize,
+    /// Distinct items that have an outcome (an item can take two calls: disable, delete).
     pub items_done: usize,
+    /// The items behind `items_done`.
+    seen: HashSet<(ProviderKind, String, String, String)>,
     /// Items the service kept (key pairs bound to an instance or image).
     pub kept: usize,
     /// `c` was pressed: the executor stops sending; the run still ends with `Finished`.
@@ -37,9 +40,26 @@ impl RunState {
             done_calls: 0,
             total_items: plan.item_count(),
             items_done: 0,
+            seen: HashSet::new(),
             kept: 0,
             cancelling: false,
             touched,
+        }
+    }
+
+    /// Count an item's outcome once, however many calls it takes.
+    pub fn record_item(&mut self, entry: &LogEntry) {
+        let key = (
+            entry.kind,
+            entry.account.clone(),
+            entry.region.clone(),
+            entry.target.clone(),
+        );
+        if self.seen.insert(key) {
+            self.items_done += 1;
+        }
+        if matches!(entry.outcome, Outcome::Kept { .. }) {
+            self.kept += 1;
         }
     }
 
@@ -98,4 +118,52 @@ pub fn log_line(entry: &LogEntry) -> String {
         line.push_str(&format!(" (hint: {hint})"));
     }
     line
+}
+
+#[cfg(test)]
+mod item_count_tests {
+    use super::*;
+    use crate::queue::{Op, PlannedCall};
+
+    fn entry(action: &str, target: &str, outcome: Outcome) -> LogEntry {
+        LogEntry {
+            time: chrono::DateTime::UNIX_EPOCH,
+            kind: ProviderKind::ApiGateway,
+            account: "prod".into(),
+            region: "ap-guangzhou".into(),
+            action: action.into(),
+            target: target.into(),
+            outcome,
+            request_id: None,
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn an_item_taking_two_calls_counts_once() {
+        let call = |action, op| PlannedCall {
+            kind: ProviderKind::ApiGateway,
+            account: "prod".into(),
+            region: "ap-guangzhou".into(),
+            action,
+            op,
+            ids: vec!["AKID1".into()],
+            warnings: Vec::new(),
+        };
+        let plan = Plan {
+            calls: vec![call("DisableApiKey", Op::Disable), call("DeleteApiKey", Op::Delete)],
+            skipped: Vec::new(),
+        };
+        let mut run = RunState::new("delete", &plan, false);
+        assert_eq!(run.total_items, 1);
+        run.record_item(&entry("DisableApiKey", "AKID1", Outcome::Ok));
+        run.record_item(&entry("DeleteApiKey", "AKID1", Outcome::Ok));
+        assert_eq!(run.items_done, 1, "the gauge never counts past the total");
+        run.record_item(&entry(
+            "DeleteApiKey",
+            "AKID2",
+            Outcome::Kept { reason: "bound".into() },
+        ));
+        assert_eq!((run.items_done, run.kept), (2, 1));
+    }
 }
