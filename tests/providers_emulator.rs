@@ -260,6 +260,10 @@ async fn api_key_rotation_replaces_the_stored_secret() {
     assert_request_id(&rotated.receipt.request_id, "UpdateApiKey");
     assert_eq!(secret_of(KEY_AUTO), rotated.new_secret);
     assert_ne!(rotated.new_secret, old, "the old secret still matches");
+    assert!(
+        !format!("{rotated:?}").contains(rotated.new_secret.expose()),
+        "Debug shows the secret"
+    );
 
     // Chosen by the operator.
     let custom = Secret::new("Operator_Chosen_Secret_42");
@@ -281,6 +285,8 @@ async fn api_key_rotation_replaces_the_stored_secret() {
         let err = gw.rotate(KEY_AUTO, Some(&Secret::new(bad))).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::Invalid, "{bad}");
         assert!(err.request_id.is_none());
+        assert!(err.message.contains("10-50"), "{}", err.message);
+        assert!(!err.message.contains(bad), "the message must not echo the secret");
     }
     assert_eq!(state.request_count(), sent, "a rejected secret reached the emulator");
     world.finish().await;
@@ -331,6 +337,8 @@ async fn cvm_calls_have_their_documented_outcomes() {
     let too_many: Vec<String> = before.iter().take(101).map(|k| k.id.clone()).collect();
     let err = cvm.delete(&too_many).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Invalid);
+    assert!(err.message.contains("at most 100"), "{}", err.message);
+    assert_eq!(cvm.capabilities().delete_batch, 100);
     assert_eq!(state.request_count(), sent);
 
     // An unknown id fails the whole call: nothing of it is deleted.
