@@ -184,6 +184,26 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         }
     }
     assert_eq!(delete_outcome.keys().cloned().collect::<BTreeSet<_>>(), chosen);
+
+    // API keys: no delete without a successful disable; a key this run disabled but could
+    // not delete is still there, disabled, and its log line says so.
+    for e in log.iter().filter(|e| e.action == "DisableApiKey") {
+        let key = (e.region.clone(), e.target.clone());
+        let delete = log
+            .iter()
+            .find(|d| d.action == "DeleteApiKey" && d.target == e.target)
+            .unwrap();
+        match (&e.outcome, &delete.outcome) {
+            (Outcome::Ok, Outcome::Ok) => {}
+            (Outcome::Ok, _) => {
+                // A failed write may still have happened; if the key is there, it is disabled.
+                assert!(after.api_keys.get(&key).is_none_or(|k| !k.enabled), "{key:?}");
+                let hint = delete.hint.as_deref().unwrap_or_default();
+                assert!(hint.contains("stays disabled"), "{key:?}: {hint}");
+            }
+            (_, outcome) => assert_eq!(outcome, &Outcome::NotSent, "{key:?} deleted after a failed disable"),
+        }
+    }
     let (mut gone, mut failed) = (0, 0);
     for key in &chosen {
         let present = after.api_keys.contains_key(key) || after.key_pairs.contains_key(key);
