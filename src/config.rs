@@ -131,15 +131,28 @@ impl Config {
     /// Find, read and validate the config.
     pub fn load(explicit: Option<&Path>, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
         let path = config_path(explicit, env)?;
-        let text = std::fs::read_to_string(&path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ConfigError::NotFound { path: path.clone() }
-            } else {
-                ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                }
-            }
+        let unreadable = |message: &str, fix: &str| ConfigError::Invalid {
+            path: path.clone(),
+            line: None,
+            message: message.to_string(),
+            fix: fix.to_string(),
+        };
+        if path.is_dir() {
+            return Err(unreadable(
+                "this is a directory, not a config file",
+                "pass the config file itself, e.g. --config <dir>/config.toml",
+            ));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::NotFound { path: path.clone() },
+            std::io::ErrorKind::InvalidData => unreadable(
+                "the file is not UTF-8 text (damaged, or not a config file)",
+                "restore it from a backup or start again from config.example.toml",
+            ),
+            _ => ConfigError::Read {
+                path: path.clone(),
+                source,
+            },
         })?;
         Config::parse(&text, &path, env)
     }

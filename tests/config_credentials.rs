@@ -234,3 +234,43 @@ fn registry_builds_tencent_providers_per_service_and_region() {
         ]
     );
 }
+
+#[test]
+fn a_credentials_path_that_is_a_directory_is_named_as_such() {
+    // Tests run as root, so a mode-000 file would still be readable: a directory is the
+    // unreadable credentials file that works everywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    let env = env_of(&[]);
+    for mode in [0o700, 0o755] {
+        std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(mode)).unwrap();
+        let c = cfg(&format!("{TC}credentials_file = \"{}\"\n", creds.display()), &env);
+        let e = c.tencent[0].credentials(&c, &env).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::BadCredentialsFile { .. }),
+            "mode {mode:o}: {e:?}"
+        );
+        let msg = e.to_string();
+        assert!(msg.contains("directory") && !msg.contains("chmod"), "{msg}");
+        let c = cfg(&format!("{OB}credentials_file = \"{}\"\n", creds.display()), &env);
+        let msg = c.oceanbase[0].credentials(&c, &env).unwrap_err().to_string();
+        assert!(msg.contains("directory"), "{msg}");
+    }
+}
+
+#[test]
+fn a_dangling_credentials_path_is_reported_as_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("tc.toml");
+    std::os::unix::fs::symlink(dir.path().join("moved-away.toml"), &link).unwrap();
+    let env = env_of(&[]);
+    let c = cfg(&format!("{TC}credentials_file = \"{}\"\n", link.display()), &env);
+    let e = c.tencent[0].credentials(&c, &env).unwrap_err();
+    assert!(matches!(e, ConfigError::MissingCredentials(_)), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains(&format!("{} (not found)", link.display())), "{msg}");
+    // And through the registry, which is what `keyward` runs.
+    let msg = registry::build(&c, &env).err().unwrap().to_string();
+    assert!(msg.contains("not found"), "{msg}");
+}

@@ -189,3 +189,36 @@ fn relative_and_home_paths_are_resolved() {
         PathBuf::from("/var/log/kw.jsonl")
     );
 }
+
+#[test]
+fn a_truncated_config_is_either_complete_or_names_the_line() {
+    // Every prefix of the example, as a crash or a full disk mid-save would leave it.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")).unwrap();
+    let mut refused = 0;
+    for (cut, _) in text.char_indices() {
+        match parse(&text[..cut]) {
+            Ok(_) => {}
+            Err(ConfigError::Invalid { line: Some(line), .. }) => {
+                assert!(line <= text[..cut].lines().count() + 1, "cut at {cut}: line {line}");
+                refused += 1;
+            }
+            Err(e) => panic!("cut at {cut}: {e}"),
+        }
+    }
+    assert!(refused > 0, "no truncation was refused");
+    let msg = err("[[tencent]]\nname = \"prod\"\nregions = [\"ap-guang");
+    assert!(msg.starts_with("/etc/keyward/config.toml:3"), "{msg}");
+}
+
+#[test]
+fn a_directory_or_binary_file_as_config_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = Config::load(Some(dir.path()), &no_env).unwrap_err().to_string();
+    assert!(msg.contains("is a directory") && msg.contains("config.toml"), "{msg}");
+
+    let binary = dir.path().join("config.toml");
+    std::fs::write(&binary, b"\xff\xfe[[tencent]]\x00\x01").unwrap();
+    let msg = Config::load(Some(&binary), &no_env).unwrap_err().to_string();
+    assert!(msg.contains("config.toml") && msg.contains("not UTF-8"), "{msg}");
+    assert!(msg.contains("fix:"), "{msg}");
+}

@@ -263,6 +263,16 @@ fn read_secret_file(path: &Path) -> Result<Option<String>, ConfigError> {
             });
         }
     };
+    // Checked before the mode: a directory's usual 755 would otherwise earn a misleading
+    // "chmod 600", and a private one a bare "Is a directory".
+    if meta.is_dir() {
+        return Err(ConfigError::BadCredentialsFile {
+            path: path.to_path_buf(),
+            line: None,
+            reason: "it is a directory, not a credentials file".to_string(),
+            fix: "point the setting at the file that holds the keys, not at its directory".to_string(),
+        });
+    }
     check_private(path, &meta)?;
     std::fs::read_to_string(path)
         .map(Some)

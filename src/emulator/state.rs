@@ -9,7 +9,7 @@ use super::seed::Seed;
 use super::tencent::TcService;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// An API Gateway key as the emulator stores it.
@@ -186,6 +186,9 @@ struct Shared {
     enforce_rate_limits: AtomicBool,
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// Milliseconds added to the real clock wherever the emulator reads the time to judge a
+    /// request (the TC3 timestamp window), to play a server whose clock differs from the client's.
+    clock_offset_ms: AtomicI64,
     /// `host:port` the emulator listens on, reported as the MaaS envelope's `server`.
     server: Mutex<String>,
 }
@@ -213,6 +216,7 @@ impl EmulatorState {
                 enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
                 requests: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
+                clock_offset_ms: AtomicI64::new(0),
                 server: Mutex::new(String::new()),
             }),
         }
@@ -271,6 +275,26 @@ impl EmulatorState {
 
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.shared.faults) = faults;
+    }
+
+    /// Sets the server clock to the real time plus `offset` (negative: behind). A server ten
+    /// minutes ahead sees every fresh request as ten minutes old: AuthFailure.SignatureExpire.
+    pub fn set_clock_offset(&self, offset: chrono::TimeDelta) {
+        self.shared
+            .clock_offset_ms
+            .store(offset.num_milliseconds(), Ordering::Relaxed);
+    }
+
+    pub fn clock_offset(&self) -> chrono::TimeDelta {
+        // Only values from `num_milliseconds` are stored, which are always in range.
+        chrono::TimeDelta::try_milliseconds(self.shared.clock_offset_ms.load(Ordering::Relaxed)).unwrap_or_default()
+    }
+
+    /// The server's idea of now: the real clock plus the configured offset.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let now = chrono::Utc::now();
+        // An offset past the calendar's end is a test's mistake; keep the real time then.
+        now.checked_add_signed(self.clock_offset()).unwrap_or(now)
     }
 
     pub fn set_enforce_rate_limits(&self, on: bool) {

@@ -84,6 +84,54 @@ fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
+/// The most of a response body keyward reads. The largest documented answer (100 key
+/// pairs with their public keys) is a few hundred KiB; anything past this is not the API,
+/// and reading it whole could exhaust memory.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why a body could not be read in full.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The body is (or announces itself as) longer than the cap; reading stopped there.
+    TooLarge { limit: usize },
+    /// The connection failed mid-body.
+    Transport(reqwest::Error),
+}
+
+impl BodyError {
+    /// The Protocol error for an oversized answer, naming what was asked.
+    pub fn too_large(what: &str, limit: usize) -> ProviderError {
+        ProviderError::new(
+            ErrorKind::Protocol,
+            "Protocol",
+            format!(
+                "{what}: the answer exceeds {} MiB, which no documented answer does: check the endpoint",
+                limit / (1024 * 1024)
+            ),
+        )
+    }
+}
+
+/// Read a response body chunk by chunk, giving up as soon as it passes `max` bytes (or
+/// its Content-Length says it will), so a misbehaving server cannot make keyward buffer
+/// an unbounded answer.
+pub async fn read_body_capped(response: &mut reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > u64::try_from(max).unwrap_or(u64::MAX))
+    {
+        return Err(BodyError::TooLarge { limit: max });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge { limit: max });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// `ProviderError::code` of a connection that could not be opened: nothing was sent.
 pub const CONNECT_FAILED: &str = "ConnectFailed";
 

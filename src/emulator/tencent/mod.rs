@@ -215,7 +215,7 @@ fn process(
             "X-TC-Timestamp must be a Unix timestamp in seconds.",
         )
     })?;
-    auth::check_timestamp(timestamp, chrono::Utc::now().timestamp())?;
+    auth::check_timestamp(timestamp, state.now().timestamp())?;
     let content_type = header_str(headers, "Content-Type")?;
     let account_name = {
         let data = state.data();

@@ -4,7 +4,9 @@
 
 use super::digest::{Challenge, DigestAuth, best_challenge};
 use super::envelope::{self, Success};
-use crate::providers::http::{TransportFailure, build_client, transport_failure, validate_endpoint};
+use crate::providers::http::{
+    BodyError, MAX_BODY_BYTES, TransportFailure, build_client, read_body_capped, transport_failure, validate_endpoint,
+};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -177,7 +179,7 @@ impl ObClient {
                 request = request.header(AUTHORIZATION, value);
             }
             let what = format!("{method} {}", url.path());
-            let response = request
+            let mut response = request
                 .send()
                 .await
                 .map_err(|e| Failure::from(transport_failure(&e, &what)))?;
@@ -197,7 +199,9 @@ impl ObClient {
                     Err(no_challenge) => {
                         // A 401 without a usable Digest challenge may still explain itself
                         // in the envelope (a disabled AccessKey, say): prefer that text.
-                        let body = response.bytes().await.unwrap_or_default();
+                        let body = read_body_capped(&mut response, MAX_BODY_BYTES)
+                            .await
+                            .unwrap_or_default();
                         let error = match envelope::interpret(status, &body, &request_id) {
                             Err(e) if e.code != "HTTP401" => ProviderError {
                                 kind: ErrorKind::Auth,
@@ -220,10 +224,16 @@ impl ObClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = response
-                .bytes()
+            // Capped: a broken endpoint or proxy streaming an endless answer must not
+            // make keyward buffer it all.
+            let body = read_body_capped(&mut response, MAX_BODY_BYTES)
                 .await
-                .map_err(|e| Failure::from(transport_failure(&e, &what)))?;
+                .map_err(|e| match e {
+                    BodyError::TooLarge { limit } => {
+                        Failure::from(BodyError::too_large(&what, limit).with_request_id(Some(request_id.clone())))
+                    }
+                    BodyError::Transport(e) => Failure::from(transport_failure(&e, &what)),
+                })?;
             return envelope::interpret(status, &body, &request_id).map_err(|mut error| {
                 if status == 401 {
                     error.kind = ErrorKind::Auth;

@@ -4,6 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
+use crate::providers::http::{BodyError, MAX_BODY_BYTES, read_body_capped};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -23,9 +24,6 @@ pub mod codes {
     pub const PROTOCOL: &str = "Protocol";
 }
 
-/// The most of a response body keyward reads. The largest documented answer (100 key
-/// pairs with their public keys) is a few hundred KiB; anything past this is not the API.
-const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How much of an unexpected body an error message quotes.
 const QUOTE_CHARS: usize = 200;
 
@@ -472,20 +470,12 @@ impl TencentClient {
             .body(payload.to_vec());
         let mut response = request.send().await.map_err(|e| self.transport_error(action, &e))?;
         let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(action, &e))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ProviderError::new(
-                    ErrorKind::Protocol,
-                    codes::PROTOCOL,
-                    format!(
-                        "{action} answer exceeds {} MiB, which no documented answer does: check the endpoint",
-                        MAX_BODY_BYTES / (1024 * 1024)
-                    ),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body_capped(&mut response, MAX_BODY_BYTES)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => BodyError::too_large(action, limit),
+                BodyError::Transport(e) => self.transport_error(action, &e),
+            })?;
         parse_envelope(status, &body, action)
     }
 
