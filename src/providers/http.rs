@@ -2,14 +2,15 @@
 //! `reqwest::Client` with an optional extra trusted root, endpoint rules and mapping
 //! transport failures to `ProviderError`.
 
-use super::{ErrorKind, ProviderError};
+use super::{CONNECT_FAILED, ErrorKind, ProviderError};
 use reqwest::Url;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// reqwest is built with `rustls-no-provider`, so a process-wide crypto provider must be
-/// installed before the first client is built. Installing twice is harmless: the second
-/// call returns the already-installed provider as an error, which we ignore.
+/// reqwest and axum-server are built without a default rustls provider, so a process-wide
+/// crypto provider must be installed before the first client or TLS server is built.
+/// Installing twice is harmless: the second call returns the already-installed provider
+/// as an error, which we ignore.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -84,9 +85,6 @@ fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-/// `ProviderError::code` of a connection that could not be opened: nothing was sent.
-pub const CONNECT_FAILED: &str = "ConnectFailed";
-
 /// What went wrong before an HTTP answer arrived.
 #[derive(Debug)]
 pub struct TransportFailure {
@@ -105,8 +103,8 @@ pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
         }
     } else if e.is_connect() {
         TransportFailure {
-            // The same code the Tencent client uses (`providers::CONNECT_FAILED` on that
-            // branch), so `certainly_not_applied` treats both providers' refused connects alike.
+            // `providers::CONNECT_FAILED`, the code the Tencent client uses too, so
+            // `certainly_not_applied` treats both providers' refused connects alike.
             error: ProviderError::new(
                 ErrorKind::Transport,
                 CONNECT_FAILED,
@@ -122,8 +120,9 @@ pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
     }
 }
 
-/// reqwest's top-level message is often just "error sending request"; the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// The message of an error and all its sources: reqwest's top-level message is often just
+/// "error sending request"; the cause says why.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -93,7 +93,7 @@ impl Fake {
         spec: ServiceSpec,
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> (Fake, Vec<u8>) {
-        keyward::providers::tencent::client::install_tls_provider();
+        keyward::providers::http::install_crypto_provider();
         let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
         let cert_pem = cert.cert.pem().into_bytes();
         let config = axum_server::tls_rustls::RustlsConfig::from_pem(

@@ -4,6 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
+use crate::providers::http::{error_chain, install_crypto_provider};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -118,13 +119,6 @@ impl Retry {
     }
 }
 
-/// Installs rustls' ring crypto provider once per process; reqwest is built without a
-/// default one. Safe to call any number of times.
-pub fn install_tls_provider() {
-    // Err only means a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// One client per (account, service), shared by that account's regions through an `Arc`,
 /// so the per-action rate limit is counted once for the SecretId as the service does.
 pub struct TencentClient {
@@ -223,18 +217,6 @@ fn header(value: &str, what: &str) -> Result<HeaderValue, ProviderError> {
         .map_err(|_| ProviderError::invalid(format!("{what} contains characters not allowed in an HTTP header")))
 }
 
-/// The message of an error and all its sources: reqwest's own Display is too terse to act on.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 fn quote(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut quoted: String = text.chars().take(QUOTE_CHARS).collect();
@@ -327,7 +309,7 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 
 impl TencentClient {
     pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
-        install_tls_provider();
+        install_crypto_provider();
         if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
             return Err(ProviderError::invalid(format!(
                 "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
