@@ -38,10 +38,22 @@ pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Resu
         .map_err(|e| ProviderError::invalid(format!("cannot build the HTTP client: {e}")))
 }
 
-/// Parse an endpoint and apply keyward's transport rule: `https://` anywhere, plain
-/// `http://` only to a loopback host (the emulator), because credentials and key
-/// metadata must never cross a network unencrypted. The error text says how to fix it.
+/// Parse a configured endpoint: [`parse_with_transport_rule`], and no query or fragment,
+/// since an endpoint names only scheme, host and path.
 pub fn validate_endpoint(endpoint: &str) -> Result<Url, String> {
+    let url = parse_with_transport_rule(endpoint)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`{endpoint}` must not carry a query or fragment; give only scheme, host and path"
+        ));
+    }
+    Ok(url)
+}
+
+/// Parse an endpoint URL with a host and apply keyward's transport rule: `https://`
+/// anywhere, plain `http://` only to a loopback host (the emulator), because credentials
+/// and key metadata must never cross a network unencrypted. The error text says how to fix it.
+pub fn parse_with_transport_rule(endpoint: &str) -> Result<Url, String> {
     let url = Url::parse(endpoint)
         .map_err(|e| format!("`{endpoint}` is not a valid URL ({e}); write it like https://api.example.com"))?;
     match url.scheme() {
@@ -63,11 +75,6 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, String> {
     if url.host().is_none() {
         return Err(format!(
             "`{endpoint}` has no host; write it like https://api.example.com"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "`{endpoint}` must not carry a query or fragment; give only scheme, host and path"
         ));
     }
     Ok(url)

@@ -4,7 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
-use crate::providers::http::{error_chain, install_crypto_provider};
+use crate::providers::http::{error_chain, install_crypto_provider, parse_with_transport_rule};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -12,7 +12,6 @@ use rand::Rng;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE as CONTENT_TYPE_HEADER, HOST, HeaderMap, HeaderValue};
 use serde_json::Value;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// Keyward's own error codes for failures that never got a Tencent error code.
@@ -162,39 +161,10 @@ fn action_quota(rate_per_second: u32) -> Option<Quota> {
     ))
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    // IPv6 hosts come bracketed ("[::1]").
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
-}
-
+/// The base URL to post to and the Host header to sign. Unlike a configured endpoint, a
+/// query or fragment is tolerated here and dropped.
 fn parse_endpoint(endpoint: &str) -> Result<(Url, String), ProviderError> {
-    let url = Url::parse(endpoint).map_err(|e| {
-        ProviderError::invalid(format!(
-            "endpoint {endpoint:?} is not a URL ({e}); use e.g. https://cvm.tencentcloudapi.com"
-        ))
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ProviderError::invalid(format!(
-                "endpoint {endpoint} uses plain http to a non-loopback host; use https (plain http is only \
-                 allowed for 127.0.0.1/localhost, e.g. the emulator)"
-            )));
-        }
-        other => {
-            return Err(ProviderError::invalid(format!(
-                "endpoint {endpoint} has scheme {other:?}; use https://"
-            )));
-        }
-    }
+    let url = parse_with_transport_rule(endpoint).map_err(ProviderError::invalid)?;
     let Some(host) = url.host_str() else {
         return Err(ProviderError::invalid(format!("endpoint {endpoint} has no host")));
     };
