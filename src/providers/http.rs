@@ -15,25 +15,34 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client with a whole-request timeout and, optionally, one more trusted root
-/// certificate (PEM) on top of the platform roots — used for the emulator's self-signed CA.
-pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
+/// What every keyward client shares: the crypto provider installed, keyward's User-Agent
+/// and, optionally, one more trusted root certificate (PEM) on top of the platform roots —
+/// used for the emulator's self-signed CA. Callers add their timeouts and redirect policy.
+pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, ProviderError> {
     install_crypto_provider();
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
+    let mut builder = reqwest::Client::builder().user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = extra_root_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| ProviderError::invalid(format!("the extra CA certificate is not valid PEM: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            ProviderError::invalid(format!(
+                "the extra root CA certificate is not valid PEM: {}",
+                error_chain(&e)
+            ))
+        })?;
         if certs.is_empty() {
             return Err(ProviderError::invalid(
-                "the extra CA certificate file holds no PEM certificate",
+                "the extra root CA certificate holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
             ));
         }
         builder = builder.tls_certs_merge(certs);
     }
-    builder
+    Ok(builder)
+}
+
+/// A [`client_builder`] client with a whole-request timeout.
+pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
+    client_builder(extra_root_ca_pem)?
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .build()
         .map_err(|e| ProviderError::invalid(format!("cannot build the HTTP client: {e}")))
 }

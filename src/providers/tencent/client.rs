@@ -4,7 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
-use crate::providers::http::{error_chain, install_crypto_provider, parse_with_transport_rule};
+use crate::providers::http::{client_builder, error_chain, parse_with_transport_rule};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -279,7 +279,6 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 
 impl TencentClient {
     pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
-        install_crypto_provider();
         if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
             return Err(ProviderError::invalid(format!(
                 "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
@@ -294,22 +293,10 @@ impl TencentClient {
         };
         let endpoint = opts.endpoint.as_deref().unwrap_or(spec.default_endpoint);
         let (url, host) = parse_endpoint(endpoint)?;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+        let builder = client_builder(opts.extra_root_ca_pem.as_deref())?
             .connect_timeout(opts.timeout)
             // Redirects would re-post a signed body to another host.
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &opts.extra_root_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                ProviderError::invalid(format!("extra root CA is not a PEM certificate: {}", error_chain(&e)))
-            })?;
-            if certs.is_empty() {
-                return Err(ProviderError::invalid(
-                    "extra root CA holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
-                ));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
         let http = builder.build().map_err(|e| {
             ProviderError::new(
                 ErrorKind::Transport,
