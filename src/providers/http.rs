@@ -101,37 +101,48 @@ fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-/// What went wrong before an HTTP answer arrived.
-#[derive(Debug)]
-pub struct TransportFailure {
-    pub error: ProviderError,
-    /// The connection was never made, so the server cannot have seen the request.
-    pub not_sent: bool,
+/// Map a reqwest error (no HTTP status) to a `ProviderError`. A connection that could not
+/// be opened gets code `CONNECT_FAILED`, so `certainly_not_applied` (and with it
+/// [`Retry::Write`]) knows the request never reached the server — the only transport case
+/// where a write may be repeated.
+pub fn transport_failure(e: &reqwest::Error, what: &str) -> ProviderError {
+    if e.is_timeout() {
+        ProviderError::new(ErrorKind::Timeout, "Timeout", format!("{what}: no answer in time"))
+    } else if e.is_connect() {
+        ProviderError::new(
+            ErrorKind::Transport,
+            CONNECT_FAILED,
+            format!("{what}: cannot connect ({})", error_chain(e)),
+        )
+    } else {
+        ProviderError::new(ErrorKind::Transport, "Transport", format!("{what}: {}", error_chain(e)))
+    }
 }
 
-/// Map a reqwest error (no HTTP status) to a `ProviderError`, keeping whether the request
-/// certainly never reached the server — the only transport case where a write may be retried.
-pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
-    if e.is_timeout() {
-        TransportFailure {
-            error: ProviderError::new(ErrorKind::Timeout, "Timeout", format!("{what}: no answer in time")),
-            not_sent: false,
-        }
-    } else if e.is_connect() {
-        TransportFailure {
-            // `providers::CONNECT_FAILED`, the code the Tencent client uses too, so
-            // `certainly_not_applied` treats both providers' refused connects alike.
-            error: ProviderError::new(
-                ErrorKind::Transport,
-                CONNECT_FAILED,
-                format!("{what}: cannot connect ({})", error_chain(e)),
+/// How a call may be repeated after a failure; the same rule for every provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads (Describe*, GET): repeating has no effect, so rate limits, 5xx, timeouts and
+    /// dropped connections are all retried.
+    Read,
+    /// Anything that changes state. Only failures where the request certainly did not take
+    /// effect are retried: a rate limit (refused before any business logic) and a
+    /// connection that could not even be opened. A timeout or a 5xx may come after the
+    /// service applied the change: resending a delete would then report a false not-found
+    /// for a key that was in fact deleted, and resending a rotation would rotate twice, so
+    /// the secret shown to the operator would already be stale.
+    Write,
+}
+
+impl Retry {
+    pub(crate) fn allows(self, err: &ProviderError) -> bool {
+        match self {
+            Retry::Read => matches!(
+                err.kind,
+                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
             ),
-            not_sent: true,
-        }
-    } else {
-        TransportFailure {
-            error: ProviderError::new(ErrorKind::Transport, "Transport", format!("{what}: {}", error_chain(e))),
-            not_sent: false,
+            // Auth and Invalid are "certainly not applied" too, but repeating them cannot help.
+            Retry::Write => err.certainly_not_applied() && !matches!(err.kind, ErrorKind::Auth | ErrorKind::Invalid),
         }
     }
 }

@@ -3,9 +3,10 @@
 //! The documented `ApiKey` structure has no usage-plan field, so items carry no bindings:
 //! a key bound to a usage plan shows up as `UnsupportedOperation.ResourceIsInUse` on delete.
 
-use super::client::{Retry, TencentClient};
+use super::client::TencentClient;
 use super::page::{Page, expect_ids, field, protocol_error};
 use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
 use async_trait::async_trait;

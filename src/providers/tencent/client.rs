@@ -4,7 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
-use crate::providers::http::{client_builder, error_chain, parse_with_transport_rule};
+use crate::providers::http::{Retry, client_builder, error_chain, parse_with_transport_rule};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -86,34 +86,6 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(15),
             max_retries: 3,
             extra_root_ca_pem: None,
-        }
-    }
-}
-
-/// How a call may be repeated after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Describe*: repeating has no effect, so rate limits, 5xx, timeouts and dropped
-    /// connections are all retried.
-    Read,
-    /// Anything that changes state. Only failures where the request certainly did not take
-    /// effect are retried: RequestLimitExceeded (refused before any business logic) and a
-    /// connection that could not even be opened. A timeout or a 5xx may come after the
-    /// service applied the change: resending a DeleteApiKey would then report a false
-    /// ResourceNotFound for a key that was in fact deleted, and resending an UpdateApiKey
-    /// would rotate twice, so the secret shown to the operator would already be stale.
-    Write,
-}
-
-impl Retry {
-    fn allows(self, err: &ProviderError) -> bool {
-        match self {
-            Retry::Read => matches!(
-                err.kind,
-                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
-            ),
-            // Auth and Invalid are "certainly not applied" too, but repeating them cannot help.
-            Retry::Write => err.certainly_not_applied() && !matches!(err.kind, ErrorKind::Auth | ErrorKind::Invalid),
         }
     }
 }

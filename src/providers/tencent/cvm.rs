@@ -4,9 +4,10 @@
 //! ("you need to verify whether all the key pairs have been deleted"), so every delete is
 //! followed by a DescribeKeyPairs of the same ids to report what was really kept.
 
-use super::client::{Retry, TencentClient};
+use super::client::TencentClient;
 use super::page::{Page, expect_ids, field};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
 use async_trait::async_trait;
 use serde::Deserialize;
