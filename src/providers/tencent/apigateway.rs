@@ -17,6 +17,16 @@ use std::sync::Arc;
 /// Page size of DescribeApiKeysStatus (the documented maximum).
 const PAGE_LIMIT: usize = 100;
 
+/// What API Gateway keys support: one key per delete, and only once it is disabled.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    delete: true,
+    enable_disable: true,
+    rotate: true,
+    rename: false,
+    delete_requires_disabled: true,
+    delete_batch: 1,
+};
+
 /// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
 pub fn validate_custom_secret(s: &str) -> Result<(), String> {
     let len = s.chars().count();
@@ -135,14 +145,7 @@ impl Provider for ApiGateway {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            delete: true,
-            enable_disable: true,
-            rotate: true,
-            rename: false,
-            delete_requires_disabled: true,
-            delete_batch: 1,
-        }
+        CAPABILITIES
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {

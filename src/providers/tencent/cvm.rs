@@ -20,6 +20,16 @@ const PAGE_LIMIT: usize = 100;
 /// DescribeKeyPairs answers this when one of the requested KeyIds does not exist.
 const NOT_FOUND: &str = "InvalidKeyPairId.NotFound";
 
+/// What CVM key pairs support: delete (up to a page of ids per call) and rename.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    delete: true,
+    enable_disable: false,
+    rotate: false,
+    rename: true,
+    delete_requires_disabled: false,
+    delete_batch: PAGE_LIMIT,
+};
+
 /// One entry of `KeyPairSet`. `PublicKey` is read only for its algorithm and then dropped.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -131,12 +141,7 @@ impl Provider for Cvm {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            delete: true,
-            rename: true,
-            delete_batch: PAGE_LIMIT,
-            ..Default::default()
-        }
+        CAPABILITIES
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
