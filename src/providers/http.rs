@@ -147,6 +147,21 @@ impl Retry {
     }
 }
 
+/// How much of an unexpected body an error message quotes.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// The start of a server's text for an error message: at most `EXCERPT_CHARS` characters,
+/// with control characters dropped so a hostile answer cannot drive the terminal, and `…`
+/// when there was more.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().filter(|c| !c.is_control()).take(EXCERPT_CHARS).collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// The message of an error and all its sources: reqwest's top-level message is often just
 /// "error sending request"; the cause says why.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
@@ -176,5 +191,19 @@ mod tests {
         assert!(validate_endpoint("ftp://127.0.0.1").is_err());
         assert!(validate_endpoint("not a url").is_err());
         assert!(validate_endpoint("http://localhost.evil.com").is_err());
+    }
+
+    #[test]
+    fn excerpts_drop_control_characters_and_mark_a_cut() {
+        assert_eq!(excerpt(b"\x1b[2Jbad\r\n gateway"), "[2Jbad gateway");
+        assert_eq!(excerpt(b"short"), "short");
+        let long = "y".repeat(EXCERPT_CHARS + 1);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert_eq!(
+            excerpt("y".repeat(EXCERPT_CHARS).as_bytes()).chars().count(),
+            EXCERPT_CHARS
+        );
     }
 }

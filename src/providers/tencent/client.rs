@@ -4,7 +4,7 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
-use crate::providers::http::{Retry, client_builder, error_chain, parse_with_transport_rule};
+use crate::providers::http::{Retry, client_builder, error_chain, excerpt, parse_with_transport_rule};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -26,8 +26,6 @@ pub mod codes {
 /// The most of a response body keyward reads. The largest documented answer (100 key
 /// pairs with their public keys) is a few hundred KiB; anything past this is not the API.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// How much of an unexpected body an error message quotes.
-const QUOTE_CHARS: usize = 200;
 
 /// Fraction of the documented per-second limit the client sends at. See `action_quota`.
 const RATE_HEADROOM: f64 = 0.95;
@@ -159,15 +157,6 @@ fn header(value: &str, what: &str) -> Result<HeaderValue, ProviderError> {
         .map_err(|_| ProviderError::invalid(format!("{what} contains characters not allowed in an HTTP header")))
 }
 
-fn quote(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut quoted: String = text.chars().take(QUOTE_CHARS).collect();
-    if text.chars().nth(QUOTE_CHARS).is_some() {
-        quoted.push_str("...");
-    }
-    quoted
-}
-
 /// Maps a Tencent error code onto the retry-relevant kind.
 pub fn kind_for_code(code: &str) -> ErrorKind {
     if code.starts_with("AuthFailure") {
@@ -193,10 +182,10 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
             Some(Value::Object(map)) => format!(
                 "JSON without a \"Response\" object (top-level keys: {})",
                 // Keys come from the server: cap them like any other quoted body text.
-                quote(map.keys().take(10).cloned().collect::<Vec<_>>().join(", ").as_bytes())
+                excerpt(map.keys().take(10).cloned().collect::<Vec<_>>().join(", ").as_bytes())
             ),
             Some(_) => "JSON that is not an object".to_string(),
-            None => format!("a non-JSON body: {:?}", quote(body)),
+            None => format!("a non-JSON body: {:?}", excerpt(body)),
         };
         let (kind, code) = match status {
             500..=599 => (ErrorKind::Server, format!("HttpStatus{status}")),
