@@ -317,11 +317,7 @@ mod props {
 
     /// A `Result` whose parts are random: the fields the parser reads hold any JSON.
     fn random_result() -> impl Strategy<Value = Value> {
-        let set = prop_oneof![
-            arb::json(),
-            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
-        ];
-        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut result, total, set)| {
+        (arb::object(arb::json()), arb::leaf(), arb::set_of(corrupted())).prop_map(|(mut result, total, set)| {
             if let Some(map) = result.as_object_mut() {
                 map.insert("TotalCount".into(), total);
                 map.insert("ApiKeySet".into(), set);
@@ -332,26 +328,15 @@ mod props {
 
     /// A documented entry with one field replaced by any JSON value (or removed).
     fn corrupted() -> impl Strategy<Value = Value> {
-        let fields = prop::sample::select(
-            &[
-                "AccessKeyId",
-                "SecretName",
-                "AccessKeyType",
-                "Status",
-                "CreatedTime",
-                "ModifiedTime",
-            ][..],
-        );
-        (gen_key(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
-            let mut v = entry.json();
-            if let Some(map) = v.as_object_mut() {
-                match value {
-                    Some(value) => map.insert(name.to_string(), value),
-                    None => map.remove(name),
-                };
-            }
-            v
-        })
+        const FIELDS: &[&str] = &[
+            "AccessKeyId",
+            "SecretName",
+            "AccessKeyType",
+            "Status",
+            "CreatedTime",
+            "ModifiedTime",
+        ];
+        arb::one_field_corrupted(gen_key().prop_map(|k| k.json()), FIELDS)
     }
 
     proptest! {

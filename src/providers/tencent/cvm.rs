@@ -299,11 +299,7 @@ mod props {
 
     /// An answer whose parts are random: the fields the parser reads hold any JSON.
     fn random_response() -> impl Strategy<Value = Value> {
-        let set = prop_oneof![
-            arb::json(),
-            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
-        ];
-        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut response, total, set)| {
+        (arb::object(arb::json()), arb::leaf(), arb::set_of(corrupted())).prop_map(|(mut response, total, set)| {
             if let Some(map) = response.as_object_mut() {
                 map.insert("TotalCount".into(), total);
                 map.insert("KeyPairSet".into(), set);
@@ -314,26 +310,15 @@ mod props {
 
     /// A documented entry with one field replaced by any JSON value (or removed).
     fn corrupted() -> impl Strategy<Value = Value> {
-        let fields = prop::sample::select(
-            &[
-                "KeyId",
-                "KeyName",
-                "Description",
-                "PublicKey",
-                "AssociatedInstanceIds",
-                "CreatedTime",
-            ][..],
-        );
-        (gen_pair(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
-            let mut v = entry.json();
-            if let Some(map) = v.as_object_mut() {
-                match value {
-                    Some(value) => map.insert(name.to_string(), value),
-                    None => map.remove(name),
-                };
-            }
-            v
-        })
+        const FIELDS: &[&str] = &[
+            "KeyId",
+            "KeyName",
+            "Description",
+            "PublicKey",
+            "AssociatedInstanceIds",
+            "CreatedTime",
+        ];
+        arb::one_field_corrupted(gen_pair().prop_map(|p| p.json()), FIELDS)
     }
 
     proptest! {

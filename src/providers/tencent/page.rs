@@ -123,6 +123,30 @@ pub(super) mod arb {
         ]
     }
 
+    /// A documented entry with one of `fields` replaced by any JSON value (or removed).
+    pub fn one_field_corrupted(
+        entry: impl Strategy<Value = Value>,
+        fields: &'static [&'static str],
+    ) -> impl Strategy<Value = Value> {
+        (entry, prop::sample::select(fields), prop::option::of(json())).prop_map(|(mut v, name, value)| {
+            if let Some(map) = v.as_object_mut() {
+                match value {
+                    Some(value) => map.insert(name.to_string(), value),
+                    None => map.remove(name),
+                };
+            }
+            v
+        })
+    }
+
+    /// What a `...Set` field may hold: any JSON, or an array of random objects and `entry`s.
+    pub fn set_of(entry: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+        prop_oneof![
+            json(),
+            prop::collection::vec(prop_oneof![object(json()), entry], 0..5).prop_map(Value::Array),
+        ]
+    }
+
     /// Any JSON value up to a few levels deep.
     pub fn json() -> impl Strategy<Value = Value> {
         leaf().prop_recursive(4, 48, 6, |inner| {
