@@ -4,7 +4,7 @@
 //! a key bound to a usage plan shows up as `UnsupportedOperation.ResourceIsInUse` on delete.
 
 use super::client::TencentClient;
-use super::page::{Page, expect_ids, field, protocol_error};
+use super::page::{Page, collect_pages, expect_ids, field, protocol_error};
 use crate::inventory::{Item, ItemKey, ProviderKind, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
@@ -149,10 +149,8 @@ impl Provider for ApiGateway {
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let action = "DescribeApiKeysStatus";
+        let action = "DescribeApiKeysStatus";
+        let keys = collect_pages(action, |offset| async move {
             let params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
             let (response, request_id) = self.call(action, params, Retry::Read).await?;
             let result: ApiKeysStatus = field(&response, "Result", action, &request_id)?;
@@ -160,13 +158,10 @@ impl Provider for ApiGateway {
                 total: result.total_count,
                 items: result.api_key_set.unwrap_or_default(),
             };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            items.extend(page.items.into_iter().map(|k| self.item(k)));
-            if done {
-                return Ok(items);
-            }
-        }
+            Ok((page, request_id))
+        })
+        .await?;
+        Ok(keys.into_iter().map(|k| self.item(k)).collect())
     }
 
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {

@@ -5,7 +5,7 @@
 //! followed by a DescribeKeyPairs of the same ids to report what was really kept.
 
 use super::client::TencentClient;
-use super::page::{Page, expect_ids, field};
+use super::page::{Page, collect_pages, expect_ids, field};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
@@ -96,9 +96,7 @@ impl Cvm {
     /// DescribeKeyPairs with `extra` parameters, every page followed.
     async fn describe_pages(&self, extra: &Value) -> Result<Vec<Item>, ProviderError> {
         let action = "DescribeKeyPairs";
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
+        let pairs = collect_pages(action, |offset| async move {
             let mut params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
             if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
                 params.extend(extra.clone());
@@ -108,13 +106,10 @@ impl Cvm {
                 total: field(&response, "TotalCount", action, &request_id)?,
                 items: field::<Option<Vec<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?.unwrap_or_default(),
             };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            items.extend(page.items.into_iter().map(|p| self.item(p)));
-            if done {
-                return Ok(items);
-            }
-        }
+            Ok((page, request_id))
+        })
+        .await?;
+        Ok(pairs.into_iter().map(|p| self.item(p)).collect())
     }
 }
 
