@@ -1,6 +1,7 @@
 //! HTTP plumbing every provider client shares: the rustls crypto provider, building a
-//! `reqwest::Client` with an optional extra trusted root, endpoint rules and mapping
-//! transport failures to `ProviderError`.
+//! `reqwest::Client` with an optional extra trusted root, endpoint rules, mapping
+//! transport failures to `ProviderError`, the retry rule for reads and writes, and the
+//! bounded excerpt of a body that error messages quote.
 
 use super::{CONNECT_FAILED, ErrorKind, ProviderError};
 use reqwest::Url;
