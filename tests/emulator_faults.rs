@@ -113,7 +113,7 @@ async fn https_with_the_written_ca_certificate() {
     assert_eq!(Some(&written), emu.ca_cert_pem.as_ref());
     assert!(String::from_utf8_lossy(&written).contains("BEGIN CERTIFICATE"));
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    keyward::providers::http::install_crypto_provider();
     let trusting = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&written).unwrap()])
         .build()

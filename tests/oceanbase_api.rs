@@ -1,6 +1,8 @@
 //! The OceanBase provider against a small in-test Open API server that issues real
 //! Digest challenges and verifies every answer (MD5 and SHA-256, qop=auth, nc order).
 
+mod tls_support;
+
 use axum::Router;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -228,21 +230,11 @@ async fn start(server: Server) -> (Arc<Server>, String) {
 
 /// The same server over TLS with a fresh self-signed certificate; returns its PEM.
 async fn start_tls(server: Server) -> (Arc<Server>, String, Vec<u8>) {
-    keyward::providers::http::install_crypto_provider();
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    let cert_pem = cert.cert.pem().into_bytes();
-    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
-        cert_pem.clone(),
-        cert.signing_key.serialize_pem().into_bytes(),
-    )
-    .await
-    .unwrap();
+    let (listener, config, cert_pem) = tls_support::self_signed_listener().await;
     let state = Arc::new(server);
     let app = Router::new()
         .route("/api/v2/maas/apikeys", axum::routing::any(handle))
         .with_state(Arc::clone(&state));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let server = axum_server::from_tcp_rustls(listener, config);
     tokio::spawn(async move { server.serve(app.into_make_service()).await });

@@ -257,7 +257,7 @@ async fn against_the_emulator_bound_keys_carry_their_plan_and_big_plans_page() {
         "the seed binds some keys itself"
     );
 
-    keyward::providers::tencent::client::install_tls_provider();
+    keyward::providers::http::install_crypto_provider();
     let creds = Credentials {
         secret_id: account.secret_id.clone(),
         secret_key: Secret::new(account.secret_key.clone()),

@@ -3,7 +3,8 @@
 mod tencent_support;
 
 use keyward::providers::ErrorKind;
-use keyward::providers::tencent::client::{APIGATEWAY, CVM, ClientOptions, Retry, TencentClient};
+use keyward::providers::http::Retry;
+use keyward::providers::tencent::client::{APIGATEWAY, CVM, ClientOptions, TencentClient};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -146,8 +146,7 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
             ("http", None, tokio::spawn(server.serve(make_service)))
         }
         Some(path) => {
-            // Idempotent: an Err only means a provider is already installed.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            crate::providers::http::install_crypto_provider();
             let material = tls::generate()?;
             std::fs::write(path, &material.ca_pem).map_err(|source| EmulatorError::WriteCert {
                 path: path.clone(),

@@ -1,46 +1,69 @@
 //! HTTP plumbing every provider client shares: the rustls crypto provider, building a
-//! `reqwest::Client` with an optional extra trusted root, endpoint rules and mapping
-//! transport failures to `ProviderError`.
+//! `reqwest::Client` with an optional extra trusted root, endpoint rules, mapping
+//! transport failures to `ProviderError`, the retry rule for reads and writes, and the
+//! bounded excerpt of a body that error messages quote.
 
-use super::{ErrorKind, ProviderError};
+use super::{CONNECT_FAILED, ErrorKind, ProviderError};
 use reqwest::Url;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// reqwest is built with `rustls-no-provider`, so a process-wide crypto provider must be
-/// installed before the first client is built. Installing twice is harmless: the second
-/// call returns the already-installed provider as an error, which we ignore.
+/// reqwest and axum-server are built without a default rustls provider, so a process-wide
+/// crypto provider must be installed before the first client or TLS server is built.
+/// Installing twice is harmless: the second call returns the already-installed provider
+/// as an error, which we ignore.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client with a whole-request timeout and, optionally, one more trusted root
-/// certificate (PEM) on top of the platform roots — used for the emulator's self-signed CA.
-pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
+/// What every keyward client shares: the crypto provider installed, keyward's User-Agent
+/// and, optionally, one more trusted root certificate (PEM) on top of the platform roots —
+/// used for the emulator's self-signed CA. Callers add their timeouts and redirect policy.
+pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, ProviderError> {
     install_crypto_provider();
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
+    let mut builder = reqwest::Client::builder().user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = extra_root_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| ProviderError::invalid(format!("the extra CA certificate is not valid PEM: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            ProviderError::invalid(format!(
+                "the extra root CA certificate is not valid PEM: {}",
+                error_chain(&e)
+            ))
+        })?;
         if certs.is_empty() {
             return Err(ProviderError::invalid(
-                "the extra CA certificate file holds no PEM certificate",
+                "the extra root CA certificate holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
             ));
         }
         builder = builder.tls_certs_merge(certs);
     }
-    builder
+    Ok(builder)
+}
+
+/// A [`client_builder`] client with a whole-request timeout.
+pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
+    client_builder(extra_root_ca_pem)?
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .build()
         .map_err(|e| ProviderError::invalid(format!("cannot build the HTTP client: {e}")))
 }
 
-/// Parse an endpoint and apply keyward's transport rule: `https://` anywhere, plain
-/// `http://` only to a loopback host (the emulator), because credentials and key
-/// metadata must never cross a network unencrypted. The error text says how to fix it.
+/// Parse a configured endpoint: [`parse_with_transport_rule`], and no query or fragment,
+/// since an endpoint names only scheme, host and path.
 pub fn validate_endpoint(endpoint: &str) -> Result<Url, String> {
+    let url = parse_with_transport_rule(endpoint)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`{endpoint}` must not carry a query or fragment; give only scheme, host and path"
+        ));
+    }
+    Ok(url)
+}
+
+/// Parse an endpoint URL with a host and apply keyward's transport rule: `https://`
+/// anywhere, plain `http://` only to a loopback host (the emulator), because credentials
+/// and key metadata must never cross a network unencrypted. The error text says how to fix it.
+pub fn parse_with_transport_rule(endpoint: &str) -> Result<Url, String> {
     let url = Url::parse(endpoint)
         .map_err(|e| format!("`{endpoint}` is not a valid URL ({e}); write it like https://api.example.com"))?;
     match url.scheme() {
@@ -62,11 +85,6 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, String> {
     if url.host().is_none() {
         return Err(format!(
             "`{endpoint}` has no host; write it like https://api.example.com"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "`{endpoint}` must not carry a query or fragment; give only scheme, host and path"
         ));
     }
     Ok(url)
@@ -132,46 +150,70 @@ pub async fn read_body_capped(response: &mut reqwest::Response, max: usize) -> R
     Ok(body)
 }
 
-/// `ProviderError::code` of a connection that could not be opened: nothing was sent.
-pub const CONNECT_FAILED: &str = "ConnectFailed";
-
-/// What went wrong before an HTTP answer arrived.
-#[derive(Debug)]
-pub struct TransportFailure {
-    pub error: ProviderError,
-    /// The connection was never made, so the server cannot have seen the request.
-    pub not_sent: bool,
+/// Map a reqwest error (no HTTP status) to a `ProviderError`. A connection that could not
+/// be opened gets code `CONNECT_FAILED`, so `certainly_not_applied` (and with it
+/// [`Retry::Write`]) knows the request never reached the server — the only transport case
+/// where a write may be repeated.
+pub fn transport_failure(e: &reqwest::Error, what: &str) -> ProviderError {
+    if e.is_timeout() {
+        ProviderError::new(ErrorKind::Timeout, "Timeout", format!("{what}: no answer in time"))
+    } else if e.is_connect() {
+        ProviderError::new(
+            ErrorKind::Transport,
+            CONNECT_FAILED,
+            format!("{what}: cannot connect ({})", error_chain(e)),
+        )
+    } else {
+        ProviderError::new(ErrorKind::Transport, "Transport", format!("{what}: {}", error_chain(e)))
+    }
 }
 
-/// Map a reqwest error (no HTTP status) to a `ProviderError`, keeping whether the request
-/// certainly never reached the server — the only transport case where a write may be retried.
-pub fn transport_failure(e: &reqwest::Error, what: &str) -> TransportFailure {
-    if e.is_timeout() {
-        TransportFailure {
-            error: ProviderError::new(ErrorKind::Timeout, "Timeout", format!("{what}: no answer in time")),
-            not_sent: false,
-        }
-    } else if e.is_connect() {
-        TransportFailure {
-            // The same code the Tencent client uses (`providers::CONNECT_FAILED` on that
-            // branch), so `certainly_not_applied` treats both providers' refused connects alike.
-            error: ProviderError::new(
-                ErrorKind::Transport,
-                CONNECT_FAILED,
-                format!("{what}: cannot connect ({})", error_chain(e)),
+/// How a call may be repeated after a failure; the same rule for every provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads (Describe*, GET): repeating has no effect, so rate limits, 5xx, timeouts and
+    /// dropped connections are all retried.
+    Read,
+    /// Anything that changes state. Only failures where the request certainly did not take
+    /// effect are retried: a rate limit (refused before any business logic) and a
+    /// connection that could not even be opened. A timeout or a 5xx may come after the
+    /// service applied the change: resending a delete would then report a false not-found
+    /// for a key that was in fact deleted, and resending a rotation would rotate twice, so
+    /// the secret shown to the operator would already be stale.
+    Write,
+}
+
+impl Retry {
+    pub(crate) fn allows(self, err: &ProviderError) -> bool {
+        match self {
+            Retry::Read => matches!(
+                err.kind,
+                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
             ),
-            not_sent: true,
-        }
-    } else {
-        TransportFailure {
-            error: ProviderError::new(ErrorKind::Transport, "Transport", format!("{what}: {}", error_chain(e))),
-            not_sent: false,
+            // Auth and Invalid are "certainly not applied" too, but repeating them cannot help.
+            Retry::Write => err.certainly_not_applied() && !matches!(err.kind, ErrorKind::Auth | ErrorKind::Invalid),
         }
     }
 }
 
-/// reqwest's top-level message is often just "error sending request"; the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// How much of an unexpected body an error message quotes.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// The start of a server's text for an error message: at most `EXCERPT_CHARS` characters,
+/// with control characters dropped so a hostile answer cannot drive the terminal, and `…`
+/// when there was more.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().filter(|c| !c.is_control()).take(EXCERPT_CHARS).collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The message of an error and all its sources: reqwest's top-level message is often just
+/// "error sending request"; the cause says why.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -198,5 +240,19 @@ mod tests {
         assert!(validate_endpoint("ftp://127.0.0.1").is_err());
         assert!(validate_endpoint("not a url").is_err());
         assert!(validate_endpoint("http://localhost.evil.com").is_err());
+    }
+
+    #[test]
+    fn excerpts_drop_control_characters_and_mark_a_cut() {
+        assert_eq!(excerpt(b"\x1b[2Jbad\r\n gateway"), "[2Jbad gateway");
+        assert_eq!(excerpt(b"short"), "short");
+        let long = "y".repeat(EXCERPT_CHARS + 1);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert_eq!(
+            excerpt("y".repeat(EXCERPT_CHARS).as_bytes()).chars().count(),
+            EXCERPT_CHARS
+        );
     }
 }

@@ -103,26 +103,11 @@ impl Provider for MemoryProvider {
         &self.region
     }
     fn capabilities(&self) -> Capabilities {
+        // The real providers' own, so the fake cannot drift from them.
         match self.kind {
-            ProviderKind::ApiGateway => Capabilities {
-                delete: true,
-                enable_disable: true,
-                rotate: true,
-                rename: false,
-                delete_requires_disabled: true,
-                delete_batch: 1,
-            },
-            ProviderKind::Cvm => Capabilities {
-                delete: true,
-                rename: true,
-                delete_batch: 100,
-                ..Default::default()
-            },
-            ProviderKind::OceanBase => Capabilities {
-                delete: true,
-                delete_batch: 1,
-                ..Default::default()
-            },
+            ProviderKind::ApiGateway => super::tencent::apigateway::CAPABILITIES,
+            ProviderKind::Cvm => super::tencent::cvm::CAPABILITIES,
+            ProviderKind::OceanBase => super::oceanbase::CAPABILITIES,
         }
     }
 

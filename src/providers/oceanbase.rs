@@ -30,6 +30,16 @@ const PAGE_SIZE: usize = 100;
 /// A server that keeps returning full pages forever is broken; stop instead of looping.
 const MAX_PAGES: usize = 10_000;
 
+/// What OceanBase MaaS keys support: delete, one key per call.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    delete: true,
+    enable_disable: false,
+    rotate: false,
+    rename: false,
+    delete_requires_disabled: false,
+    delete_batch: 1,
+};
+
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).
 #[derive(Debug, Clone)]
 pub struct ObCredentials {
@@ -193,11 +203,7 @@ impl Provider for OceanBase {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            delete: true,
-            delete_batch: 1,
-            ..Capabilities::default()
-        }
+        CAPABILITIES
     }
 
     /// Pages until the server says it is done: with `data.total`, until that many keys were

@@ -7,7 +7,7 @@ use keyward::providers::tencent::sign::{self, SignInput};
 use serde_json::Value;
 
 pub fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    keyward::providers::http::install_crypto_provider();
     reqwest::Client::builder().build().expect("client")
 }
 

@@ -3,6 +3,9 @@
 //! and answers whatever the test's handler says.
 #![allow(dead_code)]
 
+#[path = "../tls_support/mod.rs"]
+mod tls_support;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -93,17 +96,7 @@ impl Fake {
         spec: ServiceSpec,
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> (Fake, Vec<u8>) {
-        keyward::providers::tencent::client::install_tls_provider();
-        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-        let cert_pem = cert.cert.pem().into_bytes();
-        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
-            cert_pem.clone(),
-            cert.signing_key.serialize_pem().into_bytes(),
-        )
-        .await
-        .unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let (listener, config, cert_pem) = tls_support::self_signed_listener().await;
         let addr = listener.local_addr().unwrap();
         let state = FakeState::new(spec, handler);
         let app = Router::new().route("/", post(answer)).with_state(state.clone());

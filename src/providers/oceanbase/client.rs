@@ -5,7 +5,7 @@
 use super::digest::{Challenge, DigestAuth, best_challenge};
 use super::envelope::{self, Success};
 use crate::providers::http::{
-    BodyError, MAX_BODY_BYTES, TransportFailure, build_client, read_body_capped, transport_failure, validate_endpoint,
+    BodyError, MAX_BODY_BYTES, Retry, build_client, read_body_capped, transport_failure, validate_endpoint,
 };
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
@@ -28,31 +28,15 @@ pub(crate) struct ObClient {
     retry_base_delay: Duration,
 }
 
-/// A failed attempt, with what the retry policy needs to know.
+/// A failed attempt, with the server's Retry-After if it sent one.
 struct Failure {
     error: ProviderError,
-    /// Repeating is safe even for a write: the request certainly took no effect (the
-    /// connection was refused, or a 429 turned it away before any business logic) and a
-    /// repeat can succeed. Auth and Invalid failures took no effect either, but repeating
-    /// them cannot help.
-    safe_to_repeat: bool,
     retry_after: Option<Duration>,
-}
-
-impl From<TransportFailure> for Failure {
-    fn from(t: TransportFailure) -> Self {
-        Failure {
-            error: t.error,
-            safe_to_repeat: t.not_sent,
-            retry_after: None,
-        }
-    }
 }
 
 impl From<ProviderError> for Failure {
     fn from(error: ProviderError) -> Self {
         Failure {
-            safe_to_repeat: error.kind == ErrorKind::RateLimited,
             error,
             retry_after: None,
         }
@@ -97,7 +81,7 @@ impl ObClient {
     /// try certainly did not take effect: a 429 is refused before the business logic runs
     /// and a refused connection never reached the server. A 5xx or a timeout after sending
     /// may have deleted the key already, so repeating it could report a false NOT_FOUND or
-    /// act twice; that case goes back to the operator with its request id.
+    /// act twice; that case goes back to the operator with its request id. (`Retry` holds the rule.)
     pub(crate) async fn call(
         &self,
         method: Method,
@@ -106,22 +90,18 @@ impl ObClient {
         query: &[(&str, &str)],
     ) -> Result<Success, ProviderError> {
         let url = self.url(path, query);
-        let idempotent = method == Method::GET;
+        let policy = if method == Method::GET {
+            Retry::Read
+        } else {
+            Retry::Write
+        };
         let mut retries = 0;
         loop {
             let failure = match self.send(&method, &url, project).await {
                 Ok(success) => return Ok(success),
                 Err(f) => f,
             };
-            let retryable = if idempotent {
-                matches!(
-                    failure.error.kind,
-                    ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
-                )
-            } else {
-                failure.safe_to_repeat
-            };
-            if !retryable || retries >= self.max_retries {
+            if !policy.allows(&failure.error) || retries >= self.max_retries {
                 return Err(failure.error);
             }
             retries += 1;

@@ -5,6 +5,7 @@
 //! family uses `errorCode`/`errorMessage` instead, so both are read: code from
 //! `error.code` or `errorCode`, message from `error.message`, `errorMessage` or `message`.
 
+use crate::providers::http::excerpt;
 use crate::providers::{ErrorKind, ProviderError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -125,14 +126,9 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// The start of a body for an error message, with control characters dropped so a hostile
-/// answer cannot drive the terminal.
+/// The start of a body for an error message (see `excerpt`), saying so when there is nothing to show.
 fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    if text.chars().count() > 200 {
-        out.push('…');
-    }
+    let mut out = excerpt(body);
     if out.trim().is_empty() {
         out = "(empty body)".into();
     }

@@ -5,9 +5,10 @@
 //! bindings the other way round: every usage plan of the region (DescribeUsagePlansStatus),
 //! then every plan's keys (DescribeUsagePlanSecretIds), all pages of both.
 
-use super::client::{Retry, TencentClient};
-use super::page::{Page, expect_ids, field, protocol_error};
+use super::client::TencentClient;
+use super::page::{Page, collect_pages, expect_ids, field, protocol_error};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -25,6 +26,16 @@ const PAGE_LIMIT: usize = 100;
 /// Usage plans whose keys are looked up at once. The client paces every action to its
 /// documented 20 requests/s anyway; a few in flight only hide the network round trip.
 const PLAN_LOOKUPS_IN_FLIGHT: usize = 4;
+
+/// What API Gateway keys support: one key per delete, and only once it is disabled.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    delete: true,
+    enable_disable: true,
+    rotate: true,
+    rename: false,
+    delete_requires_disabled: true,
+    delete_batch: 1,
+};
 
 /// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
 pub fn validate_custom_secret(s: &str) -> Result<(), String> {
@@ -175,9 +186,8 @@ impl ApiGateway {
         params: Value,
         parts: impl Fn(R) -> (Option<u64>, Vec<T>),
     ) -> Result<Vec<T>, ProviderError> {
-        let mut entries = Vec::new();
-        let mut offset = 0usize;
-        loop {
+        let (params, parts) = (&params, &parts);
+        collect_pages(action, |offset| async move {
             let mut page_params = params.clone();
             page_params["Offset"] = json!(offset);
             page_params["Limit"] = json!(PAGE_LIMIT);
@@ -186,14 +196,9 @@ impl ApiGateway {
                 .await
                 .map_err(naming(action))?;
             let (total, items) = parts(field(&response, "Result", action, &request_id)?);
-            let page = Page { total, items };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            entries.extend(page.items);
-            if done {
-                return Ok(entries);
-            }
-        }
+            Ok((Page { total, items }, request_id))
+        })
+        .await
     }
 
     /// Every key of the region (DescribeApiKeysStatus), without bindings.
@@ -279,14 +284,7 @@ impl Provider for ApiGateway {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            delete: true,
-            enable_disable: true,
-            rotate: true,
-            rename: false,
-            delete_requires_disabled: true,
-            delete_batch: 1,
-        }
+        CAPABILITIES
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
@@ -476,11 +474,7 @@ mod props {
 
     /// A `Result` whose parts are random: the fields the parser reads hold any JSON.
     fn random_result() -> impl Strategy<Value = Value> {
-        let set = prop_oneof![
-            arb::json(),
-            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
-        ];
-        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut result, total, set)| {
+        (arb::object(arb::json()), arb::leaf(), arb::set_of(corrupted())).prop_map(|(mut result, total, set)| {
             if let Some(map) = result.as_object_mut() {
                 map.insert("TotalCount".into(), total);
                 map.insert("ApiKeySet".into(), set);
@@ -491,26 +485,15 @@ mod props {
 
     /// A documented entry with one field replaced by any JSON value (or removed).
     fn corrupted() -> impl Strategy<Value = Value> {
-        let fields = prop::sample::select(
-            &[
-                "AccessKeyId",
-                "SecretName",
-                "AccessKeyType",
-                "Status",
-                "CreatedTime",
-                "ModifiedTime",
-            ][..],
-        );
-        (gen_key(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
-            let mut v = entry.json();
-            if let Some(map) = v.as_object_mut() {
-                match value {
-                    Some(value) => map.insert(name.to_string(), value),
-                    None => map.remove(name),
-                };
-            }
-            v
-        })
+        const FIELDS: &[&str] = &[
+            "AccessKeyId",
+            "SecretName",
+            "AccessKeyType",
+            "Status",
+            "CreatedTime",
+            "ModifiedTime",
+        ];
+        arb::one_field_corrupted(gen_key().prop_map(|k| k.json()), FIELDS)
     }
 
     /// A usage-plan answer (either action) whose entries are documented, corrupted or any JSON.

@@ -4,7 +4,9 @@
 //! typed `ProviderError` that carries the RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
-use crate::providers::http::{BodyError, MAX_BODY_BYTES, read_body_capped};
+use crate::providers::http::{
+    BodyError, MAX_BODY_BYTES, Retry, client_builder, error_chain, excerpt, parse_with_transport_rule, read_body_capped,
+};
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -12,7 +14,6 @@ use rand::Rng;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE as CONTENT_TYPE_HEADER, HOST, HeaderMap, HeaderValue};
 use serde_json::Value;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// Keyward's own error codes for failures that never got a Tencent error code.
@@ -23,9 +24,6 @@ pub mod codes {
     pub const TIMEOUT: &str = "Timeout";
     pub const PROTOCOL: &str = "Protocol";
 }
-
-/// How much of an unexpected body an error message quotes.
-const QUOTE_CHARS: usize = 200;
 
 /// Fraction of the documented per-second limit the client sends at. See `action_quota`.
 const RATE_HEADROOM: f64 = 0.95;
@@ -88,41 +86,6 @@ impl Default for ClientOptions {
     }
 }
 
-/// How a call may be repeated after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Describe*: repeating has no effect, so rate limits, 5xx, timeouts and dropped
-    /// connections are all retried.
-    Read,
-    /// Anything that changes state. Only failures where the request certainly did not take
-    /// effect are retried: RequestLimitExceeded (refused before any business logic) and a
-    /// connection that could not even be opened. A timeout or a 5xx may come after the
-    /// service applied the change: resending a DeleteApiKey would then report a false
-    /// ResourceNotFound for a key that was in fact deleted, and resending an UpdateApiKey
-    /// would rotate twice, so the secret shown to the operator would already be stale.
-    Write,
-}
-
-impl Retry {
-    fn allows(self, err: &ProviderError) -> bool {
-        match self {
-            Retry::Read => matches!(
-                err.kind,
-                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
-            ),
-            // Auth and Invalid are "certainly not applied" too, but repeating them cannot help.
-            Retry::Write => err.certainly_not_applied() && !matches!(err.kind, ErrorKind::Auth | ErrorKind::Invalid),
-        }
-    }
-}
-
-/// Installs rustls' ring crypto provider once per process; reqwest is built without a
-/// default one. Safe to call any number of times.
-pub fn install_tls_provider() {
-    // Err only means a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// One client per (account, service), shared by that account's regions through an `Arc`,
 /// so the per-action rate limit is counted once for the SecretId as the service does.
 pub struct TencentClient {
@@ -166,39 +129,10 @@ fn action_quota(rate_per_second: u32) -> Option<Quota> {
     ))
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    // IPv6 hosts come bracketed ("[::1]").
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
-}
-
+/// The base URL to post to and the Host header to sign. Unlike a configured endpoint, a
+/// query or fragment is tolerated here and dropped.
 fn parse_endpoint(endpoint: &str) -> Result<(Url, String), ProviderError> {
-    let url = Url::parse(endpoint).map_err(|e| {
-        ProviderError::invalid(format!(
-            "endpoint {endpoint:?} is not a URL ({e}); use e.g. https://cvm.tencentcloudapi.com"
-        ))
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ProviderError::invalid(format!(
-                "endpoint {endpoint} uses plain http to a non-loopback host; use https (plain http is only \
-                 allowed for 127.0.0.1/localhost, e.g. the emulator)"
-            )));
-        }
-        other => {
-            return Err(ProviderError::invalid(format!(
-                "endpoint {endpoint} has scheme {other:?}; use https://"
-            )));
-        }
-    }
+    let url = parse_with_transport_rule(endpoint).map_err(ProviderError::invalid)?;
     let Some(host) = url.host_str() else {
         return Err(ProviderError::invalid(format!("endpoint {endpoint} has no host")));
     };
@@ -219,27 +153,6 @@ fn parse_endpoint(endpoint: &str) -> Result<(Url, String), ProviderError> {
 fn header(value: &str, what: &str) -> Result<HeaderValue, ProviderError> {
     HeaderValue::from_str(value)
         .map_err(|_| ProviderError::invalid(format!("{what} contains characters not allowed in an HTTP header")))
-}
-
-/// The message of an error and all its sources: reqwest's own Display is too terse to act on.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-fn quote(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut quoted: String = text.chars().take(QUOTE_CHARS).collect();
-    if text.chars().nth(QUOTE_CHARS).is_some() {
-        quoted.push_str("...");
-    }
-    quoted
 }
 
 /// Maps a Tencent error code onto the retry-relevant kind.
@@ -267,10 +180,10 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
             Some(Value::Object(map)) => format!(
                 "JSON without a \"Response\" object (top-level keys: {})",
                 // Keys come from the server: cap them like any other quoted body text.
-                quote(map.keys().take(10).cloned().collect::<Vec<_>>().join(", ").as_bytes())
+                excerpt(map.keys().take(10).cloned().collect::<Vec<_>>().join(", ").as_bytes())
             ),
             Some(_) => "JSON that is not an object".to_string(),
-            None => format!("a non-JSON body: {:?}", quote(body)),
+            None => format!("a non-JSON body: {:?}", excerpt(body)),
         };
         let (kind, code) = match status {
             500..=599 => (ErrorKind::Server, format!("HttpStatus{status}")),
@@ -325,7 +238,6 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 
 impl TencentClient {
     pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
-        install_tls_provider();
         if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
             return Err(ProviderError::invalid(format!(
                 "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
@@ -340,22 +252,10 @@ impl TencentClient {
         };
         let endpoint = opts.endpoint.as_deref().unwrap_or(spec.default_endpoint);
         let (url, host) = parse_endpoint(endpoint)?;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")))
+        let builder = client_builder(opts.extra_root_ca_pem.as_deref())?
             .connect_timeout(opts.timeout)
             // Redirects would re-post a signed body to another host.
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &opts.extra_root_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                ProviderError::invalid(format!("extra root CA is not a PEM certificate: {}", error_chain(&e)))
-            })?;
-            if certs.is_empty() {
-                return Err(ProviderError::invalid(
-                    "extra root CA holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
-                ));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
         let http = builder.build().map_err(|e| {
             ProviderError::new(
                 ErrorKind::Transport,

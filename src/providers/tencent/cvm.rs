@@ -4,9 +4,10 @@
 //! ("you need to verify whether all the key pairs have been deleted"), so every delete is
 //! followed by a DescribeKeyPairs of the same ids to report what was really kept.
 
-use super::client::{Retry, TencentClient};
-use super::page::{Page, expect_ids, field};
+use super::client::TencentClient;
+use super::page::{Page, collect_pages, expect_ids, field};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -18,6 +19,16 @@ use std::sync::Arc;
 const PAGE_LIMIT: usize = 100;
 /// DescribeKeyPairs answers this when one of the requested KeyIds does not exist.
 const NOT_FOUND: &str = "InvalidKeyPairId.NotFound";
+
+/// What CVM key pairs support: delete (up to a page of ids per call) and rename.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    delete: true,
+    enable_disable: false,
+    rotate: false,
+    rename: true,
+    delete_requires_disabled: false,
+    delete_batch: PAGE_LIMIT,
+};
 
 /// One entry of `KeyPairSet`. `PublicKey` is read only for its algorithm and then dropped.
 #[derive(Debug, Deserialize)]
@@ -85,9 +96,7 @@ impl Cvm {
     /// DescribeKeyPairs with `extra` parameters, every page followed.
     async fn describe_pages(&self, extra: &Value) -> Result<Vec<Item>, ProviderError> {
         let action = "DescribeKeyPairs";
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
+        let pairs = collect_pages(action, |offset| async move {
             let mut params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
             if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
                 params.extend(extra.clone());
@@ -97,13 +106,10 @@ impl Cvm {
                 total: field(&response, "TotalCount", action, &request_id)?,
                 items: field::<Option<Vec<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?.unwrap_or_default(),
             };
-            let done = page.is_last(offset, action, &request_id)?;
-            offset += page.items.len();
-            items.extend(page.items.into_iter().map(|p| self.item(p)));
-            if done {
-                return Ok(items);
-            }
-        }
+            Ok((page, request_id))
+        })
+        .await?;
+        Ok(pairs.into_iter().map(|p| self.item(p)).collect())
     }
 }
 
@@ -130,12 +136,7 @@ impl Provider for Cvm {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            delete: true,
-            rename: true,
-            delete_batch: PAGE_LIMIT,
-            ..Default::default()
-        }
+        CAPABILITIES
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
@@ -293,11 +294,7 @@ mod props {
 
     /// An answer whose parts are random: the fields the parser reads hold any JSON.
     fn random_response() -> impl Strategy<Value = Value> {
-        let set = prop_oneof![
-            arb::json(),
-            prop::collection::vec(prop_oneof![arb::object(arb::json()), corrupted()], 0..5).prop_map(Value::Array),
-        ];
-        (arb::object(arb::json()), arb::leaf(), set).prop_map(|(mut response, total, set)| {
+        (arb::object(arb::json()), arb::leaf(), arb::set_of(corrupted())).prop_map(|(mut response, total, set)| {
             if let Some(map) = response.as_object_mut() {
                 map.insert("TotalCount".into(), total);
                 map.insert("KeyPairSet".into(), set);
@@ -308,26 +305,15 @@ mod props {
 
     /// A documented entry with one field replaced by any JSON value (or removed).
     fn corrupted() -> impl Strategy<Value = Value> {
-        let fields = prop::sample::select(
-            &[
-                "KeyId",
-                "KeyName",
-                "Description",
-                "PublicKey",
-                "AssociatedInstanceIds",
-                "CreatedTime",
-            ][..],
-        );
-        (gen_pair(), fields, prop::option::of(arb::json())).prop_map(|(entry, name, value)| {
-            let mut v = entry.json();
-            if let Some(map) = v.as_object_mut() {
-                match value {
-                    Some(value) => map.insert(name.to_string(), value),
-                    None => map.remove(name),
-                };
-            }
-            v
-        })
+        const FIELDS: &[&str] = &[
+            "KeyId",
+            "KeyName",
+            "Description",
+            "PublicKey",
+            "AssociatedInstanceIds",
+            "CreatedTime",
+        ];
+        arb::one_field_corrupted(gen_pair().prop_map(|p| p.json()), FIELDS)
     }
 
     proptest! {

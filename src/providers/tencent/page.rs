@@ -45,6 +45,26 @@ impl<T> Page<T> {
     }
 }
 
+/// Every item of an Offset/Limit listing: `fetch(offset)` gets one page and its RequestId,
+/// starting at 0 and moving on by the items received until `Page::is_last`.
+pub async fn collect_pages<T, F, Fut>(action: &str, mut fetch: F) -> Result<Vec<T>, ProviderError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<(Page<T>, String), ProviderError>>,
+{
+    let mut items = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        let (page, request_id) = fetch(offset).await?;
+        let done = page.is_last(offset, action, &request_id)?;
+        offset += page.items.len();
+        items.extend(page.items);
+        if done {
+            return Ok(items);
+        }
+    }
+}
+
 /// Refuses an id list the action cannot take in one call, before any request.
 pub fn expect_ids<'a>(ids: &'a [String], max: usize, action: &str) -> Result<&'a [String], ProviderError> {
     if ids.is_empty() {
@@ -124,6 +144,30 @@ pub(super) mod arb {
             // NaN and infinities have no JSON form.
             any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
             "\\PC{0,16}".prop_map(Value::String),
+        ]
+    }
+
+    /// A documented entry with one of `fields` replaced by any JSON value (or removed).
+    pub fn one_field_corrupted(
+        entry: impl Strategy<Value = Value>,
+        fields: &'static [&'static str],
+    ) -> impl Strategy<Value = Value> {
+        (entry, prop::sample::select(fields), prop::option::of(json())).prop_map(|(mut v, name, value)| {
+            if let Some(map) = v.as_object_mut() {
+                match value {
+                    Some(value) => map.insert(name.to_string(), value),
+                    None => map.remove(name),
+                };
+            }
+            v
+        })
+    }
+
+    /// What a `...Set` field may hold: any JSON, or an array of random objects and `entry`s.
+    pub fn set_of(entry: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+        prop_oneof![
+            json(),
+            prop::collection::vec(prop_oneof![object(json()), entry], 0..5).prop_map(Value::Array),
         ]
     }
 
@@ -231,8 +275,9 @@ mod props {
             }
         }
 
-        /// Paging by Offset/Limit the way the providers do collects every item exactly once
-        /// and stops, also when the reported TotalCount overstates the set (it shrank).
+        /// Paging by Offset/Limit with `collect_pages`, as the providers do, collects every
+        /// item exactly once and stops, also when the reported TotalCount overstates the set
+        /// (it shrank).
         #[test]
         fn following_pages_collects_everything_and_stops(
             real in 0usize..700,
@@ -240,21 +285,21 @@ mod props {
             limit in 1usize..=100,
         ) {
             let total = real as u64 + extra;
-            let mut offset = 0;
-            let mut seen = Vec::new();
+            let max_calls = real / limit + 2;
             let mut calls = 0;
-            loop {
+            let seen = futures::executor::block_on(collect_pages(ACTION, |offset| {
                 calls += 1;
-                prop_assert!(calls <= real / limit + 2, "still paging after {} calls", calls);
-                let page = Page { total: Some(total), items: (offset..real.min(offset + limit)).collect() };
-                let done = page.is_last(offset, ACTION, REQUEST_ID).unwrap();
-                offset += page.items.len();
-                seen.extend(page.items);
-                if done {
-                    break;
-                }
-            }
-            prop_assert_eq!(seen, (0..real).collect::<Vec<_>>());
+                // Past the bound the listing would not stop: end it so the assertion below reports it.
+                let result = if calls > max_calls {
+                    Err(ProviderError::invalid("still paging"))
+                } else {
+                    let page = Page { total: Some(total), items: (offset..real.min(offset + limit)).collect() };
+                    Ok((page, REQUEST_ID.to_string()))
+                };
+                std::future::ready(result)
+            }));
+            prop_assert!(calls <= max_calls, "still paging after {} calls", calls);
+            prop_assert_eq!(seen.unwrap(), (0..real).collect::<Vec<_>>());
             if extra == 0 {
                 // An honest TotalCount ends the listing without an extra, empty call.
                 prop_assert_eq!(calls, real.div_ceil(limit).max(1));
