@@ -3,7 +3,9 @@
 //! Calls that touch the same item form a chain and run in plan order (DisableApiKey
 //! before its DeleteApiKey); if a call does not succeed for an id, later calls in the
 //! chain are not sent for that id. Chains run concurrently, at most `MAX_IN_FLIGHT`
-//! calls at once: the per-account, per-API rate limits live in each provider's client.
+//! calls at once per account and API: the per-account, per-API rate limits live in each
+//! provider's client, and a bound per API (not one for the whole run) lets DeleteApiKey
+//! calls flow while DisableApiKey calls are still queued, instead of waiting behind them.
 //!
 //! One call is not in the plan: when this run disabled an API key and its DeleteApiKey
 //! then fails with `UnsupportedOperation.ResourceIsInUse` (bound to a usage plan after
@@ -25,13 +27,16 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Calls in flight at once across the whole run.
+/// Calls in flight at once per (provider kind, account, API action).
 pub const MAX_IN_FLIGHT: usize = 16;
 
 /// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
 const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
 
 type Group = (ProviderKind, String, String);
+
+/// What one in-flight bound covers: the unit a documented rate limit applies to.
+type Api = (ProviderKind, String, &'static str);
 
 fn group_of(call: &PlannedCall) -> Group {
     (call.kind, call.account.clone(), call.region.clone())
@@ -66,7 +71,7 @@ pub async fn execute(
         audit,
         cancel,
         events,
-        slots: Semaphore::new(MAX_IN_FLIGHT),
+        slots: std::sync::Mutex::new(HashMap::new()),
         done_calls: AtomicUsize::new(0),
         restores: AtomicUsize::new(0),
         calls,
@@ -271,7 +276,7 @@ struct Run {
     audit: Option<Arc<AuditLog>>,
     cancel: CancellationToken,
     events: UnboundedSender<ExecEvent>,
-    slots: Semaphore,
+    slots: std::sync::Mutex<HashMap<Api, Arc<Semaphore>>>,
     done_calls: AtomicUsize,
     /// Restoring EnableApiKey calls sent so far; they are numbered after the plan's calls.
     restores: AtomicUsize,
@@ -279,6 +284,18 @@ struct Run {
 }
 
 impl Run {
+    /// The in-flight bound of the call's account and API.
+    fn slots_for(&self, call: &PlannedCall) -> Arc<Semaphore> {
+        // A poisoned lock only means another task panicked while inserting; the map is
+        // still whole, so keep using it.
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            slots
+                .entry((call.kind, call.account.clone(), call.action))
+                .or_insert_with(|| Arc::new(Semaphore::new(MAX_IN_FLIGHT))),
+        )
+    }
+
     fn emit(&self, event: ExecEvent) {
         // The receiver is gone only if the app is shutting down; the run still finishes
         // its calls and its audit lines.
@@ -398,7 +415,8 @@ impl Run {
             None => vec![ItemOutcome::not_sent(id, "no provider to send EnableApiKey through")],
             Some(provider) => {
                 // The semaphore is never closed, so this waits for a slot and gets one.
-                let _permit = self.slots.acquire().await;
+                let slots = self.slots_for(&call);
+                let _permit = slots.acquire().await;
                 match self.write_intent(index, &call, ids) {
                     Err(err) => vec![ItemOutcome::failed(id, &intent_not_logged(&err))],
                     Ok(()) => perform_caught(provider.as_ref(), &call, ids).await,
@@ -437,10 +455,11 @@ impl Run {
             return (false, all(&|id| ItemOutcome::failed(id, &err)));
         };
         // Wait for a slot, unless the run is cancelled meanwhile.
+        let slots = self.slots_for(call);
         let permit = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => None,
-            permit = self.slots.acquire() => permit.ok(),
+            permit = slots.acquire() => permit.ok(),
         };
         if permit.is_none() || self.cancel.is_cancelled() {
             return (

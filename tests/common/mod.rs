@@ -222,8 +222,9 @@ pub fn finished(events: &[ExecEvent]) -> (usize, usize, usize, bool) {
 pub struct Probe {
     pub inner: MemoryProvider,
     pub delay: std::time::Duration,
-    in_flight: std::sync::atomic::AtomicUsize,
-    pub max_in_flight: std::sync::atomic::AtomicUsize,
+    /// Calls in flight now and at most, per action.
+    in_flight: Mutex<std::collections::HashMap<&'static str, usize>>,
+    pub max_in_flight: Mutex<std::collections::HashMap<&'static str, usize>>,
 }
 
 impl Probe {
@@ -236,13 +237,23 @@ impl Probe {
         }
     }
 
-    async fn slow<T>(&self, call: impl std::future::Future<Output = T>) -> T {
-        use std::sync::atomic::Ordering::SeqCst;
-        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, SeqCst);
+    /// The most calls of `action` that were in flight at once.
+    pub fn max_in_flight(&self, action: &str) -> usize {
+        self.max_in_flight.lock().unwrap().get(action).copied().unwrap_or(0)
+    }
+
+    async fn slow<T>(&self, action: &'static str, call: impl std::future::Future<Output = T>) -> T {
+        {
+            let mut now = self.in_flight.lock().unwrap();
+            let n = now.entry(action).or_default();
+            *n += 1;
+            let mut max = self.max_in_flight.lock().unwrap();
+            let m = max.entry(action).or_default();
+            *m = (*m).max(*n);
+        }
         tokio::time::sleep(self.delay).await;
         let out = call.await;
-        self.in_flight.fetch_sub(1, SeqCst);
+        *self.in_flight.lock().unwrap().entry(action).or_default() -= 1;
         out
     }
 }
@@ -265,9 +276,9 @@ impl Provider for Probe {
         self.inner.list().await
     }
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
-        self.slow(self.inner.delete(ids)).await
+        self.slow("DeleteApiKey", self.inner.delete(ids)).await
     }
     async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
-        self.slow(self.inner.disable(id)).await
+        self.slow("DisableApiKey", self.inner.disable(id)).await
     }
 }
