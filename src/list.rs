@@ -97,7 +97,11 @@ impl fmt::Display for Failure {
             f,
             "{} account {} region {}: {}",
             self.kind, self.account, self.region, self.error
-        )
+        )?;
+        if let Some(hint) = crate::hints::for_error(&self.error) {
+            write!(f, "\n  fix: {hint}")?;
+        }
+        Ok(())
     }
 }
 

@@ -242,6 +242,7 @@ async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
         ),
         "{err}"
     );
+    assert!(err.contains("\n  fix: "), "the plain-words advice follows: {err}");
     assert!(err.contains("1 of 4 providers failed"), "{err}");
 }
 
