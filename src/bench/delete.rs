@@ -242,6 +242,10 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             ),
         )
         .info("seconds", kp_done, " s")
+        .with("calls", kp_calls as f64)
+        .with("calls_done_s", kp_done)
+        .with("finished_s", kp.finished)
+        .with("requests", kp.requests as f64)
         .note(format!(
             "{kp_calls} calls fit in DeleteKeyPairs' {}-token initial burst, so this is latency, not throughput; \
              the time includes each call's DescribeKeyPairs verification (shared 10/s budget)",
@@ -272,6 +276,11 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
                 ),
             )
             .judged("throughput", share, "", Target::AtLeast(THROUGHPUT_TARGET))
+            .with("calls", calls as f64)
+            .with("calls_done_s", done)
+            .with("calls_per_s", rate)
+            .with("run_calls_done_s", ak.calls_done)
+            .with("run_ideal_s", ideal)
             .note(format!(
                 "throughput = calls / time from the start of the run to this action's last answer, \
                  divided by the documented {}/s; {action} has its own budget, so it can run alongside the other",

@@ -110,8 +110,13 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
         "{wall:.2} s, bound {bound:.2} s = ({} {} pages - {} burst) / {}/s",
         limiting.pages, limiting.action, limiting.rate, limiting.rate
     );
-    let mut figure =
-        Figure::new("list.ratio", label, measured).judged("ratio", ratio, "", Target::AtMost(RATIO_TARGET));
+    let mut figure = Figure::new("list.ratio", label, measured)
+        .judged("ratio", ratio, "", Target::AtMost(RATIO_TARGET))
+        .with("wall_s", wall)
+        .with("bound_s", bound)
+        .with("sustained_bound_s", sustained)
+        .with("key_pairs", want_kp as f64)
+        .with("api_keys", want_ak as f64);
     for a in &actions {
         figure = figure.note(format!(
             "{}: {} pages at {}/s per account: {:.2} s with the full initial bucket, {:.2} s at the sustained rate",

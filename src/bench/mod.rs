@@ -15,6 +15,7 @@ mod list;
 mod ui;
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::process::ExitCode;
 
@@ -131,6 +132,8 @@ pub struct Figure {
     pub pass: Option<bool>,
     /// Why the figure is what it is, how it was computed.
     pub notes: Vec<String>,
+    /// The raw numbers behind `measured`, for `--json` readers (`wall_s`, `bound_s`...).
+    pub data: BTreeMap<&'static str, f64>,
 }
 
 impl Figure {
@@ -145,7 +148,13 @@ impl Figure {
             target: None,
             pass: None,
             notes: Vec::new(),
+            data: BTreeMap::new(),
         }
+    }
+
+    fn with(mut self, name: &'static str, value: f64) -> Self {
+        self.data.insert(name, value);
+        self
     }
 
     /// Compare `value` (named `metric`) with `target`.
@@ -396,6 +405,12 @@ mod tests {
             .find(|f| f.id == "delete.request_limit_exceeded")
             .unwrap();
         assert_eq!(seen_by_operator.value, 0.0);
+        let list = report.figures.iter().find(|f| f.id == "list.ratio").unwrap();
+        assert!(
+            list.data["wall_s"] > 0.0 && list.data["bound_s"] > 0.0,
+            "{:?}",
+            list.data
+        );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["figures"].as_array().unwrap().len(), report.figures.len());
     }

@@ -167,7 +167,8 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             format!("{label}: frame"),
             format!("median of {} full frames at {WIDTH}x{HEIGHT}", sizes.ui_frames),
         )
-        .judged("median", frame_ms, " ms", Target::Below(FRAME_TARGET_MS)),
+        .judged("median", frame_ms, " ms", Target::Below(FRAME_TARGET_MS))
+        .with("items", total as f64),
         Figure::new(
             "ui.keystroke",
             format!("{label}: filter keystroke"),
@@ -176,7 +177,9 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
                 strokes.len()
             ),
         )
-        .judged("median", keystroke_ms, " ms", Target::Below(KEYSTROKE_TARGET_MS)),
+        .judged("median", keystroke_ms, " ms", Target::Below(KEYSTROKE_TARGET_MS))
+        .with("worst_ms", worst)
+        .with("narrowest_view", narrowest as f64),
     ];
     let rss = match (rss_before, rss_listed, rss_after) {
         (Some(before), Some(listed), Some(after)) => {
@@ -194,6 +197,9 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
                 ),
             )
             .judged("rss", total_mib, " MiB", Target::Below(RSS_TARGET_MIB))
+            .with("before_mib", before as f64 / MIB)
+            .with("listed_mib", listed as f64 / MIB)
+            .with("loaded_mib", total_mib)
         }
         // Not Linux: no /proc/self/status; say so instead of inventing a number.
         _ => Figure::new(
@@ -203,7 +209,7 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
         )
         .info("rss", 0.0, " MiB"),
     };
-    figures.push(rss.note(format!(
+    figures.push(rss.with("load_ms", load_ms).note(format!(
         "loading ({} listings of {per_source}, as the runtime delivers them) took {load_ms:.0} ms",
         sources.len()
     )));
