@@ -366,3 +366,76 @@ impl TabState {
         self.items.iter().filter(|i| wanted.contains(&i.key)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Status;
+
+    fn item(region: &str, id: &str, name: &str) -> Item {
+        Item {
+            key: ItemKey {
+                kind: ProviderKind::Cvm,
+                account: "acct".into(),
+                region: region.into(),
+                id: id.into(),
+            },
+            name: name.into(),
+            status: Status::Active,
+            key_type: "ssh-ed25519".into(),
+            description: String::new(),
+            created: "2025-03-01T08:00:00Z".into(),
+            modified: String::new(),
+            bindings: Vec::new(),
+        }
+    }
+
+    fn names(tab: &TabState) -> Vec<String> {
+        (0..tab.view_len())
+            .filter_map(|p| tab.view_item(p))
+            .map(|i| i.name.clone())
+            .collect()
+    }
+
+    /// Typing narrows from the current view, erasing widens from the sorted order: either
+    /// way the view is the sorted matches and the highlighted item stays highlighted.
+    #[test]
+    fn narrowing_and_widening_the_filter_keep_order_and_cursor() {
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        let names_in = ["web_2", "Bastion_1", "web_1", "bastion_3", "cache_1"];
+        let items = names_in
+            .iter()
+            .enumerate()
+            .map(|(i, n)| item("r1", &format!("skey-{i}"), n))
+            .collect();
+        tab.replace_source("acct", "r1", items);
+        assert_eq!(names(&tab), ["Bastion_1", "bastion_3", "cache_1", "web_1", "web_2"]);
+        tab.cursor_to(1);
+        for (filter, expected) in [
+            ("b", vec!["Bastion_1", "bastion_3", "web_1", "web_2"]),
+            ("ba", vec!["Bastion_1", "bastion_3"]),
+            ("bas", vec!["Bastion_1", "bastion_3"]),
+            ("ba", vec!["Bastion_1", "bastion_3"]),
+            ("b", vec!["Bastion_1", "bastion_3", "web_1", "web_2"]),
+            ("", vec!["Bastion_1", "bastion_3", "cache_1", "web_1", "web_2"]),
+        ] {
+            tab.set_filter(filter);
+            assert_eq!(names(&tab), expected, "filter {filter:?}");
+            assert_eq!(
+                tab.highlighted().map(|i| i.name.as_str()),
+                Some("bastion_3"),
+                "filter {filter:?}"
+            );
+        }
+        // A narrowing step after a re-sort starts from the new order.
+        tab.set_filter("web");
+        tab.reverse_sort();
+        tab.set_filter("web_");
+        assert_eq!(names(&tab), ["web_2", "web_1"]);
+        // A reload keeps the highlighted item by key, not by position.
+        tab.cursor_to(1);
+        tab.replace_source("acct", "r0", vec![item("r0", "skey-9", "web_9")]);
+        assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
+        assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
+    }
+}
