@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod emulator;

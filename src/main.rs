@@ -33,6 +33,8 @@ enum Command {
     List(keyward::list::ListArgs),
     /// Serve the emulator of the three provider APIs.
     Emulator(keyward::emulator::cli::EmulatorArgs),
+    /// Measure listing, bulk deletes and the TUI against the built-in emulator.
+    Bench(keyward::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +48,6 @@ fn main() -> ExitCode {
         }),
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
+        Some(Command::Bench(args)) => keyward::bench::command(&args),
     }
 }

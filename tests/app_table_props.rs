@@ -4,7 +4,7 @@
 mod app_support;
 
 use app_support::item;
-use keyward::app::table::TabState;
+use keyward::app::table::{Column, TabState};
 use keyward::inventory::{ItemKey, ProviderKind};
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -97,6 +97,24 @@ proptest! {
                 })
                 .count();
             prop_assert_eq!(tab.view_len(), expected_view);
+            // The view is in sort order (column, then key; reversed when descending).
+            let (column, descending) = tab.sort();
+            let shown: Vec<&keyward::inventory::Item> = (0..tab.view_len()).filter_map(|p| tab.view_item(p)).collect();
+            for pair in shown.windows(2) {
+                let by = |i: &keyward::inventory::Item| match column {
+                    Column::Name => i.name.clone(),
+                    Column::Id => i.key.id.clone(),
+                    Column::Account => i.key.account.clone(),
+                    Column::Region => i.key.region.clone(),
+                    Column::Status => i.status.label().to_string(),
+                    Column::Type => i.key_type.clone(),
+                    Column::Created => i.created.clone(),
+                    Column::Bindings => format!("{:08}", i.bindings.len()),
+                };
+                let ord = (by(pair[0]), &pair[0].key).cmp(&(by(pair[1]), &pair[1].key));
+                let ord = if descending { ord.reverse() } else { ord };
+                prop_assert!(ord.is_lt(), "{:?} before {:?}", pair[0].key, pair[1].key);
+            }
             prop_assert!(tab.view_len() == 0 || tab.cursor() < tab.view_len());
         }
     }

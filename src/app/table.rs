@@ -3,6 +3,8 @@
 //!
 //! The view is a `Vec<usize>` of indexes into `items`, recomputed only when the data,
 //! the filter or the sort changes (never per frame), so 100,000 rows stay cheap to draw.
+//! The sorted order of all items is kept apart from the view, so a filter keystroke is
+//! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
 use crate::inventory::{Item, ItemKey, ProviderKind};
 use std::cell::Cell;
@@ -87,9 +89,15 @@ fn haystack(item: &Item) -> String {
 pub struct TabState {
     pub kind: ProviderKind,
     items: Vec<Item>,
-    haystacks: Vec<String>,
-    /// Indexes into `items`, filtered and sorted.
+    /// `haystack(items[i])`, kept in step with `items`.
+    haystacks: Vec<Box<str>>,
+    /// Every index into `items`, sorted by the current sort; rebuilt when the data or the
+    /// sort changes, not when the filter does.
+    order: Vec<usize>,
+    /// Indexes into `items`, filtered and sorted: a subsequence of `order`.
     view: Vec<usize>,
+    /// The lower-cased filter `view` was computed with.
+    view_needle: String,
     /// Position of the highlighted row in `view`.
     cursor: usize,
     /// First visible row; a render cache the renderer adjusts to keep the cursor in view.
@@ -108,7 +116,9 @@ impl TabState {
             kind,
             items: Vec::new(),
             haystacks: Vec::new(),
+            order: Vec::new(),
             view: Vec::new(),
+            view_needle: String::new(),
             cursor: 0,
             offset: Cell::new(0),
             filter: String::new(),
@@ -175,76 +185,124 @@ impl TabState {
 
     /// Replace every item of one (account, region) with a fresh listing.
     pub fn replace_source(&mut self, account: &str, region: &str, fresh: Vec<Item>) {
-        self.items
-            .retain(|i| !(i.key.account == account && i.key.region == region));
-        self.items.extend(fresh);
-        // While regions load one by one, an operator who has not moved expects the top
-        // of the list, not whichever item happened to arrive first.
-        let at_top = self.cursor == 0;
-        self.data_changed();
-        if at_top {
-            self.cursor = 0;
-        }
+        // While regions load one by one, an operator who has not moved expects the top of
+        // the list, not whichever item happened to arrive first; one who has moved keeps
+        // their item under the cursor.
+        let keep = if self.cursor == 0 {
+            None
+        } else {
+            self.highlighted().map(|i| i.key.clone())
+        };
+        self.retain_items(|i| !(i.key.account == account && i.key.region == region));
+        self.append_items(fresh);
+        self.data_changed(keep);
     }
 
     /// Apply a post-run re-read: `ids` were touched by the run in (account, region);
     /// those missing from `fresh` are gone, those present are replaced or added.
     pub fn apply_refresh(&mut self, account: &str, region: &str, ids: &HashSet<String>, fresh: Vec<Item>) {
+        let keep = self.highlighted().map(|i| i.key.clone());
         let fresh_ids: HashSet<&str> = fresh.iter().map(|i| i.key.id.as_str()).collect();
-        self.items.retain(|i| {
+        self.retain_items(|i| {
             let here = i.key.account == account && i.key.region == region;
             !(here && (fresh_ids.contains(i.key.id.as_str()) || ids.contains(&i.key.id)))
         });
-        self.items.extend(fresh);
-        self.data_changed();
+        self.append_items(fresh);
+        self.data_changed(keep);
     }
 
-    fn data_changed(&mut self) {
-        self.haystacks = self.items.iter().map(haystack).collect();
-        let present: HashSet<&ItemKey> = self.items.iter().map(|i| &i.key).collect();
-        self.selected.retain(|k| present.contains(k));
-        self.recompute();
+    /// Drop the items `keep` refuses, with their haystacks.
+    fn retain_items(&mut self, keep: impl Fn(&Item) -> bool) {
+        let kept: Vec<bool> = self.items.iter().map(keep).collect();
+        // `retain` visits every element once, in order, so the flags line up with both vectors.
+        let mut flags = kept.iter();
+        self.items.retain(|_| flags.next().copied().unwrap_or(true));
+        let mut flags = kept.iter();
+        self.haystacks.retain(|_| flags.next().copied().unwrap_or(true));
+    }
+
+    /// Only the new items' haystacks are computed: loading N sources one by one stays linear.
+    fn append_items(&mut self, fresh: Vec<Item>) {
+        self.haystacks
+            .extend(fresh.iter().map(|i| haystack(i).into_boxed_str()));
+        self.items.extend(fresh);
+    }
+
+    /// After the items changed: forget selected items that are gone, re-sort, re-filter,
+    /// and keep the item that was highlighted (`keep`) under the cursor if it is still there.
+    fn data_changed(&mut self, keep: Option<ItemKey>) {
+        if !self.selected.is_empty() {
+            let present: HashSet<&ItemKey> = self.items.iter().map(|i| &i.key).collect();
+            self.selected.retain(|k| present.contains(k));
+        }
+        let keep = keep.and_then(|k| self.items.iter().position(|i| i.key == k));
+        self.sort_order();
+        self.refilter(keep, false);
     }
 
     pub fn set_filter(&mut self, filter: &str) {
         if self.filter != filter {
             self.filter = filter.to_string();
-            self.recompute();
+            let keep = self.view.get(self.cursor).copied();
+            self.refilter(keep, true);
         }
     }
 
     pub fn cycle_sort(&mut self) {
         self.sort = self.sort.next();
-        self.recompute();
+        self.resort();
     }
 
     pub fn reverse_sort(&mut self) {
         self.descending = !self.descending;
-        self.recompute();
+        self.resort();
     }
 
-    /// Rebuild the view, keeping the highlighted item under the cursor when it survives.
-    fn recompute(&mut self) {
-        let keep = self.highlighted().map(|i| i.key.clone());
-        let needle = self.filter.to_lowercase();
-        let mut view: Vec<usize> = if needle.is_empty() {
-            (0..self.items.len()).collect()
-        } else {
-            (0..self.items.len())
-                .filter(|&i| self.haystacks[i].contains(&needle))
-                .collect()
-        };
+    fn resort(&mut self) {
+        let keep = self.view.get(self.cursor).copied();
+        self.sort_order();
+        self.refilter(keep, false);
+    }
+
+    /// Sort every item by the current column, id as tie-breaker so the order is stable
+    /// across reloads.
+    fn sort_order(&mut self) {
         let (column, descending, items) = (self.sort, self.descending, &self.items);
-        view.sort_by(|&a, &b| {
-            // Id as tie-breaker keeps the order stable across reloads.
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
             let ord = column
                 .compare(&items[a], &items[b])
                 .then_with(|| items[a].key.cmp(&items[b].key));
             if descending { ord.reverse() } else { ord }
         });
+        self.order = order;
+    }
+
+    /// Rebuild the view from `order` and the filter, putting the cursor on item `keep`
+    /// (an index into `items`) when it is still shown. With `narrowing_ok` and a filter that
+    /// extends the one the view was built with, only the current view is scanned: every
+    /// match of the longer needle matches the shorter one.
+    fn refilter(&mut self, keep: Option<usize>, narrowing_ok: bool) {
+        let needle = self.filter.to_lowercase();
+        let haystacks = &self.haystacks;
+        let view: Vec<usize> = if needle.is_empty() {
+            self.order.clone()
+        } else {
+            let source = if narrowing_ok && needle.contains(self.view_needle.as_str()) {
+                &self.view
+            } else {
+                &self.order
+            };
+            source
+                .iter()
+                .copied()
+                .filter(|&i| haystacks[i].contains(needle.as_str()))
+                .collect()
+        };
         self.view = view;
+        self.view_needle = needle;
         self.cursor = keep
-            .and_then(|k| self.view.iter().position(|&i| self.items[i].key == k))
+            .and_then(|k| self.view.iter().position(|&i| i == k))
             .unwrap_or(self.cursor)
             .min(self.view.len().saturating_sub(1));
         self.selected_visible = if self.selected.is_empty() {
@@ -313,5 +371,78 @@ impl TabState {
     pub fn items_for(&self, keys: &[ItemKey]) -> Vec<&Item> {
         let wanted: HashSet<&ItemKey> = keys.iter().collect();
         self.items.iter().filter(|i| wanted.contains(&i.key)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Status;
+
+    fn item(region: &str, id: &str, name: &str) -> Item {
+        Item {
+            key: ItemKey {
+                kind: ProviderKind::Cvm,
+                account: "acct".into(),
+                region: region.into(),
+                id: id.into(),
+            },
+            name: name.into(),
+            status: Status::Active,
+            key_type: "ssh-ed25519".into(),
+            description: String::new(),
+            created: "2025-03-01T08:00:00Z".into(),
+            modified: String::new(),
+            bindings: Vec::new(),
+        }
+    }
+
+    fn names(tab: &TabState) -> Vec<String> {
+        (0..tab.view_len())
+            .filter_map(|p| tab.view_item(p))
+            .map(|i| i.name.clone())
+            .collect()
+    }
+
+    /// Typing narrows from the current view, erasing widens from the sorted order: either
+    /// way the view is the sorted matches and the highlighted item stays highlighted.
+    #[test]
+    fn narrowing_and_widening_the_filter_keep_order_and_cursor() {
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        let names_in = ["web_2", "Bastion_1", "web_1", "bastion_3", "cache_1"];
+        let items = names_in
+            .iter()
+            .enumerate()
+            .map(|(i, n)| item("r1", &format!("skey-{i}"), n))
+            .collect();
+        tab.replace_source("acct", "r1", items);
+        assert_eq!(names(&tab), ["Bastion_1", "bastion_3", "cache_1", "web_1", "web_2"]);
+        tab.cursor_to(1);
+        for (filter, expected) in [
+            ("b", vec!["Bastion_1", "bastion_3", "web_1", "web_2"]),
+            ("ba", vec!["Bastion_1", "bastion_3"]),
+            ("bas", vec!["Bastion_1", "bastion_3"]),
+            ("ba", vec!["Bastion_1", "bastion_3"]),
+            ("b", vec!["Bastion_1", "bastion_3", "web_1", "web_2"]),
+            ("", vec!["Bastion_1", "bastion_3", "cache_1", "web_1", "web_2"]),
+        ] {
+            tab.set_filter(filter);
+            assert_eq!(names(&tab), expected, "filter {filter:?}");
+            assert_eq!(
+                tab.highlighted().map(|i| i.name.as_str()),
+                Some("bastion_3"),
+                "filter {filter:?}"
+            );
+        }
+        // A narrowing step after a re-sort starts from the new order.
+        tab.set_filter("web");
+        tab.reverse_sort();
+        tab.set_filter("web_");
+        assert_eq!(names(&tab), ["web_2", "web_1"]);
+        // A reload keeps the highlighted item by key, not by position.
+        tab.cursor_to(1);
+        tab.replace_source("acct", "r0", vec![item("r0", "skey-9", "web_9")]);
+        assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
+        assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
     }
 }

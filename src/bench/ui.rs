@@ -1,0 +1,217 @@
+//! Figure 3: the TUI with a large inventory loaded, no network: one full frame rendered
+//! to a `TestBackend`, one filter keystroke through `app::update`, and resident memory.
+
+use super::{BenchError, Figure, Sizes, Target, median, rss_bytes};
+use crate::app::{self, App, AppOptions, LoadState, Msg, Source};
+use crate::emulator::fake;
+use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::collections::HashSet;
+use std::time::Instant;
+
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+const FRAME_TARGET_MS: f64 = 2.0;
+const KEYSTROKE_TARGET_MS: f64 = 10.0;
+const RSS_TARGET_MIB: f64 = 64.0;
+const ACCOUNTS: [&str; 2] = ["tencent-prod", "tencent-staging"];
+const REGIONS: [&str; 5] = [
+    "ap-guangzhou",
+    "ap-shanghai",
+    "ap-beijing",
+    "ap-chengdu",
+    "ap-singapore",
+];
+/// What the keystroke figure types, one char at a time, then erases: a service name that
+/// the generated names contain, so each step narrows the view like a real search.
+const QUERY: &str = "payments";
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// API Gateway keys of one (account, region), shaped like the emulator's generated ones.
+fn items(account: &str, region: &str, count: usize) -> Vec<Item> {
+    let mut rng = fake::rng_for(&format!("bench-ui/{account}/{region}"));
+    let mut names = HashSet::new();
+    (0..count)
+        .map(|i| {
+            let created = fake::past_time(&mut rng);
+            let name = fake::unique_name(fake::api_key_name(&mut rng), '-', 60, &mut names);
+            Item {
+                key: ItemKey {
+                    kind: ProviderKind::ApiGateway,
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    id: fake::api_key_id(&mut rng),
+                },
+                name,
+                status: if i % 5 == 0 { Status::Disabled } else { Status::Enabled },
+                key_type: "auto".to_string(),
+                description: String::new(),
+                created: fake::iso(created),
+                modified: fake::iso(fake::later_time(&mut rng, created)),
+                bindings: if i % 10 == 0 {
+                    vec![Binding::UsagePlan(fake::usage_plan_id(&mut rng))]
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect()
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
+    let sources: Vec<(&str, &str)> = ACCOUNTS
+        .iter()
+        .flat_map(|a| REGIONS.iter().map(move |r| (*a, *r)))
+        .collect();
+    let per_source = sizes.ui_items / sources.len();
+    let total = per_source * sources.len();
+
+    let rss_before = rss_bytes();
+    let mut app = App::new(
+        sources
+            .iter()
+            .map(|(account, region)| Source {
+                kind: ProviderKind::ApiGateway,
+                account: account.to_string(),
+                region: region.to_string(),
+                state: LoadState::Loading,
+            })
+            .collect(),
+        AppOptions {
+            title: "bench".to_string(),
+            ..AppOptions::default()
+        },
+    );
+    let listings: Vec<Vec<Item>> = sources
+        .iter()
+        .map(|(account, region)| items(account, region, per_source))
+        .collect();
+    let rss_listed = rss_bytes();
+    // One listing per source, as the runtime delivers them.
+    let load_start = Instant::now();
+    for (provider, listing) in listings.into_iter().enumerate() {
+        app::update(
+            &mut app,
+            Msg::Loaded {
+                provider,
+                result: Ok(listing),
+            },
+        );
+    }
+    let load_ms = ms_since(load_start);
+    let rss_after = rss_bytes();
+    if app.tab().len() != total {
+        return Err(BenchError::Inconsistent(format!(
+            "the app holds {} items after loading {total}",
+            app.tab().len()
+        )));
+    }
+
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))
+        .map_err(|e| BenchError::Inconsistent(format!("cannot create the test terminal: {e}")))?;
+    let mut frames = Vec::with_capacity(sizes.ui_frames);
+    for _ in 0..=sizes.ui_frames {
+        // Scroll one row per frame so every frame has something new to show.
+        app::update(&mut app, key(KeyCode::Down));
+        let start = Instant::now();
+        terminal
+            .draw(|f| crate::ui::draw(f, &app))
+            .map_err(|e| BenchError::Inconsistent(format!("drawing to the test terminal failed: {e}")))?;
+        frames.push(ms_since(start));
+    }
+    // The first frame fills an empty buffer: not what a running TUI draws.
+    frames.remove(0);
+    let frame_ms = median(&mut frames);
+
+    app::update(&mut app, key(KeyCode::Char('/')));
+    let mut strokes = Vec::with_capacity(sizes.ui_keystrokes);
+    let mut narrowest = usize::MAX;
+    let query: Vec<char> = QUERY.chars().collect();
+    while strokes.len() < sizes.ui_keystrokes {
+        for &c in &query {
+            let start = Instant::now();
+            app::update(&mut app, key(KeyCode::Char(c)));
+            strokes.push(ms_since(start));
+        }
+        narrowest = narrowest.min(app.tab().view_len());
+        for _ in &query {
+            let start = Instant::now();
+            app::update(&mut app, key(KeyCode::Backspace));
+            strokes.push(ms_since(start));
+        }
+    }
+    if app.tab().view_len() != total {
+        return Err(BenchError::Inconsistent(format!(
+            "erasing the filter shows {} of {total} items",
+            app.tab().view_len()
+        )));
+    }
+    let worst = strokes.iter().copied().fold(0.0, f64::max);
+    let keystroke_ms = median(&mut strokes);
+
+    let label = format!("ui with {total} items");
+    let mut figures = vec![
+        Figure::new(
+            "ui.frame",
+            format!("{label}: frame"),
+            format!("median of {} full frames at {WIDTH}x{HEIGHT}", sizes.ui_frames),
+        )
+        .judged("median", frame_ms, " ms", Target::Below(FRAME_TARGET_MS))
+        .with("items", total as f64),
+        Figure::new(
+            "ui.keystroke",
+            format!("{label}: filter keystroke"),
+            format!(
+                "median of {} keystrokes typing and erasing {QUERY:?} (down to {narrowest} matches), worst {worst:.2} ms",
+                strokes.len()
+            ),
+        )
+        .judged("median", keystroke_ms, " ms", Target::Below(KEYSTROKE_TARGET_MS))
+        .with("worst_ms", worst)
+        .with("narrowest_view", narrowest as f64),
+    ];
+    let rss = match (rss_before, rss_listed, rss_after) {
+        (Some(before), Some(listed), Some(after)) => {
+            let total_mib = after as f64 / MIB;
+            let mib = |a: u64, b: u64| a.saturating_sub(b) as f64 / MIB;
+            Figure::new(
+                "ui.rss",
+                format!("{label}: memory"),
+                format!(
+                    "resident {total_mib:.1} MiB after loading, {:.1} MiB more than before the items existed \
+                     ({:.1} MiB as listed, {:.1} MiB more once loaded into the app)",
+                    mib(after, before),
+                    mib(listed, before),
+                    mib(after, listed),
+                ),
+            )
+            .judged("rss", total_mib, " MiB", Target::Below(RSS_TARGET_MIB))
+            .with("before_mib", before as f64 / MIB)
+            .with("listed_mib", listed as f64 / MIB)
+            .with("loaded_mib", total_mib)
+        }
+        // Not Linux: no /proc/self/status; say so instead of inventing a number.
+        _ => Figure::new(
+            "ui.rss",
+            format!("{label}: memory"),
+            "VmRSS is not available on this system",
+        )
+        .info("rss", 0.0, " MiB"),
+    };
+    figures.push(rss.with("load_ms", load_ms).note(format!(
+        "loading ({} listings of {per_source}, as the runtime delivers them) took {load_ms:.0} ms",
+        sources.len()
+    )));
+    Ok(figures)
+}
