@@ -4,9 +4,13 @@
 //! Tencent counts requests per (SecretId, action), whatever the region, so all regions of
 //! one account share one DescribeKeyPairs budget (10/s) and one DescribeApiKeysStatus
 //! budget (20/s). The emulator models each as a token bucket that starts full (capacity =
-//! rate): the k-th request of an action can go out at the earliest at (k - capacity)/rate,
-//! so no client can list P pages faster than (P - capacity)/rate. That is the bound the
-//! ratio uses; P/rate (the sustained rate, ignoring the initial burst) is shown too.
+//! rate): the k-th request of an action can go out at the earliest at (k - capacity)/rate.
+//!
+//! The target is judged against the bound issue #5 defines, pages needed / allowed
+//! requests per second (P/rate). The client never spends the initial burst on purpose (it
+//! paces at 0.95 x the rate, see `action_quota` in the Tencent client, so network jitter
+//! cannot push two requests into one server second), so the stricter burst-aware bound
+//! (P - capacity)/rate is printed beside it for information.
 
 use super::{BenchError, Figure, Sizes, Target};
 use crate::demo::DemoConfig;
@@ -99,22 +103,22 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     ];
     let limiting = actions
         .iter()
-        .max_by(|a, b| a.with_burst().total_cmp(&b.with_burst()))
+        .max_by(|a, b| a.sustained().total_cmp(&b.sustained()))
         .unwrap_or(&actions[0]);
-    let bound = limiting.with_burst();
-    let sustained = actions.iter().map(ActionBound::sustained).fold(0.0, f64::max);
+    let bound = limiting.sustained();
+    let with_burst = actions.iter().map(ActionBound::with_burst).fold(0.0, f64::max);
     let ratio = if bound > 0.0 { wall / bound } else { f64::INFINITY };
 
     let label = format!("list {want_kp} key pairs + {want_ak} API keys / {regions} regions");
     let measured = format!(
-        "{wall:.2} s, bound {bound:.2} s = ({} {} pages - {} burst) / {}/s",
-        limiting.pages, limiting.action, limiting.rate, limiting.rate
+        "{wall:.2} s, bound {bound:.2} s = {} {} pages / {}/s",
+        limiting.pages, limiting.action, limiting.rate
     );
     let mut figure = Figure::new("list.ratio", label, measured)
         .judged("ratio", ratio, "", Target::AtMost(RATIO_TARGET))
         .with("wall_s", wall)
         .with("bound_s", bound)
-        .with("sustained_bound_s", sustained)
+        .with("burst_bound_s", with_burst)
         .with("key_pairs", want_kp as f64)
         .with("api_keys", want_ak as f64);
     for a in &actions {
@@ -127,12 +131,12 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             a.sustained()
         ));
     }
-    figure = figure.note(format!(
-        "against the sustained-rate bound (pages / rate = {sustained:.2} s) the ratio is {:.2}",
-        wall / sustained
-    ));
-    if bound <= 0.0 {
-        figure = figure.note("every page fits in the initial burst: no rate-limit bound, the ratio is undefined");
+    if with_burst > 0.0 {
+        figure = figure.note(format!(
+            "against the burst-aware bound ((pages - capacity) / rate = {with_burst:.2} s) the ratio is {:.2}; \
+             the client leaves the burst unspent on purpose",
+            wall / with_burst
+        ));
     }
     let retries = Figure::new(
         "list.rate_limited",
