@@ -11,6 +11,7 @@ pub mod hints;
 pub mod inventory;
 pub mod launch;
 pub mod list;
+pub mod panic_guard;
 pub mod providers;
 pub mod queue;
 pub mod registry;

@@ -187,8 +187,14 @@ impl Runtime {
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = match tokio::spawn(async move { p.list().await }).await {
-                Ok(result) => result,
+            let listing = tokio::spawn(async move { crate::panic_guard::caught(p.list()).await });
+            let result = match listing.await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(ProviderError::new(
+                    ErrorKind::Protocol,
+                    "Internal",
+                    "the provider panicked while listing; please report this",
+                )),
                 // A panicking provider must not leave its tab "loading…" forever.
                 Err(e) => Err(ProviderError::new(
                     ErrorKind::Protocol,
@@ -241,6 +247,8 @@ impl Drop for RestoreGuard {
 /// `ratatui::try_init` installs a panic hook that restores it before the panic message.
 pub async fn run(providers: Vec<Arc<dyn Provider>>, opts: RunOptions) -> io::Result<()> {
     let mut terminal = ratatui::try_init()?;
+    // A provider panic the runtime recovers from must not restore the terminal mid-session.
+    crate::panic_guard::keep_terminal_for_caught_panics();
     let _guard = RestoreGuard;
     let mut runtime = Runtime::new(providers, &opts);
     let result = event_loop(&mut terminal, &mut runtime).await;

@@ -603,7 +603,7 @@ fn intent_not_logged(err: &crate::audit::AuditError) -> ProviderError {
 
 /// `perform`, with a provider panic turned into a failure of the call's ids.
 async fn perform_caught(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) -> Vec<ItemOutcome> {
-    match AssertUnwindSafe(perform(provider, call, ids)).catch_unwind().await {
+    match crate::panic_guard::caught(perform(provider, call, ids)).await {
         Ok(outcomes) => outcomes,
         Err(_) => {
             let err = ProviderError::new(
