@@ -37,6 +37,10 @@ pub struct EmulatorArgs {
     /// Do not enforce the documented per-API request limits.
     #[arg(long)]
     pub no_rate_limits: bool,
+    /// Run the server's clock this many seconds ahead (negative: behind), e.g. 600 to see
+    /// how clients report AuthFailure.SignatureExpire.
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub clock_offset_secs: Option<i64>,
 }
 
 impl EmulatorArgs {
@@ -121,6 +125,12 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
         seed: seed.clone(),
     };
     let emu = start(opts).await.map_err(|e| e.to_string())?;
+    if let Some(secs) = args.clock_offset_secs {
+        let offset = chrono::TimeDelta::try_seconds(secs)
+            .ok_or_else(|| format!("--clock-offset-secs {secs} is out of range"))?;
+        emu.state().set_clock_offset(offset);
+        println!("Server clock offset: {secs} s");
+    }
     println!("{}", banner(&seed, &emu.base_url, args.tls.then_some(&args.cert_out)));
     if let Some(pem) = &emu.ca_cert_pem {
         println!("{}", String::from_utf8_lossy(pem));
@@ -202,6 +212,7 @@ mod tests {
             drop_rate: None,
             force_rate_limit: None,
             no_rate_limits: false,
+            clock_offset_secs: None,
         };
         let f = args.faults(&seed);
         assert_eq!(f.latency, Duration::from_millis(5));
