@@ -1,6 +1,7 @@
 //! The unified inventory item every provider maps its keys into, so the table,
 //! the queue and `keyward list` handle all three kinds alike.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -87,14 +88,18 @@ impl fmt::Display for Binding {
 }
 
 /// Where an item lives: enough to address any API call about it.
+///
+/// Text fields are `CompactString`: up to 24 bytes live inline, with no heap allocation,
+/// which covers account names, regions and most ids. With 100,000 items loaded, one
+/// allocation per short field was most of the TUI's memory. Serializes as a plain string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ItemKey {
     pub kind: ProviderKind,
     /// The configured account (profile) name.
-    pub account: String,
+    pub account: CompactString,
     /// Tencent region, or the OceanBase project id.
-    pub region: String,
-    pub id: String,
+    pub region: CompactString,
+    pub id: CompactString,
 }
 
 impl fmt::Display for ItemKey {
@@ -104,17 +109,19 @@ impl fmt::Display for ItemKey {
 }
 
 /// One key, as the table shows it. Never holds a secret.
+///
+/// Short text fields are `CompactString` for the same reason as in `ItemKey`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub key: ItemKey,
-    pub name: String,
+    pub name: CompactString,
     pub status: Status,
     /// apigateway: "auto"/"manual"; cvm: public key algorithm if known; oceanbase: "api-key".
-    pub key_type: String,
-    pub description: String,
+    pub key_type: CompactString,
+    pub description: CompactString,
     /// RFC 3339 or the provider's own timestamp text; empty when unknown.
-    pub created: String,
-    pub modified: String,
+    pub created: CompactString,
+    pub modified: CompactString,
     pub bindings: Vec<Binding>,
 }
 

@@ -155,15 +155,15 @@ const COLUMNS: [&str; 11] = [
 fn row(item: &Item) -> [String; 11] {
     [
         item.key.kind.slug().to_string(),
-        item.key.account.clone(),
-        item.key.region.clone(),
-        item.key.id.clone(),
-        item.name.clone(),
+        item.key.account.to_string(),
+        item.key.region.to_string(),
+        item.key.id.to_string(),
+        item.name.to_string(),
         item.status.label().to_string(),
-        item.key_type.clone(),
-        item.description.clone(),
-        item.created.clone(),
-        item.modified.clone(),
+        item.key_type.to_string(),
+        item.description.to_string(),
+        item.created.to_string(),
+        item.modified.to_string(),
         item.bindings_text(),
     ]
 }

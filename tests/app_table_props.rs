@@ -102,13 +102,13 @@ proptest! {
             let shown: Vec<&keyward::inventory::Item> = (0..tab.view_len()).filter_map(|p| tab.view_item(p)).collect();
             for pair in shown.windows(2) {
                 let by = |i: &keyward::inventory::Item| match column {
-                    Column::Name => i.name.clone(),
-                    Column::Id => i.key.id.clone(),
-                    Column::Account => i.key.account.clone(),
-                    Column::Region => i.key.region.clone(),
+                    Column::Name => i.name.to_string(),
+                    Column::Id => i.key.id.to_string(),
+                    Column::Account => i.key.account.to_string(),
+                    Column::Region => i.key.region.to_string(),
                     Column::Status => i.status.label().to_string(),
-                    Column::Type => i.key_type.clone(),
-                    Column::Created => i.created.clone(),
+                    Column::Type => i.key_type.to_string(),
+                    Column::Created => i.created.to_string(),
                     Column::Bindings => format!("{:08}", i.bindings.len()),
                 };
                 let ord = (by(pair[0]), &pair[0].key).cmp(&(by(pair[1]), &pair[1].key));

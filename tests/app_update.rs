@@ -444,7 +444,7 @@ fn exec_events_drive_progress_log_refresh_and_finish() {
         }),
     );
     let first_two: Vec<String> = (0..2)
-        .filter_map(|p| app.tab().view_item(p).map(|i| i.key.id.clone()))
+        .filter_map(|p| app.tab().view_item(p).map(|i| i.key.id.to_string()))
         .collect();
     for id in &first_two {
         update(
@@ -466,7 +466,7 @@ fn exec_events_drive_progress_log_refresh_and_finish() {
         .tab()
         .items()
         .iter()
-        .filter(|i| !first_two.contains(&i.key.id))
+        .filter(|i| !first_two.iter().any(|id| *id == i.key.id))
         .cloned()
         .collect();
     update(

@@ -23,7 +23,7 @@ async fn demo_providers_list_every_item_of_the_seed() {
             let bound: BTreeSet<String> = items
                 .iter()
                 .filter(|i| i.is_bound())
-                .map(|i| i.key.id.clone())
+                .map(|i| i.key.id.to_string())
                 .collect();
             let expected: BTreeSet<String> = state
                 .api_keys(p.account(), p.region())
@@ -33,7 +33,7 @@ async fn demo_providers_list_every_item_of_the_seed() {
                 .collect();
             assert_eq!(bound, expected, "bound keys of {}/{}", p.account(), p.region());
         }
-        let listed: BTreeSet<String> = items.into_iter().map(|i| i.key.id).collect();
+        let listed: BTreeSet<String> = items.into_iter().map(|i| i.key.id.into()).collect();
         let expected: BTreeSet<String> = match p.kind() {
             ProviderKind::ApiGateway => state.api_key_ids(p.account(), p.region()),
             ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),

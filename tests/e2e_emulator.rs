@@ -172,7 +172,7 @@ fn select_filtered(h: &mut Harness, tab: char, filter: &str) -> BTreeSet<String>
         .tab()
         .selected_items()
         .iter()
-        .map(|i| i.key.id.clone())
+        .map(|i| i.key.id.to_string())
         .collect()
 }
 
@@ -562,7 +562,7 @@ async fn deleting_oceanbase_keys_through_the_tui() {
         .tab()
         .selected_items()
         .iter()
-        .map(|i| i.key.id.clone())
+        .map(|i| i.key.id.to_string())
         .collect();
     assert_eq!(selected.len(), 3);
     h.press("d");

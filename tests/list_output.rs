@@ -27,7 +27,7 @@ fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &str) -
         } else {
             "auto".into()
         },
-        description: String::new(),
+        description: "".into(),
         created: "2025-01-01T00:00:00Z".into(),
         modified: "2025-01-02T00:00:00Z".into(),
         bindings: Vec::new(),
@@ -114,6 +114,55 @@ async fn json_is_an_array_of_items_sorted_by_key() {
     let ids: Vec<&str> = items.iter().map(|i| i.key.id.as_str()).collect();
     assert_eq!(ids, vec!["AKID1", "skey-1", "ak-2"], "apigateway, cvm, oceanbase order");
     assert_eq!(items[1].bindings, vec![Binding::Instance("ins-1".into())]);
+}
+
+/// The JSON other tools read: every text field a plain JSON string, whether it is short
+/// enough to be stored inline in the item or not, and an empty field an empty string.
+#[test]
+fn json_text_fields_are_plain_strings() {
+    let item = Item {
+        key: ItemKey {
+            kind: ProviderKind::ApiGateway,
+            account: "tencent-prod".into(),
+            region: "ap-guangzhou".into(),
+            // 40 bytes: longer than fits inline.
+            id: "AKIDabcdefghijklmnopqrstuvwxyz0123456789".into(),
+        },
+        name: "payments-gateway-prod".into(),
+        status: Status::Disabled,
+        key_type: "auto".into(),
+        description: "".into(),
+        created: "2025-03-01T08:00:00Z".into(),
+        modified: "2025-03-02T09:30:00Z".into(),
+        bindings: vec![Binding::UsagePlan("usagePlan-abc12345".into())],
+    };
+    let expected = r#"[
+  {
+    "key": {
+      "kind": "apigateway",
+      "account": "tencent-prod",
+      "region": "ap-guangzhou",
+      "id": "AKIDabcdefghijklmnopqrstuvwxyz0123456789"
+    },
+    "name": "payments-gateway-prod",
+    "status": "disabled",
+    "key_type": "auto",
+    "description": "",
+    "created": "2025-03-01T08:00:00Z",
+    "modified": "2025-03-02T09:30:00Z",
+    "bindings": [
+      {
+        "kind": "usage_plan",
+        "id": "usagePlan-abc12345"
+      }
+    ]
+  }
+]
+"#;
+    let out = list::render(std::slice::from_ref(&item), Format::Json).unwrap();
+    assert_eq!(out, expected);
+    let back: Vec<Item> = serde_json::from_str(&out).unwrap();
+    assert_eq!(back, vec![item]);
 }
 
 #[tokio::test]

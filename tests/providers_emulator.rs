@@ -111,7 +111,7 @@ fn assert_api_error(err: &ProviderError, code: &str) {
 
 fn by_id(items: Vec<Item>) -> BTreeMap<String, Item> {
     let n = items.len();
-    let map: BTreeMap<String, Item> = items.into_iter().map(|i| (i.key.id.clone(), i)).collect();
+    let map: BTreeMap<String, Item> = items.into_iter().map(|i| (i.key.id.to_string(), i)).collect();
     assert_eq!(map.len(), n, "an id was listed twice");
     map
 }
@@ -142,10 +142,13 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                     let item = &items[&r.id];
                     let status = if r.enabled { Status::Enabled } else { Status::Disabled };
                     assert_eq!(
-                        (&item.name, item.status, &item.key_type),
-                        (&r.name, status, &r.key_type)
+                        (item.name.as_str(), item.status, item.key_type.as_str()),
+                        (r.name.as_str(), status, r.key_type.as_str())
                     );
-                    assert_eq!((&item.created, &item.modified), (&r.created, &r.modified));
+                    assert_eq!(
+                        (item.created.as_str(), item.modified.as_str()),
+                        (r.created.as_str(), r.modified.as_str())
+                    );
                 }
                 // The list answer carries every secret; none may survive into the items.
                 let dump = format!("{:?}{}", items, serde_json::to_string(&items).unwrap());
@@ -160,8 +163,8 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 for r in &records {
                     let item = &items[&r.id];
                     assert_eq!(
-                        (&item.name, &item.description, &item.created),
-                        (&r.name, &r.description, &r.created)
+                        (item.name.as_str(), item.description.as_str(), item.created.as_str()),
+                        (r.name.as_str(), r.description.as_str(), r.created.as_str())
                     );
                     let algorithm = r.public_key.split_whitespace().next().unwrap();
                     assert_eq!((item.status, item.key_type.as_str()), (Status::Active, algorithm));
@@ -175,8 +178,8 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 for r in &records {
                     let item = &items[&r.id];
                     assert_eq!(
-                        (&item.name, &item.created, &item.modified),
-                        (&r.name, &r.created, &r.updated)
+                        (item.name.as_str(), item.created.as_str(), item.modified.as_str()),
+                        (r.name.as_str(), r.created.as_str(), r.updated.as_str())
                     );
                     let description = r.expires.as_ref().map(|at| format!("expires {at}")).unwrap_or_default();
                     assert_eq!(item.description, description);
@@ -403,7 +406,7 @@ async fn oceanbase_delete_removes_exactly_that_key() {
         );
     }
     assert_eq!(state.ob_key_ids(OB_ACCOUNT, PROJECT), expected);
-    let listed: HashSet<String> = ob.list().await.unwrap().into_iter().map(|i| i.key.id).collect();
+    let listed: HashSet<String> = ob.list().await.unwrap().into_iter().map(|i| i.key.id.into()).collect();
     assert_eq!(listed, expected.into_iter().collect());
     world.finish().await;
 }
@@ -434,7 +437,7 @@ async fn ten_thousand_key_pairs_list_exactly_within_the_limits() {
     let lists = futures::future::join_all(tencent.iter().map(|p| p.list())).await;
     let (mut pairs, mut keys) = (0, 0);
     for (p, listed) in tencent.iter().zip(lists) {
-        let listed: Vec<String> = listed.unwrap().into_iter().map(|i| i.key.id).collect();
+        let listed: Vec<String> = listed.unwrap().into_iter().map(|i| i.key.id.into()).collect();
         let expected = match p.kind() {
             ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),
             _ => state.api_key_ids(p.account(), p.region()),

@@ -60,12 +60,12 @@ async fn deletes_exactly_the_planned_ids_and_nothing_else() {
         })
         .collect();
     sent.sort();
-    let mut expected: Vec<String> = selected.iter().map(|i| i.key.id.clone()).collect();
+    let mut expected: Vec<String> = selected.iter().map(|i| i.key.id.to_string()).collect();
     expected.sort();
     assert_eq!(sent, expected);
 
-    let remaining: Vec<String> = provider.items().into_iter().map(|i| i.key.id).collect();
-    let unselected: Vec<String> = all.iter().skip(1).step_by(2).map(|i| i.key.id.clone()).collect();
+    let remaining: Vec<String> = provider.items().into_iter().map(|i| i.key.id.into()).collect();
+    let unselected: Vec<String> = all.iter().skip(1).step_by(2).map(|i| i.key.id.to_string()).collect();
     assert_eq!(remaining, unselected);
 
     assert_eq!(entries(&events).len(), 150);

@@ -141,7 +141,11 @@ fn disable_and_enable_apply_only_to_api_keys_in_the_other_state() {
     ];
     let disable = plan_of(&items, &Intent::Disable);
     assert_eq!(shape(&disable), vec![("DisableApiKey".into(), vec!["AKID-on".into()])]);
-    let reasons: Vec<(String, String)> = disable.skipped.iter().map(|(k, r)| (k.id.clone(), r.clone())).collect();
+    let reasons: Vec<(String, String)> = disable
+        .skipped
+        .iter()
+        .map(|(k, r)| (k.id.to_string(), r.clone()))
+        .collect();
     assert!(reasons.contains(&("AKID-off".into(), "already disabled".into())));
     assert!(
         reasons
@@ -266,7 +270,7 @@ proptest! {
         selected.sort();
         selected.dedup();
         let mut covered: Vec<_> = plan.calls.iter().flat_map(|c| c.ids.iter().map(move |id| {
-            keyward::inventory::ItemKey { kind: c.kind, account: c.account.clone(), region: c.region.clone(), id: id.clone() }
+            keyward::inventory::ItemKey { kind: c.kind, account: c.account.as_str().into(), region: c.region.as_str().into(), id: id.as_str().into() }
         })).chain(plan.skipped.iter().map(|(k, _)| k.clone())).collect();
         covered.sort();
         covered.dedup();

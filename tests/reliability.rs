@@ -115,7 +115,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
     assert_eq!(plan.item_count(), 1_000);
     let chosen: BTreeSet<(String, String)> = selected
         .iter()
-        .map(|i| (i.key.region.clone(), i.key.id.clone()))
+        .map(|i| (i.key.region.to_string(), i.key.id.to_string()))
         .collect();
     let before = snapshot(&state);
 

@@ -274,7 +274,7 @@ async fn against_the_emulator_bound_keys_carry_their_plan_and_big_plans_page() {
 
     assert_eq!(items.len(), expected.len());
     for item in &items {
-        match &expected[&item.key.id] {
+        match &expected[item.key.id.as_str()] {
             None => assert!(
                 item.bindings.is_empty(),
                 "{} is not bound: {:?}",

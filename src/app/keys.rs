@@ -271,7 +271,7 @@ fn begin_rename(app: &mut App) {
         .tab()
         .items_for(std::slice::from_ref(target))
         .first()
-        .map(|i| i.name.clone());
+        .map(|i| i.name.to_string());
     app.modal = Some(Modal::Rename(RenameEntry {
         target: target.clone(),
         input: current.unwrap_or_default(),

@@ -205,7 +205,7 @@ impl TabState {
         let fresh_ids: HashSet<&str> = fresh.iter().map(|i| i.key.id.as_str()).collect();
         self.retain_items(|i| {
             let here = i.key.account == account && i.key.region == region;
-            !(here && (fresh_ids.contains(i.key.id.as_str()) || ids.contains(&i.key.id)))
+            !(here && (fresh_ids.contains(i.key.id.as_str()) || ids.contains(i.key.id.as_str())))
         });
         self.append_items(fresh);
         self.data_changed(keep);
@@ -378,6 +378,7 @@ impl TabState {
 mod tests {
     use super::*;
     use crate::inventory::Status;
+    use compact_str::CompactString;
 
     fn item(region: &str, id: &str, name: &str) -> Item {
         Item {
@@ -390,9 +391,9 @@ mod tests {
             name: name.into(),
             status: Status::Active,
             key_type: "ssh-ed25519".into(),
-            description: String::new(),
+            description: CompactString::default(),
             created: "2025-03-01T08:00:00Z".into(),
-            modified: String::new(),
+            modified: CompactString::default(),
             bindings: Vec::new(),
         }
     }
@@ -400,7 +401,7 @@ mod tests {
     fn names(tab: &TabState) -> Vec<String> {
         (0..tab.view_len())
             .filter_map(|p| tab.view_item(p))
-            .map(|i| i.name.clone())
+            .map(|i| i.name.to_string())
             .collect()
     }
 

@@ -97,7 +97,7 @@ async fn execute(
     for (key, why) in &plan.skipped {
         stats
             .unexpected
-            .push(("plan".to_string(), key.id.clone(), format!("skipped: {why}")));
+            .push(("plan".to_string(), key.id.to_string(), format!("skipped: {why}")));
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let requests_before = emu.state().request_count();

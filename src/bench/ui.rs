@@ -5,6 +5,7 @@ use super::{BenchError, Figure, Sizes, Target, median, rss_bytes};
 use crate::app::{self, App, AppOptions, LoadState, Msg, Source};
 use crate::emulator::fake;
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use compact_str::CompactString;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -41,16 +42,16 @@ fn items(account: &str, region: &str, count: usize) -> Vec<Item> {
             Item {
                 key: ItemKey {
                     kind: ProviderKind::ApiGateway,
-                    account: account.to_string(),
-                    region: region.to_string(),
-                    id: fake::api_key_id(&mut rng),
+                    account: account.into(),
+                    region: region.into(),
+                    id: fake::api_key_id(&mut rng).into(),
                 },
-                name,
+                name: name.into(),
                 status: if i % 5 == 0 { Status::Disabled } else { Status::Enabled },
-                key_type: "auto".to_string(),
-                description: String::new(),
-                created: fake::iso(created),
-                modified: fake::iso(fake::later_time(&mut rng, created)),
+                key_type: "auto".into(),
+                description: CompactString::default(),
+                created: fake::iso(created).into(),
+                modified: fake::iso(fake::later_time(&mut rng, created)).into(),
                 bindings: if i % 10 == 0 {
                     vec![Binding::UsagePlan(fake::usage_plan_id(&mut rng))]
                 } else {

@@ -6,6 +6,7 @@ use super::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Rece
 use crate::inventory::{Item, ItemKey, ProviderKind, Status};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use compact_str::{CompactString, format_compact};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,15 +40,15 @@ impl MemoryProvider {
                     kind,
                     account: account.into(),
                     region: region.into(),
-                    id: format!("{prefix}-{i:06}"),
+                    id: format_compact!("{prefix}-{i:06}"),
                 },
-                name: format!("{prefix}-name-{i}"),
+                name: format_compact!("{prefix}-name-{i}"),
                 status: match kind {
                     ProviderKind::ApiGateway => Status::Enabled,
                     _ => Status::Active,
                 },
                 key_type: "auto".into(),
-                description: String::new(),
+                description: CompactString::default(),
                 created: "2025-01-01T00:00:00Z".into(),
                 modified: "2025-01-01T00:00:00Z".into(),
                 bindings: Vec::new(),
@@ -120,7 +121,7 @@ impl Provider for MemoryProvider {
         for id in ids {
             let item = items
                 .iter()
-                .find(|i| &i.key.id == id)
+                .find(|i| i.key.id == *id)
                 .ok_or_else(|| self.not_found(id))?;
             if self.kind == ProviderKind::ApiGateway {
                 if item.is_bound() {
@@ -145,16 +146,16 @@ impl Provider for MemoryProvider {
             kept: Vec::new(),
         };
         items.retain(|i| {
-            if !ids.contains(&i.key.id) {
+            if !ids.iter().any(|id| *id == i.key.id) {
                 return true;
             }
             if self.kind == ProviderKind::Cvm && i.is_bound() {
                 report
                     .kept
-                    .push((i.key.id.clone(), format!("bound to {}", i.bindings_text())));
+                    .push((i.key.id.to_string(), format!("bound to {}", i.bindings_text())));
                 true
             } else {
-                report.deleted.push(i.key.id.clone());
+                report.deleted.push(i.key.id.to_string());
                 false
             }
         });

@@ -148,7 +148,10 @@ pub trait Provider: Send + Sync {
     /// Re-read a set of ids (after a bulk run), returning those that still exist.
     async fn describe(&self, ids: &[String]) -> Result<Vec<Item>, ProviderError> {
         let all = self.list().await?;
-        Ok(all.into_iter().filter(|i| ids.contains(&i.key.id)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|i| ids.iter().any(|id| *id == i.key.id))
+            .collect())
     }
 
     /// Delete at most `capabilities().delete_batch` ids in one call.

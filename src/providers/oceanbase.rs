@@ -132,16 +132,16 @@ impl OceanBase {
         Some(Item {
             key: ItemKey {
                 kind: ProviderKind::OceanBase,
-                account: self.account.clone(),
-                region: self.project_id.clone(),
-                id,
+                account: self.account.as_str().into(),
+                region: self.project_id.as_str().into(),
+                id: id.into(),
             },
-            name: text(&key.name).unwrap_or_default(),
+            name: text(&key.name).unwrap_or_default().into(),
             status: Status::Active,
             key_type: "api-key".into(),
-            description,
-            created: text(&key.created_at).unwrap_or_default(),
-            modified: text(&key.updated_at).unwrap_or_default(),
+            description: description.into(),
+            created: text(&key.created_at).unwrap_or_default().into(),
+            modified: text(&key.updated_at).unwrap_or_default().into(),
             bindings: Vec::new(),
         })
     }

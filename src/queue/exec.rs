@@ -541,9 +541,9 @@ impl Run {
                 self.emit(ExecEvent::Rotated {
                     key: ItemKey {
                         kind: call.kind,
-                        account: call.account.clone(),
-                        region: call.region.clone(),
-                        id: o.id.clone(),
+                        account: call.account.as_str().into(),
+                        region: call.region.as_str().into(),
+                        id: o.id.as_str().into(),
                     },
                     request_id: request_id.clone(),
                     secret,

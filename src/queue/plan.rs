@@ -101,7 +101,7 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                     .filter(|i| i.is_bound())
                     .map(|i| format!("{}: bound to {}: the service will keep it", i.key.id, i.bindings_text()))
                     .collect();
-                let ids = batch.iter().map(|i| i.key.id.clone()).collect();
+                let ids = batch.iter().map(|i| i.key.id.to_string()).collect();
                 plan.calls
                     .push(call(group, actions::DELETE_KEY_PAIRS, Op::Delete, ids, warnings));
             }
@@ -114,7 +114,7 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                     skip(plan, item, format!("bound to {}: unbind first", item.bindings_text()));
                     continue;
                 }
-                let id = vec![item.key.id.clone()];
+                let id = vec![item.key.id.to_string()];
                 if item.status != Status::Disabled {
                     // DeleteApiKey refuses an enabled key (InvalidStatus).
                     plan.calls.push(call(
@@ -136,7 +136,7 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                     group,
                     actions::MAAS_DELETE_API_KEY,
                     Op::Delete,
-                    vec![item.key.id.clone()],
+                    vec![item.key.id.to_string()],
                     warnings,
                 ));
             }
@@ -170,7 +170,7 @@ fn plan_toggle(plan: &mut Plan, group: GroupKey, items: &[&Item], intent: &Inten
                 group,
                 actions::ENABLE_API_KEY,
                 Op::Enable,
-                vec![item.key.id.clone()],
+                vec![item.key.id.to_string()],
                 Vec::new(),
             )),
             (false, _) => {
@@ -179,7 +179,7 @@ fn plan_toggle(plan: &mut Plan, group: GroupKey, items: &[&Item], intent: &Inten
                     group,
                     actions::DISABLE_API_KEY,
                     Op::Disable,
-                    vec![item.key.id.clone()],
+                    vec![item.key.id.to_string()],
                     warnings,
                 ));
             }
@@ -216,7 +216,7 @@ fn plan_rotate(plan: &mut Plan, group: GroupKey, items: &[&Item], custom: &Optio
             group,
             actions::UPDATE_API_KEY,
             Op::Rotate { custom: custom.clone() },
-            vec![item.key.id.clone()],
+            vec![item.key.id.to_string()],
             warnings,
         ));
     }
@@ -235,7 +235,7 @@ fn plan_rename(plan: &mut Plan, group: GroupKey, items: &[&Item], name: &str, de
                 name: name.to_string(),
                 description: description.clone(),
             },
-            vec![item.key.id.clone()],
+            vec![item.key.id.to_string()],
             Vec::new(),
         ));
     }
@@ -251,9 +251,9 @@ impl Plan {
             .flat_map(|c| {
                 c.ids.iter().map(move |id| ItemKey {
                     kind: c.kind,
-                    account: c.account.clone(),
-                    region: c.region.clone(),
-                    id: id.clone(),
+                    account: c.account.as_str().into(),
+                    region: c.region.as_str().into(),
+                    id: id.as_str().into(),
                 })
             })
             .collect();

@@ -170,13 +170,13 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
             let mark = if tab.is_selected(&item.key) { "●" } else { " " };
             Row::new(vec![
                 Cell::from(mark),
-                Cell::from(item.name.clone()),
-                Cell::from(item.key.id.clone()),
-                Cell::from(item.key.account.clone()),
-                Cell::from(item.key.region.clone()),
+                Cell::from(item.name.as_str()),
+                Cell::from(item.key.id.as_str()),
+                Cell::from(item.key.account.as_str()),
+                Cell::from(item.key.region.as_str()),
                 Cell::from(item.status.label()),
-                Cell::from(item.key_type.clone()),
-                Cell::from(item.created.clone()),
+                Cell::from(item.key_type.as_str()),
+                Cell::from(item.created.as_str()),
                 Cell::from(item.bindings_text()),
             ])
         })

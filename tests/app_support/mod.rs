@@ -29,7 +29,7 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &st
         } else {
             "auto".into()
         },
-        description: String::new(),
+        description: "".into(),
         created: "2025-03-01T08:00:00Z".into(),
         modified: "2025-03-02T09:30:00Z".into(),
         bindings: Vec::new(),
@@ -72,8 +72,8 @@ fn call_for(items: &[&Item], op: Op, ids: Vec<String>) -> PlannedCall {
         .collect();
     PlannedCall {
         kind: item.key.kind,
-        account: item.key.account.clone(),
-        region: item.key.region.clone(),
+        account: item.key.account.to_string(),
+        region: item.key.region.to_string(),
         action: action(item.key.kind, &op),
         op,
         ids,
@@ -103,7 +103,7 @@ pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
                     || first.key.account != item.key.account
                     || cvm_batch.len() == 100
                 {
-                    let ids = cvm_batch.iter().map(|i| i.key.id.clone()).collect();
+                    let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
                     plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
                     cvm_batch.clear();
                 }
@@ -117,12 +117,12 @@ pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
             continue;
         }
         if op == Op::Delete && item.key.kind == ProviderKind::ApiGateway && item.status == Status::Enabled {
-            plan.calls.push(call(item, Op::Disable, vec![item.key.id.clone()]));
+            plan.calls.push(call(item, Op::Disable, vec![item.key.id.to_string()]));
         }
-        plan.calls.push(call(item, op.clone(), vec![item.key.id.clone()]));
+        plan.calls.push(call(item, op.clone(), vec![item.key.id.to_string()]));
     }
     if !cvm_batch.is_empty() {
-        let ids = cvm_batch.iter().map(|i| i.key.id.clone()).collect();
+        let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
         plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
     }
     plan
@@ -260,9 +260,9 @@ pub fn test_executor() -> keyward::tui::Executor {
                                     let _ = events.send(ExecEvent::Rotated {
                                         key: ItemKey {
                                             kind: call.kind,
-                                            account: call.account.clone(),
-                                            region: call.region.clone(),
-                                            id: id.clone(),
+                                            account: call.account.as_str().into(),
+                                            region: call.region.as_str().into(),
+                                            id: id.as_str().into(),
                                         },
                                         request_id: r.receipt.request_id.clone(),
                                         secret: r.new_secret,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
+use compact_str::{CompactString, format_compact};
 use keyward::audit::AuditLog;
 use keyward::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use keyward::providers::memory::MemoryProvider;
@@ -21,12 +22,12 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, status: S
             region: region.into(),
             id: id.into(),
         },
-        name: format!("name-{id}"),
+        name: format_compact!("name-{id}"),
         status,
         key_type: "auto".into(),
-        description: String::new(),
-        created: String::new(),
-        modified: String::new(),
+        description: CompactString::default(),
+        created: CompactString::default(),
+        modified: CompactString::default(),
         bindings: Vec::new(),
     }
 }

@@ -12,6 +12,7 @@ use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use compact_str::CompactString;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -159,21 +160,21 @@ impl ApiGateway {
         Item {
             key: ItemKey {
                 kind: ProviderKind::ApiGateway,
-                account: self.account.clone(),
-                region: self.region.clone(),
-                id: key.access_key_id,
+                account: self.account.as_str().into(),
+                region: self.region.as_str().into(),
+                id: key.access_key_id.into(),
             },
-            name: key.secret_name.unwrap_or_default(),
+            name: key.secret_name.unwrap_or_default().into(),
             // Documented: 1 enabled, 0 disabled. Anything else cannot be used to call APIs either.
             status: if key.status == Some(1) {
                 Status::Enabled
             } else {
                 Status::Disabled
             },
-            key_type: key.access_key_type.unwrap_or_default(),
-            description: String::new(),
-            created: key.created_time.unwrap_or_default(),
-            modified: key.modified_time.unwrap_or_default(),
+            key_type: key.access_key_type.unwrap_or_default().into(),
+            description: CompactString::default(),
+            created: key.created_time.unwrap_or_default().into(),
+            modified: key.modified_time.unwrap_or_default().into(),
             bindings: Vec::new(),
         }
     }
@@ -305,7 +306,7 @@ impl Provider for ApiGateway {
             e
         })?;
         for item in &mut items {
-            if let Some(mut plans) = bindings.remove(&item.key.id) {
+            if let Some(mut plans) = bindings.remove(item.key.id.as_str()) {
                 plans.sort();
                 plans.dedup();
                 item.bindings = plans;
@@ -568,7 +569,7 @@ mod props {
                     kind: ProviderKind::ApiGateway,
                     account: "prod".into(),
                     region: "ap-guangzhou".into(),
-                    id: key.id.clone(),
+                    id: key.id.clone().into(),
                 });
                 prop_assert_eq!(&item.name, &key.name.clone().flatten().unwrap_or_default());
                 let status = if key.status.flatten() == Some(1) { Status::Enabled } else { Status::Disabled };

@@ -10,6 +10,7 @@ use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
 use async_trait::async_trait;
+use compact_str::CompactString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -69,21 +70,21 @@ impl Cvm {
             .as_deref()
             .and_then(|k| k.split_whitespace().next())
             .unwrap_or_default()
-            .to_string();
+            .into();
         Item {
             key: ItemKey {
                 kind: ProviderKind::Cvm,
-                account: self.account.clone(),
-                region: self.region.clone(),
-                id: pair.key_id,
+                account: self.account.as_str().into(),
+                region: self.region.as_str().into(),
+                id: pair.key_id.into(),
             },
-            name: pair.key_name.unwrap_or_default(),
+            name: pair.key_name.unwrap_or_default().into(),
             status: Status::Active,
             key_type,
-            description: pair.description.unwrap_or_default(),
-            created: pair.created_time.unwrap_or_default(),
+            description: pair.description.unwrap_or_default().into(),
+            created: pair.created_time.unwrap_or_default().into(),
             // KeyPair has no modification time.
-            modified: String::new(),
+            modified: CompactString::default(),
             bindings: pair
                 .associated_instance_ids
                 .unwrap_or_default()
@@ -152,12 +153,12 @@ impl Provider for Cvm {
                 // Asking by id fails as a whole when one id is gone, which is exactly the case
                 // after a delete: fall back to the full listing and intersect.
                 Err(e) if e.code == NOT_FOUND => {
-                    let wanted: HashSet<&String> = ids.iter().collect();
+                    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
                     return Ok(self
                         .list()
                         .await?
                         .into_iter()
-                        .filter(|i| wanted.contains(&i.key.id))
+                        .filter(|i| wanted.contains(i.key.id.as_str()))
                         .collect());
                 }
                 Err(e) => return Err(e),
@@ -186,12 +187,16 @@ impl Provider for Cvm {
         })?;
         let kept: Vec<(String, String)> = remaining
             .iter()
-            .map(|item| (item.key.id.clone(), kept_reason(item)))
+            .map(|item| (item.key.id.to_string(), kept_reason(item)))
             .collect();
-        let kept_ids: HashSet<&String> = remaining.iter().map(|i| &i.key.id).collect();
+        let kept_ids: HashSet<&str> = remaining.iter().map(|i| i.key.id.as_str()).collect();
         Ok(DeleteReport {
             request_id,
-            deleted: ids.iter().filter(|id| !kept_ids.contains(id)).cloned().collect(),
+            deleted: ids
+                .iter()
+                .filter(|id| !kept_ids.contains(id.as_str()))
+                .cloned()
+                .collect(),
             kept,
         })
     }
@@ -353,7 +358,7 @@ mod props {
                     kind: ProviderKind::Cvm,
                     account: "prod".into(),
                     region: "ap-beijing".into(),
-                    id: pair.id.clone(),
+                    id: pair.id.clone().into(),
                 });
                 prop_assert_eq!(&item.name, &pair.name.clone().flatten().unwrap_or_default());
                 prop_assert_eq!(&item.description, &pair.description.clone().flatten().unwrap_or_default());
