@@ -6,7 +6,7 @@
 //! then every plan's keys (DescribeUsagePlanSecretIds), all pages of both.
 
 use super::client::TencentClient;
-use super::page::{Page, collect_pages, expect_ids, field, protocol_error};
+use super::page::{Entries, Page, collect_pages, expect_ids, field, protocol_error};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
@@ -81,7 +81,7 @@ struct ApiKeysStatus {
     #[serde(default)]
     total_count: Option<u64>,
     #[serde(default)]
-    api_key_set: Option<Vec<ApiKey>>,
+    api_key_set: Option<Entries<ApiKey>>,
 }
 
 /// One entry of `Result.UsagePlanStatusSet` (`UsagePlanStatusInfo`). The id is required:
@@ -100,7 +100,7 @@ struct UsagePlansStatus {
     #[serde(default)]
     total_count: Option<u64>,
     #[serde(default)]
-    usage_plan_status_set: Option<Vec<UsagePlan>>,
+    usage_plan_status_set: Option<Entries<UsagePlan>>,
 }
 
 /// One entry of `Result.AccessKeyList` (`UsagePlanBindSecret`); only the id is used.
@@ -116,7 +116,7 @@ struct UsagePlanBindSecretStatus {
     #[serde(default)]
     total_count: Option<u64>,
     #[serde(default)]
-    access_key_list: Option<Vec<BoundKey>>,
+    access_key_list: Option<Entries<BoundKey>>,
 }
 
 impl UsagePlan {
@@ -206,7 +206,7 @@ impl ApiGateway {
     async fn list_keys(&self) -> Result<Vec<Item>, ProviderError> {
         let keys = self
             .all_pages("DescribeApiKeysStatus", json!({}), |r: ApiKeysStatus| {
-                (r.total_count, r.api_key_set.unwrap_or_default())
+                (r.total_count, r.api_key_set.unwrap_or_default().0)
             })
             .await?;
         Ok(keys.into_iter().map(|k| self.item(k)).collect())
@@ -215,7 +215,7 @@ impl ApiGateway {
     /// Every usage plan of the region (DescribeUsagePlansStatus).
     async fn usage_plans(&self) -> Result<Vec<UsagePlan>, ProviderError> {
         self.all_pages("DescribeUsagePlansStatus", json!({}), |r: UsagePlansStatus| {
-            (r.total_count, r.usage_plan_status_set.unwrap_or_default())
+            (r.total_count, r.usage_plan_status_set.unwrap_or_default().0)
         })
         .await
     }
@@ -225,7 +225,7 @@ impl ApiGateway {
         let params = json!({ "UsagePlanId": plan_id });
         let keys = self
             .all_pages("DescribeUsagePlanSecretIds", params, |r: UsagePlanBindSecretStatus| {
-                (r.total_count, r.access_key_list.unwrap_or_default())
+                (r.total_count, r.access_key_list.unwrap_or_default().0)
             })
             .await?;
         Ok(keys.into_iter().map(|k| k.access_key_id).collect())
@@ -414,7 +414,7 @@ mod props {
     /// What `list` does with one answer: read `Result`, map every key.
     fn items_of(response: &Value) -> Result<(Option<u64>, Vec<Item>), ProviderError> {
         let result: ApiKeysStatus = field(response, "Result", ACTION, "req")?;
-        let keys = result.api_key_set.unwrap_or_default();
+        let keys = result.api_key_set.unwrap_or_default().0;
         Ok((result.total_count, keys.into_iter().map(|k| GATEWAY.item(k)).collect()))
     }
 
@@ -521,7 +521,7 @@ mod props {
         ) {
             match field::<UsagePlansStatus>(&plans, "Result", "DescribeUsagePlansStatus", "req") {
                 Ok(result) => {
-                    for plan in result.usage_plan_status_set.unwrap_or_default() {
+                    for plan in result.usage_plan_status_set.unwrap_or_default().0 {
                         let Binding::UsagePlan(text) = plan.binding() else {
                             return Err(TestCaseError::fail("a usage plan binding of another kind"));
                         };

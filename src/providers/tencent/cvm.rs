@@ -5,7 +5,7 @@
 //! followed by a DescribeKeyPairs of the same ids to report what was really kept.
 
 use super::client::TencentClient;
-use super::page::{Page, collect_pages, expect_ids, field};
+use super::page::{Entries, Page, collect_pages, expect_ids, field};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
@@ -105,7 +105,9 @@ impl Cvm {
             let (response, request_id) = self.client.call(&self.region, action, &params, Retry::Read).await?;
             let page = Page {
                 total: field(&response, "TotalCount", action, &request_id)?,
-                items: field::<Option<Vec<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?.unwrap_or_default(),
+                items: field::<Option<Entries<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?
+                    .unwrap_or_default()
+                    .0,
             };
             Ok((page, request_id))
         })
@@ -234,7 +236,9 @@ mod props {
     /// What `describe_pages` does with one answer: read TotalCount and KeyPairSet, map every pair.
     fn items_of(response: &Value) -> Result<(Option<u64>, Vec<Item>), ProviderError> {
         let total = field(response, "TotalCount", ACTION, "req")?;
-        let pairs = field::<Option<Vec<KeyPair>>>(response, "KeyPairSet", ACTION, "req")?.unwrap_or_default();
+        let pairs = field::<Option<Entries<KeyPair>>>(response, "KeyPairSet", ACTION, "req")?
+            .unwrap_or_default()
+            .0;
         Ok((total, pairs.into_iter().map(|p| CVM_PROVIDER.item(p)).collect()))
     }
 

@@ -3,8 +3,39 @@
 
 use super::client::codes;
 use crate::providers::{ErrorKind, ProviderError};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+
+/// The entries of a documented `...Set` / `...List`, each required to be a JSON object.
+/// serde's derived `Deserialize` also accepts a struct written as an array of its field
+/// values, which no Tencent answer does: an entry like `[""]` would otherwise become an
+/// item with an empty id instead of a Protocol error.
+#[derive(Debug)]
+pub struct Entries<T>(pub Vec<T>);
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Entries<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<Value>::deserialize(deserializer)?;
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| {
+                if !value.is_object() {
+                    return Err(D::Error::custom(format!("entry {i} is not a JSON object")));
+                }
+                serde_json::from_value(value).map_err(|e| D::Error::custom(format!("entry {i}: {e}")))
+            })
+            .collect::<Result<Vec<T>, D::Error>>()
+            .map(Entries)
+    }
+}
 
 pub fn protocol_error(action: &str, request_id: &str, what: &str) -> ProviderError {
     ProviderError::new(ErrorKind::Protocol, codes::PROTOCOL, format!("{action}: {what}"))
@@ -321,5 +352,28 @@ mod props {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod entries_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        #[serde(rename = "Id")]
+        id: String,
+    }
+
+    /// The case proptest found: a struct written as an array of its fields is not an entry.
+    #[test]
+    fn an_entry_that_is_not_an_object_is_refused() {
+        let response = json!({ "Set": [[""]] });
+        let err = field::<Entries<Named>>(&response, "Set", "DescribeThings", "req").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert!(err.message.contains("entry 0 is not a JSON object"), "{}", err.message);
+        let ok: Entries<Named> = field(&json!({ "Set": [{ "Id": "a" }] }), "Set", "DescribeThings", "req").unwrap();
+        assert_eq!(ok.0.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a"]);
     }
 }
