@@ -6,8 +6,18 @@ use super::seed::{ObGenerate, SeedApiKey, SeedKeyPair, SeedObAccount, SeedObKey,
 use rand::Rng;
 use std::collections::HashSet;
 
+/// Usage plans per generated region. Real regions have a handful of plans with many keys
+/// each; a plan per bound key would also make listing cost one DescribeUsagePlanSecretIds
+/// call per bound key, which no real account looks like.
+const USAGE_PLANS_PER_REGION: usize = 6;
+
 pub(super) fn tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) {
     let mut rng = fake::rng_for(&format!("{}/{}", account.name, spec.region));
+    // A separate generator for the plan pool keeps every other generated value as it was.
+    let mut plan_rng = fake::rng_for(&format!("{}/{}/usage-plans", account.name, spec.region));
+    let plans: Vec<String> = (0..USAGE_PLANS_PER_REGION)
+        .map(|_| fake::usage_plan_id(&mut plan_rng))
+        .collect();
     let mut names: HashSet<String> = account
         .api_keys
         .iter()
@@ -18,9 +28,11 @@ pub(super) fn tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) 
         let created = fake::past_time(&mut rng);
         let modified = fake::later_time(&mut rng, created);
         let disabled = rng.random_bool(spec.disabled_share.clamp(0.0, 1.0));
-        let usage_plan = rng
-            .random_bool(spec.usage_plan_share.clamp(0.0, 1.0))
-            .then(|| fake::usage_plan_id(&mut rng));
+        let usage_plan = rng.random_bool(spec.usage_plan_share.clamp(0.0, 1.0)).then(|| {
+            // Draw as before (same sequence for the rest), then map into the region's pool.
+            let drawn = fake::usage_plan_id(&mut rng);
+            plans[drawn.bytes().map(usize::from).sum::<usize>() % plans.len()].clone()
+        });
         let name = fake::unique_name(fake::api_key_name(&mut rng), '-', 60, &mut names);
         account.api_keys.push(SeedApiKey {
             region: spec.region.clone(),
