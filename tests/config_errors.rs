@@ -161,6 +161,7 @@ fn missing_file_says_how_to_create_it() {
         msg.contains("nope.toml") && msg.contains("config.example.toml"),
         "{msg}"
     );
+    assert!(msg.contains("keyward --demo"), "a newcomer learns how to try it: {msg}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 pub enum ConfigError {
     #[error(
         "no config file at {path}\n  fix: copy config.example.toml there and edit it, or pass --config <file> \
-         (or set KEYWARD_CONFIG)"
+         (or set KEYWARD_CONFIG); to try keyward without an account, run `keyward --demo`"
     )]
     NotFound { path: PathBuf },
     #[error("cannot find the platform config directory (no home directory?)\n  fix: pass --config <file>")]
