@@ -100,8 +100,8 @@ impl Settings {
         if let Some(p) = &self.audit_log {
             return Ok(p.clone());
         }
-        let dirs = ProjectDirs::from("", "", "keyward").ok_or(ConfigError::NoConfigDir)?;
-        Ok(dirs.data_dir().join("audit.jsonl"))
+        // The audit module owns where its log lives by default; both fail only without a home.
+        crate::audit::AuditLog::default_path().map_err(|_| ConfigError::NoConfigDir)
     }
 }
 
