@@ -175,6 +175,7 @@ impl Runtime {
                             .error(format!("could not write to the terminal clipboard: {e}"));
                     }
                 }
+                Effect::LoadHistory => self.spawn_load_history(),
                 Effect::Quit => keep_running = false,
             }
         }
@@ -203,6 +204,28 @@ impl Runtime {
                 )),
             };
             let _ = tx.send(Msg::Loaded { provider, result });
+        });
+    }
+
+    /// Read the audit log off the event loop (it can be large) for the `H` overlay.
+    fn spawn_load_history(&mut self) {
+        let Some(audit) = &self.audit else {
+            self.app
+                .error("no audit log is open in this session, so there is no history to show");
+            return;
+        };
+        let path = audit.path().to_path_buf();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                crate::audit::read_entries(&path)
+                    .map(|entries| crate::app::history::from_entries(entries, crate::app::history::HISTORY_LIMIT))
+                    .map_err(|e| e.to_string())
+            });
+            let result = read
+                .await
+                .unwrap_or_else(|e| Err(format!("the task reading the audit log stopped: {e}")));
+            let _ = tx.send(Msg::History(result));
         });
     }
 

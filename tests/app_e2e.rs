@@ -297,3 +297,75 @@ fn run_future_is_send() {
     let future = keyward::tui::run(Vec::new(), RunOptions::default());
     assert_send(&future);
 }
+
+/// A real delete writes the audit log; `H` reads it back in a blocking task and lists
+/// the item results, newest first, with their RequestIds.
+#[tokio::test]
+async fn history_overlay_lists_the_audit_log_of_a_real_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = Arc::new(keyward::audit::AuditLog::open(dir.path().join("audit.jsonl")).unwrap());
+    let cvm = Arc::new(MemoryProvider::new(
+        ProviderKind::Cvm,
+        "ops",
+        "ap-guangzhou",
+        key_pairs().into_iter().take(3).collect(),
+    ));
+    let opts = RunOptions {
+        audit: Some(audit),
+        ..run_opts()
+    };
+    let mut h = Harness::new(Runtime::new(providers_of(vec![cvm.clone()]), &opts), 160, 36);
+    h.start();
+    h.settle().await.unwrap();
+    h.press("2  d");
+    h.press("delete 2");
+    h.key(KeyCode::Enter);
+    h.wait_until("the run to finish", |app| app.last_run.is_some())
+        .await
+        .unwrap();
+    assert_eq!(cvm.items().len(), 1);
+
+    h.press("H");
+    h.wait_until("the history overlay", |app| {
+        matches!(app.modal, Some(Modal::History(_)))
+    })
+    .await
+    .unwrap();
+    let Some(Modal::History(history)) = &h.app().modal else {
+        unreachable!("waited for it above")
+    };
+    let ids: Vec<&str> = history.lines.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["skey-000001", "skey-000000"], "newest first, one line per item");
+    for line in &history.lines {
+        assert_eq!(
+            (line.kind.as_str(), line.account.as_str(), line.region.as_str()),
+            ("cvm", "ops", "ap-guangzhou")
+        );
+        assert_eq!((line.action.as_str(), line.result.as_str()), ("DeleteKeyPairs", "ok"));
+        assert!(
+            line.request_id.as_deref().is_some_and(|r| r.starts_with("mem-")),
+            "{line:?}"
+        );
+    }
+    let request_id = history.lines[0].request_id.clone().unwrap_or_default();
+    let screen = h.render();
+    assert!(screen.contains("history: last 2 item results"), "{screen}");
+    assert!(
+        screen.contains("skey-000000") && screen.contains(&request_id),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none());
+}
+
+/// Without an audit log there is nothing to read: `H` says so at once.
+#[tokio::test]
+async fn history_without_an_audit_log_explains_itself() {
+    let Setup { mut harness, .. } = setup(run_opts(), None, false);
+    harness.start();
+    harness.settle().await.unwrap();
+    harness.press("H");
+    let flash = harness.app().flash.clone().unwrap();
+    assert!(flash.text.contains("no audit log is open"), "{}", flash.text);
+    assert!(harness.app().modal.is_none());
+}

@@ -665,3 +665,57 @@ fn loading_more_regions_keeps_an_unmoved_cursor_at_the_top() {
     assert_eq!(app.tab().highlighted().map(|i| i.name.as_str()), Some("zeta-1"));
     assert_eq!(app.tab().cursor(), 1, "descending: zeta-2, zeta-1, alpha-1");
 }
+
+#[test]
+fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
+    use keyward::app::history::HistoryLine;
+    let mut app = cvm_app();
+    assert_eq!(press(&mut app, "H"), vec![Effect::LoadHistory]);
+    assert!(app.modal.is_none(), "nothing opens before the file was read");
+
+    let line = |id: &str| HistoryLine {
+        time: chrono::DateTime::UNIX_EPOCH,
+        kind: "cvm".into(),
+        account: "prod".into(),
+        region: "ap-guangzhou".into(),
+        action: "DeleteKeyPairs".into(),
+        id: id.into(),
+        result: "ok".into(),
+        request_id: Some("req-1".into()),
+        code: None,
+    };
+    update(
+        &mut app,
+        Msg::History(Ok(vec![line("kp-2"), line("kp-1"), line("kp-0")])),
+    );
+    let scroll = |app: &App| match &app.modal {
+        Some(Modal::History(h)) => h.scroll,
+        other => panic!("expected the history overlay, got {other:?}"),
+    };
+    assert_eq!(scroll(&app), 0);
+    assert!(
+        press(&mut app, "jjj").is_empty(),
+        "scrolling has no effect outside the app"
+    );
+    assert_eq!(scroll(&app), 2, "the last line stays on screen");
+    press(&mut app, "k");
+    assert_eq!(scroll(&app), 1);
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.modal.is_none(), "Esc closes the history");
+    assert_eq!(app.tab().kind, ProviderKind::Cvm, "and the keys went to no other view");
+
+    update(&mut app, Msg::History(Ok(vec![line("kp-0")])));
+    assert!(
+        press(&mut app, "H").is_empty(),
+        "H inside the overlay closes it, it does not reload"
+    );
+    assert!(app.modal.is_none());
+
+    update(
+        &mut app,
+        Msg::History(Err("cannot read the audit log /x: denied".into())),
+    );
+    assert!(app.modal.is_none());
+    assert_eq!(app.flash.as_ref().map(|f| f.level), Some(FlashLevel::Error));
+    assert!(flash(&app).contains("cannot show the history: cannot read the audit log /x"));
+}

@@ -315,3 +315,70 @@ fn first_frame_while_everything_loads() {
     assert!(screen.contains("oceanbase: no account configured for OceanBase MaaS keys"));
     insta::assert_snapshot!("no_account", screen);
 }
+
+#[test]
+fn history_overlay_shows_the_audit_fields_newest_first() {
+    use keyward::app::history::HistoryLine;
+    let mut app = small_app(opts());
+    let at = |s: u32| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 2, 3, 4, s)
+            .single()
+            .unwrap()
+    };
+    let line =
+        |s, kind: &str, action: &str, id: &str, result: &str, req: Option<&str>, code: Option<&str>| HistoryLine {
+            time: at(s),
+            kind: kind.into(),
+            account: "prod".into(),
+            region: "ap-guangzhou".into(),
+            action: action.into(),
+            id: id.into(),
+            result: result.into(),
+            request_id: req.map(str::to_string),
+            code: code.map(str::to_string),
+        };
+    let lines = vec![
+        line(
+            9,
+            "cvm",
+            "DeleteKeyPairs",
+            "skey-0003",
+            "failed",
+            Some("6e0e4b6a-0000-4000-8000-000000000003"),
+            Some("InvalidKeyPair.NotFound"),
+        ),
+        line(
+            8,
+            "cvm",
+            "DeleteKeyPairs",
+            "skey-0002",
+            "kept",
+            Some("req-0002"),
+            Some("InvalidKeyPair.HasBound"),
+        ),
+        line(7, "cvm", "DeleteKeyPairs", "skey-0001", "ok", Some("req-0001"), None),
+        line(6, "apigateway", "DisableApiKey", "AKIDaaaa", "not_sent", None, None),
+        line(5, "apigateway", "DisableApiKey", "AKIDbbbb", "dry_run", None, None),
+    ];
+    update(&mut app, Msg::History(Ok(lines)));
+    let screen = render(&app, 160, 24);
+    assert!(
+        screen.contains("history: last 5 item results, newest first"),
+        "{screen}"
+    );
+    let row = |id: &str| screen.lines().position(|l| l.contains(id)).unwrap();
+    assert!(row("skey-0003") < row("skey-0001") && row("skey-0001") < row("AKIDbbbb"));
+    let failed = screen.lines().find(|l| l.contains("skey-0003")).unwrap();
+    for field in [
+        "01-02 03:04:09",
+        "cvm",
+        "prod/ap-guangzhou",
+        "DeleteKeyPairs",
+        "failed",
+        "6e0e4b6a-0000-4000-8000-000000000003",
+        "InvalidKeyPair.NotFound",
+    ] {
+        assert!(failed.contains(field), "{field} missing in {failed}");
+    }
+    insta::assert_snapshot!("history", screen);
+}

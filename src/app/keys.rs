@@ -134,6 +134,7 @@ fn on_table_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
         }
         KeyCode::Char('L') => app.focus = Focus::Log,
+        KeyCode::Char('H') => return vec![Effect::LoadHistory],
         KeyCode::Char('c') => {
             if let Some(run) = &mut app.run {
                 if !run.cancelling {
@@ -303,6 +304,21 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Modal::Confirm(confirm) => on_confirm_key(app, confirm, key),
+        Modal::History(mut history) => {
+            let page = app.page_rows.get().max(1) as isize;
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('H' | 'q') => return Vec::new(),
+                KeyCode::Char('j') | KeyCode::Down => history.scroll_by(1),
+                KeyCode::Char('k') | KeyCode::Up => history.scroll_by(-1),
+                KeyCode::PageDown => history.scroll_by(page),
+                KeyCode::PageUp => history.scroll_by(-page),
+                KeyCode::Char('g') | KeyCode::Home => history.scroll = 0,
+                KeyCode::Char('G') | KeyCode::End => history.scroll_by(isize::MAX),
+                _ => {}
+            }
+            app.modal = Some(Modal::History(history));
+            Vec::new()
+        }
         Modal::RotateChoice(mut choice) => {
             match key.code {
                 KeyCode::Char('a') => {

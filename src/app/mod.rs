@@ -4,6 +4,7 @@
 //! `Msg`; `update` changes the state and returns the `Effect`s the runtime (tui.rs)
 //! must carry out as tasks. Rendering (ui/) only reads the state.
 
+pub mod history;
 mod keys;
 pub mod modal;
 pub mod run;
@@ -30,6 +31,8 @@ pub enum Msg {
     Exec(ExecEvent),
     /// The executor task ended without `Finished` (it panicked): the run is over.
     ExecAborted(String),
+    /// The audit log was read for the `H` overlay (newest first), or why it could not be.
+    History(Result<Vec<history::HistoryLine>, String>),
     Tick,
     Resize(u16, u16),
 }
@@ -50,6 +53,8 @@ pub enum Effect {
     Cancel,
     /// Put a secret on the clipboard with OSC 52.
     CopyToClipboard(Secret),
+    /// Read the audit log for the history overlay; answered by `Msg::History`.
+    LoadHistory,
     Quit,
 }
 
@@ -232,6 +237,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::History(result) => {
+            on_history(app, result);
+            Vec::new()
+        }
         Msg::Tick => {
             app.ticks += 1;
             if app.flash_ticks > 0 {
@@ -260,6 +269,16 @@ fn on_loaded(app: &mut App, provider: usize, result: Result<Vec<Item>, ProviderE
             // Keep whatever this source showed before: a failed reload must not hide data.
             app.sources[provider].state = LoadState::Failed(err);
         }
+    }
+}
+
+fn on_history(app: &mut App, result: Result<Vec<history::HistoryLine>, String>) {
+    match result {
+        // A dialog opened while the file was read keeps the keyboard; it may hold a
+        // confirmation or a new secret that must not be pushed away.
+        Ok(_) if app.modal.is_some() => app.info("history loaded while a dialog was open: press H again"),
+        Ok(lines) => app.modal = Some(Modal::History(history::History::new(lines))),
+        Err(why) => app.error(format!("cannot show the history: {why}")),
     }
 }
 

@@ -212,6 +212,8 @@ pub enum Modal {
     RotationResult(RotationResult),
     /// `q` while a run is in progress.
     QuitDuringRun,
+    /// `H`: past item results from the audit log.
+    History(super::history::History),
 }
 
 /// API Gateway custom secret rule (UpdateApiKey AccessKeySecret).

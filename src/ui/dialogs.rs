@@ -1,14 +1,15 @@
 //! Modal dialogs: queue view + confirmation, rotation choice, secret and name entry,
-//! the new-secret dialog, quit-during-run, help.
+//! the new-secret dialog, quit-during-run, the history overlay, help.
 
 use super::help::KEYS;
 use crate::app::App;
+use crate::app::history::History;
 use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, PlanLine, PlanLineKind, RotationResult, SECRET_RULE};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 pub fn modal(frame: &mut Frame, app: &App) {
     let Some(modal) = &app.modal else {
@@ -61,6 +62,7 @@ pub fn modal(frame: &mut Frame, app: &App) {
             small(frame, " rename ", lines, Color::Yellow);
         }
         Modal::RotationResult(result) => rotation_result(frame, result),
+        Modal::History(h) => history(frame, h),
         Modal::QuitDuringRun => {
             let lines = vec![
                 Line::from("A run is in progress."),
@@ -250,6 +252,89 @@ fn rotation_result(frame: &mut Frame, result: &RotationResult) {
         Style::new().fg(Color::DarkGray),
     ));
     small(frame, " rotation done ", lines, Color::Green);
+}
+
+/// Past item results, newest first; only the window is built, however long the list.
+fn history(frame: &mut Frame, h: &History) {
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(98), Constraint::Percentage(85));
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" history: last {} item results, newest first ", h.lines.len()))
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ]));
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "j k PgUp PgDn g G scroll · Esc/H close",
+            Style::new().fg(Color::DarkGray),
+        )),
+        keys_area,
+    );
+    if h.lines.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No action has been recorded in the audit log yet."),
+            list_area,
+        );
+        return;
+    }
+    // One row is the header.
+    let fit = usize::from(list_area.height.saturating_sub(1));
+    let scroll = h.scroll.min(h.lines.len().saturating_sub(1));
+    let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    let rows: Vec<Row> = h.lines[scroll..]
+        .iter()
+        .take(fit)
+        .map(|l| {
+            let style = match l.result.as_str() {
+                "ok" => Style::new(),
+                "dry_run" => Style::new().fg(Color::Cyan),
+                "failed" => Style::new().fg(Color::Red),
+                _ => Style::new().fg(Color::Yellow),
+            };
+            Row::new(vec![
+                Cell::from(l.time.format("%m-%d %H:%M:%S").to_string()),
+                Cell::from(l.kind.clone()),
+                Cell::from(format!("{}/{}", l.account, l.region)),
+                Cell::from(l.action.clone()),
+                Cell::from(l.id.clone()),
+                Cell::from(l.result.clone()),
+                Cell::from(or_dash(&l.request_id)),
+                Cell::from(or_dash(&l.code)),
+            ])
+            .style(style)
+        })
+        .collect();
+    let header = Row::new(vec![
+        "time (UTC)",
+        "provider",
+        "account/region",
+        "action",
+        "id",
+        "result",
+        "RequestId",
+        "error code",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    // A RequestId (a 36-character UUID at Tencent) is what a support ticket needs: it
+    // keeps its full width, the free columns share the rest.
+    let widths = [
+        Constraint::Length(14),
+        Constraint::Length(10),
+        Constraint::Fill(2),
+        Constraint::Fill(2),
+        Constraint::Fill(2),
+        Constraint::Length(8),
+        Constraint::Length(36),
+        Constraint::Fill(3),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header), list_area);
 }
 
 fn help(frame: &mut Frame) {

@@ -17,6 +17,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "rename a CVM key pair"),
     ("c / Ctrl-C", "cancel the running plan (unsent calls stay unsent)"),
     ("L", "focus the log pane (j k PgUp PgDn g G scroll, L/Esc back)"),
+    (
+        "H",
+        "past results from the audit log, newest first (j k scroll, Esc/H close)",
+    ),
     ("R", "reload every provider"),
     ("?", "this help"),
     ("q", "quit (asks first while a run is in progress)"),

@@ -1,0 +1,142 @@
+//! The `H` overlay: past item results read back from the audit log, newest first.
+//!
+//! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
+//! pure; the overlay then only scrolls.
+
+use crate::audit::Record;
+use chrono::{DateTime, Utc};
+
+/// Item results the overlay keeps: the newest ones, enough for a working day.
+pub const HISTORY_LIMIT: usize = 500;
+
+/// One item result of a past call. Only these fields are shown: an audit record holds
+/// no secret, and free-text fields (error messages, rename targets) stay out of the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub time: DateTime<Utc>,
+    /// Provider slug as logged, e.g. `cvm`.
+    pub kind: String,
+    pub account: String,
+    pub region: String,
+    pub action: String,
+    pub id: String,
+    /// `ok`, `kept`, `failed`, `unknown`, `not_sent` or `dry_run`.
+    pub result: String,
+    pub request_id: Option<String>,
+    /// Error code of a failed (or kept/unknown) result.
+    pub code: Option<String>,
+}
+
+/// The history overlay's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// Newest first.
+    pub lines: Vec<HistoryLine>,
+    /// First line shown.
+    pub scroll: usize,
+}
+
+impl History {
+    pub fn new(lines: Vec<HistoryLine>) -> Self {
+        History { lines, scroll: 0 }
+    }
+
+    /// Move the window by `delta` lines, staying on a line that exists.
+    pub fn scroll_by(&mut self, delta: isize) {
+        let max = self.lines.len().saturating_sub(1);
+        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
+    }
+}
+
+/// The newest `limit` item results of the outcome records in `entries` (the audit log's
+/// records, oldest first, as `audit::read_entries` returns them), newest first. Other
+/// record types are skipped, and so is an outcome line this version cannot read (a
+/// history view must not fail over one odd line; the file itself stays untouched).
+pub fn from_entries(entries: Vec<serde_json::Value>, limit: usize) -> Vec<HistoryLine> {
+    let mut lines = Vec::new();
+    for entry in entries.into_iter().rev() {
+        if lines.len() >= limit {
+            break;
+        }
+        if entry.get("type").and_then(|t| t.as_str()) != Some("outcome") {
+            continue;
+        }
+        let Ok(Record::Outcome {
+            time,
+            kind,
+            account,
+            region,
+            action,
+            items,
+            ..
+        }) = serde_json::from_value::<Record>(entry)
+        else {
+            continue;
+        };
+        // Within one call the ids are in request order; newest first means reversed.
+        for item in items.into_iter().rev().take(limit - lines.len()) {
+            lines.push(HistoryLine {
+                time,
+                kind: kind.clone(),
+                account: account.clone(),
+                region: region.clone(),
+                action: action.clone(),
+                id: item.id,
+                result: item.result,
+                request_id: item.request_id,
+                code: item.code,
+            });
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn outcome(call: usize, ids: &[&str]) -> serde_json::Value {
+        json!({
+            "type": "outcome", "time": "2026-01-02T03:04:05Z", "run": "r1", "call": call,
+            "kind": "cvm", "account": "prod", "region": "ap-guangzhou", "action": "DeleteKeyPairs",
+            "dry_run": false,
+            "items": ids.iter().map(|id| json!({
+                "id": id, "result": "failed", "code": "InvalidKeyPair.NotFound",
+                "message": "free text that must not be shown", "request_id": format!("req-{call}"),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn newest_first_outcomes_only_capped_at_the_limit() {
+        let entries = vec![
+            json!({"type": "run", "time": "2026-01-02T03:04:00Z", "run": "r1", "dry_run": false, "calls": 2, "items": 3}),
+            json!({"type": "intent", "time": "2026-01-02T03:04:01Z", "run": "r1", "call": 0, "kind": "cvm",
+                   "account": "prod", "region": "ap-guangzhou", "action": "DeleteKeyPairs", "ids": ["a", "b"], "dry_run": false}),
+            outcome(0, &["a", "b"]),
+            json!({"type": "outcome", "note": "a record this version cannot read"}),
+            outcome(1, &["c"]),
+            json!({"type": "run_end", "time": "2026-01-02T03:04:09Z", "run": "r1", "cancelled": false, "ok": 0, "failed": 3, "not_sent": 0}),
+        ];
+        let all = from_entries(entries.clone(), HISTORY_LIMIT);
+        let ids: Vec<&str> = all.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["c", "b", "a"]);
+        assert_eq!(all[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(all[0].code.as_deref(), Some("InvalidKeyPair.NotFound"));
+        assert_eq!(all[0].result, "failed");
+        let two: Vec<String> = from_entries(entries, 2).into_iter().map(|l| l.id).collect();
+        assert_eq!(two, ["c", "b"]);
+    }
+
+    #[test]
+    fn scrolling_stays_on_existing_lines() {
+        let mut h = History::new(from_entries(vec![outcome(0, &["a", "b", "c"])], HISTORY_LIMIT));
+        h.scroll_by(-1);
+        assert_eq!(h.scroll, 0);
+        h.scroll_by(10);
+        assert_eq!(h.scroll, 2);
+        h.scroll_by(-1);
+        assert_eq!(h.scroll, 1);
+    }
+}
