@@ -21,19 +21,13 @@ pub struct LaunchOptions<'a> {
 }
 
 pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("keyward: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(start(opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+    match crate::runtime::block_on(start(opts)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(message)) => {
             eprintln!("keyward: {message}");
             ExitCode::FAILURE
         }
+        Err(code) => code,
     }
 }
 

@@ -309,19 +309,16 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("keyward: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let complete = runtime.block_on(run(
+    let complete = crate::runtime::block_on(run(
         &providers,
         &args.selection(),
         args.output_format(),
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     ));
-    if complete { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    match complete {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(code) => code,
+    }
 }

@@ -273,24 +273,21 @@ pub async fn run(args: &BenchArgs, mut on_figure: impl FnMut(&Figure)) -> Result
 
 /// `keyward bench`: exit 0 whatever the figures say, 1 when the bench could not run.
 pub fn command(args: &BenchArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("keyward bench: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
     if args.quick && !args.json {
         println!("quick run: sizes are smaller than the targets assume; figures are for a smoke test only");
     }
     let json = args.json;
-    let result = runtime.block_on(run(args, |figure| {
+    let result = crate::runtime::block_on(run(args, |figure| {
         if json {
             eprintln!("measured {}", figure.id);
         } else {
             println!("{figure}");
         }
     }));
+    let result = match result {
+        Ok(result) => result,
+        Err(code) => return code,
+    };
     match result {
         Ok(report) => {
             if json {
