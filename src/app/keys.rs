@@ -1,7 +1,7 @@
 //! Key handling: which key does what in each mode. Part of `update`, so pure.
 
 use super::modal::{
-    Button, Confirm, Modal, RenameEntry, RotateChoice, SecretEntry, plan_view, validate_custom_secret,
+    Button, Confirm, LineInput, Modal, RenameEntry, RotateChoice, SecretEntry, plan_view, validate_custom_secret,
     validate_key_pair_name,
 };
 use super::run::RunState;
@@ -359,17 +359,10 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                         app.modal = Some(Modal::SecretEntry(entry));
                     }
                 },
-                KeyCode::Backspace => {
-                    entry.input.pop();
-                    entry.error = None;
+                code => {
+                    edit_line(code, &mut entry.input, &mut entry.error);
                     app.modal = Some(Modal::SecretEntry(entry));
                 }
-                KeyCode::Char(c) => {
-                    entry.input.push(c);
-                    entry.error = None;
-                    app.modal = Some(Modal::SecretEntry(entry));
-                }
-                _ => app.modal = Some(Modal::SecretEntry(entry)),
             }
             Vec::new()
         }
@@ -389,17 +382,10 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                         app.modal = Some(Modal::Rename(entry));
                     }
                 },
-                KeyCode::Backspace => {
-                    entry.input.pop();
-                    entry.error = None;
+                code => {
+                    edit_line(code, &mut entry.input, &mut entry.error);
                     app.modal = Some(Modal::Rename(entry));
                 }
-                KeyCode::Char(c) => {
-                    entry.input.push(c);
-                    entry.error = None;
-                    app.modal = Some(Modal::Rename(entry));
-                }
-                _ => app.modal = Some(Modal::Rename(entry)),
             }
             Vec::new()
         }
@@ -520,4 +506,14 @@ fn execute(app: &mut App, confirm: Confirm) -> Vec<Effect> {
         plan: confirm.plan,
         dry_run,
     }]
+}
+
+/// Typing and Backspace in a one-line input; any edit clears the last validation error.
+fn edit_line(code: KeyCode, input: &mut impl LineInput, error: &mut Option<String>) {
+    match code {
+        KeyCode::Backspace => input.pop_char(),
+        KeyCode::Char(c) => input.push_char(c),
+        _ => return,
+    }
+    *error = None;
 }

@@ -165,6 +165,30 @@ impl MaskedInput {
     }
 }
 
+/// A one-line text input the secret and rename dialogs edit the same way.
+pub trait LineInput {
+    fn push_char(&mut self, c: char);
+    fn pop_char(&mut self);
+}
+
+impl LineInput for MaskedInput {
+    fn push_char(&mut self, c: char) {
+        self.push(c);
+    }
+    fn pop_char(&mut self) {
+        self.pop();
+    }
+}
+
+impl LineInput for String {
+    fn push_char(&mut self, c: char) {
+        self.push(c);
+    }
+    fn pop_char(&mut self) {
+        self.pop();
+    }
+}
+
 impl fmt::Debug for MaskedInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MaskedInput(********)")

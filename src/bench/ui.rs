@@ -18,13 +18,7 @@ const FRAME_TARGET_MS: f64 = 2.0;
 const KEYSTROKE_TARGET_MS: f64 = 10.0;
 const RSS_TARGET_MIB: f64 = 64.0;
 const ACCOUNTS: [&str; 2] = ["tencent-prod", "tencent-staging"];
-const REGIONS: [&str; 5] = [
-    "ap-guangzhou",
-    "ap-shanghai",
-    "ap-beijing",
-    "ap-chengdu",
-    "ap-singapore",
-];
+use super::list::REGIONS;
 /// What the keystroke figure types, one char at a time, then erases: a service name that
 /// the generated names contain, so each step narrows the view like a real search.
 const QUERY: &str = "payments";
