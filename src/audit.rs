@@ -52,6 +52,21 @@ pub struct ItemResult {
     pub request_id: Option<String>,
 }
 
+/// Which call of which run an intent or outcome line is about: both carry it, and the two
+/// lines of one call pair up by `run` and `call`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRef {
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub run: String,
+    /// Index of the call in the run.
+    pub call: usize,
+    pub kind: String,
+    pub account: String,
+    pub region: String,
+    pub action: String,
+    pub dry_run: bool,
+}
+
 /// The records of the audit log. No field can hold a secret: a rotation records only
 /// whether a custom secret was supplied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,16 +80,9 @@ pub enum Record {
         items: usize,
     },
     Intent {
-        time: chrono::DateTime<chrono::Utc>,
-        run: String,
-        /// Index of the call in the run, pairs the intent with its outcome.
-        call: usize,
-        kind: String,
-        account: String,
-        region: String,
-        action: String,
+        #[serde(flatten)]
+        at: CallRef,
         ids: Vec<String>,
-        dry_run: bool,
         /// Rename only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
@@ -85,14 +93,8 @@ pub enum Record {
         custom_secret: Option<bool>,
     },
     Outcome {
-        time: chrono::DateTime<chrono::Utc>,
-        run: String,
-        call: usize,
-        kind: String,
-        account: String,
-        region: String,
-        action: String,
-        dry_run: bool,
+        #[serde(flatten)]
+        at: CallRef,
         items: Vec<ItemResult>,
     },
     RunEnd {

@@ -1,10 +1,10 @@
 //! The audit log file: append-only JSON lines, private, readable back, intent/outcome pairing.
 
-use keyward::audit::{AuditError, AuditLog, ItemResult, Record, read_entries, unmatched_intents};
+use keyward::audit::{AuditError, AuditLog, CallRef, ItemResult, Record, read_entries, unmatched_intents};
 use std::sync::Arc;
 
-fn intent(run: &str, call: usize) -> Record {
-    Record::Intent {
+fn at(run: &str, call: usize) -> CallRef {
+    CallRef {
         time: chrono::Utc::now(),
         run: run.into(),
         call,
@@ -12,8 +12,14 @@ fn intent(run: &str, call: usize) -> Record {
         account: "prod".into(),
         region: "ap-guangzhou".into(),
         action: "DeleteKeyPairs".into(),
-        ids: vec!["skey-1".into()],
         dry_run: false,
+    }
+}
+
+fn intent(run: &str, call: usize) -> Record {
+    Record::Intent {
+        at: at(run, call),
+        ids: vec!["skey-1".into()],
         name: None,
         description: None,
         custom_secret: None,
@@ -22,14 +28,7 @@ fn intent(run: &str, call: usize) -> Record {
 
 fn outcome(run: &str, call: usize, result: &str) -> Record {
     Record::Outcome {
-        time: chrono::Utc::now(),
-        run: run.into(),
-        call,
-        kind: "cvm".into(),
-        account: "prod".into(),
-        region: "ap-guangzhou".into(),
-        action: "DeleteKeyPairs".into(),
-        dry_run: false,
+        at: at(run, call),
         items: vec![ItemResult {
             id: "skey-1".into(),
             result: result.into(),

@@ -3,7 +3,7 @@
 //! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
 //! pure; the overlay then only scrolls.
 
-use crate::audit::Record;
+use crate::audit::{CallRef, Record};
 use chrono::{DateTime, Utc};
 
 /// Item results the overlay keeps: the newest ones, enough for a working day.
@@ -61,18 +61,17 @@ pub fn from_entries(entries: Vec<serde_json::Value>, limit: usize) -> Vec<Histor
         if entry.get("type").and_then(|t| t.as_str()) != Some("outcome") {
             continue;
         }
-        let Ok(Record::Outcome {
+        let Ok(Record::Outcome { at, items }) = serde_json::from_value::<Record>(entry) else {
+            continue;
+        };
+        let CallRef {
             time,
             kind,
             account,
             region,
             action,
-            items,
             ..
-        }) = serde_json::from_value::<Record>(entry)
-        else {
-            continue;
-        };
+        } = at;
         // Within one call the ids are in request order; newest first means reversed.
         for item in items.into_iter().rev().take(limit - lines.len()) {
             lines.push(HistoryLine {

@@ -14,7 +14,7 @@
 
 use super::plan::actions;
 use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
-use crate::audit::{AuditLog, ItemResult, Record};
+use crate::audit::{AuditLog, CallRef, ItemResult, Record};
 use crate::inventory::{ItemKey, ProviderKind};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
@@ -477,6 +477,20 @@ impl Run {
         (true, perform_caught(provider.as_ref(), call, ids).await)
     }
 
+    /// What an audit line says about the call it records, stamped now.
+    fn call_ref(&self, index: usize, call: &PlannedCall) -> CallRef {
+        CallRef {
+            time: chrono::Utc::now(),
+            run: self.id.clone(),
+            call: index,
+            kind: call.kind.slug().to_string(),
+            account: call.account.clone(),
+            region: call.region.clone(),
+            action: call.action.to_string(),
+            dry_run: self.dry_run,
+        }
+    }
+
     fn write_intent(&self, index: usize, call: &PlannedCall, ids: &[String]) -> Result<(), crate::audit::AuditError> {
         let Some(audit) = &self.audit else {
             return Ok(());
@@ -487,15 +501,8 @@ impl Run {
             _ => (None, None, None),
         };
         audit.append_durable(&Record::Intent {
-            time: chrono::Utc::now(),
-            run: self.id.clone(),
-            call: index,
-            kind: call.kind.slug().to_string(),
-            account: call.account.clone(),
-            region: call.region.clone(),
-            action: call.action.to_string(),
+            at: self.call_ref(index, call),
             ids: ids.to_vec(),
-            dry_run: self.dry_run,
             name,
             description,
             custom_secret,
@@ -506,14 +513,7 @@ impl Run {
     fn finish_call(&self, index: usize, call: &PlannedCall, outcomes: &mut [ItemOutcome]) {
         if let Some(audit) = &self.audit {
             let record = Record::Outcome {
-                time: chrono::Utc::now(),
-                run: self.id.clone(),
-                call: index,
-                kind: call.kind.slug().to_string(),
-                account: call.account.clone(),
-                region: call.region.clone(),
-                action: call.action.to_string(),
-                dry_run: self.dry_run,
+                at: self.call_ref(index, call),
                 items: outcomes.iter().map(audit_item).collect(),
             };
             if let Err(err) = audit.append(&record) {
