@@ -378,20 +378,4 @@ impl EmulatorState {
             None => false,
         }
     }
-
-    /// Applies `f` to one key pair; false when the account, region or id does not exist.
-    pub fn update_key_pair(&self, account: &str, region: &str, id: &str, f: impl FnOnce(&mut KeyPairRecord)) -> bool {
-        let mut data = self.data();
-        let pair = data
-            .tencent_by_name_mut(account)
-            .and_then(|a| a.key_pairs.get_mut(region))
-            .and_then(|pairs| pairs.iter_mut().find(|k| k.id == id));
-        match pair {
-            Some(k) => {
-                f(k);
-                true
-            }
-            None => false,
-        }
-    }
 }
