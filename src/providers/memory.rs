@@ -105,11 +105,7 @@ impl Provider for MemoryProvider {
     }
     fn capabilities(&self) -> Capabilities {
         // The real providers' own, so the fake cannot drift from them.
-        match self.kind {
-            ProviderKind::ApiGateway => super::tencent::apigateway::CAPABILITIES,
-            ProviderKind::Cvm => super::tencent::cvm::CAPABILITIES,
-            ProviderKind::OceanBase => super::oceanbase::CAPABILITIES,
-        }
+        super::capabilities(self.kind)
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {

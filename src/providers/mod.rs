@@ -133,6 +133,16 @@ pub struct Capabilities {
     pub delete_batch: usize,
 }
 
+/// What a kind of item supports, from its provider module (the one home of that rule):
+/// the planner, the key handler and the footer ask here instead of comparing kinds.
+pub fn capabilities(kind: ProviderKind) -> Capabilities {
+    match kind {
+        ProviderKind::ApiGateway => tencent::apigateway::CAPABILITIES,
+        ProviderKind::Cvm => tencent::cvm::CAPABILITIES,
+        ProviderKind::OceanBase => oceanbase::CAPABILITIES,
+    }
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
