@@ -63,6 +63,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
         dry_run: opts.dry_run,
         audit: Some(Arc::new(audit)),
         title,
+        secrets_dir: None,
     };
     tui::run(providers, run)
         .await

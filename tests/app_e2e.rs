@@ -82,7 +82,7 @@ async fn delete_half(h: &mut Harness) {
     h.press("delete 150");
     h.key(KeyCode::Enter);
     assert!(h.app().run.is_some(), "the typed confirmation started the run");
-    h.wait_until("the run to finish", |app| app.last_run.is_some())
+    h.wait_until("the run to finish", |app| app.run_settled())
         .await
         .unwrap();
 }
@@ -170,7 +170,7 @@ async fn rotation_shows_the_secret_once_and_copies_it_with_osc52() {
     h.start();
     h.settle().await.unwrap();
     h.press("ray");
-    h.wait_until("the run to finish", |app| app.last_run.is_some())
+    h.wait_until("the run to finish", |app| app.run_settled())
         .await
         .unwrap();
     assert_eq!(apigw.calls(), vec!["UpdateApiKey AKID-000000".to_string()]);
@@ -232,9 +232,7 @@ async fn c_cancels_a_running_plan_through_the_runtime() {
     assert!(!h.quit, "q during a run asks first");
     h.key(KeyCode::Esc);
     h.press("c");
-    h.wait_until("the run to end", |app| app.last_run.is_some())
-        .await
-        .unwrap();
+    h.wait_until("the run to end", |app| app.run_settled()).await.unwrap();
     let summary = h.app().last_run.clone().unwrap();
     assert!(summary.cancelled);
     assert_eq!(summary.not_sent, 1);
@@ -320,7 +318,7 @@ async fn history_overlay_lists_the_audit_log_of_a_real_delete() {
     h.press("2  d");
     h.press("delete 2");
     h.key(KeyCode::Enter);
-    h.wait_until("the run to finish", |app| app.last_run.is_some())
+    h.wait_until("the run to finish", |app| app.run_settled())
         .await
         .unwrap();
     assert_eq!(cvm.items().len(), 1);

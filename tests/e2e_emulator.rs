@@ -225,7 +225,7 @@ async fn deleting_150_filtered_key_pairs_removes_exactly_those_and_logs_each() {
     h.press("delete 150");
     h.key(KeyCode::Enter);
     assert!(h.app().run.is_some());
-    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+    h.wait_until("the delete run to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -326,7 +326,7 @@ async fn api_key_delete_disables_then_deletes_and_skips_the_usage_plan_bound_key
     assert!(screen.contains("unbind first"), "the skipped key and why:\n{screen}");
     h.press("delete 4");
     h.key(KeyCode::Enter);
-    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+    h.wait_until("the delete run to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -397,7 +397,7 @@ async fn cancelling_a_run_leaves_the_emulator_exactly_as_the_log_says() {
         .await
         .unwrap();
     h.press("c");
-    h.wait_until("the cancelled run to end", |app| app.last_run.is_some())
+    h.wait_until("the cancelled run to end", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -451,7 +451,7 @@ async fn deleting_key_pairs_keeps_the_bound_ones_and_says_so_per_item() {
     assert!(h.render().contains("the service will keep it"), "the plan warns");
     h.press(&format!("delete {}", pairs.len()));
     h.key(KeyCode::Enter);
-    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+    h.wait_until("the delete run to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -518,7 +518,7 @@ async fn renaming_a_key_pair_reaches_the_emulator_and_the_table() {
     h.key(KeyCode::Enter);
     assert!(h.render().contains("rename to renamed_by_e2e"));
     h.press("y");
-    h.wait_until("the rename to finish", |app| app.last_run.is_some())
+    h.wait_until("the rename to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -568,7 +568,7 @@ async fn deleting_oceanbase_keys_through_the_tui() {
     h.press("d");
     h.press("delete 3");
     h.key(KeyCode::Enter);
-    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+    h.wait_until("the delete run to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -607,7 +607,7 @@ async fn a_failing_service_during_a_run_is_reported_per_item_as_unknown() {
     h.press("d");
     h.press("delete 5");
     h.key(KeyCode::Enter);
-    h.wait_until("the delete run to finish", |app| app.last_run.is_some())
+    h.wait_until("the delete run to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -676,7 +676,7 @@ async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_i
     assert!(screen.contains("rotate (custom secret)"), "{screen}");
     assert!(!screen.contains(secret), "{screen}");
     h.press("y");
-    h.wait_until("the rotation to finish", |app| app.last_run.is_some())
+    h.wait_until("the rotation to finish", |app| app.run_settled())
         .await
         .unwrap();
 
@@ -748,7 +748,7 @@ async fn dry_run_logs_every_item_and_sends_nothing_to_the_emulator() {
     h.press("d");
     h.press("delete 150");
     h.key(KeyCode::Enter);
-    h.wait_until("the dry run to finish", |app| app.last_run.is_some())
+    h.wait_until("the dry run to finish", |app| app.run_settled())
         .await
         .unwrap();
     // API keys too: disable-then-delete planned (the usage-plan bound key skipped), nothing sent.

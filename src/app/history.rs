@@ -3,8 +3,12 @@
 //! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
 //! pure; the overlay then only scrolls.
 
+use super::keymap::{Binding, Key, KeyTable};
+use super::modal::{Ctx, Dialog, Step};
+use super::scroll;
 use crate::audit::{CallRef, Record};
 use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
 
 /// Item results the overlay keeps: the newest ones, enough for a working day.
 pub const HISTORY_LIMIT: usize = 500;
@@ -41,10 +45,89 @@ impl History {
         History { lines, scroll: 0 }
     }
 
-    /// Move the window by `delta` lines, staying on a line that exists.
-    pub fn scroll_by(&mut self, delta: isize) {
-        let max = self.lines.len().saturating_sub(1);
-        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
+    /// Move the window by `delta` lines; the last page stays full.
+    pub fn scroll_by(&mut self, delta: isize, page: usize) {
+        self.scroll = scroll::by(self.scroll, delta, self.lines.len(), page);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryCommand {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Close,
+}
+
+pub static HISTORY_KEYS: KeyTable<HistoryCommand> = KeyTable {
+    title: "history (after H)",
+    bindings: &[
+        Binding {
+            keys: &[Key::Char('j'), Key::Code(KeyCode::Down)],
+            command: HistoryCommand::Down,
+            help: "older results",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Char('k'), Key::Code(KeyCode::Up)],
+            command: HistoryCommand::Up,
+            help: "newer results",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageDown)],
+            command: HistoryCommand::PageDown,
+            help: "a page older",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageUp)],
+            command: HistoryCommand::PageUp,
+            help: "a page newer",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
+            command: HistoryCommand::Top,
+            help: "newest",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
+            command: HistoryCommand::Bottom,
+            help: "oldest",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Esc), Key::Char('H'), Key::Char('q')],
+            command: HistoryCommand::Close,
+            help: "close the history",
+            hint: Some("close"),
+        },
+    ],
+};
+
+impl Dialog for History {
+    fn on_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Step {
+        let page = ctx.page.max(1);
+        match HISTORY_KEYS.lookup(key) {
+            Some(HistoryCommand::Down) => self.scroll_by(1, page),
+            Some(HistoryCommand::Up) => self.scroll_by(-1, page),
+            Some(HistoryCommand::PageDown) => self.scroll_by(page as isize, page),
+            Some(HistoryCommand::PageUp) => self.scroll_by(-(page as isize), page),
+            Some(HistoryCommand::Top) => self.scroll = 0,
+            Some(HistoryCommand::Bottom) => self.scroll_by(isize::MAX, page),
+            Some(HistoryCommand::Close) => return Step::Close(None),
+            None => {}
+        }
+        Step::Stay
+    }
+
+    fn guarded(&self) -> bool {
+        false
     }
 }
 
@@ -131,11 +214,13 @@ mod tests {
     #[test]
     fn scrolling_stays_on_existing_lines() {
         let mut h = History::new(from_entries(vec![outcome(0, &["a", "b", "c"])], HISTORY_LIMIT));
-        h.scroll_by(-1);
+        h.scroll_by(-1, 1);
         assert_eq!(h.scroll, 0);
-        h.scroll_by(10);
+        h.scroll_by(10, 1);
         assert_eq!(h.scroll, 2);
-        h.scroll_by(-1);
+        h.scroll_by(-1, 1);
         assert_eq!(h.scroll, 1);
+        h.scroll_by(10, 2);
+        assert_eq!(h.scroll, 1, "the bottom keeps a full page of two lines");
     }
 }

@@ -1,178 +1,279 @@
-//! Key handling: which key does what in each mode. Part of `update`, so pure.
+//! Key and paste handling: which key does what in each state. Part of `update`, so pure.
+//!
+//! Keys are looked up in the key tables of `keymap` (the main screen, the log pane, the
+//! filter input) or handed to the open dialog, which owns its keys. The rules every
+//! state shares live here, once: the cancel key of a run, the guard that ignores keys
+//! arriving before a person could have read a dialog, and where a paste may go.
 
+use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, TABLE_KEYS};
 use super::modal::{
-    Button, Confirm, LineInput, Modal, RenameEntry, RotateChoice, SecretEntry, plan_view, validate_custom_secret,
-    validate_key_pair_name,
+    BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QuitDuringRun, RotateChoice, Step,
+    passes_guard,
 };
 use super::run::RunState;
-use super::{App, Effect, Focus};
-use crate::inventory::{ItemKey, ProviderKind};
+use super::{App, Effect, Flash, Focus, scroll};
+use crate::inventory::ItemKey;
+use crate::providers::capabilities;
 use crate::queue::Intent;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub const READ_ONLY: &str = "read-only mode: action disabled";
 const RUN_BUSY: &str = "a run is in progress: wait for it to finish or press c to cancel it";
+const TOO_SOON: &str = "key ignored: it came right after the dialog opened, or faster than anyone types (a paste?); read the dialog, then answer it";
 
 pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-    if ctrl_c {
-        return on_ctrl_c(app);
+    let burst = app
+        .last_key
+        .is_some_and(|t| app.now.saturating_duration_since(t) < BURST_GAP);
+    app.last_key = Some(app.now);
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('l') {
+        return vec![Effect::Redraw];
     }
-    // No other Ctrl/Alt chord is bound: Ctrl-D must not act like `d`.
-    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-        return Vec::new();
+    if ctrl && key.code == KeyCode::Char('z') {
+        return vec![Effect::Suspend];
+    }
+    // One cancel key in every state: `c`, or Ctrl-C where `c` is a letter being typed.
+    if app.is_running() {
+        let typing = app.filter_input.is_some() || app.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text());
+        let c = key.code == KeyCode::Char('c');
+        if c && (ctrl || (!typing && !key.modifiers.contains(KeyModifiers::ALT))) {
+            return cancel_run(app);
+        }
+    } else if ctrl && key.code == KeyCode::Char('c') {
+        // Idle Ctrl-C: close what is open, else quit.
+        if app.modal.is_some() {
+            app.modal = None;
+            return Vec::new();
+        }
+        if app.filter_input.is_some() {
+            app.filter_input = None;
+            return Vec::new();
+        }
+        return vec![Effect::Quit];
     }
     if app.modal.is_some() {
-        return on_modal_key(app, key);
+        return on_modal_key(app, key, burst);
     }
     if app.filter_input.is_some() {
-        on_filter_key(app, key);
+        on_filter_key(app, &key);
         return Vec::new();
     }
-    if app.focus == Focus::Log && on_log_key(app, key) {
-        return Vec::new();
+    if app.focus == Focus::Log {
+        return on_log_key(app, &key);
     }
-    on_table_key(app, key)
+    on_table_key(app, &key)
 }
 
-/// Ctrl-C: cancel a run, else close a dialog, else quit.
-fn on_ctrl_c(app: &mut App) -> Vec<Effect> {
-    if let Some(run) = &mut app.run {
-        if !run.cancelling {
-            run.cancelling = true;
-            app.info("cancelling: calls not yet sent will not be sent");
-            return vec![Effect::Cancel];
+/// A paste (bracketed paste): text for the focused text input, never commands.
+pub fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    if let Some(modal) = app.modal.as_mut() {
+        let step = modal.dialog().on_paste(text);
+        return apply(app, step);
+    }
+    if let Some(filter) = app.filter_input.as_mut() {
+        filter.extend(super::modal::insertable(text));
+        let t = filter.clone();
+        app.tab_mut().set_filter(&t);
+        return Vec::new();
+    }
+    app.info(PASTE_IGNORED);
+    Vec::new()
+}
+
+fn cancel_run(app: &mut App) -> Vec<Effect> {
+    let Some(run) = &mut app.run else {
+        return Vec::new();
+    };
+    if run.cancelling {
+        return Vec::new();
+    }
+    run.cancelling = true;
+    app.info("cancelling: calls not yet sent will not be sent");
+    vec![Effect::Cancel]
+}
+
+fn on_modal_key(app: &mut App, key: KeyEvent, burst: bool) -> Vec<Effect> {
+    let page = app.page_rows.get();
+    let early = app.now.saturating_duration_since(app.modal_opened) < OPEN_GUARD;
+    let Some(modal) = app.modal.as_mut() else {
+        return Vec::new();
+    };
+    let dialog = modal.dialog();
+    if dialog.guarded() && !passes_guard(&key) && (early || burst) {
+        if let Modal::Confirm(c) = modal {
+            // A burst may have typed part of the confirmation: it must be typed again.
+            c.typed.clear();
         }
+        app.error(TOO_SOON);
         return Vec::new();
     }
-    if app.modal.take().is_some() {
-        return Vec::new();
-    }
-    app.quit = true;
-    vec![Effect::Quit]
+    let step = dialog.on_key(&key, &Ctx { page });
+    apply(app, step)
 }
 
-fn on_filter_key(app: &mut App, key: KeyEvent) {
+/// Carry out what a dialog decided.
+fn apply(app: &mut App, step: Step) -> Vec<Effect> {
+    match step {
+        Step::Stay => {}
+        Step::Say(flash) => app.set_flash(flash),
+        Step::Close(flash) => {
+            app.modal = None;
+            if let Some(flash) = flash {
+                app.set_flash(flash);
+            }
+        }
+        Step::Open(modal) => app.open(modal),
+        Step::Plan {
+            intent,
+            targets,
+            hidden,
+        } => {
+            app.modal = None;
+            open_confirm(app, intent, &targets, hidden);
+        }
+        Step::Execute => {
+            if let Some(Modal::Confirm(confirm)) = app.modal.take() {
+                return execute(app, confirm);
+            }
+        }
+        Step::Effects(effects) => return effects,
+        Step::Quit => {
+            app.modal = None;
+            return vec![Effect::Cancel, Effect::Quit];
+        }
+    }
+    Vec::new()
+}
+
+fn on_filter_key(app: &mut App, key: &KeyEvent) {
     let Some(text) = app.filter_input.as_mut() else {
         return;
     };
-    match key.code {
-        KeyCode::Enter => {
+    match FILTER_KEYS.lookup(key) {
+        Some(InputCommand::Accept) => {
             app.filter_input = None;
+            return;
         }
-        KeyCode::Esc => {
+        Some(InputCommand::Abort) => {
             app.filter_input = None;
             app.tab_mut().set_filter("");
+            return;
         }
-        KeyCode::Backspace => {
-            text.pop();
-            let t = text.clone();
-            app.tab_mut().set_filter(&t);
-        }
-        KeyCode::Char(c) => {
-            text.push(c);
-            let t = text.clone();
-            app.tab_mut().set_filter(&t);
-        }
-        _ => {}
-    }
-}
-
-/// Scroll keys while the log pane has focus. Returns false for keys it does not handle.
-fn on_log_key(app: &mut App, key: KeyEvent) -> bool {
-    let page = app.page_rows.get().max(1);
-    let max = app.log.len().saturating_sub(1);
-    match key.code {
-        KeyCode::Char('k') | KeyCode::Up => app.log_scroll = (app.log_scroll + 1).min(max),
-        KeyCode::Char('j') | KeyCode::Down => app.log_scroll = app.log_scroll.saturating_sub(1),
-        KeyCode::PageUp => app.log_scroll = (app.log_scroll + page).min(max),
-        KeyCode::PageDown => app.log_scroll = app.log_scroll.saturating_sub(page),
-        KeyCode::Char('g') | KeyCode::Home => app.log_scroll = max,
-        KeyCode::Char('G') | KeyCode::End => app.log_scroll = 0,
-        KeyCode::Char('L') | KeyCode::Esc => app.focus = Focus::Table,
-        _ => return false,
-    }
-    true
-}
-
-fn on_table_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let page = app.page_rows.get().max(1) as isize;
-    match key.code {
-        KeyCode::Char('q') => return quit(app),
-        KeyCode::Char('?') => app.modal = Some(Modal::Help),
-        KeyCode::Tab => app.active = (app.active + 1) % app.tabs.len(),
-        KeyCode::BackTab => app.active = (app.active + app.tabs.len() - 1) % app.tabs.len(),
-        KeyCode::Char(c @ '1'..='9') => {
-            let i = c as usize - '1' as usize;
-            if i < app.tabs.len() {
-                app.active = i;
+        _ => {
+            let mut no_error = None;
+            if !super::modal::edit_line(key, text, &mut no_error) {
+                return;
             }
         }
-        KeyCode::Char('j') | KeyCode::Down => app.tab_mut().move_cursor(1),
-        KeyCode::Char('k') | KeyCode::Up => app.tab_mut().move_cursor(-1),
-        KeyCode::PageDown => app.tab_mut().move_cursor(page),
-        KeyCode::PageUp => app.tab_mut().move_cursor(-page),
-        KeyCode::Char('g') | KeyCode::Home => app.tab_mut().cursor_to(0),
-        KeyCode::Char('G') | KeyCode::End => app.tab_mut().cursor_to(usize::MAX),
-        KeyCode::Char('/') => app.filter_input = Some(app.tab().filter().to_string()),
-        KeyCode::Char('s') => app.tab_mut().cycle_sort(),
-        KeyCode::Char('S') => app.tab_mut().reverse_sort(),
-        KeyCode::Char(' ') => {
+    }
+    let t = text.clone();
+    app.tab_mut().set_filter(&t);
+}
+
+/// Keys while the log pane has focus. Table actions do not act on the hidden highlight.
+fn on_log_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
+    let rows = app.log_rows.get().max(1);
+    let len = app.log.len();
+    let by = |s: usize, d: isize| scroll::by(s, d, len, rows);
+    match LOG_KEYS.lookup(key) {
+        Some(LogCommand::Older) => app.log_scroll = by(app.log_scroll, 1),
+        Some(LogCommand::Newer) => app.log_scroll = by(app.log_scroll, -1),
+        Some(LogCommand::PageOlder) => app.log_scroll = by(app.log_scroll, rows as isize),
+        Some(LogCommand::PageNewer) => app.log_scroll = by(app.log_scroll, -(rows as isize)),
+        Some(LogCommand::Oldest) => app.log_scroll = scroll::max_offset(len, rows),
+        Some(LogCommand::Newest) => app.log_scroll = 0,
+        Some(LogCommand::Back) => app.focus = super::Focus::Table,
+        Some(LogCommand::Cancel) => {}
+        Some(LogCommand::Help) => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Some(LogCommand::Quit) => return quit(app),
+        None => {
+            if TABLE_KEYS.lookup(key).is_some() {
+                app.info("the log pane has focus: L or Esc goes back to the table");
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
+    let Some(command) = TABLE_KEYS.lookup(key) else {
+        return Vec::new();
+    };
+    let page = app.page_rows.get().max(1) as isize;
+    let tabs = app.tabs.len();
+    match command {
+        Command::Quit => return quit(app),
+        Command::Help => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Command::NextTab => app.active = (app.active + 1) % tabs,
+        Command::PrevTab => app.active = (app.active + tabs - 1) % tabs,
+        Command::GoToTab => {
+            if let KeyCode::Char(c) = key.code {
+                let i = (c as usize).saturating_sub('1' as usize);
+                if i < tabs {
+                    app.active = i;
+                }
+            }
+        }
+        Command::Down => app.tab_mut().move_cursor(1),
+        Command::Up => app.tab_mut().move_cursor(-1),
+        Command::PageDown => app.tab_mut().move_cursor(page),
+        Command::PageUp => app.tab_mut().move_cursor(-page),
+        Command::Top => app.tab_mut().cursor_to(0),
+        Command::Bottom => app.tab_mut().cursor_to(usize::MAX),
+        Command::Filter => app.filter_input = Some(app.tab().filter().to_string()),
+        Command::SortNext => app.tab_mut().cycle_sort(),
+        Command::SortReverse => app.tab_mut().reverse_sort(),
+        Command::Toggle => {
             app.tab_mut().toggle_highlighted();
             app.tab_mut().move_cursor(1);
         }
-        KeyCode::Char('a') => app.tab_mut().select_all_visible(),
-        KeyCode::Char('A') => app.tab_mut().clear_selection(),
-        KeyCode::Esc => {
+        Command::SelectAll => app.tab_mut().select_all_visible(),
+        Command::ClearSelection => app.tab_mut().clear_selection(),
+        Command::Back => {
             if app.tab().selected_count() > 0 {
                 app.tab_mut().clear_selection();
             } else {
                 app.tab_mut().set_filter("");
             }
         }
-        KeyCode::Char('L') => app.focus = Focus::Log,
-        KeyCode::Char('H') => return vec![Effect::LoadHistory],
-        KeyCode::Char('c') => {
-            if let Some(run) = &mut app.run {
-                if !run.cancelling {
-                    run.cancelling = true;
-                    app.info("cancelling: calls not yet sent will not be sent");
-                    return vec![Effect::Cancel];
-                }
-            }
-        }
-        KeyCode::Char('R') => {
+        Command::FocusLog => app.focus = Focus::Log,
+        Command::History => return vec![Effect::LoadHistory],
+        // A run is cancelled above, before any table key; with none there is nothing to do.
+        Command::Cancel => app.info("no run in progress: nothing to cancel"),
+        Command::Reload => {
             if app.is_running() {
                 app.error(RUN_BUSY);
             } else {
                 return app.load_all();
             }
         }
-        KeyCode::Char('d') => return begin_plain(app, Intent::Delete),
-        KeyCode::Char('e') => return begin_plain(app, Intent::Enable),
-        KeyCode::Char('x') => return begin_plain(app, Intent::Disable),
-        KeyCode::Char('r') => begin_rotate(app),
-        KeyCode::Char('n') => begin_rename(app),
-        _ => {}
+        Command::ReenableLeftDisabled => begin_reenable(app),
+        Command::Redraw => return vec![Effect::Redraw],
+        Command::Suspend => return vec![Effect::Suspend],
+        Command::Delete => begin_plain(app, Intent::Delete),
+        Command::Enable => begin_plain(app, Intent::Enable),
+        Command::Disable => begin_plain(app, Intent::Disable),
+        Command::Rotate => begin_rotate(app),
+        Command::Rename => begin_rename(app),
     }
     Vec::new()
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
     if app.is_running() {
-        app.modal = Some(Modal::QuitDuringRun);
+        app.open(Modal::QuitDuringRun(QuitDuringRun));
         Vec::new()
     } else {
-        app.quit = true;
         vec![Effect::Quit]
     }
 }
 
-/// Checks shared by every mutating key; returns the targets or None after a flash.
-fn mutating_targets(app: &mut App) -> Option<(Vec<ItemKey>, usize)> {
+/// Checks shared by every mutating key; returns the targets or None after a message.
+fn mutating_targets(app: &mut App, intent: &Intent) -> Option<(Vec<ItemKey>, usize)> {
     if app.options.read_only {
         app.error(READ_ONLY);
         return None;
@@ -181,19 +282,46 @@ fn mutating_targets(app: &mut App) -> Option<(Vec<ItemKey>, usize)> {
         app.error(RUN_BUSY);
         return None;
     }
+    let kind = app.tab().kind;
+    if !capabilities(kind).supports(intent.operation()) {
+        // Every verb ends in "e": "delete" -> "deleted", "rename" -> "renamed".
+        app.error(format!("{} cannot be {}d", kind.title(), intent.verb()));
+        return None;
+    }
     let (targets, hidden) = app.tab().targets();
     if targets.is_empty() {
-        app.error("nothing to act on: the table is empty (select rows with Space, or move to one)");
+        let why = if app.tab().is_empty() {
+            "the table is empty"
+        } else {
+            "no row matches the filter (Esc clears it)"
+        };
+        app.error(format!("nothing to act on: {why}"));
         return None;
     }
     Some((targets, hidden))
 }
 
-fn begin_plain(app: &mut App, intent: Intent) -> Vec<Effect> {
-    if let Some((targets, hidden)) = mutating_targets(app) {
+fn begin_plain(app: &mut App, intent: Intent) {
+    if let Some((targets, hidden)) = mutating_targets(app, &intent) {
         open_confirm(app, intent, &targets, hidden);
     }
-    Vec::new()
+}
+
+/// `E` after a run that left keys disabled: plan enabling exactly those again.
+fn begin_reenable(app: &mut App) {
+    let Some(keys) = app.left_disabled.clone().filter(|k| !k.is_empty()) else {
+        app.info("no key was left disabled by the last run");
+        return;
+    };
+    if app.options.read_only || app.is_running() {
+        app.error(if app.options.read_only { READ_ONLY } else { RUN_BUSY });
+        return;
+    }
+    // The keys live in their own tab, whichever tab is open now.
+    if let Some(i) = app.tabs.iter().position(|t| t.kind == keys[0].kind) {
+        app.active = i;
+    }
+    open_confirm(app, Intent::Enable, &keys, 0);
 }
 
 /// Build the plan and show it with the confirmation gate (or say why there is nothing to do).
@@ -213,57 +341,38 @@ fn open_confirm(app: &mut App, intent: Intent, targets: &[ItemKey], hidden: usiz
         app.modal = None;
         return;
     }
-    let expected = intent
-        .is_destructive()
-        .then(|| format!("{} {}", intent.verb(), plan.item_count()));
-    app.modal = Some(Modal::Confirm(Confirm {
+    let dry_run = app.options.dry_run;
+    app.open(Modal::Confirm(Confirm::new(
         intent,
-        lines: plan_view(&plan),
         plan,
-        targets: targets.len(),
+        targets.len(),
         hidden,
-        expected,
-        typed: String::new(),
-        focus: Button::Cancel,
-        error: None,
-        scroll: 0,
-    }));
+        dry_run,
+    )));
 }
 
 fn begin_rotate(app: &mut App) {
-    let Some((targets, hidden)) = mutating_targets(app) else {
+    let Some((targets, hidden)) = mutating_targets(app, &Intent::Rotate { custom: None }) else {
         return;
     };
-    if app.tab().kind != ProviderKind::ApiGateway {
-        app.error(format!(
-            "{} cannot be rotated: only API Gateway keys have a secret to rotate",
-            app.tab().kind.title()
-        ));
-        return;
-    }
-    {
-        app.modal = Some(Modal::RotateChoice(RotateChoice {
-            targets,
-            hidden,
-            error: None,
-        }));
-    }
+    app.open(Modal::RotateChoice(RotateChoice {
+        targets,
+        hidden,
+        error: None,
+    }));
 }
 
 fn begin_rename(app: &mut App) {
-    let Some((targets, _)) = mutating_targets(app) else {
+    let intent = Intent::Rename {
+        name: String::new(),
+        description: None,
+    };
+    let Some((targets, _)) = mutating_targets(app, &intent) else {
         return;
     };
-    if app.tab().kind != ProviderKind::Cvm {
-        app.error(format!(
-            "{} cannot be renamed: only CVM key pairs have a name to change",
-            app.tab().kind.title()
-        ));
-        return;
-    }
     let [target] = targets.as_slice() else {
         app.error(format!(
-            "rename acts on one key pair; {} are selected (A clears the selection)",
+            "rename acts on one item; {} are selected (A clears the selection)",
             targets.len()
         ));
         return;
@@ -272,214 +381,9 @@ fn begin_rename(app: &mut App) {
         .tab()
         .items_for(std::slice::from_ref(target))
         .first()
-        .map(|i| i.name.to_string());
-    app.modal = Some(Modal::Rename(RenameEntry {
-        target: target.clone(),
-        input: current.unwrap_or_default(),
-        error: None,
-    }));
-}
-
-fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    let Some(modal) = app.modal.take() else {
-        return Vec::new();
-    };
-    match modal {
-        Modal::Help => {
-            // Any key closes help.
-            Vec::new()
-        }
-        Modal::QuitDuringRun => match key.code {
-            KeyCode::Char('y') => {
-                app.quit = true;
-                vec![Effect::Cancel, Effect::Quit]
-            }
-            KeyCode::Char('c') => {
-                if let Some(run) = &mut app.run {
-                    run.cancelling = true;
-                }
-                app.info("cancelling: calls not yet sent will not be sent");
-                vec![Effect::Cancel]
-            }
-            _ => Vec::new(),
-        },
-        Modal::Confirm(confirm) => on_confirm_key(app, confirm, key),
-        Modal::History(mut history) => {
-            let page = app.page_rows.get().max(1) as isize;
-            match key.code {
-                KeyCode::Esc | KeyCode::Char('H' | 'q') => return Vec::new(),
-                KeyCode::Char('j') | KeyCode::Down => history.scroll_by(1),
-                KeyCode::Char('k') | KeyCode::Up => history.scroll_by(-1),
-                KeyCode::PageDown => history.scroll_by(page),
-                KeyCode::PageUp => history.scroll_by(-page),
-                KeyCode::Char('g') | KeyCode::Home => history.scroll = 0,
-                KeyCode::Char('G') | KeyCode::End => history.scroll_by(isize::MAX),
-                _ => {}
-            }
-            app.modal = Some(Modal::History(history));
-            Vec::new()
-        }
-        Modal::RotateChoice(mut choice) => {
-            match key.code {
-                KeyCode::Char('a') => {
-                    open_confirm(app, Intent::Rotate { custom: None }, &choice.targets, choice.hidden);
-                }
-                KeyCode::Char('c') => {
-                    if let [target] = choice.targets.as_slice() {
-                        app.modal = Some(Modal::SecretEntry(SecretEntry {
-                            target: target.clone(),
-                            input: Default::default(),
-                            error: None,
-                        }));
-                    } else {
-                        choice.error = Some(format!(
-                            "a custom secret is set on one key at a time; {} are selected",
-                            choice.targets.len()
-                        ));
-                        app.modal = Some(Modal::RotateChoice(choice));
-                    }
-                }
-                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => app.info("rotation cancelled"),
-                _ => app.modal = Some(Modal::RotateChoice(choice)),
-            }
-            Vec::new()
-        }
-        Modal::SecretEntry(mut entry) => {
-            match key.code {
-                KeyCode::Esc => app.info("rotation cancelled"),
-                KeyCode::Enter => match validate_custom_secret(&entry.input) {
-                    Ok(()) => {
-                        let intent = Intent::Rotate {
-                            custom: Some(entry.input.to_secret()),
-                        };
-                        open_confirm(app, intent, std::slice::from_ref(&entry.target), 0);
-                    }
-                    Err(e) => {
-                        entry.error = Some(e);
-                        app.modal = Some(Modal::SecretEntry(entry));
-                    }
-                },
-                code => {
-                    edit_line(code, &mut entry.input, &mut entry.error);
-                    app.modal = Some(Modal::SecretEntry(entry));
-                }
-            }
-            Vec::new()
-        }
-        Modal::Rename(mut entry) => {
-            match key.code {
-                KeyCode::Esc => app.info("rename cancelled"),
-                KeyCode::Enter => match validate_key_pair_name(&entry.input) {
-                    Ok(()) => {
-                        let intent = Intent::Rename {
-                            name: entry.input.clone(),
-                            description: None,
-                        };
-                        open_confirm(app, intent, std::slice::from_ref(&entry.target), 0);
-                    }
-                    Err(e) => {
-                        entry.error = Some(e);
-                        app.modal = Some(Modal::Rename(entry));
-                    }
-                },
-                code => {
-                    edit_line(code, &mut entry.input, &mut entry.error);
-                    app.modal = Some(Modal::Rename(entry));
-                }
-            }
-            Vec::new()
-        }
-        Modal::RotationResult(mut result) => {
-            match key.code {
-                KeyCode::Char('v') => result.revealed = !result.revealed,
-                KeyCode::Char('c') => {
-                    if let Some(r) = result.secrets.get(result.cursor) {
-                        let effect = Effect::CopyToClipboard(r.secret.clone());
-                        app.info(format!("new secret of {} copied to the clipboard (OSC 52)", r.key.id));
-                        app.modal = Some(Modal::RotationResult(result));
-                        return vec![effect];
-                    }
-                }
-                KeyCode::Char('j') | KeyCode::Down => {
-                    result.cursor = (result.cursor + 1).min(result.secrets.len().saturating_sub(1))
-                }
-                KeyCode::Char('k') | KeyCode::Up => result.cursor = result.cursor.saturating_sub(1),
-                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
-                    // Dropping the dialog drops the secrets: they are never shown again.
-                    app.info("rotation dialog closed; the new secret is no longer held by keyward");
-                    return Vec::new();
-                }
-                _ => {}
-            }
-            app.modal = Some(Modal::RotationResult(result));
-            Vec::new()
-        }
-    }
-}
-
-fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Esc => {
-            app.info(format!("{} cancelled: nothing was sent", confirm.intent.verb()));
-            return Vec::new();
-        }
-        KeyCode::Up => confirm.scroll = confirm.scroll.saturating_sub(1),
-        KeyCode::Down => confirm.scroll = (confirm.scroll + 1).min(confirm.lines.len()),
-        KeyCode::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-        KeyCode::PageDown => confirm.scroll = (confirm.scroll + 10).min(confirm.lines.len()),
-        _ => {
-            if confirm.expected.is_some() {
-                return on_typed_confirm_key(app, confirm, key);
-            }
-            match key.code {
-                KeyCode::Char('y') => return execute(app, confirm),
-                KeyCode::Char('n') => {
-                    app.info(format!("{} cancelled: nothing was sent", confirm.intent.verb()));
-                    return Vec::new();
-                }
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right | KeyCode::Char('h' | 'l') => {
-                    confirm.focus = match confirm.focus {
-                        Button::Cancel => Button::Confirm,
-                        Button::Confirm => Button::Cancel,
-                    }
-                }
-                KeyCode::Enter => {
-                    if confirm.focus == Button::Confirm {
-                        return execute(app, confirm);
-                    }
-                    app.info(format!("{} cancelled: nothing was sent", confirm.intent.verb()));
-                    return Vec::new();
-                }
-                _ => {}
-            }
-        }
-    }
-    app.modal = Some(Modal::Confirm(confirm));
-    Vec::new()
-}
-
-/// Destructive plans: the operator types e.g. `delete 37`, then Enter.
-fn on_typed_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Vec<Effect> {
-    let expected = confirm.expected.clone().unwrap_or_default();
-    match key.code {
-        KeyCode::Char(c) => {
-            confirm.typed.push(c);
-            confirm.error = None;
-        }
-        KeyCode::Backspace => {
-            confirm.typed.pop();
-            confirm.error = None;
-        }
-        KeyCode::Enter => {
-            if confirm.typed == expected {
-                return execute(app, confirm);
-            }
-            confirm.error = Some(format!("type `{expected}` exactly to confirm, or Esc to cancel"));
-        }
-        _ => {}
-    }
-    app.modal = Some(Modal::Confirm(confirm));
-    Vec::new()
+        .map(|i| i.name.to_string())
+        .unwrap_or_default();
+    app.open(Modal::Rename(LineEntry::rename(target.clone(), current)));
 }
 
 /// The only place an `Execute` effect is made.
@@ -496,24 +400,16 @@ fn execute(app: &mut App, confirm: Confirm) -> Vec<Effect> {
     let dry_run = app.options.dry_run;
     let verb = confirm.intent.verb();
     app.run = Some(RunState::new(verb, &confirm.plan, dry_run));
-    app.info(format!(
+    app.last_run = None;
+    app.left_disabled = None;
+    app.set_flash(Flash::info(format!(
         "{}{verb}: {} call(s) for {} item(s) queued",
         if dry_run { "DRY RUN " } else { "" },
         confirm.plan.calls.len(),
         confirm.plan.item_count()
-    ));
+    )));
     vec![Effect::Execute {
         plan: confirm.plan,
         dry_run,
     }]
-}
-
-/// Typing and Backspace in a one-line input; any edit clears the last validation error.
-fn edit_line(code: KeyCode, input: &mut impl LineInput, error: &mut Option<String>) {
-    match code {
-        KeyCode::Backspace => input.pop_char(),
-        KeyCode::Char(c) => input.push_char(c),
-        _ => return,
-    }
-    *error = None;
 }

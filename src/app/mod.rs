@@ -5,9 +5,11 @@
 //! must carry out as tasks. Rendering (ui/) only reads the state.
 
 pub mod history;
+pub mod keymap;
 mod keys;
 pub mod modal;
 pub mod run;
+pub mod scroll;
 pub mod table;
 
 use crate::inventory::{Item, ItemKey, ProviderKind};
@@ -17,12 +19,20 @@ use crate::secret::Secret;
 use crossterm::event::KeyEvent;
 use modal::{Modal, RotatedSecret, RotationResult};
 use run::{RunState, RunSummary};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 use table::TabState;
 
 /// Everything that can happen to the app.
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text, never commands.
+    Paste(String),
+    /// SIGTERM, SIGINT or SIGHUP: stop sending, record the run's end and exit.
+    Signal(&'static str),
+    /// The new secrets were written to this file (`w` in the new-secret dialog), or why not.
+    SecretsWritten(Result<std::path::PathBuf, String>),
     /// Listing of `sources[provider]` finished.
     Loaded {
         provider: usize,
@@ -51,8 +61,17 @@ pub enum Effect {
     },
     /// Stop the running plan; what is not sent yet stays unsent.
     Cancel,
-    /// Put a secret on the clipboard with OSC 52.
-    CopyToClipboard(Secret),
+    /// Put a secret on the clipboard with OSC 52; `what` names it in the status line.
+    CopyToClipboard {
+        secret: Secret,
+        what: String,
+    },
+    /// Write the run's new secrets to a new private file; answered by `Msg::SecretsWritten`.
+    WriteSecrets(Vec<RotatedSecret>),
+    /// Ctrl-L: clear and redraw the whole screen.
+    Redraw,
+    /// Ctrl-Z: restore the terminal, stop the process, take the terminal again on resume.
+    Suspend,
     /// Read the audit log for the history overlay; answered by `Msg::History`.
     LoadHistory,
     Quit,
@@ -103,7 +122,24 @@ pub struct Flash {
     pub level: FlashLevel,
 }
 
-/// Ticks a flash message stays (the runtime ticks every 250 ms).
+impl Flash {
+    pub fn info(text: impl Into<String>) -> Self {
+        Flash {
+            text: text.into(),
+            level: FlashLevel::Info,
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Flash {
+            text: text.into(),
+            level: FlashLevel::Error,
+        }
+    }
+}
+
+/// Ticks an informational message stays (the runtime ticks every 250 ms). Errors and
+/// the last run's summary stay until the next action.
 const FLASH_TICKS: u32 = 24;
 
 pub struct App {
@@ -116,22 +152,36 @@ pub struct App {
     /// Some while the filter input has the keyboard.
     pub filter_input: Option<String>,
     pub modal: Option<Modal>,
+    /// When the open dialog opened (keys that come too soon are ignored).
+    pub modal_opened: Instant,
+    /// When the previous key arrived (keys faster than a person types are a burst).
+    pub last_key: Option<Instant>,
+    /// The time of the message being handled; the runtime sets it before each `update`.
+    pub now: Instant,
     pub run: Option<RunState>,
+    /// The last run's summary, shown in the status line until the next action.
     pub last_run: Option<RunSummary>,
+    /// Keys the last run disabled and did not delete (`E` plans enabling them again).
+    pub left_disabled: Option<Vec<ItemKey>>,
+    /// Ids the last run touched per (kind, account, region): its re-reads arrive after it ends.
+    refreshing: HashMap<(ProviderKind, String, String), HashSet<String>>,
+    /// Between a run's `Finished` and its `Settled`: its re-reads are still arriving.
+    settling: bool,
     pub log: Vec<LogEntry>,
     /// Lines scrolled up from the newest entry; 0 follows the tail.
     pub log_scroll: usize,
     pub flash: Option<Flash>,
     flash_ticks: u32,
-    pub ticks: u64,
-    pub quit: bool,
     /// Rows the table showed in the last frame (a render cache, for PgUp/PgDn).
     pub page_rows: std::cell::Cell<usize>,
+    /// Lines the log pane showed in the last frame (a render cache, for its scrolling).
+    pub log_rows: std::cell::Cell<usize>,
     planner: Planner,
 }
 
 impl App {
     pub fn new(sources: Vec<Source>, options: AppOptions) -> Self {
+        let now = Instant::now();
         App {
             options,
             sources,
@@ -140,15 +190,20 @@ impl App {
             focus: Focus::Table,
             filter_input: None,
             modal: None,
+            modal_opened: now,
+            last_key: None,
+            now,
             run: None,
             last_run: None,
+            left_disabled: None,
+            refreshing: HashMap::new(),
+            settling: false,
             log: Vec::new(),
             log_scroll: 0,
             flash: None,
             flash_ticks: 0,
-            ticks: 0,
-            quit: false,
             page_rows: std::cell::Cell::new(10),
+            log_rows: std::cell::Cell::new(6),
             planner: crate::queue::build_plan,
         }
     }
@@ -190,17 +245,35 @@ impl App {
         self.run.is_some()
     }
 
+    /// A run finished and its re-reads came back: what the table shows is the result.
+    pub fn run_settled(&self) -> bool {
+        self.run.is_none() && !self.settling && self.last_run.is_some()
+    }
+
     pub fn info(&mut self, text: impl Into<String>) {
-        self.set_flash(text.into(), FlashLevel::Info);
+        self.set_flash(Flash::info(text));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.set_flash(text.into(), FlashLevel::Error);
+        self.set_flash(Flash::error(text));
     }
 
-    fn set_flash(&mut self, text: String, level: FlashLevel) {
-        self.flash = Some(Flash { text, level });
-        self.flash_ticks = FLASH_TICKS;
+    fn set_flash(&mut self, flash: Flash) {
+        self.flash_ticks = if flash.level == FlashLevel::Info {
+            FLASH_TICKS
+        } else {
+            0
+        };
+        self.flash = Some(flash);
+    }
+
+    /// Open a dialog now: the previous message goes (it was about something else), and
+    /// keys are ignored for a moment (`modal::OPEN_GUARD`).
+    pub fn open(&mut self, modal: Modal) {
+        self.flash = None;
+        self.last_run = None;
+        self.modal = Some(modal);
+        self.modal_opened = self.now;
     }
 
     /// Sources of one kind still loading, for the tab title.
@@ -221,6 +294,27 @@ impl App {
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
+        Msg::Paste(text) => keys::on_paste(app, &text),
+        Msg::Signal(name) => {
+            if app.is_running() {
+                app.info(format!("{name}: cancelling the run and quitting"));
+                vec![Effect::Cancel, Effect::Quit]
+            } else {
+                vec![Effect::Quit]
+            }
+        }
+        Msg::SecretsWritten(result) => {
+            match result {
+                Ok(path) => {
+                    if let Some(Modal::RotationResult(r)) = &mut app.modal {
+                        r.mark_all_kept();
+                    }
+                    app.info(format!("new secrets written to {} (mode 600)", path.display()));
+                }
+                Err(why) => app.error(format!("the new secrets were not written: {why}")),
+            }
+            Vec::new()
+        }
         Msg::Loaded { provider, result } => {
             on_loaded(app, provider, result);
             Vec::new()
@@ -242,7 +336,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Tick => {
-            app.ticks += 1;
             if app.flash_ticks > 0 {
                 app.flash_ticks -= 1;
                 if app.flash_ticks == 0 {
@@ -308,19 +401,23 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             request_id,
             secret,
         } => {
-            let rotated = RotatedSecret {
-                key,
-                request_id,
-                secret,
-            };
+            let name = app
+                .tabs
+                .iter()
+                .find(|t| t.kind == key.kind)
+                .and_then(|t| {
+                    t.items_for(std::slice::from_ref(&key))
+                        .first()
+                        .map(|i| i.name.to_string())
+                })
+                .unwrap_or_default();
+            let rotated = RotatedSecret::new(key, name, request_id, secret);
             match &mut app.modal {
-                Some(Modal::RotationResult(result)) => result.secrets.push(rotated),
+                Some(Modal::RotationResult(result)) => result.push(rotated),
                 _ => {
-                    app.modal = Some(Modal::RotationResult(RotationResult {
-                        secrets: vec![rotated],
-                        cursor: 0,
-                        revealed: false,
-                    }))
+                    let mut result = RotationResult::default();
+                    result.push(rotated);
+                    app.open(Modal::RotationResult(result));
                 }
             }
         }
@@ -339,12 +436,18 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             region,
             items,
         } => {
+            let group = (kind, account.clone(), region.clone());
             let touched = app
                 .run
                 .as_ref()
-                .and_then(|r| r.touched.get(&(kind, account.clone(), region.clone())).cloned())
+                .and_then(|r| r.touched.get(&group).cloned())
+                .or_else(|| app.refreshing.remove(&group))
                 .unwrap_or_default();
             app.tab_for(kind).apply_refresh(&account, &region, &touched, items);
+        }
+        ExecEvent::Settled => {
+            app.settling = false;
+            app.refreshing.clear();
         }
         ExecEvent::Finished {
             cancelled,
@@ -352,38 +455,27 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             failed,
             not_sent,
         } => {
-            let (verb, dry_run, kept) = app
-                .run
-                .as_ref()
-                .map(|r| (r.verb, r.dry_run, r.kept))
-                .unwrap_or(("run", false, 0));
-            app.run = None;
+            let Some(run) = app.run.take() else {
+                return;
+            };
+            // Re-reads of what the run touched arrive after it ends.
+            app.refreshing = run.touched;
+            app.settling = true;
+            let left: Vec<ItemKey> = run.left_disabled.into_iter().collect();
             let summary = RunSummary {
-                verb,
-                dry_run,
+                verb: run.verb,
+                dry_run: run.dry_run,
                 cancelled,
-                ok,
+                // The executor counts a pair the service kept as answered ok; the
+                // operator asked for it gone, so it is named apart.
+                ok: ok.saturating_sub(run.kept),
+                kept: run.kept,
                 failed,
                 not_sent,
+                left_disabled: left.len(),
             };
-            // The executor counts a pair the service kept as answered ok; the operator
-            // asked for it gone, so it is named apart.
-            let kept_text = if kept > 0 {
-                format!(", {kept} kept by the service")
-            } else {
-                String::new()
-            };
-            let text = format!(
-                "{}{verb} {}: {} ok{kept_text}, {failed} failed, {not_sent} not sent",
-                if dry_run { "dry run: " } else { "" },
-                if cancelled { "cancelled" } else { "finished" },
-                ok.saturating_sub(kept),
-            );
-            if failed > 0 || kept > 0 || cancelled {
-                app.error(format!("{text} (see the log pane)"));
-            } else {
-                app.info(text);
-            }
+            app.left_disabled = (!left.is_empty()).then_some(left);
+            app.flash = None;
             app.last_run = Some(summary);
         }
     }

@@ -1,8 +1,9 @@
 //! State of a plan execution and of the log pane, fed by `ExecEvent`s.
 
-use crate::inventory::ProviderKind;
+use crate::inventory::{ItemKey, ProviderKind};
+use crate::providers::Operation;
 use crate::queue::{LogEntry, Outcome, Plan};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A confirmed plan being executed.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct RunState {
     pub cancelling: bool,
     /// Ids the plan touches per (kind, account, region), to apply `Refreshed` re-reads.
     pub touched: HashMap<(ProviderKind, String, String), HashSet<String>>,
+    /// Keys this run disabled and did not delete or enable again (so far).
+    pub left_disabled: BTreeSet<ItemKey>,
 }
 
 impl RunState {
@@ -44,6 +47,7 @@ impl RunState {
             kept: 0,
             cancelling: false,
             touched,
+            left_disabled: BTreeSet::new(),
         }
     }
 
@@ -61,6 +65,22 @@ impl RunState {
         if matches!(entry.outcome, Outcome::Kept { .. }) {
             self.kept += 1;
         }
+        // A key this run disabled stays disabled unless a later call deleted or enabled it.
+        let item = ItemKey {
+            kind: entry.kind,
+            account: entry.account.as_str().into(),
+            region: entry.region.as_str().into(),
+            id: entry.target.as_str().into(),
+        };
+        match (entry.operation, &entry.outcome) {
+            (Operation::Disable, Outcome::Ok) => {
+                self.left_disabled.insert(item);
+            }
+            (Operation::Delete | Operation::Enable, Outcome::Ok) => {
+                self.left_disabled.remove(&item);
+            }
+            _ => {}
+        }
     }
 
     /// 0.0..=1.0 for the gauge.
@@ -73,15 +93,59 @@ impl RunState {
     }
 }
 
-/// Summary of the last finished run, kept for the status line.
+/// Summary of the last finished run: it stays in the status line until the next action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
     pub verb: &'static str,
     pub dry_run: bool,
     pub cancelled: bool,
     pub ok: usize,
+    /// Items the service kept (counted apart from ok: the operator asked for them gone).
+    pub kept: usize,
     pub failed: usize,
     pub not_sent: usize,
+    /// Keys the run disabled and did not delete: their clients are refused.
+    pub left_disabled: usize,
+}
+
+impl RunSummary {
+    pub fn text(&self) -> String {
+        let mut parts = Vec::new();
+        if self.dry_run {
+            // Nothing was sent: the counts are what would have been.
+            parts.push(format!("{} would have been sent", self.ok));
+        } else {
+            parts.push(format!("{} ok", self.ok));
+        }
+        if self.kept > 0 {
+            parts.push(format!("{} kept by the service", self.kept));
+        }
+        parts.push(format!("{} failed", self.failed));
+        parts.push(format!("{} not sent", self.not_sent));
+        let mut text = format!(
+            "{}{} {}: {}",
+            if self.dry_run { "dry run: " } else { "" },
+            self.verb,
+            if self.cancelled { "cancelled" } else { "finished" },
+            parts.join(", ")
+        );
+        if self.left_disabled > 0 {
+            text.push_str(&format!(
+                "; {} key{} left disabled (E plans enabling {} again)",
+                self.left_disabled,
+                if self.left_disabled == 1 { " was" } else { "s were" },
+                if self.left_disabled == 1 { "it" } else { "them" },
+            ));
+        }
+        if self.needs_attention() {
+            text.push_str(" (see the log pane)");
+        }
+        text
+    }
+
+    pub fn needs_attention(&self) -> bool {
+        self.failed > 0 || self.kept > 0 || self.cancelled || self.left_disabled > 0
+    }
 }
 
 /// Short word for an outcome in the log pane.
@@ -91,7 +155,8 @@ pub fn outcome_label(outcome: &Outcome) -> String {
         Outcome::Kept { reason } => format!("kept ({reason})"),
         Outcome::Failed { .. } => "FAILED".into(),
         Outcome::DryRun => "dry-run, not sent".into(),
-        Outcome::NotSent => "not sent (cancelled)".into(),
+        // The hint says why: cancelled, or an earlier step of the item did not succeed.
+        Outcome::NotSent => "not sent".into(),
     }
 }
 
@@ -132,6 +197,7 @@ mod item_count_tests {
             account: "prod".into(),
             region: "ap-guangzhou".into(),
             action: action.into(),
+            operation: crate::providers::Operation::Delete,
             target: target.into(),
             outcome,
             request_id: None,

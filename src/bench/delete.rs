@@ -64,7 +64,7 @@ struct RunStats {
     actions: BTreeMap<String, ActionStats>,
     /// Seconds from the start until the last item outcome.
     calls_done: f64,
-    /// Seconds from the start until `Finished` (includes the post-run re-read).
+    /// Seconds from the start until `Finished` (the post-run re-read comes after it).
     finished: f64,
     /// Item outcomes that failed with RequestLimitExceeded.
     rate_limit_failures: usize,

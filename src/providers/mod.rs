@@ -133,6 +133,27 @@ pub struct Capabilities {
     pub delete_batch: usize,
 }
 
+/// A mutating operation an item kind may support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Delete,
+    Disable,
+    Enable,
+    Rotate,
+    Rename,
+}
+
+impl Capabilities {
+    pub fn supports(&self, op: Operation) -> bool {
+        match op {
+            Operation::Delete => self.delete,
+            Operation::Disable | Operation::Enable => self.enable_disable,
+            Operation::Rotate => self.rotate,
+            Operation::Rename => self.rename,
+        }
+    }
+}
+
 /// What a kind of item supports, from its provider module (the one home of that rule):
 /// the planner, the key handler and the footer ask here instead of comparing kinds.
 pub fn capabilities(kind: ProviderKind) -> Capabilities {

@@ -43,8 +43,8 @@ fn group_of(call: &PlannedCall) -> Group {
 }
 
 /// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
-/// per call that addresses it (Ok, Kept, Failed, DryRun or NotSent), the affected groups
-/// are re-read (`Refreshed`, not in a dry run) and the run ends with `Finished`.
+/// per call that addresses it (Ok, Kept, Failed, DryRun or NotSent), the run ends with
+/// `Finished`, and then the affected groups are re-read (`Refreshed`, not in a dry run).
 ///
 /// `Finished` counts items, not calls: an item is `failed` if any of its calls failed,
 /// else `not_sent` if any was not sent, else `ok` (which includes Kept and DryRun).
@@ -99,9 +99,8 @@ pub async fn execute(
         sent_groups.extend(r.sent_groups);
     }
 
-    if !run.dry_run {
-        run.refresh(sent_groups).await;
-    }
+    // The run's end is recorded as soon as its last call answered, before the re-read:
+    // a process quitting (q, a signal) right after the calls still leaves a complete run.
     run.audit_best_effort(&Record::RunEnd {
         time: chrono::Utc::now(),
         run: run.id.clone(),
@@ -116,6 +115,10 @@ pub async fn execute(
         failed,
         not_sent,
     });
+    if !run.dry_run && !run.events.is_closed() {
+        run.refresh(sent_groups).await;
+    }
+    run.emit(ExecEvent::Settled);
 }
 
 /// Deletes address up to a batch of ids in one request; every other operation is one
@@ -532,6 +535,7 @@ impl Run {
                 account: call.account.clone(),
                 region: call.region.clone(),
                 action: call.action.to_string(),
+                operation: call.op.operation(),
                 target: o.id.clone(),
                 outcome: o.outcome.clone(),
                 request_id: o.request_id.clone(),

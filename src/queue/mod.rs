@@ -43,9 +43,27 @@ impl Intent {
         }
     }
 
-    /// Destructive plans need the item count typed back; others a plain `y`.
-    pub fn is_destructive(&self) -> bool {
-        matches!(self, Intent::Delete)
+    pub fn operation(&self) -> crate::providers::Operation {
+        use crate::providers::Operation;
+        match self {
+            Intent::Delete => Operation::Delete,
+            Intent::Disable => Operation::Disable,
+            Intent::Enable => Operation::Enable,
+            Intent::Rotate { .. } => Operation::Rotate,
+            Intent::Rename { .. } => Operation::Rename,
+        }
+    }
+
+    /// The safety rule of the confirmation gate, kept here alone: an irreversible plan
+    /// (delete), or a service-breaking one on more than one item (a rotation breaks every
+    /// client of the key, a disable stops them), needs the item count typed back. A single
+    /// rotation or disable, an enable and a rename take `y` (with focus on Cancel).
+    pub fn needs_typed_count(&self, items: usize) -> bool {
+        match self {
+            Intent::Delete => true,
+            Intent::Rotate { .. } | Intent::Disable => items > 1,
+            Intent::Enable | Intent::Rename { .. } => false,
+        }
     }
 }
 
@@ -57,6 +75,19 @@ pub enum Op {
     Enable,
     Rotate { custom: Option<Secret> },
     Rename { name: String, description: Option<String> },
+}
+
+impl Op {
+    pub fn operation(&self) -> crate::providers::Operation {
+        use crate::providers::Operation;
+        match self {
+            Op::Delete => Operation::Delete,
+            Op::Disable => Operation::Disable,
+            Op::Enable => Operation::Enable,
+            Op::Rotate { .. } => Operation::Rotate,
+            Op::Rename { .. } => Operation::Rename,
+        }
+    }
 }
 
 /// One call that `execute` will send.
@@ -116,6 +147,9 @@ pub struct LogEntry {
     pub region: String,
     /// API action name, e.g. `DeleteKeyPairs`.
     pub action: String,
+    /// What the call does, whatever the provider calls it.
+    #[serde(skip)]
+    pub operation: crate::providers::Operation,
     /// The item id.
     pub target: String,
     pub outcome: Outcome,
@@ -151,6 +185,8 @@ pub enum ExecEvent {
         region: String,
         items: Vec<crate::inventory::Item>,
     },
+    /// The re-reads after `Finished` are done (or failed): the table shows the run's result.
+    Settled,
     Finished {
         cancelled: bool,
         ok: usize,

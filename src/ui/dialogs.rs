@@ -1,10 +1,14 @@
 //! Modal dialogs: queue view + confirmation, rotation choice, secret and name entry,
 //! the new-secret dialog, quit-during-run, the history overlay, help.
 
-use super::help::KEYS;
 use crate::app::App;
-use crate::app::history::History;
-use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, PlanLine, PlanLineKind, RotationResult, SECRET_RULE};
+use crate::app::history::{HISTORY_KEYS, History};
+use crate::app::keymap::KeyTable;
+use crate::app::modal::{
+    Button, Confirm, Help, LineEntry, Modal, PlanLine, PlanLineKind, QUIT_KEYS, ROTATE_KEYS, RotationResult,
+    help::HelpLine,
+};
+use crate::app::scroll;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -16,63 +20,93 @@ pub fn modal(frame: &mut Frame, app: &App) {
         return;
     };
     match modal {
-        Modal::Help => help(frame),
-        Modal::Confirm(c) => confirm(frame, c),
+        Modal::Help(h) => help(frame, app, h),
+        Modal::Confirm(c) => confirm(frame, app, c),
         Modal::RotateChoice(choice) => {
             let mut lines = vec![
                 Line::from(format!("Rotate the secret of {} API key(s).", choice.targets.len())),
+                Line::from("Every client of a rotated key stops working until it gets the new secret."),
                 hidden_line(choice.hidden),
                 Line::from(""),
-                Line::from("  a  let the service generate a new secret"),
-                Line::from("  c  type a custom secret (one key only)"),
-                Line::from("  Esc  cancel"),
             ];
+            lines.extend(choice_lines(&ROTATE_KEYS));
             if let Some(e) = &choice.error {
                 lines.push(Line::from(""));
                 lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
             }
             small(frame, " rotate ", lines, Color::Yellow);
         }
-        Modal::SecretEntry(entry) => {
+        Modal::SecretEntry(entry) => line_entry(
+            frame,
+            " custom secret ",
+            &format!("Custom secret for {}", entry.target.id),
+            entry,
+        ),
+        Modal::Rename(entry) => line_entry(frame, " rename ", &format!("New name for {}", entry.target.id), entry),
+        Modal::RotationResult(result) => rotation_result(frame, app, result),
+        Modal::History(h) => history(frame, h, &|rows| app.page_rows.set(rows.max(1))),
+        Modal::QuitDuringRun(_) => {
             let mut lines = vec![
-                Line::from(format!("Custom secret for {}", entry.target.id)),
-                Line::styled(SECRET_RULE, Style::new().fg(Color::DarkGray)),
-                Line::from(""),
-                Line::from(format!("> {}█", "*".repeat(entry.input.char_count()))),
-                Line::from(""),
-                Line::styled("Enter continue · Esc cancel", Style::new().fg(Color::DarkGray)),
-            ];
-            if let Some(e) = &entry.error {
-                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
-            }
-            small(frame, " custom secret ", lines, Color::Yellow);
-        }
-        Modal::Rename(entry) => {
-            let mut lines = vec![
-                Line::from(format!("New name for key pair {}", entry.target.id)),
-                Line::styled(NAME_RULE, Style::new().fg(Color::DarkGray)),
-                Line::from(""),
-                Line::from(format!("> {}█", entry.input)),
-                Line::from(""),
-                Line::styled("Enter continue · Esc cancel", Style::new().fg(Color::DarkGray)),
-            ];
-            if let Some(e) = &entry.error {
-                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
-            }
-            small(frame, " rename ", lines, Color::Yellow);
-        }
-        Modal::RotationResult(result) => rotation_result(frame, result),
-        Modal::History(h) => history(frame, h),
-        Modal::QuitDuringRun => {
-            let lines = vec![
                 Line::from("A run is in progress."),
+                Line::from(format!("{} cancels it and stays.", cancel_key(app))),
                 Line::from(""),
-                Line::from("  c    cancel the run (unsent calls stay unsent) and stay"),
-                Line::from("  y    cancel the run and quit"),
-                Line::from("  Esc  keep running"),
             ];
+            lines.extend(choice_lines(&QUIT_KEYS));
             small(frame, " quit? ", lines, Color::Red);
         }
+    }
+}
+
+/// The cancel key that works in the current state (see `app::keys`).
+pub fn cancel_key(app: &App) -> &'static str {
+    let typing = app.filter_input.is_some() || app.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text());
+    if typing { "Ctrl-C" } else { "c" }
+}
+
+/// A dialog's keys as "  a  what it does" lines, from its key table.
+fn choice_lines<C: Copy>(table: &KeyTable<C>) -> Vec<Line<'static>> {
+    table
+        .bindings
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(
+                    format!("  {:<5}", KeyTable::keys_label(b)),
+                    Style::new().fg(Color::Yellow),
+                ),
+                Span::raw(format!("  {}", b.help)),
+            ])
+        })
+        .collect()
+}
+
+/// A dialog's footer from its key table: "Enter continue · Esc cancel".
+fn hints_line<C: Copy>(table: &KeyTable<C>) -> Line<'static> {
+    Line::styled(table.hints(|_| true), Style::new().fg(Color::DarkGray))
+}
+
+fn line_entry(frame: &mut Frame, title: &str, heading: &str, entry: &LineEntry) {
+    let mut lines = vec![
+        Line::from(heading.to_string()),
+        Line::styled(entry.rule(), Style::new().fg(Color::DarkGray)),
+        Line::from(""),
+        Line::from(format!("> {}█", tail(&crate::text::for_display(&entry.shown()), 60))),
+        Line::from(""),
+        hints_line(&crate::app::modal::entry::ENTRY_KEYS),
+    ];
+    if let Some(e) = &entry.error {
+        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+    }
+    small(frame, title, lines, Color::Yellow);
+}
+
+/// The end of a long input, so the cursor stays in view.
+pub fn tail(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        text.to_string()
+    } else {
+        format!("…{}", text.chars().skip(n - width + 1).collect::<String>())
     }
 }
 
@@ -129,12 +163,12 @@ fn plan_line(line: &PlanLine) -> Line<'static> {
     Line::styled(line.text.clone(), style)
 }
 
-fn confirm(frame: &mut Frame, c: &Confirm) {
+fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     let area = frame
         .area()
         .centered(Constraint::Percentage(85), Constraint::Percentage(80));
     frame.render_widget(Clear, area);
-    let destructive = c.expected.is_some();
+    let typed = c.expected.is_some();
     let title = format!(
         " confirm: {} {} item(s) in {} call(s) ",
         c.intent.verb(),
@@ -144,14 +178,25 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
-        .border_style(Style::new().fg(if destructive { Color::Red } else { Color::Yellow }));
+        .border_style(Style::new().fg(if typed { Color::Red } else { Color::Yellow }));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     let mut head = vec![Line::from(format!(
-        "{} item(s) chosen; the plan below sends these calls:",
-        c.targets
+        "{} item(s) chosen; the plan below {} these calls:",
+        c.targets,
+        if c.dry_run {
+            "would send (dry run: nothing is sent)"
+        } else {
+            "sends"
+        }
     ))];
+    if let Some(warning) = consequence(c) {
+        head.push(Line::styled(
+            warning,
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
     if c.hidden > 0 {
         head.push(hidden_line(c.hidden));
     }
@@ -162,7 +207,7 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
             Span::styled(expected.clone(), Style::new().add_modifier(Modifier::BOLD)),
             Span::raw(" and press Enter to confirm · Esc cancels"),
         ]));
-        gate.push(Line::from(format!("> {}█", c.typed)));
+        gate.push(Line::from(format!("> {}█", tail(&c.typed, 60))));
     } else {
         let button = |label: &str, b: Button| {
             let style = if c.focus == b {
@@ -179,7 +224,10 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
             Span::styled(text, style)
         };
         gate.push(Line::from(vec![
-            Span::raw("y confirms · n/Esc cancels · Tab moves · Enter presses   "),
+            Span::styled(
+                format!("{}   ", c.keys().hints(|_| true)),
+                Style::new().fg(Color::DarkGray),
+            ),
             button("Cancel", Button::Cancel),
             Span::raw("  "),
             button("Confirm", Button::Confirm),
@@ -189,8 +237,9 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
         gate.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
     }
 
-    let head_h = head.len() as u16;
-    let gate_h = gate.len() as u16;
+    let width = inner.width.max(1);
+    let head_h = super::dialogs::wrapped_height(&head, width);
+    let gate_h = super::dialogs::wrapped_height(&gate, width);
     let list_h = inner.height.saturating_sub(head_h + gate_h);
     let head_area = Rect {
         height: head_h.min(inner.height),
@@ -206,63 +255,132 @@ fn confirm(frame: &mut Frame, c: &Confirm) {
         height: gate_h.min(inner.height.saturating_sub(head_h + list_h)),
         ..inner
     };
-    frame.render_widget(Paragraph::new(head), head_area);
+    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
+    app.page_rows.set(usize::from(list_h.max(1)));
     // The plan view was computed once when the dialog opened; only the window is drawn.
-    let max_scroll = c.lines.len().saturating_sub(list_h as usize);
-    let scroll = c.scroll.min(max_scroll);
-    let mut shown: Vec<Line> = c
-        .lines
-        .iter()
-        .skip(scroll)
-        .take(list_h as usize)
-        .map(plan_line)
-        .collect();
-    if max_scroll > scroll {
+    let rows = usize::from(list_h);
+    let scroll = scroll::clamp(c.scroll, c.lines.len(), rows);
+    let mut shown: Vec<Line> = c.lines.iter().skip(scroll).take(rows).map(plan_line).collect();
+    if scroll::max_offset(c.lines.len(), rows) > scroll {
         if let Some(last) = shown.last_mut() {
             *last = Line::styled("  … more below (Down/PgDn scrolls)", Style::new().fg(Color::DarkGray));
         }
     }
     frame.render_widget(Paragraph::new(shown), list_area);
-    frame.render_widget(Paragraph::new(gate), gate_area);
+    frame.render_widget(Paragraph::new(gate).wrap(Wrap { trim: false }), gate_area);
 }
 
-fn rotation_result(frame: &mut Frame, result: &RotationResult) {
-    let mut lines = vec![
-        Line::from("New secret(s). Shown only now: once this dialog closes keyward forgets them."),
-        Line::from(""),
-    ];
-    for (i, r) in result.secrets.iter().enumerate() {
-        let shown = if result.revealed {
-            r.secret.expose().to_string()
-        } else {
-            r.secret.masked().to_string()
-        };
-        let marker = if i == result.cursor { "> " } else { "  " };
-        lines.push(Line::from(format!(
-            "{marker}{}  {}  (RequestId {})",
-            r.key.id, shown, r.request_id
-        )));
+/// What the operator must know before confirming, in words.
+fn consequence(c: &Confirm) -> Option<String> {
+    use crate::queue::Intent;
+    let n = c.plan.item_count();
+    match c.intent {
+        Intent::Delete => Some(format!("Deleting cannot be undone: {n} item(s) will be gone for good.")),
+        Intent::Rotate { .. } => Some(format!(
+            "Every client of the {n} key(s) stops working until it is given the new secret."
+        )),
+        Intent::Disable => Some(format!(
+            "Clients of the {n} key(s) are refused until they are enabled again."
+        )),
+        _ => None,
     }
-    lines.push(Line::from(""));
-    lines.push(Line::styled(
-        format!(
-            "v {} · c copy (OSC 52) · Esc close and forget",
-            if result.revealed { "hide" } else { "reveal" }
-        ),
-        Style::new().fg(Color::DarkGray),
-    ));
-    small(frame, " rotation done ", lines, Color::Green);
+}
+
+fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(90), Constraint::Percentage(80));
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" new secrets: {} ", result.secrets.len()))
+        .border_style(Style::new().fg(Color::Green));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [head_area, list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ]));
+    frame.render_widget(
+        Paragraph::new("Shown only now: once this dialog closes keyward forgets them.").wrap(Wrap { trim: false }),
+        head_area,
+    );
+    let rows = usize::from(list_area.height.max(1));
+    app.page_rows.set(rows);
+    let offset = scroll::follow(result.offset.get(), result.cursor, result.secrets.len(), rows);
+    result.offset.set(offset);
+    let lines: Vec<Line> = result
+        .secrets
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .map(|(i, r)| {
+            let shown = if result.showing == Some(i) {
+                r.secret.expose().to_string()
+            } else {
+                r.secret.masked().to_string()
+            };
+            let marker = if i == result.cursor { "> " } else { "  " };
+            let state = if r.kept {
+                " kept"
+            } else if r.revealed {
+                " seen"
+            } else {
+                ""
+            };
+            let line = Line::from(format!(
+                "{marker}{}  {}  {}  (RequestId {}){state}",
+                crate::text::for_display(&r.name),
+                r.key.id,
+                shown,
+                r.request_id
+            ));
+            if i == result.cursor {
+                line.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list_area);
+    let footer = if result.asking_to_forget {
+        let n = result.unkept();
+        vec![
+            Line::styled(
+                format!(
+                    "{n} new secret{} not copied, revealed or written: forget {}? y/N",
+                    if n == 1 { " was" } else { "s were" },
+                    if n == 1 { "it" } else { "them" }
+                ),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ),
+            Line::from(""),
+        ]
+    } else {
+        let mut hints = crate::app::modal::secrets::SECRETS_KEYS.hints(|_| true);
+        if app.run.is_some() {
+            hints = format!("{hints} · {} cancel run", cancel_key(app));
+        }
+        vec![Line::styled(hints, Style::new().fg(Color::DarkGray))]
+    };
+    frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), keys_area);
 }
 
 /// Past item results, newest first; only the window is built, however long the list.
-fn history(frame: &mut Frame, h: &History) {
+fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
+    let n = h.lines.len();
     let area = frame
         .area()
         .centered(Constraint::Percentage(98), Constraint::Percentage(85));
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" history: last {} item results, newest first ", h.lines.len()))
+        .title(format!(
+            " history: last {n} item result{}, newest first ",
+            if n == 1 { "" } else { "s" }
+        ))
         .border_style(Style::new().fg(Color::Cyan));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -272,7 +390,7 @@ fn history(frame: &mut Frame, h: &History) {
     ]));
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "j k PgUp PgDn g G scroll · Esc/H close",
+            format!("j k PgUp PgDn g G scroll · {}", HISTORY_KEYS.hints(|_| true)),
             Style::new().fg(Color::DarkGray),
         )),
         keys_area,
@@ -286,7 +404,8 @@ fn history(frame: &mut Frame, h: &History) {
     }
     // One row is the header.
     let fit = usize::from(list_area.height.saturating_sub(1));
-    let scroll = h.scroll.min(h.lines.len().saturating_sub(1));
+    app_rows(fit);
+    let scroll = scroll::clamp(h.scroll, h.lines.len(), fit);
     let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
     let rows: Vec<Row> = h.lines[scroll..]
         .iter()
@@ -337,21 +456,43 @@ fn history(frame: &mut Frame, h: &History) {
     frame.render_widget(Table::new(rows, widths).header(header), list_area);
 }
 
-fn help(frame: &mut Frame) {
-    let width = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(10);
-    let mut lines: Vec<Line> = KEYS
+fn help(frame: &mut Frame, app: &App, h: &Help) {
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(90), Constraint::Percentage(90));
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" keys (j k PgUp PgDn scroll · Esc/?/q close) ")
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = h
+        .lines
         .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>width$}"), Style::new().fg(Color::Yellow)),
-                Span::raw(format!("  {what}")),
-            ])
+        .map(|l| match l {
+            HelpLine::Key { keys, .. } => keys.chars().count(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(10)
+        .min(24);
+    let rows = usize::from(inner.height.max(1));
+    app.page_rows.set(rows);
+    let scroll = scroll::clamp(h.scroll, h.lines.len(), rows);
+    let lines: Vec<Line> = h
+        .lines
+        .iter()
+        .skip(scroll)
+        .take(rows)
+        .map(|l| match l {
+            HelpLine::Heading(t) => Line::styled(t.to_string(), Style::new().add_modifier(Modifier::BOLD)),
+            HelpLine::Key { keys, help } => Line::from(vec![
+                Span::styled(format!("{keys:>width$}"), Style::new().fg(Color::Yellow)),
+                Span::raw(format!("  {help}")),
+            ]),
+            HelpLine::Text(t) => Line::styled(t.to_string(), Style::new().fg(Color::DarkGray)),
         })
         .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::styled(
-        "any key closes this help",
-        Style::new().fg(Color::DarkGray),
-    ));
-    sized(frame, " keys ", lines, Color::Cyan, 90);
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -31,17 +31,22 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = usize::from(inner.height);
+    app.log_rows.set(rows.max(1));
     let width = usize::from(inner.width.max(1));
     // Only the visible window is formatted, however long the log is: walk back from the
     // newest shown entry until the wrapped lines fill the pane.
-    let end = app.log.len().saturating_sub(app.log_scroll);
+    // Scrolled to the oldest lines, the pane is still full (`scroll::clamp`).
+    let end = app
+        .log
+        .len()
+        .saturating_sub(crate::app::scroll::clamp(app.log_scroll, app.log.len(), rows));
     let mut lines: Vec<Line> = Vec::new();
     let mut used = 0;
     for e in app.log[..end].iter().rev() {
         if used >= rows {
             break;
         }
-        let text = log_line(e);
+        let text = crate::text::for_display(&log_line(e)).into_owned();
         used += text.chars().count().div_ceil(width).max(1);
         let style = match e.outcome {
             Outcome::Failed { .. } => Style::new().fg(Color::Red),

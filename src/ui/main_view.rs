@@ -1,8 +1,8 @@
 //! Header, tabs, loading lines, the item table, the detail pane, the run gauge,
 //! the status line and the key hints.
 
-use crate::app::{App, FlashLevel, LoadState};
-use crate::inventory::ProviderKind;
+use crate::app::{App, FlashLevel, Focus, LoadState, keymap};
+use crate::providers::capabilities;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -287,33 +287,50 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
         };
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(flash.text.clone(), style));
+    } else if let Some(summary) = &app.last_run {
+        // The last run's result stays until the next action.
+        let style = if summary.needs_attention() {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new().fg(Color::Green)
+        };
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(summary.text(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The key hints for the current state, from the key tables: only keys that work here
+/// (the active tab's capabilities, read-only mode, a run in progress, the focused pane).
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
+    let dim = Style::new().fg(Color::DarkGray);
     let line = if let Some(text) = &app.filter_input {
         Line::from(vec![
             Span::styled("/", Style::new().fg(Color::Yellow)),
-            Span::raw(text.clone()),
+            Span::raw(super::dialogs::tail(
+                &crate::text::for_display(text),
+                usize::from(area.width / 2).max(10),
+            )),
             Span::styled("█", Style::new().fg(Color::Yellow)),
-            Span::styled(
-                "   Enter keeps the filter · Esc clears it",
-                Style::new().fg(Color::DarkGray),
-            ),
+            Span::styled(format!("   {}", keymap::FILTER_KEYS.hints(|_| true)), dim),
         ])
     } else {
-        let hints = if app.run.is_some() {
-            "c cancel run · L log · ? help"
-        } else if app.options.read_only {
-            // Mutating keys are not advertised in read-only mode (they only explain the refusal).
-            "read-only: / filter · Space select · s sort · L log · R reload · ? help · q quit"
-        } else if app.tab().kind == ProviderKind::ApiGateway {
-            "/ filter · Space select · a all · d delete · r rotate · e/x enable/disable · s sort · L log · ? help · q quit"
+        let running = app.run.is_some();
+        let mut hints = if app.focus == Focus::Log {
+            keymap::LOG_KEYS.hints(|_| true)
         } else {
-            "/ filter · Space select · a all · d delete · n rename · s sort · L log · ? help · q quit"
+            let caps = capabilities(app.tab().kind);
+            keymap::TABLE_KEYS.hints(|c| match c.operation() {
+                Some(op) => !app.options.read_only && !running && caps.supports(op),
+                None => true,
+            })
         };
-        Line::styled(hints, Style::new().fg(Color::DarkGray))
+        if running {
+            hints = format!("c cancel run · {hints}");
+        } else if app.options.read_only {
+            hints = format!("read-only: {hints}");
+        }
+        Line::styled(hints, dim)
     };
     frame.render_widget(Paragraph::new(line), area);
 }

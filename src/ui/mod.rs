@@ -2,11 +2,8 @@
 //! app means (the only writes are render caches: scroll offset and page height).
 
 mod dialogs;
-mod help;
 mod log;
 mod main_view;
-
-pub use help::KEYS;
 
 use crate::app::{App, Focus};
 use ratatui::Frame;

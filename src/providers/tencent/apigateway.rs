@@ -38,6 +38,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
 };
 
+/// UpdateApiKey's rule for a custom AccessKeySecret, as the input dialog states it.
+pub const CUSTOM_SECRET_RULE: &str = "a custom secret must be 10-50 characters of letters, digits and underscores";
+
 /// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
 pub fn validate_custom_secret(s: &str) -> Result<(), String> {
     let len = s.chars().count();

@@ -31,6 +31,28 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: PAGE_LIMIT,
 };
 
+/// ModifyKeyPairAttribute's rule for KeyName, as the rename dialog states it.
+pub const KEY_PAIR_NAME_RULE: &str = "a key pair name must be 1-25 characters of letters, digits and underscores";
+
+/// Check a new key-pair name before it is planned; the message names what is wrong.
+pub fn validate_key_pair_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 || n > 25 {
+        return Err(format!("{KEY_PAIR_NAME_RULE} (this one has {n})"));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
+        return Err(format!(
+            "{KEY_PAIR_NAME_RULE}: {} is not allowed",
+            if c.is_control() || c.is_whitespace() {
+                format!("the character {:?}", c)
+            } else {
+                format!("'{c}'")
+            }
+        ));
+    }
+    Ok(())
+}
+
 /// One entry of `KeyPairSet`. `PublicKey` is read only for its algorithm and then dropped.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,0 +1,514 @@
+//! Keys as data. Every screen and dialog has one table of bindings: the key handler
+//! looks keys up in it, the help overlay lists it and the footer takes its hints from it,
+//! so a key cannot work without being documented, or be documented without working
+//! (the way yazi's keymap and gitui's key config drive both handling and hints).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// One key a binding answers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Ctrl(char),
+    Code(KeyCode),
+    /// `1`..`9`.
+    Digit,
+}
+
+impl Key {
+    pub fn matches(self, key: &KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match (self, key.code) {
+            (Key::Ctrl(c), KeyCode::Char(k)) => ctrl && k.eq_ignore_ascii_case(&c),
+            (_, _) if ctrl || key.modifiers.contains(KeyModifiers::ALT) => false,
+            (Key::Char(c), KeyCode::Char(k)) => c == k,
+            (Key::Digit, KeyCode::Char(k)) => ('1'..='9').contains(&k),
+            (Key::Code(code), k) => code == k,
+            _ => false,
+        }
+    }
+
+    /// How the help overlay and the footer spell the key.
+    pub fn label(self) -> String {
+        match self {
+            Key::Char(' ') => "Space".into(),
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Digit => "1-9".into(),
+            Key::Code(code) => match code {
+                KeyCode::Tab => "Tab".into(),
+                KeyCode::BackTab => "Shift-Tab".into(),
+                KeyCode::Up => "Up".into(),
+                KeyCode::Down => "Down".into(),
+                KeyCode::Left => "Left".into(),
+                KeyCode::Right => "Right".into(),
+                KeyCode::PageUp => "PgUp".into(),
+                KeyCode::PageDown => "PgDn".into(),
+                KeyCode::Home => "Home".into(),
+                KeyCode::End => "End".into(),
+                KeyCode::Esc => "Esc".into(),
+                KeyCode::Enter => "Enter".into(),
+                KeyCode::Backspace => "Backspace".into(),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+}
+
+/// A key table entry: the keys, what they do, the help text and the footer word.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<C: 'static> {
+    pub keys: &'static [Key],
+    pub command: C,
+    /// The help overlay's line.
+    pub help: &'static str,
+    /// The footer's short word, for the keys worth advertising there.
+    pub hint: Option<&'static str>,
+}
+
+/// The bindings of one screen or dialog, with a title for the help overlay.
+#[derive(Debug)]
+pub struct KeyTable<C: 'static> {
+    pub title: &'static str,
+    pub bindings: &'static [Binding<C>],
+}
+
+impl<C: Copy> KeyTable<C> {
+    /// The command bound to `key`, if any.
+    pub fn lookup(&self, key: &KeyEvent) -> Option<C> {
+        self.bindings
+            .iter()
+            .find(|b| b.keys.iter().any(|k| k.matches(key)))
+            .map(|b| b.command)
+    }
+
+    /// The keys of a binding as the help shows them: "j / Down".
+    pub fn keys_label(binding: &Binding<C>) -> String {
+        binding.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" / ")
+    }
+
+    /// Footer hints of the bindings `show` keeps, e.g. "/ filter · Space select".
+    pub fn hints(&self, show: impl Fn(C) -> bool) -> String {
+        self.bindings
+            .iter()
+            .filter(|b| show(b.command))
+            .filter_map(|b| {
+                let hint = b.hint?;
+                let key = b.keys.first()?.label();
+                Some(format!("{key} {hint}"))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// The first key bound to `command`, spelled for a message ("press c to cancel").
+    pub fn key_for(&self, command: C) -> String
+    where
+        C: PartialEq,
+    {
+        self.bindings
+            .iter()
+            .find(|b| b.command == command)
+            .and_then(|b| b.keys.first())
+            .map(|k| k.label())
+            .unwrap_or_default()
+    }
+}
+
+use Key::{Char, Code, Ctrl, Digit};
+
+/// What a key does on the main screen (the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    NextTab,
+    PrevTab,
+    GoToTab,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Filter,
+    SortNext,
+    SortReverse,
+    Toggle,
+    SelectAll,
+    ClearSelection,
+    Back,
+    Delete,
+    Rotate,
+    Enable,
+    Disable,
+    Rename,
+    Cancel,
+    FocusLog,
+    History,
+    Reload,
+    ReenableLeftDisabled,
+    Redraw,
+    Suspend,
+    Help,
+    Quit,
+}
+
+impl Command {
+    /// The mutating operation a command starts, which read-only mode removes and each
+    /// provider's capabilities allow or not.
+    pub fn operation(self) -> Option<crate::providers::Operation> {
+        use crate::providers::Operation;
+        match self {
+            Command::Delete => Some(Operation::Delete),
+            Command::Rotate => Some(Operation::Rotate),
+            Command::Enable => Some(Operation::Enable),
+            Command::Disable => Some(Operation::Disable),
+            Command::Rename => Some(Operation::Rename),
+            Command::ReenableLeftDisabled => Some(Operation::Enable),
+            _ => None,
+        }
+    }
+}
+
+pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
+    title: "main screen",
+    bindings: &[
+        Binding {
+            keys: &[Code(KeyCode::Tab)],
+            command: Command::NextTab,
+            help: "next provider tab",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::BackTab)],
+            command: Command::PrevTab,
+            help: "previous provider tab",
+            hint: None,
+        },
+        Binding {
+            keys: &[Digit],
+            command: Command::GoToTab,
+            help: "go to provider tab N",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('j'), Code(KeyCode::Down)],
+            command: Command::Down,
+            help: "move the highlight down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('k'), Code(KeyCode::Up)],
+            command: Command::Up,
+            help: "move the highlight up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageDown)],
+            command: Command::PageDown,
+            help: "move a page down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageUp)],
+            command: Command::PageUp,
+            help: "move a page up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('g'), Code(KeyCode::Home)],
+            command: Command::Top,
+            help: "first row",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('G'), Code(KeyCode::End)],
+            command: Command::Bottom,
+            help: "last row",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('/')],
+            command: Command::Filter,
+            help: "filter rows by text (Enter keeps it, Esc clears it, Ctrl-U empties it)",
+            hint: Some("filter"),
+        },
+        Binding {
+            keys: &[Char('s')],
+            command: Command::SortNext,
+            help: "sort by the next column",
+            hint: Some("sort"),
+        },
+        Binding {
+            keys: &[Char('S')],
+            command: Command::SortReverse,
+            help: "reverse the sort order",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char(' ')],
+            command: Command::Toggle,
+            help: "select or unselect the highlighted row, then move down",
+            hint: Some("select"),
+        },
+        Binding {
+            keys: &[Char('a')],
+            command: Command::SelectAll,
+            help: "select every row the filter shows",
+            hint: Some("all"),
+        },
+        Binding {
+            keys: &[Char('A')],
+            command: Command::ClearSelection,
+            help: "clear the selection",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::Esc)],
+            command: Command::Back,
+            help: "clear the selection, or with none the filter",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('d')],
+            command: Command::Delete,
+            help: "delete the selection (or the highlighted row)",
+            hint: Some("delete"),
+        },
+        Binding {
+            keys: &[Char('r')],
+            command: Command::Rotate,
+            help: "rotate secrets (generated or custom)",
+            hint: Some("rotate"),
+        },
+        Binding {
+            keys: &[Char('e')],
+            command: Command::Enable,
+            help: "enable the selection",
+            hint: Some("enable"),
+        },
+        Binding {
+            keys: &[Char('x')],
+            command: Command::Disable,
+            help: "disable the selection",
+            hint: Some("disable"),
+        },
+        Binding {
+            keys: &[Char('n')],
+            command: Command::Rename,
+            help: "rename the highlighted item",
+            hint: Some("rename"),
+        },
+        Binding {
+            keys: &[Char('c'), Ctrl('c')],
+            command: Command::Cancel,
+            help: "cancel the running plan (unsent calls stay unsent); with no run, Ctrl-C quits",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('L')],
+            command: Command::FocusLog,
+            help: "focus the log pane",
+            hint: Some("log"),
+        },
+        Binding {
+            keys: &[Char('H')],
+            command: Command::History,
+            help: "past results from the audit log, newest first",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('R')],
+            command: Command::Reload,
+            help: "reload every provider",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('E')],
+            command: Command::ReenableLeftDisabled,
+            help: "after a delete that left keys disabled: plan enabling exactly those again",
+            hint: None,
+        },
+        Binding {
+            keys: &[Ctrl('l')],
+            command: Command::Redraw,
+            help: "redraw the screen",
+            hint: None,
+        },
+        Binding {
+            keys: &[Ctrl('z')],
+            command: Command::Suspend,
+            help: "suspend keyward (fg resumes it)",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('?')],
+            command: Command::Help,
+            help: "this help",
+            hint: Some("help"),
+        },
+        Binding {
+            keys: &[Char('q')],
+            command: Command::Quit,
+            help: "quit (asks first while a run is in progress)",
+            hint: Some("quit"),
+        },
+    ],
+};
+
+/// What a key does while the log pane has focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogCommand {
+    Older,
+    Newer,
+    PageOlder,
+    PageNewer,
+    Oldest,
+    Newest,
+    Back,
+    Cancel,
+    Help,
+    Quit,
+}
+
+pub static LOG_KEYS: KeyTable<LogCommand> = KeyTable {
+    title: "log pane (after L)",
+    bindings: &[
+        Binding {
+            keys: &[Char('k'), Code(KeyCode::Up)],
+            command: LogCommand::Older,
+            help: "scroll to older lines",
+            hint: Some("older"),
+        },
+        Binding {
+            keys: &[Char('j'), Code(KeyCode::Down)],
+            command: LogCommand::Newer,
+            help: "scroll to newer lines",
+            hint: Some("newer"),
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageUp)],
+            command: LogCommand::PageOlder,
+            help: "a page older",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageDown)],
+            command: LogCommand::PageNewer,
+            help: "a page newer",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('g'), Code(KeyCode::Home)],
+            command: LogCommand::Oldest,
+            help: "oldest lines",
+            hint: Some("oldest"),
+        },
+        Binding {
+            keys: &[Char('G'), Code(KeyCode::End)],
+            command: LogCommand::Newest,
+            help: "newest lines (follow new ones)",
+            hint: Some("newest"),
+        },
+        Binding {
+            keys: &[Char('L'), Code(KeyCode::Esc)],
+            command: LogCommand::Back,
+            help: "back to the table",
+            hint: Some("back"),
+        },
+        Binding {
+            keys: &[Char('c'), Ctrl('c')],
+            command: LogCommand::Cancel,
+            help: "cancel the running plan",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('?')],
+            command: LogCommand::Help,
+            help: "help",
+            hint: Some("help"),
+        },
+        Binding {
+            keys: &[Char('q')],
+            command: LogCommand::Quit,
+            help: "quit",
+            hint: Some("quit"),
+        },
+    ],
+};
+
+/// What a key does while the filter input has the keyboard (other characters are typed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputCommand {
+    Accept,
+    Abort,
+    DeleteChar,
+    Clear,
+}
+
+pub static FILTER_KEYS: KeyTable<InputCommand> = KeyTable {
+    title: "filter input (after /)",
+    bindings: &[
+        Binding {
+            keys: &[Code(KeyCode::Enter)],
+            command: InputCommand::Accept,
+            help: "keep the filter",
+            hint: Some("keep"),
+        },
+        Binding {
+            keys: &[Code(KeyCode::Esc)],
+            command: InputCommand::Abort,
+            help: "clear the filter",
+            hint: Some("clear"),
+        },
+        Binding {
+            keys: &[Code(KeyCode::Backspace)],
+            command: InputCommand::DeleteChar,
+            help: "delete a character",
+            hint: None,
+        },
+        Binding {
+            keys: &[Ctrl('u')],
+            command: InputCommand::Clear,
+            help: "empty the input",
+            hint: Some("empty"),
+        },
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_table() {
+        fn check<C: Copy + std::fmt::Debug>(table: &KeyTable<C>) {
+            let mut seen: Vec<Key> = Vec::new();
+            for b in table.bindings {
+                for k in b.keys {
+                    assert!(!seen.contains(k), "{}: {k:?} is bound twice", table.title);
+                    seen.push(*k);
+                }
+                assert!(!b.help.is_empty(), "{}: {:?} has no help line", table.title, b.command);
+                assert!(!b.keys.is_empty(), "{}: {:?} has no key", table.title, b.command);
+            }
+        }
+        check(&TABLE_KEYS);
+        check(&LOG_KEYS);
+        check(&FILTER_KEYS);
+    }
+
+    #[test]
+    fn ctrl_chords_do_not_act_as_their_letter() {
+        let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(TABLE_KEYS.lookup(&ctrl_d), None);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(TABLE_KEYS.lookup(&ctrl_c), Some(Command::Cancel));
+        assert_eq!(TABLE_KEYS.lookup(&press(KeyCode::Char('d'))), Some(Command::Delete));
+        assert_eq!(TABLE_KEYS.lookup(&press(KeyCode::Char('7'))), Some(Command::GoToTab));
+        assert_eq!(TABLE_KEYS.lookup(&press(KeyCode::Char('0'))), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! The queue view plus the confirmation gate for one plan.
+
+use super::{Ctx, Dialog, Step};
+use crate::app::Flash;
+use crate::app::keymap::{Binding, Key, KeyTable};
+use crate::app::scroll;
+use crate::inventory::ProviderKind;
+use crate::queue::{Intent, Op, Plan};
+use crossterm::event::{KeyCode, KeyEvent};
+use std::collections::HashSet;
+
+/// Which button Enter activates in a `y`-style confirmation. Starts on Cancel so a
+/// stray Enter never runs anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+#[derive(Debug)]
+pub struct Confirm {
+    pub intent: Intent,
+    pub plan: Plan,
+    /// Items the operator acted on (selection, or the highlighted row).
+    pub targets: usize,
+    /// How many of those the current filter hides.
+    pub hidden: usize,
+    /// The exact text to type back, e.g. `delete 37` (see `Intent::needs_typed_count`).
+    pub expected: Option<String>,
+    pub typed: String,
+    pub focus: Button,
+    pub error: Option<String>,
+    /// The queue view of `plan`, computed once when the dialog opens (it can be long).
+    pub lines: Vec<PlanLine>,
+    /// First line of `lines` shown.
+    pub scroll: usize,
+    /// Whether the run would be a dry run (the dialog then says "would send").
+    pub dry_run: bool,
+}
+
+impl Confirm {
+    pub fn new(intent: Intent, plan: Plan, targets: usize, hidden: usize, dry_run: bool) -> Self {
+        let expected = intent
+            .needs_typed_count(plan.item_count())
+            .then(|| format!("{} {}", intent.verb(), plan.item_count()));
+        Confirm {
+            lines: plan_view(&plan),
+            intent,
+            plan,
+            targets,
+            hidden,
+            expected,
+            typed: String::new(),
+            focus: Button::Cancel,
+            error: None,
+            scroll: 0,
+            dry_run,
+        }
+    }
+
+    fn cancelled(&self) -> Step {
+        Step::Close(Some(Flash::info(format!(
+            "{} cancelled: nothing was sent",
+            self.intent.verb()
+        ))))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmCommand {
+    Cancel,
+    Yes,
+    No,
+    Toggle,
+    Press,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+}
+
+/// Keys of a `y` confirmation (no typed count).
+pub static CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
+    title: "confirmation (y)",
+    bindings: &[
+        Binding {
+            keys: &[Key::Char('y')],
+            command: ConfirmCommand::Yes,
+            help: "confirm and send",
+            hint: Some("confirm"),
+        },
+        Binding {
+            keys: &[Key::Char('n'), Key::Code(KeyCode::Esc)],
+            command: ConfirmCommand::No,
+            help: "cancel: nothing is sent",
+            hint: Some("cancel"),
+        },
+        Binding {
+            keys: &[
+                Key::Code(KeyCode::Tab),
+                Key::Code(KeyCode::BackTab),
+                Key::Code(KeyCode::Left),
+                Key::Code(KeyCode::Right),
+                Key::Char('h'),
+                Key::Char('l'),
+            ],
+            command: ConfirmCommand::Toggle,
+            help: "move between Cancel and Confirm",
+            hint: Some("move"),
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Enter)],
+            command: ConfirmCommand::Press,
+            help: "press the focused button (Cancel at first)",
+            hint: Some("press"),
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Up)],
+            command: ConfirmCommand::ScrollUp,
+            help: "scroll the plan up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Down)],
+            command: ConfirmCommand::ScrollDown,
+            help: "scroll the plan down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageUp)],
+            command: ConfirmCommand::PageUp,
+            help: "a page up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageDown)],
+            command: ConfirmCommand::PageDown,
+            help: "a page down",
+            hint: None,
+        },
+    ],
+};
+
+/// Keys of a typed-count confirmation; other characters are typed into the gate.
+pub static TYPED_CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
+    title: "confirmation (typed count)",
+    bindings: &[
+        Binding {
+            keys: &[Key::Code(KeyCode::Enter)],
+            command: ConfirmCommand::Press,
+            help: "confirm once the text is typed exactly",
+            hint: Some("confirm"),
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Esc)],
+            command: ConfirmCommand::Cancel,
+            help: "cancel: nothing is sent",
+            hint: Some("cancel"),
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Up)],
+            command: ConfirmCommand::ScrollUp,
+            help: "scroll the plan up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::Down)],
+            command: ConfirmCommand::ScrollDown,
+            help: "scroll the plan down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageUp)],
+            command: ConfirmCommand::PageUp,
+            help: "a page up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Key::Code(KeyCode::PageDown)],
+            command: ConfirmCommand::PageDown,
+            help: "a page down",
+            hint: None,
+        },
+    ],
+};
+
+impl Confirm {
+    pub fn keys(&self) -> &'static KeyTable<ConfirmCommand> {
+        if self.expected.is_some() {
+            &TYPED_CONFIRM_KEYS
+        } else {
+            &CONFIRM_KEYS
+        }
+    }
+
+    fn scroll_by(&mut self, delta: isize, page: usize) {
+        self.scroll = scroll::by(self.scroll, delta, self.lines.len(), page);
+    }
+}
+
+impl Dialog for Confirm {
+    fn on_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Step {
+        let page = ctx.page.max(1);
+        let command = self.keys().lookup(key);
+        match command {
+            Some(ConfirmCommand::Cancel | ConfirmCommand::No) => return self.cancelled(),
+            Some(ConfirmCommand::ScrollUp) => self.scroll_by(-1, page),
+            Some(ConfirmCommand::ScrollDown) => self.scroll_by(1, page),
+            Some(ConfirmCommand::PageUp) => self.scroll_by(-(page as isize), page),
+            Some(ConfirmCommand::PageDown) => self.scroll_by(page as isize, page),
+            Some(ConfirmCommand::Yes) => return Step::Execute,
+            Some(ConfirmCommand::Toggle) => {
+                self.focus = match self.focus {
+                    Button::Cancel => Button::Confirm,
+                    Button::Confirm => Button::Cancel,
+                }
+            }
+            Some(ConfirmCommand::Press) => match &self.expected {
+                Some(expected) if self.typed == *expected => return Step::Execute,
+                Some(expected) => {
+                    self.error = Some(format!("type `{expected}` exactly to confirm, or Esc to cancel"));
+                }
+                None if self.focus == Button::Confirm => return Step::Execute,
+                None => return self.cancelled(),
+            },
+            None => {
+                if self.expected.is_some() {
+                    super::entry::edit_line(key, &mut self.typed, &mut self.error);
+                }
+            }
+        }
+        Step::Stay
+    }
+
+    fn on_paste(&mut self, _text: &str) -> Step {
+        if let Some(expected) = &self.expected {
+            self.error = Some(format!("the confirmation is typed, not pasted: type `{expected}`"));
+            return Step::Stay;
+        }
+        Step::Say(Flash::info(super::PASTE_IGNORED))
+    }
+
+    fn takes_text(&self) -> bool {
+        self.expected.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanLineKind {
+    /// "cvm prod/ap-guangzhou"
+    Group,
+    Call,
+    Warning,
+    SkippedHeader,
+    Skipped,
+}
+
+/// One line of the queue view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLine {
+    pub kind: PlanLineKind,
+    pub text: String,
+}
+
+fn op_label(op: &Op) -> String {
+    match op {
+        Op::Delete => "delete".into(),
+        Op::Disable => "disable".into(),
+        Op::Enable => "enable".into(),
+        Op::Rotate { custom: None } => "rotate (service-generated secret)".into(),
+        Op::Rotate { custom: Some(_) } => "rotate (custom secret)".into(),
+        Op::Rename { name, .. } => format!("rename to {name}"),
+    }
+}
+
+/// Ids as a short list: the first few, then how many more.
+fn ids_text(ids: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if ids.len() <= SHOWN {
+        ids.join(", ")
+    } else {
+        format!("{} … (+{} more)", ids[..SHOWN].join(", "), ids.len() - SHOWN)
+    }
+}
+
+/// Every planned call grouped by provider and region, with warnings, and the items the
+/// plan skips. An API key disabled only so it can be deleted is marked "disable then delete".
+pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
+    let line = |kind, text| PlanLine { kind, text };
+    // Ids deleted by the plan, per group: one pass, so huge plans stay linear.
+    let deleted: HashSet<(ProviderKind, &str, &str, &str)> = plan
+        .calls
+        .iter()
+        .filter(|c| c.op == Op::Delete)
+        .flat_map(|c| {
+            c.ids
+                .iter()
+                .map(move |id| (c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let mut group: Option<(ProviderKind, &str, &str)> = None;
+    for call in &plan.calls {
+        let this = (call.kind, call.account.as_str(), call.region.as_str());
+        if group != Some(this) {
+            lines.push(line(
+                PlanLineKind::Group,
+                format!("{} {}/{}", call.kind, call.account, call.region),
+            ));
+            group = Some(this);
+        }
+        let then_delete = call.op == Op::Disable
+            && call
+                .ids
+                .iter()
+                .all(|id| deleted.contains(&(call.kind, call.account.as_str(), call.region.as_str(), id.as_str())));
+        let count = if call.ids.len() == 1 {
+            "1 id".to_string()
+        } else {
+            format!("{} ids", call.ids.len())
+        };
+        lines.push(line(
+            PlanLineKind::Call,
+            format!(
+                "  {} {} {count}: {}{}",
+                call.action,
+                op_label(&call.op),
+                ids_text(&call.ids),
+                if then_delete {
+                    "  (enabled: disable then delete)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        for w in &call.warnings {
+            lines.push(line(PlanLineKind::Warning, format!("    ! {w}")));
+        }
+    }
+    if !plan.skipped.is_empty() {
+        lines.push(line(
+            PlanLineKind::SkippedHeader,
+            format!("skipped ({}):", plan.skipped.len()),
+        ));
+        for (key, why) in &plan.skipped {
+            lines.push(line(PlanLineKind::Skipped, format!("  {}: {why}", key.id)));
+        }
+    }
+    lines
+}

@@ -1,0 +1,305 @@
+//! The effect runner: `Runtime` owns the providers and turns `Effect`s into spawned
+//! tasks whose results come back as `Msg`s over one mpsc. The event loop (`tui::run`)
+//! and the test harness drive the same runtime.
+
+use crate::app::modal::RotatedSecret;
+use crate::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
+use crate::audit::AuditLog;
+use crate::providers::{ErrorKind, Provider, ProviderError};
+use crate::queue::{ExecOptions, Plan};
+use base64::Engine;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+/// How the TUI is started (from the command line).
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Every mutating key is refused and no plan is ever executed.
+    pub read_only: bool,
+    /// Plans run with `ExecOptions::dry_run`: logged, never sent.
+    pub dry_run: bool,
+    pub audit: Option<Arc<AuditLog>>,
+    /// Header text, e.g. "demo (emulator at http://127.0.0.1:PORT)".
+    pub title: String,
+    /// Where `w` in the new-secret dialog writes its file (default: the current directory).
+    pub secrets_dir: Option<PathBuf>,
+}
+
+/// What a message asks of the terminal, which the runtime does not own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminal {
+    pub quit: bool,
+    pub redraw: bool,
+    pub suspend: bool,
+}
+
+impl Terminal {
+    pub fn merge(&mut self, other: Terminal) {
+        self.quit |= other.quit;
+        self.redraw |= other.redraw;
+        self.suspend |= other.suspend;
+    }
+}
+
+/// The clock `update` sees (`App::now`); tests script it.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// App state plus the machinery that carries out its effects.
+pub struct Runtime {
+    pub app: App,
+    providers: Vec<Arc<dyn Provider>>,
+    audit: Option<Arc<AuditLog>>,
+    tx: UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    cancel: Option<CancellationToken>,
+    clipboard: Box<dyn Write + Send>,
+    clock: Clock,
+    secrets_dir: PathBuf,
+}
+
+impl Runtime {
+    pub fn new(providers: Vec<Arc<dyn Provider>>, opts: &RunOptions) -> Self {
+        let sources = providers
+            .iter()
+            .map(|p| Source {
+                kind: p.kind(),
+                account: p.account().to_string(),
+                region: p.region().to_string(),
+                state: LoadState::Loading,
+            })
+            .collect();
+        let app = App::new(
+            sources,
+            AppOptions {
+                read_only: opts.read_only,
+                dry_run: opts.dry_run,
+                title: opts.title.clone(),
+            },
+        );
+        let (tx, rx) = unbounded_channel();
+        Runtime {
+            app,
+            providers,
+            audit: opts.audit.clone(),
+            tx,
+            rx,
+            cancel: None,
+            clipboard: Box::new(io::stdout()),
+            clock: Arc::new(Instant::now),
+            secrets_dir: opts.secrets_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+        }
+    }
+
+    /// Use another clock (tests script time to check the dialog guards).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where OSC 52 clipboard sequences are written (the terminal by default).
+    pub fn with_clipboard(mut self, sink: Box<dyn Write + Send>) -> Self {
+        self.clipboard = sink;
+        self
+    }
+
+    /// Start listing every provider.
+    pub fn start(&mut self) {
+        let effects = self.app.load_all();
+        self.perform(effects);
+    }
+
+    /// Feed one message at the clock's time; returns what it asks of the terminal.
+    pub fn dispatch(&mut self, msg: Msg) -> Terminal {
+        self.app.now = (self.clock)();
+        let effects = update(&mut self.app, msg);
+        self.perform(effects)
+    }
+
+    /// A result of a spawned task, if one is waiting.
+    pub fn try_next(&mut self) -> Option<Msg> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Wait for the next result of a spawned task.
+    pub async fn next(&mut self) -> Option<Msg> {
+        self.rx.recv().await
+    }
+
+    /// On exit: cancel a running plan and give calls already in flight up to `grace` to
+    /// report, so their outcomes reach the audit log before the process ends.
+    pub async fn shutdown(&mut self, grace: Duration) {
+        if let Some(token) = self.cancel.take() {
+            token.cancel();
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.app.run.is_some() {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => {
+                    let _ = update(&mut self.app, msg);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn perform(&mut self, effects: Vec<Effect>) -> Terminal {
+        let mut terminal = Terminal::default();
+        for effect in effects {
+            match effect {
+                Effect::Load { provider } => self.spawn_load(provider),
+                Effect::Execute { plan, dry_run } => self.spawn_execute(plan, dry_run),
+                Effect::Cancel => {
+                    if let Some(token) = &self.cancel {
+                        token.cancel();
+                    }
+                }
+                Effect::CopyToClipboard { secret, what } => {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(secret.expose());
+                    // OSC 52: the terminal puts the payload on the system clipboard, also over SSH.
+                    let written =
+                        write!(self.clipboard, "\x1b]52;c;{encoded}\x07").and_then(|_| self.clipboard.flush());
+                    match written {
+                        // The terminal never answers an OSC 52 write: say what was done, not more.
+                        Ok(()) => self.app.info(format!(
+                            "{what} was sent to the terminal's clipboard (OSC 52); it arrives only if your terminal allows clipboard writes"
+                        )),
+                        Err(e) => self
+                            .app
+                            .error(format!("could not write to the terminal clipboard: {e}")),
+                    }
+                }
+                Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
+                Effect::LoadHistory => self.spawn_load_history(),
+                Effect::Redraw => terminal.redraw = true,
+                Effect::Suspend => terminal.suspend = true,
+                Effect::Quit => terminal.quit = true,
+            }
+        }
+        terminal
+    }
+
+    /// `w` in the new-secret dialog: a new file, never an existing one, off the event loop.
+    fn spawn_write_secrets(&self, secrets: Vec<RotatedSecret>) {
+        let dir = self.secrets_dir.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let written = tokio::task::spawn_blocking(move || write_secrets_file(&dir, &secrets))
+                .await
+                .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+            let _ = tx.send(Msg::SecretsWritten(written.map_err(|e| e.to_string())));
+        });
+    }
+
+    fn spawn_load(&self, provider: usize) {
+        let Some(p) = self.providers.get(provider).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let listing = tokio::spawn(async move { crate::panic_guard::caught(p.list()).await });
+            let result = match listing.await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(ProviderError::new(
+                    ErrorKind::Protocol,
+                    "Internal",
+                    "the provider panicked while listing; please report this",
+                )),
+                // A panicking provider must not leave its tab "loading…" forever.
+                Err(e) => Err(ProviderError::new(
+                    ErrorKind::Protocol,
+                    "Internal",
+                    format!("the listing task stopped: {e}; please report this"),
+                )),
+            };
+            let _ = tx.send(Msg::Loaded { provider, result });
+        });
+    }
+
+    /// Read the audit log off the event loop (it can be large) for the `H` overlay.
+    fn spawn_load_history(&mut self) {
+        let Some(audit) = &self.audit else {
+            self.app
+                .error("no audit log is open in this session, so there is no history to show");
+            return;
+        };
+        let path = audit.path().to_path_buf();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                crate::audit::read_entries(&path)
+                    .map(|entries| crate::app::history::from_entries(entries, crate::app::history::HISTORY_LIMIT))
+                    .map_err(|e| e.to_string())
+            });
+            let result = read
+                .await
+                .unwrap_or_else(|e| Err(format!("the task reading the audit log stopped: {e}")));
+            let _ = tx.send(Msg::History(result));
+        });
+    }
+
+    fn spawn_execute(&mut self, plan: Plan, dry_run: bool) {
+        let token = CancellationToken::new();
+        self.cancel = Some(token.clone());
+        let (events_tx, mut events_rx) = unbounded_channel();
+        let run = crate::queue::execute(
+            plan,
+            self.providers.clone(),
+            ExecOptions { dry_run },
+            self.audit.clone(),
+            token,
+            events_tx,
+        );
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let handle = tokio::spawn(run);
+            // The sender lives in the executor future: the channel closes when it ends or panics.
+            while let Some(event) = events_rx.recv().await {
+                if tx.send(Msg::Exec(event)).is_err() {
+                    return;
+                }
+            }
+            if let Err(e) = handle.await {
+                let _ = tx.send(Msg::ExecAborted(format!("the executor stopped: {e}")));
+            }
+        });
+    }
+}
+
+/// Write the new secrets of a run to `dir/keyward-new-secrets-<UTC time>.txt`, created
+/// with mode 600 and `create_new`: an existing file or a symlink planted at that name is
+/// refused (O_EXCL never follows a symlink), so the secrets go nowhere but a new file.
+pub fn write_secrets_file(dir: &Path, secrets: &[RotatedSecret]) -> io::Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = format!(
+        "keyward-new-secrets-{}.txt",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let path = std::path::absolute(dir.join(name))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
+    let mut text = String::from(
+        "# keyward: new API key secrets, one per line (tab-separated). Delete this file once the clients have them.\n# provider\taccount\tregion\tkey id\tname\tsecret\n",
+    );
+    for s in secrets {
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            s.key.kind,
+            s.key.account,
+            s.key.region,
+            s.key.id,
+            s.name,
+            s.secret.expose()
+        ));
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(path)
+}
