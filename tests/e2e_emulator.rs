@@ -140,6 +140,17 @@ impl Env {
 /// Emulator for `seed`, the demo config over it (changed by `tweak`), the runtime with a
 /// real audit log, started and settled (every listing came back).
 async fn start(seed: Seed, opts: RunOptions, tweak: impl FnOnce(&mut DemoConfig)) -> Env {
+    start_sized(seed, opts, tweak, 140, 40).await
+}
+
+/// `start` on a screen of `width` x `height`; new-secret files go to the temp dir.
+async fn start_sized(
+    seed: Seed,
+    opts: RunOptions,
+    tweak: impl FnOnce(&mut DemoConfig),
+    width: u16,
+    height: u16,
+) -> Env {
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
@@ -149,9 +160,10 @@ async fn start(seed: Seed, opts: RunOptions, tweak: impl FnOnce(&mut DemoConfig)
     let opts = RunOptions {
         title: "e2e (emulator)".into(),
         audit: Some(Arc::new(AuditLog::open(&audit_path).unwrap())),
+        secrets_dir: Some(dir.path().to_path_buf()),
         ..opts
     };
-    let mut harness = Harness::new(Runtime::new(providers, &opts), 140, 40);
+    let mut harness = Harness::new(Runtime::new(providers, &opts), width, height);
     harness.start();
     harness.settle().await.unwrap();
     Env {
@@ -480,9 +492,9 @@ async fn deleting_key_pairs_keeps_the_bound_ones_and_says_so_per_item() {
     let status = env
         .harness
         .app()
-        .flash
+        .last_run
         .as_ref()
-        .map(|f| f.text.clone())
+        .map(|s| s.text())
         .unwrap_or_default();
     assert!(
         status.contains(&format!(
@@ -689,9 +701,9 @@ async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_i
         panic!("the rotation dialog is open: {:?}", h.app().modal);
     };
     assert_eq!(result.secrets.len(), 1);
-    assert!(!result.revealed);
+    assert_eq!(result.showing, None);
     let screen = h.render();
-    assert!(screen.contains("rotation done"), "{screen}");
+    assert!(screen.contains("new secrets: 1"), "{screen}");
     assert!(screen.contains("********"), "shown masked:\n{screen}");
     assert!(!screen.contains(secret), "{screen}");
 
@@ -711,6 +723,8 @@ async fn rotating_with_a_typed_custom_secret_stores_it_and_never_shows_or_logs_i
     // Again with a service-generated secret: it reaches the dialog only.
     let h = &mut env.harness;
     h.key(KeyCode::Esc);
+    assert!(h.render().contains("forget it? y/N"), "{}", h.render());
+    h.press("y");
     assert!(h.app().modal.is_none());
     h.press("ray");
     h.wait_until("the second rotation to finish", |app| {
@@ -940,4 +954,464 @@ async fn demo_screenshot() {
         std::fs::write(&path, &text).unwrap();
     }
     emu.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The safety model (issue 8): nothing irreversible one keystroke away.
+
+/// Put the app back on the table with nothing selected, filtered or open (a person
+/// pressing Esc a few times).
+fn back_to_table(h: &mut Harness) {
+    for _ in 0..5 {
+        if let Some(Modal::RotationResult(_)) = h.app().modal {
+            panic!("a rotation happened: {:?}", h.app().log);
+        }
+        h.key(KeyCode::Esc);
+    }
+    assert!(h.app().modal.is_none() && h.app().filter_input.is_none());
+    assert_eq!(h.app().tab().selected_count(), 0);
+}
+
+/// Each state a paste or a key burst can land in, reached by a person's keys.
+fn enter_state(h: &mut Harness, state: &str) {
+    match state {
+        "table" => h.press("1"),
+        "cvm table" => h.press("2"),
+        "log pane" => h.press("1L"),
+        "filter input" => h.press("1/"),
+        "help" => h.press("1?"),
+        "rotate choice" => {
+            h.press("1/e2e-gw");
+            h.key(KeyCode::Enter);
+            h.press("ar");
+        }
+        "typed confirmation" => {
+            h.press("1/e2e-gw");
+            h.key(KeyCode::Enter);
+            h.press("ax");
+        }
+        "y confirmation" => {
+            h.press("1/e2e-gw-alpha");
+            h.key(KeyCode::Enter);
+            h.press("e");
+        }
+        "custom secret input" => {
+            h.press("1/e2e-rot-target");
+            h.key(KeyCode::Enter);
+            h.press("rc");
+        }
+        "rename input" => {
+            h.press("2/e2e_batch_000");
+            h.key(KeyCode::Enter);
+            h.press("n");
+        }
+        other => panic!("unknown state {other}"),
+    }
+}
+
+const STATES: &[&str] = &[
+    "table",
+    "cvm table",
+    "log pane",
+    "filter input",
+    "help",
+    "rotate choice",
+    "typed confirmation",
+    "y confirmation",
+    "custom secret input",
+    "rename input",
+];
+const WORDS: &[&str] = &["array", "galaxy", "easy", "hey", "xy", "array\n", "delete 5\n"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_words_in_every_state_send_nothing_bracketed_or_as_a_key_burst() {
+    let mut env = start(seed(3), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let requests = env.emu.state().request_count();
+    let h = &mut env.harness;
+    for state in STATES {
+        for word in WORDS {
+            for bracketed in [true, false] {
+                enter_state(h, state);
+                if bracketed {
+                    h.paste(word);
+                } else {
+                    h.burst(word);
+                }
+                assert!(
+                    h.app().run.is_none(),
+                    "{word:?} {} in {state} started a run",
+                    if bracketed { "pasted" } else { "as a burst" }
+                );
+                back_to_table(h);
+            }
+        }
+    }
+    assert!(h.app().log.is_empty(), "{:?}", h.app().log);
+    assert_eq!(
+        env.emu.state().request_count(),
+        requests,
+        "no request reached the emulator"
+    );
+    assert_eq!(env.world(), before);
+    assert!(env.audit_records("intent").is_empty());
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paste_is_text_in_a_text_input_and_ignored_with_a_notice_elsewhere() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let h = &mut env.harness;
+    h.press("1");
+    h.paste("array");
+    assert_eq!(h.app().tab().selected_count(), 0);
+    assert!(h.render().contains("paste ignored"), "{}", h.render());
+
+    h.press("/");
+    h.paste("e2e-gw-al\npha");
+    assert_eq!(
+        h.app().filter_input.as_deref(),
+        Some("e2e-gw-alpha"),
+        "newlines dropped, text kept"
+    );
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app().tab().view_len(), 1);
+
+    // The typed count cannot be pasted.
+    h.press("/");
+    h.ctrl('u');
+    h.press("e2e-gw");
+    h.key(KeyCode::Enter);
+    h.press("ad");
+    h.paste("delete 4");
+    let Some(Modal::Confirm(confirm)) = &h.app().modal else {
+        panic!("the delete confirmation is open");
+    };
+    assert_eq!(confirm.typed, "");
+    assert!(h.render().contains("typed, not pasted"), "{}", h.render());
+    h.key(KeyCode::Esc);
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_burst_never_confirms_but_the_same_text_typed_does() {
+    let mut env = start(seed(3), RunOptions::default(), |_| {}).await;
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '2', "e2e_batch");
+    assert_eq!(selected.len(), 3);
+    h.press("d");
+    // Right after the dialog opened, even typed keys are ignored.
+    h.advance(Duration::ZERO);
+    h.burst("delete 3\n");
+    assert!(h.app().run.is_none());
+    // After the operator read the dialog, a burst still does not confirm.
+    h.advance(Duration::from_secs(2));
+    h.burst("delete 3\n");
+    assert!(h.app().run.is_none());
+    assert!(matches!(h.app().modal, Some(Modal::Confirm(_))));
+    // Typed at a person's pace, it does.
+    h.press("delete 3");
+    h.key(KeyCode::Enter);
+    assert!(h.app().run.is_some());
+    h.wait_until("the delete", |app| app.run_settled()).await.unwrap();
+    let left: Vec<_> = env
+        .state()
+        .key_pairs(ACCOUNT, GZ)
+        .into_iter()
+        .filter(|k| selected.contains(&k.id))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_rotate_and_disable_need_the_count_typed_a_single_rotation_takes_y() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-gw").len(), 5);
+    for (keys, expected) in [("x", "disable 4"), ("ra", "rotate 5")] {
+        h.press(keys);
+        let Some(Modal::Confirm(confirm)) = &h.app().modal else {
+            panic!("{keys}: a confirmation opens");
+        };
+        assert_eq!(confirm.expected.as_deref(), Some(expected), "{keys}");
+        h.press("y");
+        h.key(KeyCode::Enter);
+        assert!(h.app().run.is_none(), "{keys}: y does not confirm a bulk {expected}");
+        h.key(KeyCode::Esc);
+    }
+    // Enable stays `y`.
+    h.press("e");
+    let Some(Modal::Confirm(confirm)) = &h.app().modal else {
+        panic!("enable confirmation");
+    };
+    assert_eq!(confirm.expected, None);
+    h.key(KeyCode::Esc);
+    back_to_table(h);
+
+    // One key: `y`, with focus on Cancel (Enter cancels).
+    h.press("1/e2e-rot-target");
+    h.key(KeyCode::Enter);
+    h.press("ra");
+    let Some(Modal::Confirm(confirm)) = &h.app().modal else {
+        panic!("single rotation confirmation");
+    };
+    assert_eq!(confirm.expected, None);
+    assert_eq!(confirm.focus, keyward::app::modal::Button::Cancel);
+    h.key(KeyCode::Enter);
+    assert!(
+        h.app().modal.is_none() && h.app().run.is_none(),
+        "Enter on Cancel cancels"
+    );
+    env.emu.shutdown().await;
+}
+
+/// Rotate `n` keys named `e2e-many-NN` and wait for the run; returns the env.
+async fn rotated(n: usize, width: u16, height: u16) -> Env {
+    let mut seed = seed(0);
+    seed.tencent[0]
+        .api_keys
+        .extend((0..n).map(|i| seed_api_key(&format!("m{i:02}"), &format!("e2e-many-{i:02}"), false, None)));
+    let mut env = start_sized(seed, RunOptions::default(), |_| {}, width, height).await;
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-many").len(), n);
+    h.press("ra");
+    h.press(&format!("rotate {n}"));
+    h.key(KeyCode::Enter);
+    h.wait_until("the rotation", |app| app.run_settled()).await.unwrap();
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_new_secret_dialog_survives_enter_and_q_scrolls_and_asks_before_forgetting() {
+    for (w, hgt) in [(80, 24), (160, 45)] {
+        let mut env = rotated(30, w, hgt).await;
+        let h = &mut env.harness;
+        let Some(Modal::RotationResult(result)) = &h.app().modal else {
+            panic!("the new-secret dialog is open");
+        };
+        assert_eq!(result.secrets.len(), 30);
+        for key in [KeyCode::Enter, KeyCode::Char('q'), KeyCode::Char('c')] {
+            h.key(key);
+            assert!(
+                matches!(h.app().modal, Some(Modal::RotationResult(_))),
+                "{key:?} closed it"
+            );
+        }
+        // Scroll to the last entry (secrets arrive in completion order): its name and
+        // id are on screen, the first entry's are not.
+        h.press("G");
+        let (last, first) = match &h.app().modal {
+            Some(Modal::RotationResult(r)) => (r.secrets[29].clone(), r.secrets[0].clone()),
+            _ => unreachable!(),
+        };
+        let screen = h.render();
+        assert!(screen.contains(&last.name), "{w}x{hgt}:\n{screen}");
+        assert!(screen.contains(last.key.id.as_str()), "{w}x{hgt}:\n{screen}");
+        let Some(Modal::RotationResult(r)) = &h.app().modal else {
+            unreachable!()
+        };
+        assert!(r.offset.get() > 0, "{w}x{hgt}: the window scrolled to the cursor");
+        // v reveals the highlighted secret only.
+        h.press("v");
+        let stored = last.secret;
+        let other = env.state().api_key(ACCOUNT, GZ, &first.key.id).unwrap().secret;
+        let h = &mut env.harness;
+        let screen = h.render();
+        assert!(screen.contains(stored.expose()), "{screen}");
+        assert!(!screen.contains(other.expose()), "{screen}");
+        // Esc asks, n goes back, y forgets.
+        h.key(KeyCode::Esc);
+        assert!(
+            h.render()
+                .contains("29 new secrets were not copied, revealed or written: forget them? y/N"),
+            "{}",
+            h.render()
+        );
+        h.press("n");
+        assert!(matches!(h.app().modal, Some(Modal::RotationResult(_))));
+        h.key(KeyCode::Esc);
+        h.press("y");
+        assert!(h.app().modal.is_none());
+        env.emu.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w_writes_every_new_secret_to_a_new_mode_600_file_and_then_esc_closes() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = rotated(3, 140, 40).await;
+    let h = &mut env.harness;
+    h.press("w");
+    h.wait_until("the secrets file", |app| {
+        app.flash.as_ref().is_some_and(|f| f.text.contains("written to"))
+    })
+    .await
+    .unwrap();
+    let files: Vec<_> = std::fs::read_dir(env._dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("keyward-new-secrets-")
+        })
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    for i in 0..3 {
+        let stored = env
+            .state()
+            .api_key(ACCOUNT, GZ, &gw_id(&format!("m{i:02}")))
+            .unwrap()
+            .secret;
+        assert!(text.contains(stored.expose()), "secret {i} is in the file");
+        assert!(text.contains(&format!("e2e-many-{i:02}")));
+    }
+    assert!(
+        !env.audit_text()
+            .contains(&text.lines().nth(2).unwrap().rsplit('\t').next().unwrap().to_string()),
+        "the audit log holds no secret"
+    );
+    // Everything was kept: Esc closes without asking.
+    let h = &mut env.harness;
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none());
+    env.emu.shutdown().await;
+}
+
+#[test]
+fn the_secrets_file_is_never_an_existing_file_or_a_symlink() {
+    use keyward::app::modal::RotatedSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let key = keyward::inventory::ItemKey {
+        kind: ProviderKind::ApiGateway,
+        account: "a".into(),
+        region: GZ.into(),
+        id: "AKIDx".into(),
+    };
+    let secrets = vec![RotatedSecret::new(
+        key,
+        "n".into(),
+        "req".into(),
+        "s3cretValue_1".into(),
+    )];
+    let first = keyward::tui::write_secrets_file(dir.path(), &secrets).unwrap();
+    // A name that exists (here: a symlink planted at the next name) is refused, not followed.
+    let target = dir.path().join("target");
+    std::fs::write(&target, "keep").unwrap();
+    let planted = first.with_file_name("planted");
+    std::os::unix::fs::symlink(&target, &planted).unwrap();
+    let err = std::fs::OpenOptions::new().write(true).create_new(true).open(&planted);
+    assert!(err.is_err(), "create_new refuses a symlink");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c_cancels_a_bulk_rotation_while_the_secret_dialog_is_open() {
+    let mut seed = seed(0);
+    seed.tencent[0]
+        .api_keys
+        .extend((0..40).map(|i| seed_api_key(&format!("c{i:02}"), &format!("e2e-slow-{i:02}"), false, None)));
+    let mut env = start(seed, RunOptions::default(), |_| {}).await;
+    env.state().set_faults(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-slow").len(), 40);
+    h.press("ra");
+    h.press("rotate 40");
+    h.key(KeyCode::Enter);
+    h.wait_until("the first new secret", |app| {
+        matches!(app.modal, Some(Modal::RotationResult(_)))
+    })
+    .await
+    .unwrap();
+    assert!(
+        h.render().contains("c cancel run"),
+        "the footer names the cancel key:\n{}",
+        h.render()
+    );
+    h.advance(Duration::from_secs(1));
+    h.press("c");
+    assert!(
+        h.app().run.as_ref().is_some_and(|r| r.cancelling),
+        "c cancels, it does not copy"
+    );
+    assert!(h.clipboard_bytes().is_empty());
+    h.wait_until("the cancelled run", |app| app.run_settled())
+        .await
+        .unwrap();
+    let summary = h.app().last_run.clone().unwrap();
+    assert!(summary.cancelled && summary.not_sent > 0, "{summary:?}");
+    assert!(
+        matches!(h.app().modal, Some(Modal::RotationResult(_))),
+        "the secrets are still shown"
+    );
+    env.emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_summary_stays_and_a_cancelled_delete_offers_to_enable_the_keys_it_left_disabled() {
+    let mut seed = seed(0);
+    seed.tencent[0]
+        .api_keys
+        .extend((0..40).map(|i| seed_api_key(&format!("d{i:02}"), &format!("e2e-left-{i:02}"), false, None)));
+    let mut env = start(seed, RunOptions::default(), |_| {}).await;
+    // DeleteApiKey fails for every key: each key the run disabled stays disabled.
+    env.state().set_faults(Faults {
+        latency: Duration::from_millis(20),
+        ..Faults::default()
+    });
+    let h = &mut env.harness;
+    assert_eq!(select_filtered(h, '1', "e2e-left").len(), 40);
+    h.press("d");
+    h.press("delete 40");
+    h.key(KeyCode::Enter);
+    h.wait_until("the first disable", |app| {
+        app.log.iter().any(|e| e.action == "DisableApiKey")
+    })
+    .await
+    .unwrap();
+    h.press("c");
+    h.wait_until("the cancelled run", |app| app.run_settled())
+        .await
+        .unwrap();
+    let state = env.state();
+    let left: BTreeSet<String> = (0..40)
+        .map(|i| gw_id(&format!("d{i:02}")))
+        .filter(|id| state.api_key(ACCOUNT, GZ, id).is_some_and(|k| !k.enabled))
+        .collect();
+    let h = &mut env.harness;
+    let summary = h.app().last_run.clone().unwrap();
+    assert_eq!(summary.left_disabled, left.len(), "{summary:?}");
+    if left.is_empty() {
+        // Every disabled key was also deleted before the cancel took effect.
+        env.emu.shutdown().await;
+        return;
+    }
+    // The summary outlives the flash timeout.
+    for _ in 0..100 {
+        h.send(keyward::app::Msg::Tick);
+    }
+    let screen = h.render();
+    assert!(screen.contains("left disabled (E plans enabling"), "{screen}");
+    h.press("E");
+    let Some(Modal::Confirm(confirm)) = &h.app().modal else {
+        panic!("E opens the enable plan");
+    };
+    let planned: BTreeSet<String> = confirm.plan.calls.iter().flat_map(|c| c.ids.clone()).collect();
+    assert_eq!(planned, left, "exactly the keys left disabled");
+    h.press("y");
+    h.wait_until("the re-enable", |app| app.run_settled()).await.unwrap();
+    let state = env.state();
+    assert!(
+        left.iter()
+            .all(|id| state.api_key(ACCOUNT, GZ, id).is_some_and(|k| k.enabled))
+    );
+    env.emu.shutdown().await;
 }

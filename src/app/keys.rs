@@ -243,7 +243,7 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Command::FocusLog => app.focus = Focus::Log,
         Command::History => return vec![Effect::LoadHistory],
         // A run is cancelled above, before any table key; with none there is nothing to do.
-        Command::Cancel => app.info("no run in progress: nothing to cancel"),
+        Command::Cancel => {}
         Command::Reload => {
             if app.is_running() {
                 app.error(RUN_BUSY);

@@ -10,7 +10,7 @@ mod runtime;
 mod terminal;
 
 pub use harness::{Harness, SharedBuf};
-pub use runtime::{RunOptions, Runtime, Terminal as TerminalRequest};
+pub use runtime::{RunOptions, Runtime, Terminal as TerminalRequest, write_secrets_file};
 
 use crate::app::Msg;
 use crate::providers::Provider;

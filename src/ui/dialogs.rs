@@ -298,12 +298,27 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [head_area, list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Min(1),
         Constraint::Length(2),
     ]));
+    // The revealed secret gets a line of its own, so a narrow screen never cuts it.
+    let revealed = match result.showing.and_then(|i| result.secrets.get(i)) {
+        Some(r) => Line::from(vec![
+            Span::raw(format!("{}: ", crate::text::for_display(&r.name))),
+            Span::styled(r.secret.expose().to_string(), Style::new().add_modifier(Modifier::BOLD)),
+        ]),
+        None => Line::styled(
+            "v reveals the highlighted secret here",
+            Style::new().fg(Color::DarkGray),
+        ),
+    };
     frame.render_widget(
-        Paragraph::new("Shown only now: once this dialog closes keyward forgets them.").wrap(Wrap { trim: false }),
+        Paragraph::new(vec![
+            Line::from("Shown only now: once this dialog closes keyward forgets them."),
+            revealed,
+        ])
+        .wrap(Wrap { trim: false }),
         head_area,
     );
     let rows = usize::from(list_area.height.max(1));
@@ -318,9 +333,9 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
         .take(rows)
         .map(|(i, r)| {
             let shown = if result.showing == Some(i) {
-                r.secret.expose().to_string()
+                "(shown above)"
             } else {
-                r.secret.masked().to_string()
+                r.secret.masked()
             };
             let marker = if i == result.cursor { "> " } else { "  " };
             let state = if r.kept {
