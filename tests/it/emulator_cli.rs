@@ -1,0 +1,77 @@
+//! `keyward emulator` as a process: a seed file with its own fault settings, the banner
+//! with the listen URL and credentials, and a signed call against it.
+
+use crate::support::emulator::{TcCall, client, code};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const SEED: &str = r#"
+[faults]
+force_rate_limit = 1.0
+
+[[tencent]]
+name = "cli-test"
+secret_id = "AKIDcliTestSecretId0000000000000000"
+secret_key = "cliTestSecretKey000000000000000"
+regions = ["ap-guangzhou"]
+
+[[tencent.generate]]
+region = "ap-guangzhou"
+key_pairs = 3
+"#;
+
+/// Kills the emulator process (by its own handle) even when an assertion fails.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_command_serves_a_seed_file_with_its_faults_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed_path = dir.path().join("seed.toml");
+    std::fs::write(&seed_path, SEED).unwrap();
+
+    for (flags, expected) in [(vec![], "RequestLimitExceeded"), (vec!["--force-rate-limit", "0"], "")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+            .args(["emulator", "--listen", "127.0.0.1:0", "--seed"])
+            .arg(&seed_path)
+            .args(&flags)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("keyward runs");
+        let stdout = child.stdout.take().unwrap();
+        let _running = Running(child);
+        let mut banner = Vec::new();
+        let mut url = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(u) = line.strip_prefix("keyward emulator listening on ") {
+                url = Some(u.to_string());
+            }
+            let done = line.starts_with("Press Ctrl-C");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        let banner = banner.join("\n");
+        let url = url.unwrap_or_else(|| panic!("no listen line in:\n{banner}"));
+        assert!(banner.contains("export CLI_TEST_SECRET_ID=AKIDcliTestSecretId0000000000000000"));
+
+        let mut call = TcCall::cvm("DescribeKeyPairs", json!({}));
+        call.secret_id = "AKIDcliTestSecretId0000000000000000".into();
+        call.secret_key = "cliTestSecretKey000000000000000".into();
+        let r = call.send_to(&client(), &url).await;
+        assert_eq!(code(&r), expected, "flags {flags:?}: {r}");
+        if expected.is_empty() {
+            assert_eq!(r["TotalCount"], 3);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The integration tests, one binary (one link, one run) with a module per area, the way
+//! ripgrep lays out its tests. `cargo test` runs them all; `cargo test app_e2e::` one module.
+
+mod support;
+
+mod app_e2e;
+mod app_table_props;
+mod app_update;
+mod audit_log;
+mod config_credentials;
+mod config_errors;
+mod demo_inventory;
+mod e2e_emulator;
+mod emulator_cli;
+mod emulator_faults;
+mod emulator_oceanbase;
+mod emulator_tccli;
+mod emulator_tencent;
+mod list_output;
+mod oceanbase_api;
+mod props_tencent;
+mod providers_emulator;
+mod queue_exec;
+mod queue_plan;
+mod reliability;
+mod tencent_apigateway;
+mod tencent_client;
+mod tencent_cvm;
+mod ui_render;

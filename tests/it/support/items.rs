@@ -1,0 +1,74 @@
+//! The one item builder: `item(kind, account, region, id, name)` with each kind's usual
+//! status and type and fixed timestamps (snapshots must not depend on the clock), the
+//! `Knobs` setters for what a test varies, and short names for the common cases.
+
+use keyward::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+
+pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &str) -> Item {
+    Item {
+        key: ItemKey {
+            kind,
+            account: account.into(),
+            region: region.into(),
+            id: id.into(),
+        },
+        name: name.into(),
+        status: match kind {
+            ProviderKind::ApiGateway => Status::Enabled,
+            _ => Status::Active,
+        },
+        key_type: match kind {
+            ProviderKind::Cvm => "ssh-ed25519".into(),
+            _ => "auto".into(),
+        },
+        description: "".into(),
+        created: "2025-03-01T08:00:00Z".into(),
+        modified: "2025-03-02T09:30:00Z".into(),
+        bindings: Vec::new(),
+    }
+}
+
+/// Chained setters on a built item.
+pub trait Knobs {
+    fn with_status(self, status: Status) -> Item;
+    /// Adds a binding (an instance, an image, a usage plan).
+    fn bound_to(self, binding: Binding) -> Item;
+    fn with_description(self, description: &str) -> Item;
+}
+
+impl Knobs for Item {
+    fn with_status(mut self, status: Status) -> Item {
+        self.status = status;
+        self
+    }
+    fn bound_to(mut self, binding: Binding) -> Item {
+        self.bindings.push(binding);
+        self
+    }
+    fn with_description(mut self, description: &str) -> Item {
+        self.description = description.into();
+        self
+    }
+}
+
+/// An API Gateway key in prod/ap-guangzhou named `name-{id}`.
+pub fn apikey(id: &str, status: Status) -> Item {
+    item(
+        ProviderKind::ApiGateway,
+        "prod",
+        "ap-guangzhou",
+        id,
+        &format!("name-{id}"),
+    )
+    .with_status(status)
+}
+
+/// A CVM key pair in prod/ap-guangzhou named `name-{id}`.
+pub fn keypair(id: &str) -> Item {
+    item(ProviderKind::Cvm, "prod", "ap-guangzhou", id, &format!("name-{id}"))
+}
+
+/// An OceanBase MaaS key in ob/proj-1 named `name-{id}`.
+pub fn maaskey(id: &str) -> Item {
+    item(ProviderKind::OceanBase, "ob", "proj-1", id, &format!("name-{id}"))
+}

@@ -1,0 +1,385 @@
+//! Rendering tests: each screen drawn on a TestBackend, checked for the facts that
+//! matter and snapshotted with insta (tests/it/snapshots/*.snap, reviewed by reading them).
+
+use crate::support::app::*;
+use crate::support::items::*;
+use crossterm::event::KeyCode;
+use keyward::app::{App, AppOptions, LoadState, Msg, update};
+use keyward::inventory::{Binding, ProviderKind};
+use keyward::providers::{ErrorKind, ProviderError};
+use keyward::queue::{ExecEvent, Outcome};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| keyward::ui::draw(f, app)).unwrap();
+    let screen = terminal.backend().to_string();
+    if std::env::var_os("DUMP_SCREENS").is_some() {
+        eprintln!("{screen}");
+    }
+    screen
+}
+
+/// A small inventory that fits on screen: 6 CVM pairs (one bound), 3 API keys.
+fn small_app(options: AppOptions) -> App {
+    let mut items = vec![
+        item(ProviderKind::Cvm, "prod", "ap-guangzhou", "skey-0001", "web_a"),
+        item(ProviderKind::Cvm, "prod", "ap-guangzhou", "skey-0002", "web_b"),
+        item(ProviderKind::Cvm, "prod", "ap-guangzhou", "skey-0003", "db_a"),
+        item(ProviderKind::Cvm, "prod", "ap-shanghai", "skey-0004", "web_c"),
+        item(ProviderKind::Cvm, "prod", "ap-shanghai", "skey-0005", "batch"),
+        item(ProviderKind::Cvm, "staging", "ap-guangzhou", "skey-0006", "web_old"),
+        item(ProviderKind::ApiGateway, "prod", "ap-guangzhou", "AKIDaaaa", "billing"),
+        item(ProviderKind::ApiGateway, "prod", "ap-guangzhou", "AKIDbbbb", "search"),
+        item(ProviderKind::ApiGateway, "prod", "ap-guangzhou", "AKIDcccc", "ingest"),
+    ];
+    items[1] = items[1]
+        .clone()
+        .bound_to(Binding::Instance("ins-7".into()))
+        .with_description("deploy key");
+    app_with(items, options)
+}
+
+#[test]
+fn main_table_with_loading_and_failed_regions() {
+    let mut app = small_app(opts());
+    // Two more CVM regions of prod: one still loading, one failed.
+    app.sources.push(source(ProviderKind::Cvm, "prod", "ap-singapore"));
+    app.sources.push(source(ProviderKind::Cvm, "prod", "eu-frankfurt"));
+    let failed = app.sources.len() - 1;
+    update(
+        &mut app,
+        Msg::Loaded {
+            provider: failed,
+            result: Err(ProviderError::new(
+                ErrorKind::Auth,
+                "AuthFailure.SignatureExpire",
+                "signature expired: the clock is off by more than 5 minutes",
+            )
+            .with_request_id(Some("6e0e4b6a-0000-4000-8000-000000000001".into()))),
+        },
+    );
+    press(&mut app, "2j ");
+    let screen = render(&app, 120, 32);
+    assert!(
+        screen.contains("cvm prod/ap-singapore loading… 3/4 regions"),
+        "{screen}"
+    );
+    assert!(screen.contains(
+        "cvm prod/eu-frankfurt failed: AuthFailure.SignatureExpire (RequestId 6e0e4b6a-0000-4000-8000-000000000001) · the local"
+    ));
+    assert!(screen.contains("staging"), "the other account's rows stay visible");
+    assert!(screen.contains("2 CVM key pairs (6)"));
+    assert!(screen.contains("1 selected"));
+    insta::assert_snapshot!("main_table", screen);
+}
+
+#[test]
+fn filter_input_and_hidden_selection() {
+    let mut app = small_app(opts());
+    press(&mut app, "2a/WEB");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("/WEB█"));
+    assert!(screen.contains("4 match \"WEB\""));
+    assert!(screen.contains("6 selected (2 hidden by the filter)"));
+    assert!(!screen.contains("batch"), "filtered-out rows are not drawn");
+    insta::assert_snapshot!("filter", screen);
+}
+
+#[test]
+fn queue_view_with_typed_confirmation() {
+    let mut app = small_app(opts());
+    press(&mut app, "2a/web");
+    key(&mut app, KeyCode::Enter);
+    press(&mut app, "d");
+    press(&mut app, "delete 5");
+    let screen = render(&app, 120, 34);
+    assert!(screen.contains("confirm: delete 6 item(s) in 3 call(s)"));
+    assert!(screen.contains("2 of these are hidden by the filter."));
+    assert!(screen.contains("cvm prod/ap-guangzhou"));
+    assert!(screen.contains("cvm prod/ap-shanghai"));
+    assert!(screen.contains("! skey-0002 bound to instance ins-7: will not be deleted"));
+    assert!(screen.contains("Type delete 6 and press Enter"));
+    assert!(screen.contains("> delete 5█"));
+    insta::assert_snapshot!("confirm_delete", screen);
+
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app, 120, 34);
+    assert!(screen.contains("type `delete 6` exactly to confirm"));
+}
+
+#[test]
+fn queue_view_disable_then_delete_for_enabled_api_keys() {
+    let mut app = small_app(opts());
+    press(&mut app, "a");
+    press(&mut app, "d");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("DisableApiKey disable 1 id: AKIDaaaa  (enabled: disable then delete)"));
+    assert!(screen.contains("DeleteApiKey delete 1 id: AKIDaaaa"));
+    insta::assert_snapshot!("confirm_api_delete", screen);
+}
+
+#[test]
+fn one_key_confirmation_with_cancel_focused() {
+    let mut app = small_app(opts());
+    press(&mut app, "ra");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("[> Cancel <]  [  Confirm  ]"), "focus starts on Cancel");
+    assert!(screen.contains("UpdateApiKey rotate (service-generated secret) 1 id: AKIDaaaa"));
+    insta::assert_snapshot!("confirm_rotate", screen);
+}
+
+#[test]
+fn custom_secret_entry_is_masked() {
+    let mut app = small_app(opts());
+    press(&mut app, "rcSecret_abc");
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("> **********█"));
+    assert!(!screen.contains("Secret_abc"));
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("(you typed 9)"));
+    insta::assert_snapshot!("secret_entry_error", screen);
+}
+
+#[test]
+fn log_pane_running_gauge_and_dry_run_header() {
+    let mut app = small_app(AppOptions {
+        dry_run: true,
+        ..opts()
+    });
+    press(&mut app, "2  ");
+    press(&mut app, "d");
+    press(&mut app, "delete 2");
+    key(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::Exec(ExecEvent::Started {
+            total_calls: 4,
+            total_items: 8,
+        }),
+    );
+    update(
+        &mut app,
+        Msg::Exec(ExecEvent::Progress {
+            done_calls: 1,
+            total_calls: 4,
+        }),
+    );
+    let entries = [
+        entry("skey-0001", Outcome::Ok, Some("req-1"), None),
+        entry(
+            "skey-0002",
+            Outcome::Kept {
+                reason: "bound to instance ins-7".into(),
+            },
+            Some("req-1"),
+            None,
+        ),
+        entry(
+            "skey-0003",
+            Outcome::Failed {
+                code: "InvalidKeyPairId.NotFound".into(),
+                message: "skey-0003 does not exist".into(),
+            },
+            Some("req-2"),
+            Some("reload (R): it was deleted elsewhere"),
+        ),
+        entry("skey-0004", Outcome::DryRun, None, None),
+        entry("skey-0005", Outcome::NotSent, None, None),
+    ];
+    for e in entries {
+        update(&mut app, Msg::Exec(ExecEvent::Item(e)));
+    }
+    let screen = render(&app, 130, 34);
+    assert!(screen.contains("DRY RUN"));
+    assert!(screen.contains("03:04:05 cvm prod/ap-guangzhou DeleteKeyPairs skey-0001 ok RequestId=req-1"));
+    assert!(screen.contains("skey-0003 FAILED RequestId=req-2 InvalidKeyPairId.NotFound: skey-0003 does not"));
+    assert!(
+        screen.contains("│exist (hint: reload (R): it was deleted elsewhere)"),
+        "the long line wraps"
+    );
+    assert!(screen.contains("DRY RUN delete: 1/4 calls, 5/8 items (c cancels)"));
+    insta::assert_snapshot!("log_pane_running", screen);
+
+    // Focus and scroll the log.
+    press(&mut app, "Lkk");
+    assert_eq!(app.log_scroll, 2);
+    let screen = render(&app, 130, 34);
+    assert!(screen.contains("2 newer below"));
+}
+
+#[test]
+fn rotation_dialog_masked_then_revealed() {
+    let mut app = small_app(opts());
+    press(&mut app, "ray");
+    let key0 = app.tab().highlighted().map(|i| i.key.clone()).unwrap();
+    update(
+        &mut app,
+        Msg::Exec(ExecEvent::Rotated {
+            key: key0,
+            request_id: "req-77".into(),
+            secret: "Fresh_Secret_42".into(),
+        }),
+    );
+    let screen = render(&app, 110, 30);
+    assert!(screen.contains("AKIDaaaa  ********  (RequestId req-77)"));
+    assert!(!screen.contains("Fresh_Secret_42"));
+    insta::assert_snapshot!("rotation_masked", screen);
+    press(&mut app, "v");
+    let screen = render(&app, 110, 30);
+    assert!(screen.contains("AKIDaaaa  Fresh_Secret_42  (RequestId req-77)"));
+    key(&mut app, KeyCode::Esc);
+    let screen = render(&app, 110, 30);
+    assert!(!screen.contains("Fresh_Secret_42"), "closed: gone from the screen");
+}
+
+#[test]
+fn help_lists_every_key() {
+    let mut app = small_app(opts());
+    press(&mut app, "?");
+    let screen = render(&app, 110, 32);
+    for (keys, what) in keyward::ui::KEYS {
+        assert!(screen.contains(keys), "help misses {keys}");
+        assert!(screen.contains(what), "help misses {what}");
+    }
+    insta::assert_snapshot!("help", screen);
+}
+
+#[test]
+fn read_only_header_and_refusal_flash() {
+    let mut app = small_app(AppOptions {
+        read_only: true,
+        ..opts()
+    });
+    press(&mut app, "d");
+    let screen = render(&app, 120, 24);
+    assert!(screen.contains("READ-ONLY"));
+    assert!(screen.contains("read-only mode: action disabled"));
+    insta::assert_snapshot!("read_only", screen);
+}
+
+#[test]
+fn quit_during_run_asks() {
+    let mut app = small_app(opts());
+    press(&mut app, "x");
+    press(&mut app, "y");
+    press(&mut app, "q");
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("A run is in progress."));
+    insta::assert_snapshot!("quit_during_run", screen);
+}
+
+#[test]
+fn hundred_thousand_rows_draw_only_the_window() {
+    let items = keyward::providers::memory::MemoryProvider::sample_items(
+        ProviderKind::Cvm,
+        "prod",
+        "ap-guangzhou",
+        "skey",
+        100_000,
+    );
+    let mut app = app_with(items, opts());
+    press(&mut app, "2sG");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("> ") && screen.contains("skey-099999"), "{screen}");
+    assert!(!screen.contains("skey-000000"));
+    assert_eq!(app.tab().offset.get(), 100_000 - app.page_rows.get());
+    press(&mut app, "/name-4242");
+    let screen = render(&app, 120, 30);
+    // name-4242 and name-42420..42429.
+    assert!(screen.contains("11 match \"name-4242\""));
+    assert!(matches!(app.sources[0].state, LoadState::Loaded(100_000)));
+}
+
+#[test]
+fn first_frame_while_everything_loads() {
+    let mut app = App::new(
+        vec![
+            source(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
+            source(ProviderKind::ApiGateway, "prod", "ap-shanghai"),
+            source(ProviderKind::Cvm, "prod", "ap-guangzhou"),
+        ],
+        opts(),
+    );
+    let effects = app.load_all();
+    assert_eq!(effects.len(), 3);
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("1 API Gateway keys (…)"));
+    assert!(screen.contains("apigateway prod/ap-guangzhou loading… 0/2 regions"));
+    assert!(screen.contains("loading…"));
+    assert!(screen.contains("3 OceanBase MaaS keys (0)"));
+    press(&mut app, "3");
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("oceanbase: no account configured for OceanBase MaaS keys"));
+    insta::assert_snapshot!("no_account", screen);
+}
+
+#[test]
+fn history_overlay_shows_the_audit_fields_newest_first() {
+    use keyward::app::history::HistoryLine;
+    let mut app = small_app(opts());
+    let at = |s: u32| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, 2, 3, 4, s)
+            .single()
+            .unwrap()
+    };
+    let line =
+        |s, kind: &str, action: &str, id: &str, result: &str, req: Option<&str>, code: Option<&str>| HistoryLine {
+            time: at(s),
+            kind: kind.into(),
+            account: "prod".into(),
+            region: "ap-guangzhou".into(),
+            action: action.into(),
+            id: id.into(),
+            result: result.into(),
+            request_id: req.map(str::to_string),
+            code: code.map(str::to_string),
+        };
+    let lines = vec![
+        line(
+            9,
+            "cvm",
+            "DeleteKeyPairs",
+            "skey-0003",
+            "failed",
+            Some("6e0e4b6a-0000-4000-8000-000000000003"),
+            Some("InvalidKeyPair.NotFound"),
+        ),
+        line(
+            8,
+            "cvm",
+            "DeleteKeyPairs",
+            "skey-0002",
+            "kept",
+            Some("req-0002"),
+            Some("InvalidKeyPair.HasBound"),
+        ),
+        line(7, "cvm", "DeleteKeyPairs", "skey-0001", "ok", Some("req-0001"), None),
+        line(6, "apigateway", "DisableApiKey", "AKIDaaaa", "not_sent", None, None),
+        line(5, "apigateway", "DisableApiKey", "AKIDbbbb", "dry_run", None, None),
+    ];
+    update(&mut app, Msg::History(Ok(lines)));
+    let screen = render(&app, 160, 24);
+    assert!(
+        screen.contains("history: last 5 item results, newest first"),
+        "{screen}"
+    );
+    let row = |id: &str| screen.lines().position(|l| l.contains(id)).unwrap();
+    assert!(row("skey-0003") < row("skey-0001") && row("skey-0001") < row("AKIDbbbb"));
+    let failed = screen.lines().find(|l| l.contains("skey-0003")).unwrap();
+    for field in [
+        "01-02 03:04:09",
+        "cvm",
+        "prod/ap-guangzhou",
+        "DeleteKeyPairs",
+        "failed",
+        "6e0e4b6a-0000-4000-8000-000000000003",
+        "InvalidKeyPair.NotFound",
+    ] {
+        assert!(failed.contains(field), "{field} missing in {failed}");
+    }
+    insta::assert_snapshot!("history", screen);
+}
