@@ -7,6 +7,7 @@
 
 use crate::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
 use crate::audit::AuditLog;
+use crate::inventory::Scope;
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::queue::{ExecEvent, ExecOptions, Plan};
 use base64::Engine;
@@ -77,9 +78,7 @@ impl Runtime {
         let sources = providers
             .iter()
             .map(|p| Source {
-                kind: p.kind(),
-                account: p.account().to_string(),
-                region: p.region().to_string(),
+                scope: p.scope().clone(),
                 state: LoadState::Loading,
             })
             .collect();
@@ -158,7 +157,7 @@ impl Runtime {
         let mut keep_running = true;
         for effect in effects {
             match effect {
-                Effect::Load { provider } => self.spawn_load(provider),
+                Effect::Load { scope } => self.spawn_load(scope),
                 Effect::Execute { plan, dry_run } => self.spawn_execute(plan, dry_run),
                 Effect::Cancel => {
                     if let Some(token) = &self.cancel {
@@ -182,8 +181,8 @@ impl Runtime {
         keep_running
     }
 
-    fn spawn_load(&self, provider: usize) {
-        let Some(p) = self.providers.get(provider).cloned() else {
+    fn spawn_load(&self, scope: Scope) {
+        let Some(p) = self.providers.iter().find(|p| *p.scope() == scope).cloned() else {
             return;
         };
         let tx = self.tx.clone();
@@ -203,7 +202,7 @@ impl Runtime {
                     format!("the listing task stopped: {e}; please report this"),
                 )),
             };
-            let _ = tx.send(Msg::Loaded { provider, result });
+            let _ = tx.send(Msg::Loaded { scope, result });
         });
     }
 

@@ -831,7 +831,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
     let failed = |kind, account: &str, region: &str| {
         app.sources
             .iter()
-            .find(|s| s.kind == kind && s.account == account && s.region == region)
+            .find(|s| s.scope.kind == kind && s.scope.account == account && s.scope.region == region)
             .and_then(|s| match &s.state {
                 LoadState::Failed(e) => Some(e.clone()),
                 _ => None,
@@ -850,7 +850,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
         .sources
         .iter()
         .filter(|s| matches!(s.state, LoadState::Loaded(_)))
-        .map(|s| (s.kind, s.account.as_str(), s.region.as_str()))
+        .map(|s| (s.scope.kind, s.scope.account.as_str(), s.scope.region.as_str()))
         .collect();
     assert_eq!(
         loaded,

@@ -2,20 +2,15 @@
 
 use async_trait::async_trait;
 use clap::Parser;
-use keyward::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use keyward::list::{self, Format, ListArgs, Selection};
 use keyward::providers::memory::MemoryProvider;
-use keyward::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
+use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
 use std::sync::Arc;
 
 fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &str) -> Item {
     Item {
-        key: ItemKey {
-            kind,
-            account: account.into(),
-            region: region.into(),
-            id: id.into(),
-        },
+        key: Scope::new(kind, account, region).key(id),
         name: name.into(),
         status: if kind == ProviderKind::ApiGateway {
             Status::Enabled
@@ -40,24 +35,13 @@ fn mem(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Arc
 
 /// Always fails to list, like an account whose credentials were revoked.
 struct Broken {
-    kind: ProviderKind,
-    account: String,
-    region: String,
+    scope: Scope,
 }
 
 #[async_trait]
 impl Provider for Broken {
-    fn kind(&self) -> ProviderKind {
-        self.kind
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn region(&self) -> &str {
-        &self.region
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         Err(ProviderError::new(
@@ -121,13 +105,9 @@ async fn json_is_an_array_of_items_sorted_by_key() {
 #[test]
 fn json_text_fields_are_plain_strings() {
     let item = Item {
-        key: ItemKey {
-            kind: ProviderKind::ApiGateway,
-            account: "tencent-prod".into(),
-            region: "ap-guangzhou".into(),
-            // 40 bytes: longer than fits inline.
-            id: "AKIDabcdefghijklmnopqrstuvwxyz0123456789".into(),
-        },
+        // The id has 40 bytes: longer than fits inline.
+        key: Scope::new(ProviderKind::ApiGateway, "tencent-prod", "ap-guangzhou")
+            .key("AKIDabcdefghijklmnopqrstuvwxyz0123456789"),
         name: "payments-gateway-prod".into(),
         status: Status::Disabled,
         key_type: "auto".into(),
@@ -246,7 +226,7 @@ async fn selection_by_provider_and_region() {
     let (_, out, _) = run(&fleet(), selection, Format::Json).await;
     let items: Vec<Item> = serde_json::from_str(&out).unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0].key.kind, ProviderKind::Cvm);
+    assert_eq!(items[0].key.scope.kind, ProviderKind::Cvm);
 
     let selection = Selection {
         kind: None,
@@ -276,9 +256,7 @@ async fn selection_by_provider_and_region() {
 async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
     let mut providers = fleet();
     providers.push(Arc::new(Broken {
-        kind: ProviderKind::ApiGateway,
-        account: "stage".into(),
-        region: "ap-beijing".into(),
+        scope: Scope::new(ProviderKind::ApiGateway, "stage", "ap-beijing"),
     }));
     let (ok, out, err) = run(&providers, Selection::default(), Format::Json).await;
     assert!(!ok, "a failure makes the run fail");
@@ -298,26 +276,18 @@ async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
 /// Lists only once every sibling has started listing: completes only if lists run concurrently.
 struct Rendezvous {
     barrier: Arc<tokio::sync::Barrier>,
-    region: String,
+    /// A CVM region of account `acc`.
+    scope: Scope,
 }
 
 #[async_trait]
 impl Provider for Rendezvous {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Cvm
-    }
-    fn account(&self) -> &str {
-        "acc"
-    }
-    fn region(&self) -> &str {
-        &self.region
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         self.barrier.wait().await;
-        Ok(vec![item(ProviderKind::Cvm, "acc", &self.region, "k", "n")])
+        Ok(vec![item(ProviderKind::Cvm, "acc", &self.scope.region, "k", "n")])
     }
     async fn delete(&self, _ids: &[String]) -> Result<DeleteReport, ProviderError> {
         unreachable!("list never deletes")
@@ -331,7 +301,7 @@ async fn providers_are_fetched_concurrently() {
         .map(|i| {
             Arc::new(Rendezvous {
                 barrier: Arc::clone(&barrier),
-                region: format!("r{i}"),
+                scope: Scope::new(ProviderKind::Cvm, "acc", format!("r{i}")),
             }) as Arc<dyn Provider>
         })
         .collect();

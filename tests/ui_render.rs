@@ -46,11 +46,11 @@ fn main_table_with_loading_and_failed_regions() {
     // Two more CVM regions of prod: one still loading, one failed.
     app.sources.push(source(ProviderKind::Cvm, "prod", "ap-singapore"));
     app.sources.push(source(ProviderKind::Cvm, "prod", "eu-frankfurt"));
-    let failed = app.sources.len() - 1;
+    let failed = app.sources[app.sources.len() - 1].scope.clone();
     update(
         &mut app,
         Msg::Loaded {
-            provider: failed,
+            scope: failed,
             result: Err(ProviderError::new(
                 ErrorKind::Auth,
                 "AuthFailure.SignatureExpire",

@@ -10,7 +10,7 @@ pub mod modal;
 pub mod run;
 pub mod table;
 
-use crate::inventory::{Item, ItemKey, ProviderKind};
+use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
 use crate::providers::ProviderError;
 use crate::queue::{ExecEvent, Intent, LogEntry, Plan};
 use crate::secret::Secret;
@@ -23,9 +23,9 @@ use table::TabState;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    /// Listing of `sources[provider]` finished.
+    /// Listing of the source serving `scope` finished.
     Loaded {
-        provider: usize,
+        scope: Scope,
         result: Result<Vec<Item>, ProviderError>,
     },
     Exec(ExecEvent),
@@ -40,9 +40,9 @@ pub enum Msg {
 /// Work for the runtime. `update` never does IO itself.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
-    /// List one provider (index into the runtime's providers / `App::sources`).
+    /// List the provider serving `scope` (one of `App::sources`).
     Load {
-        provider: usize,
+        scope: Scope,
     },
     /// Run a confirmed plan.
     Execute {
@@ -58,12 +58,10 @@ pub enum Effect {
     Quit,
 }
 
-/// One configured provider (account, region), as the loading lines show it.
+/// One configured provider (its scope), as the loading lines show it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    pub kind: ProviderKind,
-    pub account: String,
-    pub region: String,
+    pub scope: Scope,
     pub state: LoadState,
 }
 
@@ -168,8 +166,9 @@ impl App {
         for s in &mut self.sources {
             s.state = LoadState::Loading;
         }
-        (0..self.sources.len())
-            .map(|provider| Effect::Load { provider })
+        self.sources
+            .iter()
+            .map(|s| Effect::Load { scope: s.scope.clone() })
             .collect()
     }
 
@@ -207,7 +206,7 @@ impl App {
     pub fn loading_count(&self, kind: ProviderKind) -> usize {
         self.sources
             .iter()
-            .filter(|s| s.kind == kind && s.state == LoadState::Loading)
+            .filter(|s| s.scope.kind == kind && s.state == LoadState::Loading)
             .count()
     }
 
@@ -221,8 +220,8 @@ impl App {
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
-        Msg::Loaded { provider, result } => {
-            on_loaded(app, provider, result);
+        Msg::Loaded { scope, result } => {
+            on_loaded(app, scope, result);
             Vec::new()
         }
         Msg::Exec(event) => {
@@ -255,19 +254,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn on_loaded(app: &mut App, provider: usize, result: Result<Vec<Item>, ProviderError>) {
-    let Some(source) = app.sources.get(provider).cloned() else {
+fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderError>) {
+    let Some(source) = app.sources.iter_mut().find(|s| s.scope == scope) else {
         return;
     };
     match result {
         Ok(items) => {
-            app.sources[provider].state = LoadState::Loaded(items.len());
-            app.tab_for(source.kind)
-                .replace_source(&source.account, &source.region, items);
+            source.state = LoadState::Loaded(items.len());
+            app.tab_for(scope.kind).replace_source(&scope, items);
         }
         Err(err) => {
             // Keep whatever this source showed before: a failed reload must not hide data.
-            app.sources[provider].state = LoadState::Failed(err);
+            source.state = LoadState::Failed(err);
         }
     }
 }
@@ -333,18 +331,13 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                 run.total_calls = total_calls;
             }
         }
-        ExecEvent::Refreshed {
-            kind,
-            account,
-            region,
-            items,
-        } => {
+        ExecEvent::Refreshed { scope, items } => {
             let touched = app
                 .run
                 .as_ref()
-                .and_then(|r| r.touched.get(&(kind, account.clone(), region.clone())).cloned())
+                .and_then(|r| r.touched.get(&scope).cloned())
                 .unwrap_or_default();
-            app.tab_for(kind).apply_refresh(&account, &region, &touched, items);
+            app.tab_for(scope.kind).apply_refresh(&scope, &touched, items);
         }
         ExecEvent::Finished {
             cancelled,

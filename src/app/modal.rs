@@ -1,6 +1,6 @@
 //! Dialog states. At most one modal is open; it takes every key until it closes.
 
-use crate::inventory::{ItemKey, ProviderKind};
+use crate::inventory::{ItemKey, Scope};
 use crate::queue::{Intent, Op, Plan};
 use crate::secret::Secret;
 use std::collections::HashSet;
@@ -77,32 +77,21 @@ fn ids_text(ids: &[String]) -> String {
 pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
     let line = |kind, text| PlanLine { kind, text };
     // Ids deleted by the plan, per group: one pass, so huge plans stay linear.
-    let deleted: HashSet<(ProviderKind, &str, &str, &str)> = plan
+    let deleted: HashSet<(&Scope, &str)> = plan
         .calls
         .iter()
         .filter(|c| c.op == Op::Delete)
-        .flat_map(|c| {
-            c.ids
-                .iter()
-                .map(move |id| (c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
-        })
+        .flat_map(|c| c.ids.iter().map(move |id| (&c.scope, id.as_str())))
         .collect();
     let mut lines = Vec::new();
-    let mut group: Option<(ProviderKind, &str, &str)> = None;
+    let mut group: Option<&Scope> = None;
     for call in &plan.calls {
-        let this = (call.kind, call.account.as_str(), call.region.as_str());
-        if group != Some(this) {
-            lines.push(line(
-                PlanLineKind::Group,
-                format!("{} {}/{}", call.kind, call.account, call.region),
-            ));
-            group = Some(this);
+        if group != Some(&call.scope) {
+            lines.push(line(PlanLineKind::Group, call.scope.to_string()));
+            group = Some(&call.scope);
         }
-        let then_delete = call.op == Op::Disable
-            && call
-                .ids
-                .iter()
-                .all(|id| deleted.contains(&(call.kind, call.account.as_str(), call.region.as_str(), id.as_str())));
+        let then_delete =
+            call.op == Op::Disable && call.ids.iter().all(|id| deleted.contains(&(&call.scope, id.as_str())));
         let count = if call.ids.len() == 1 {
             "1 id".to_string()
         } else {

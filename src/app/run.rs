@@ -1,6 +1,6 @@
 //! State of a plan execution and of the log pane, fed by `ExecEvent`s.
 
-use crate::inventory::ProviderKind;
+use crate::inventory::{ItemKey, Scope};
 use crate::queue::{LogEntry, Outcome, Plan};
 use std::collections::{HashMap, HashSet};
 
@@ -15,21 +15,21 @@ pub struct RunState {
     /// Distinct items that have an outcome (an item can take two calls: disable, delete).
     pub items_done: usize,
     /// The items behind `items_done`.
-    seen: HashSet<(ProviderKind, String, String, String)>,
+    seen: HashSet<ItemKey>,
     /// Items the service kept (key pairs bound to an instance or image).
     pub kept: usize,
     /// `c` was pressed: the executor stops sending; the run still ends with `Finished`.
     pub cancelling: bool,
-    /// Ids the plan touches per (kind, account, region), to apply `Refreshed` re-reads.
-    pub touched: HashMap<(ProviderKind, String, String), HashSet<String>>,
+    /// Ids the plan touches per scope, to apply `Refreshed` re-reads.
+    pub touched: HashMap<Scope, HashSet<String>>,
 }
 
 impl RunState {
     pub fn new(verb: &'static str, plan: &Plan, dry_run: bool) -> Self {
-        let mut touched: HashMap<(ProviderKind, String, String), HashSet<String>> = HashMap::new();
+        let mut touched: HashMap<Scope, HashSet<String>> = HashMap::new();
         for call in &plan.calls {
             touched
-                .entry((call.kind, call.account.clone(), call.region.clone()))
+                .entry(call.scope.clone())
                 .or_default()
                 .extend(call.ids.iter().cloned());
         }
@@ -49,13 +49,7 @@ impl RunState {
 
     /// Count an item's outcome once, however many calls it takes.
     pub fn record_item(&mut self, entry: &LogEntry) {
-        let key = (
-            entry.kind,
-            entry.account.clone(),
-            entry.region.clone(),
-            entry.target.clone(),
-        );
-        if self.seen.insert(key) {
+        if self.seen.insert(entry.scope.key(entry.target.as_str())) {
             self.items_done += 1;
         }
         if matches!(entry.outcome, Outcome::Kept { .. }) {
@@ -99,11 +93,9 @@ pub fn outcome_label(outcome: &Outcome) -> String {
 /// RequestId, and on error code, message and hint.
 pub fn log_line(entry: &LogEntry) -> String {
     let mut line = format!(
-        "{} {} {}/{} {} {} {}",
+        "{} {} {} {} {}",
         entry.time.format("%H:%M:%S"),
-        entry.kind,
-        entry.account,
-        entry.region,
+        entry.scope,
         entry.action,
         entry.target,
         outcome_label(&entry.outcome)
@@ -123,14 +115,13 @@ pub fn log_line(entry: &LogEntry) -> String {
 #[cfg(test)]
 mod item_count_tests {
     use super::*;
+    use crate::inventory::ProviderKind;
     use crate::queue::{Op, PlannedCall};
 
     fn entry(action: &str, target: &str, outcome: Outcome) -> LogEntry {
         LogEntry {
             time: chrono::DateTime::UNIX_EPOCH,
-            kind: ProviderKind::ApiGateway,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
             action: action.into(),
             target: target.into(),
             outcome,
@@ -142,9 +133,7 @@ mod item_count_tests {
     #[test]
     fn an_item_taking_two_calls_counts_once() {
         let call = |action, op| PlannedCall {
-            kind: ProviderKind::ApiGateway,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
             action,
             op,
             ids: vec!["AKID1".into()],

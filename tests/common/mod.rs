@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use compact_str::{CompactString, format_compact};
 use keyward::audit::AuditLog;
-use keyward::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use keyward::providers::memory::MemoryProvider;
 use keyward::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt, Rotated};
 use keyward::queue::{ExecEvent, ExecOptions, LogEntry, Plan, execute};
@@ -16,12 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, status: Status) -> Item {
     Item {
-        key: ItemKey {
-            kind,
-            account: account.into(),
-            region: region.into(),
-            id: id.into(),
-        },
+        key: Scope::new(kind, account, region).key(id),
         name: format_compact!("name-{id}"),
         status,
         key_type: "auto".into(),
@@ -136,14 +131,8 @@ impl Faulty {
 
 #[async_trait]
 impl Provider for Faulty {
-    fn kind(&self) -> ProviderKind {
-        self.inner.kind()
-    }
-    fn account(&self) -> &str {
-        self.inner.account()
-    }
-    fn region(&self) -> &str {
-        self.inner.region()
+    fn scope(&self) -> &Scope {
+        self.inner.scope()
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
@@ -152,7 +141,7 @@ impl Provider for Faulty {
         self.inner.list().await
     }
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
-        let action = match self.kind() {
+        let action = match self.scope().kind {
             ProviderKind::ApiGateway => "DeleteApiKey",
             ProviderKind::Cvm => "DeleteKeyPairs",
             ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",
@@ -261,14 +250,8 @@ impl Probe {
 
 #[async_trait]
 impl Provider for Probe {
-    fn kind(&self) -> ProviderKind {
-        self.inner.kind()
-    }
-    fn account(&self) -> &str {
-        self.inner.account()
-    }
-    fn region(&self) -> &str {
-        self.inner.region()
+    fn scope(&self) -> &Scope {
+        self.inner.scope()
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
