@@ -87,24 +87,64 @@ impl fmt::Display for Binding {
     }
 }
 
-/// Where an item lives: enough to address any API call about it.
+/// Where keys live: one provider kind in one configured account and one Tencent region
+/// (or OceanBase project). One `Provider` value serves one scope; items, planned calls,
+/// sources, listing failures and re-reads all carry one, so nothing is matched by a
+/// parallel index or rebuilt from loose fields.
 ///
 /// Text fields are `CompactString`: up to 24 bytes live inline, with no heap allocation,
-/// which covers account names, regions and most ids. With 100,000 items loaded, one
-/// allocation per short field was most of the TUI's memory. Serializes as a plain string.
+/// which covers account names and regions, so a clone per item is cheap. Each field
+/// serializes as a plain string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ItemKey {
+pub struct Scope {
     pub kind: ProviderKind,
     /// The configured account (profile) name.
     pub account: CompactString,
     /// Tencent region, or the OceanBase project id.
     pub region: CompactString,
+}
+
+impl Scope {
+    pub fn new(kind: ProviderKind, account: impl Into<CompactString>, region: impl Into<CompactString>) -> Self {
+        Scope {
+            kind,
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    /// The key of item `id` in this scope.
+    pub fn key(&self, id: impl Into<CompactString>) -> ItemKey {
+        ItemKey {
+            scope: self.clone(),
+            id: id.into(),
+        }
+    }
+}
+
+/// `kind account/region`, e.g. `cvm prod/ap-guangzhou`.
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.account, self.region)
+    }
+}
+
+/// Where an item lives: enough to address any API call about it. Serializes flat
+/// (`kind`, `account`, `region`, `id`), as it did before `Scope` was named.
+///
+/// The id is a `CompactString` for the same reason as the scope's fields: with 100,000
+/// items loaded, one allocation per short field was most of the TUI's memory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ItemKey {
+    #[serde(flatten)]
+    pub scope: Scope,
     pub id: CompactString,
 }
 
 impl fmt::Display for ItemKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.kind, self.account, self.region, self.id)
+        let Scope { kind, account, region } = &self.scope;
+        write!(f, "{kind}/{account}/{region}/{}", self.id)
     }
 }
 

@@ -3,7 +3,7 @@
 //! error goes to stderr with (provider, account, region) and the exit status is non-zero.
 
 use crate::config::{Config, process_env};
-use crate::inventory::{Item, ProviderKind};
+use crate::inventory::{Item, ProviderKind, Scope};
 use crate::providers::{Provider, ProviderError};
 use crate::registry;
 use std::fmt;
@@ -78,26 +78,22 @@ pub struct Selection {
 
 impl Selection {
     pub fn matches(&self, p: &dyn Provider) -> bool {
-        self.kind.is_none_or(|k| k == p.kind()) && self.region.as_deref().is_none_or(|r| r == p.region())
+        let scope = p.scope();
+        self.kind.is_none_or(|k| k == scope.kind) && self.region.as_deref().is_none_or(|r| r == scope.region)
     }
 }
 
 /// One provider that could not be listed.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    pub kind: ProviderKind,
-    pub account: String,
-    pub region: String,
+    pub scope: Scope,
     pub error: ProviderError,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} account {} region {}: {}",
-            self.kind, self.account, self.region, self.error
-        )?;
+        let Scope { kind, account, region } = &self.scope;
+        write!(f, "{kind} account {account} region {region}: {}", self.error)?;
         if let Some(hint) = crate::hints::for_error(&self.error) {
             write!(f, "\n  fix: {hint}")?;
         }
@@ -127,9 +123,7 @@ pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> In
         match result {
             Ok(items) => inventory.items.extend(items),
             Err(error) => inventory.failures.push(Failure {
-                kind: p.kind(),
-                account: p.account().to_string(),
-                region: p.region().to_string(),
+                scope: p.scope().clone(),
                 error,
             }),
         }
@@ -154,9 +148,9 @@ const COLUMNS: [&str; 11] = [
 
 fn row(item: &Item) -> [String; 11] {
     [
-        item.key.kind.slug().to_string(),
-        item.key.account.to_string(),
-        item.key.region.to_string(),
+        item.key.scope.kind.slug().to_string(),
+        item.key.scope.account.to_string(),
+        item.key.scope.region.to_string(),
         item.key.id.to_string(),
         item.name.to_string(),
         item.status.label().to_string(),

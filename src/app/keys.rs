@@ -318,7 +318,7 @@ fn begin_reenable(app: &mut App) {
         return;
     }
     // The keys live in their own tab, whichever tab is open now.
-    if let Some(i) = app.tabs.iter().position(|t| t.kind == keys[0].kind) {
+    if let Some(i) = app.tabs.iter().position(|t| t.kind == keys[0].scope.kind) {
         app.active = i;
     }
     open_confirm(app, Intent::Enable, &keys, 0);

@@ -12,7 +12,7 @@ pub mod run;
 pub mod scroll;
 pub mod table;
 
-use crate::inventory::{Item, ItemKey, ProviderKind};
+use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
 use crate::providers::ProviderError;
 use crate::queue::{ExecEvent, Intent, LogEntry, Plan};
 use crate::secret::Secret;
@@ -33,9 +33,9 @@ pub enum Msg {
     Signal(&'static str),
     /// The new secrets were written to this file (`w` in the new-secret dialog), or why not.
     SecretsWritten(Result<std::path::PathBuf, String>),
-    /// Listing of `sources[provider]` finished.
+    /// Listing of the source serving `scope` finished.
     Loaded {
-        provider: usize,
+        scope: Scope,
         result: Result<Vec<Item>, ProviderError>,
     },
     Exec(ExecEvent),
@@ -50,9 +50,9 @@ pub enum Msg {
 /// Work for the runtime. `update` never does IO itself.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
-    /// List one provider (index into the runtime's providers / `App::sources`).
+    /// List the provider serving `scope` (one of `App::sources`).
     Load {
-        provider: usize,
+        scope: Scope,
     },
     /// Run a confirmed plan.
     Execute {
@@ -77,12 +77,10 @@ pub enum Effect {
     Quit,
 }
 
-/// One configured provider (account, region), as the loading lines show it.
+/// One configured provider (its scope), as the loading lines show it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    pub kind: ProviderKind,
-    pub account: String,
-    pub region: String,
+    pub scope: Scope,
     pub state: LoadState,
 }
 
@@ -164,7 +162,7 @@ pub struct App {
     /// Keys the last run disabled and did not delete (`E` plans enabling them again).
     pub left_disabled: Option<Vec<ItemKey>>,
     /// Ids the last run touched per (kind, account, region): its re-reads arrive after it ends.
-    refreshing: HashMap<(ProviderKind, String, String), HashSet<String>>,
+    refreshing: HashMap<Scope, HashSet<String>>,
     /// Between a run's `Finished` and its `Settled`: its re-reads are still arriving.
     settling: bool,
     pub log: Vec<LogEntry>,
@@ -223,8 +221,9 @@ impl App {
         for s in &mut self.sources {
             s.state = LoadState::Loading;
         }
-        (0..self.sources.len())
-            .map(|provider| Effect::Load { provider })
+        self.sources
+            .iter()
+            .map(|s| Effect::Load { scope: s.scope.clone() })
             .collect()
     }
 
@@ -280,7 +279,7 @@ impl App {
     pub fn loading_count(&self, kind: ProviderKind) -> usize {
         self.sources
             .iter()
-            .filter(|s| s.kind == kind && s.state == LoadState::Loading)
+            .filter(|s| s.scope.kind == kind && s.state == LoadState::Loading)
             .count()
     }
 
@@ -315,8 +314,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Loaded { provider, result } => {
-            on_loaded(app, provider, result);
+        Msg::Loaded { scope, result } => {
+            on_loaded(app, scope, result);
             Vec::new()
         }
         Msg::Exec(event) => {
@@ -348,19 +347,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn on_loaded(app: &mut App, provider: usize, result: Result<Vec<Item>, ProviderError>) {
-    let Some(source) = app.sources.get(provider).cloned() else {
+fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderError>) {
+    let Some(source) = app.sources.iter_mut().find(|s| s.scope == scope) else {
         return;
     };
     match result {
         Ok(items) => {
-            app.sources[provider].state = LoadState::Loaded(items.len());
-            app.tab_for(source.kind)
-                .replace_source(&source.account, &source.region, items);
+            source.state = LoadState::Loaded(items.len());
+            app.tab_for(scope.kind).replace_source(&scope, items);
         }
         Err(err) => {
             // Keep whatever this source showed before: a failed reload must not hide data.
-            app.sources[provider].state = LoadState::Failed(err);
+            source.state = LoadState::Failed(err);
         }
     }
 }
@@ -404,7 +402,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             let name = app
                 .tabs
                 .iter()
-                .find(|t| t.kind == key.kind)
+                .find(|t| t.kind == key.scope.kind)
                 .and_then(|t| {
                     t.items_for(std::slice::from_ref(&key))
                         .first()
@@ -430,20 +428,14 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                 run.total_calls = total_calls;
             }
         }
-        ExecEvent::Refreshed {
-            kind,
-            account,
-            region,
-            items,
-        } => {
-            let group = (kind, account.clone(), region.clone());
+        ExecEvent::Refreshed { scope, items } => {
             let touched = app
                 .run
                 .as_ref()
-                .and_then(|r| r.touched.get(&group).cloned())
-                .or_else(|| app.refreshing.remove(&group))
+                .and_then(|r| r.touched.get(&scope).cloned())
+                .or_else(|| app.refreshing.remove(&scope))
                 .unwrap_or_default();
-            app.tab_for(kind).apply_refresh(&account, &region, &touched, items);
+            app.tab_for(scope.kind).apply_refresh(&scope, &touched, items);
         }
         ExecEvent::Settled => {
             app.settling = false;

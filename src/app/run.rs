@@ -1,6 +1,6 @@
 //! State of a plan execution and of the log pane, fed by `ExecEvent`s.
 
-use crate::inventory::{ItemKey, ProviderKind};
+use crate::inventory::{ItemKey, Scope};
 use crate::providers::Operation;
 use crate::queue::{LogEntry, Outcome, Plan};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,23 +16,23 @@ pub struct RunState {
     /// Distinct items that have an outcome (an item can take two calls: disable, delete).
     pub items_done: usize,
     /// The items behind `items_done`.
-    seen: HashSet<(ProviderKind, String, String, String)>,
+    seen: HashSet<ItemKey>,
     /// Items the service kept (key pairs bound to an instance or image).
     pub kept: usize,
     /// `c` was pressed: the executor stops sending; the run still ends with `Finished`.
     pub cancelling: bool,
-    /// Ids the plan touches per (kind, account, region), to apply `Refreshed` re-reads.
-    pub touched: HashMap<(ProviderKind, String, String), HashSet<String>>,
+    /// Ids the plan touches per scope, to apply `Refreshed` re-reads.
+    pub touched: HashMap<Scope, HashSet<String>>,
     /// Keys this run disabled and did not delete or enable again (so far).
     pub left_disabled: BTreeSet<ItemKey>,
 }
 
 impl RunState {
     pub fn new(verb: &'static str, plan: &Plan, dry_run: bool) -> Self {
-        let mut touched: HashMap<(ProviderKind, String, String), HashSet<String>> = HashMap::new();
+        let mut touched: HashMap<Scope, HashSet<String>> = HashMap::new();
         for call in &plan.calls {
             touched
-                .entry((call.kind, call.account.clone(), call.region.clone()))
+                .entry(call.scope.clone())
                 .or_default()
                 .extend(call.ids.iter().cloned());
         }
@@ -53,25 +53,14 @@ impl RunState {
 
     /// Count an item's outcome once, however many calls it takes.
     pub fn record_item(&mut self, entry: &LogEntry) {
-        let key = (
-            entry.kind,
-            entry.account.clone(),
-            entry.region.clone(),
-            entry.target.clone(),
-        );
-        if self.seen.insert(key) {
+        let item = entry.scope.key(entry.target.as_str());
+        if self.seen.insert(item.clone()) {
             self.items_done += 1;
         }
         if matches!(entry.outcome, Outcome::Kept { .. }) {
             self.kept += 1;
         }
         // A key this run disabled stays disabled unless a later call deleted or enabled it.
-        let item = ItemKey {
-            kind: entry.kind,
-            account: entry.account.as_str().into(),
-            region: entry.region.as_str().into(),
-            id: entry.target.as_str().into(),
-        };
         match (entry.operation, &entry.outcome) {
             (Operation::Disable, Outcome::Ok) => {
                 self.left_disabled.insert(item);
@@ -164,11 +153,9 @@ pub fn outcome_label(outcome: &Outcome) -> String {
 /// RequestId, and on error code, message and hint.
 pub fn log_line(entry: &LogEntry) -> String {
     let mut line = format!(
-        "{} {} {}/{} {} {} {}",
+        "{} {} {} {} {}",
         entry.time.format("%H:%M:%S"),
-        entry.kind,
-        entry.account,
-        entry.region,
+        entry.scope,
         entry.action,
         entry.target,
         outcome_label(&entry.outcome)
@@ -188,14 +175,13 @@ pub fn log_line(entry: &LogEntry) -> String {
 #[cfg(test)]
 mod item_count_tests {
     use super::*;
+    use crate::inventory::ProviderKind;
     use crate::queue::{Op, PlannedCall};
 
     fn entry(action: &str, target: &str, outcome: Outcome) -> LogEntry {
         LogEntry {
             time: chrono::DateTime::UNIX_EPOCH,
-            kind: ProviderKind::ApiGateway,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
             action: action.into(),
             operation: crate::providers::Operation::Delete,
             target: target.into(),
@@ -208,9 +194,7 @@ mod item_count_tests {
     #[test]
     fn an_item_taking_two_calls_counts_once() {
         let call = |action, op| PlannedCall {
-            kind: ProviderKind::ApiGateway,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
             action,
             op,
             ids: vec!["AKID1".into()],

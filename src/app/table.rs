@@ -6,7 +6,7 @@
 //! The sorted order of all items is kept apart from the view, so a filter keystroke is
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
-use crate::inventory::{Item, ItemKey, ProviderKind};
+use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -58,8 +58,8 @@ impl Column {
         match self {
             Column::Name => a.name.cmp(&b.name),
             Column::Id => a.key.id.cmp(&b.key.id),
-            Column::Account => a.key.account.cmp(&b.key.account),
-            Column::Region => a.key.region.cmp(&b.key.region),
+            Column::Account => a.key.scope.account.cmp(&b.key.scope.account),
+            Column::Region => a.key.scope.region.cmp(&b.key.scope.region),
             Column::Status => a.status.label().cmp(b.status.label()),
             Column::Type => a.key_type.cmp(&b.key_type),
             Column::Created => a.created.cmp(&b.created),
@@ -75,8 +75,8 @@ fn haystack(item: &Item) -> String {
         "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
         item.name,
         item.key.id,
-        item.key.account,
-        item.key.region,
+        item.key.scope.account,
+        item.key.scope.region,
         item.status.label(),
         item.key_type,
         item.created,
@@ -183,8 +183,8 @@ impl TabState {
         self.items.iter().filter(|i| self.selected.contains(&i.key)).collect()
     }
 
-    /// Replace every item of one (account, region) with a fresh listing.
-    pub fn replace_source(&mut self, account: &str, region: &str, fresh: Vec<Item>) {
+    /// Replace every item of one scope with a fresh listing.
+    pub fn replace_source(&mut self, scope: &Scope, fresh: Vec<Item>) {
         // While regions load one by one, an operator who has not moved expects the top of
         // the list, not whichever item happened to arrive first; one who has moved keeps
         // their item under the cursor.
@@ -193,18 +193,18 @@ impl TabState {
         } else {
             self.highlighted().map(|i| i.key.clone())
         };
-        self.retain_items(|i| !(i.key.account == account && i.key.region == region));
+        self.retain_items(|i| i.key.scope != *scope);
         self.append_items(fresh);
         self.data_changed(keep);
     }
 
-    /// Apply a post-run re-read: `ids` were touched by the run in (account, region);
+    /// Apply a post-run re-read: `ids` were touched by the run in `scope`;
     /// those missing from `fresh` are gone, those present are replaced or added.
-    pub fn apply_refresh(&mut self, account: &str, region: &str, ids: &HashSet<String>, fresh: Vec<Item>) {
+    pub fn apply_refresh(&mut self, scope: &Scope, ids: &HashSet<String>, fresh: Vec<Item>) {
         let keep = self.highlighted().map(|i| i.key.clone());
         let fresh_ids: HashSet<&str> = fresh.iter().map(|i| i.key.id.as_str()).collect();
         self.retain_items(|i| {
-            let here = i.key.account == account && i.key.region == region;
+            let here = i.key.scope == *scope;
             !(here && (fresh_ids.contains(i.key.id.as_str()) || ids.contains(i.key.id.as_str())))
         });
         self.append_items(fresh);
@@ -382,12 +382,7 @@ mod tests {
 
     fn item(region: &str, id: &str, name: &str) -> Item {
         Item {
-            key: ItemKey {
-                kind: ProviderKind::Cvm,
-                account: "acct".into(),
-                region: region.into(),
-                id: id.into(),
-            },
+            key: Scope::new(ProviderKind::Cvm, "acct", region).key(id),
             name: name.into(),
             status: Status::Active,
             key_type: "ssh-ed25519".into(),
@@ -416,7 +411,7 @@ mod tests {
             .enumerate()
             .map(|(i, n)| item("r1", &format!("skey-{i}"), n))
             .collect();
-        tab.replace_source("acct", "r1", items);
+        tab.replace_source(&Scope::new(ProviderKind::Cvm, "acct", "r1"), items);
         assert_eq!(names(&tab), ["Bastion_1", "bastion_3", "cache_1", "web_1", "web_2"]);
         tab.cursor_to(1);
         for (filter, expected) in [
@@ -442,7 +437,10 @@ mod tests {
         assert_eq!(names(&tab), ["web_2", "web_1"]);
         // A reload keeps the highlighted item by key, not by position.
         tab.cursor_to(1);
-        tab.replace_source("acct", "r0", vec![item("r0", "skey-9", "web_9")]);
+        tab.replace_source(
+            &Scope::new(ProviderKind::Cvm, "acct", "r0"),
+            vec![item("r0", "skey-9", "web_9")],
+        );
         assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
         assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
     }

@@ -156,9 +156,9 @@ fn seed(key_pairs: usize, api_keys: usize) -> Seed {
 
 async fn list(providers: &[Arc<dyn Provider>], kind: ProviderKind) -> Result<Vec<Item>, BenchError> {
     let mut items = Vec::new();
-    for p in providers.iter().filter(|p| p.kind() == kind) {
+    for p in providers.iter().filter(|p| p.scope().kind == kind) {
         items.extend(p.list().await.map_err(|source| BenchError::Provider {
-            context: format!("listing {kind} {}/{} before the delete bench", p.account(), p.region()),
+            context: format!("listing {} before the delete bench", p.scope()),
             source,
         })?);
     }
@@ -191,7 +191,7 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let providers: Vec<Arc<dyn Provider>> = DemoConfig::new(&emu, &seed, None)
         .providers()?
         .into_iter()
-        .filter(|p| p.kind() != ProviderKind::OceanBase)
+        .filter(|p| p.scope().kind != ProviderKind::OceanBase)
         .collect();
     let dir = TempDir::new()?;
     let audit = Arc::new(AuditLog::open(dir.0.join("audit.jsonl"))?);

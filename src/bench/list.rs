@@ -71,10 +71,10 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let (mut key_pairs, mut api_keys) = (0usize, 0usize);
     for (p, result) in providers.iter().zip(results) {
         let items = result.map_err(|source| BenchError::Provider {
-            context: format!("listing {} {}/{} from the emulator", p.kind(), p.account(), p.region()),
+            context: format!("listing {} from the emulator", p.scope()),
             source,
         })?;
-        match p.kind() {
+        match p.scope().kind {
             ProviderKind::Cvm => key_pairs += items.len(),
             ProviderKind::ApiGateway => api_keys += items.len(),
             ProviderKind::OceanBase => {}

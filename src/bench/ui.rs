@@ -4,7 +4,7 @@
 use super::{BenchError, Figure, Sizes, Target, median, rss_bytes};
 use crate::app::{self, App, AppOptions, LoadState, Msg, Source};
 use crate::emulator::fake;
-use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use compact_str::CompactString;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -25,21 +25,16 @@ const QUERY: &str = "payments";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// API Gateway keys of one (account, region), shaped like the emulator's generated ones.
-fn items(account: &str, region: &str, count: usize) -> Vec<Item> {
-    let mut rng = fake::rng_for(&format!("bench-ui/{account}/{region}"));
+/// API Gateway keys of one scope, shaped like the emulator's generated ones.
+fn items(scope: &Scope, count: usize) -> Vec<Item> {
+    let mut rng = fake::rng_for(&format!("bench-ui/{}/{}", scope.account, scope.region));
     let mut names = HashSet::new();
     (0..count)
         .map(|i| {
             let created = fake::past_time(&mut rng);
             let name = fake::unique_name(fake::api_key_name(&mut rng), '-', 60, &mut names);
             Item {
-                key: ItemKey {
-                    kind: ProviderKind::ApiGateway,
-                    account: account.into(),
-                    region: region.into(),
-                    id: fake::api_key_id(&mut rng).into(),
-                },
+                key: scope.key(fake::api_key_id(&mut rng)),
                 name: name.into(),
                 status: if i % 5 == 0 { Status::Disabled } else { Status::Enabled },
                 key_type: "auto".into(),
@@ -77,9 +72,7 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
         sources
             .iter()
             .map(|(account, region)| Source {
-                kind: ProviderKind::ApiGateway,
-                account: account.to_string(),
-                region: region.to_string(),
+                scope: Scope::new(ProviderKind::ApiGateway, *account, *region),
                 state: LoadState::Loading,
             })
             .collect(),
@@ -88,18 +81,22 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             ..AppOptions::default()
         },
     );
-    let listings: Vec<Vec<Item>> = sources
+    let listings: Vec<(Scope, Vec<Item>)> = sources
         .iter()
-        .map(|(account, region)| items(account, region, per_source))
+        .map(|(account, region)| {
+            let scope = Scope::new(ProviderKind::ApiGateway, *account, *region);
+            let listing = items(&scope, per_source);
+            (scope, listing)
+        })
         .collect();
     let rss_listed = rss_bytes();
     // One listing per source, as the runtime delivers them.
     let load_start = Instant::now();
-    for (provider, listing) in listings.into_iter().enumerate() {
+    for (scope, listing) in listings {
         app::update(
             &mut app,
             Msg::Loaded {
-                provider,
+                scope,
                 result: Ok(listing),
             },
         );

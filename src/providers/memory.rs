@@ -2,8 +2,8 @@
 //! the real services on the rules keyward relies on (disable before delete for API
 //! Gateway keys, bound key pairs kept, unknown ids rejected), and records every call.
 
-use super::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
-use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use super::{DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
+use crate::inventory::{Item, ProviderKind, Scope, Status};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use compact_str::{CompactString, format_compact};
@@ -11,9 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct MemoryProvider {
-    kind: ProviderKind,
-    account: String,
-    region: String,
+    scope: Scope,
     items: Mutex<Vec<Item>>,
     /// Every call as `Action id,id,...`, in order.
     pub calls: Mutex<Vec<String>>,
@@ -23,9 +21,7 @@ pub struct MemoryProvider {
 impl MemoryProvider {
     pub fn new(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Self {
         MemoryProvider {
-            kind,
-            account: account.into(),
-            region: region.into(),
+            scope: Scope::new(kind, account, region),
             items: Mutex::new(items),
             calls: Mutex::new(Vec::new()),
             next_request: AtomicU64::new(1),
@@ -34,14 +30,10 @@ impl MemoryProvider {
 
     /// `n` plain items named `{prefix}-{i}` with ids `{prefix}-{i:06}`.
     pub fn sample_items(kind: ProviderKind, account: &str, region: &str, prefix: &str, n: usize) -> Vec<Item> {
+        let scope = Scope::new(kind, account, region);
         (0..n)
             .map(|i| Item {
-                key: ItemKey {
-                    kind,
-                    account: account.into(),
-                    region: region.into(),
-                    id: format_compact!("{prefix}-{i:06}"),
-                },
+                key: scope.key(format_compact!("{prefix}-{i:06}")),
                 name: format_compact!("{prefix}-name-{i}"),
                 status: match kind {
                     ProviderKind::ApiGateway => Status::Enabled,
@@ -72,7 +64,7 @@ impl MemoryProvider {
     }
 
     fn not_found(&self, id: &str) -> ProviderError {
-        let code = match self.kind {
+        let code = match self.scope.kind {
             ProviderKind::ApiGateway => "ResourceNotFound.InvalidAccessKeyId",
             ProviderKind::Cvm => "InvalidKeyPairId.NotFound",
             ProviderKind::OceanBase => "NOT_FOUND",
@@ -94,18 +86,10 @@ impl MemoryProvider {
 
 #[async_trait]
 impl Provider for MemoryProvider {
-    fn kind(&self) -> ProviderKind {
-        self.kind
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn region(&self) -> &str {
-        &self.region
-    }
-    fn capabilities(&self) -> Capabilities {
-        // The real providers' own, so the fake cannot drift from them.
-        super::capabilities(self.kind)
+    /// Capabilities come from the trait's default, the real providers' own, so the fake
+    /// cannot drift from them.
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
@@ -119,7 +103,7 @@ impl Provider for MemoryProvider {
                 .iter()
                 .find(|i| i.key.id == *id)
                 .ok_or_else(|| self.not_found(id))?;
-            if self.kind == ProviderKind::ApiGateway {
+            if self.scope.kind == ProviderKind::ApiGateway {
                 if item.is_bound() {
                     return Err(ProviderError::new(
                         ErrorKind::Api,
@@ -145,7 +129,7 @@ impl Provider for MemoryProvider {
             if !ids.iter().any(|id| *id == i.key.id) {
                 return true;
             }
-            if self.kind == ProviderKind::Cvm && i.is_bound() {
+            if self.scope.kind == ProviderKind::Cvm && i.is_bound() {
                 report
                     .kept
                     .push((i.key.id.to_string(), format!("bound to {}", i.bindings_text())));
@@ -156,7 +140,7 @@ impl Provider for MemoryProvider {
             }
         });
         drop(items);
-        let action = match self.kind {
+        let action = match self.scope.kind {
             ProviderKind::ApiGateway => "DeleteApiKey",
             ProviderKind::Cvm => "DeleteKeyPairs",
             ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",

@@ -1,7 +1,7 @@
 //! The one interface the queue, the TUI and `keyward list` use for every provider.
 //!
 //! Each configured (account, region) pair — or (account, project) for OceanBase — is one
-//! `Provider` value. Calls return a `Receipt` carrying the provider's RequestId, or a
+//! `Provider` value, serving one [`Scope`]. Calls return a `Receipt` carrying the provider's RequestId, or a
 //! `ProviderError` that carries it too whenever the server sent one.
 
 pub mod http;
@@ -9,7 +9,7 @@ pub mod memory;
 pub mod oceanbase;
 pub mod tencent;
 
-use crate::inventory::{Item, ProviderKind};
+use crate::inventory::{Item, ProviderKind, Scope};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use serde::Serialize;
@@ -166,12 +166,14 @@ pub fn capabilities(kind: ProviderKind) -> Capabilities {
 
 #[async_trait]
 pub trait Provider: Send + Sync {
-    fn kind(&self) -> ProviderKind;
-    /// Configured account (profile) name.
-    fn account(&self) -> &str;
-    /// Region, or OceanBase project id.
-    fn region(&self) -> &str;
-    fn capabilities(&self) -> Capabilities;
+    /// The kind, account and region (or OceanBase project) this provider serves; every
+    /// item it lists carries this scope.
+    fn scope(&self) -> &Scope;
+
+    /// What this provider's kind supports: [`capabilities`] of its kind.
+    fn capabilities(&self) -> Capabilities {
+        capabilities(self.scope().kind)
+    }
 
     /// Every item, all pages followed.
     async fn list(&self) -> Result<Vec<Item>, ProviderError>;
@@ -189,19 +191,19 @@ pub trait Provider: Send + Sync {
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError>;
 
     async fn disable(&self, _id: &str) -> Result<Receipt, ProviderError> {
-        Err(ProviderError::unsupported("disable", self.kind()))
+        Err(ProviderError::unsupported("disable", self.scope().kind))
     }
 
     async fn enable(&self, _id: &str) -> Result<Receipt, ProviderError> {
-        Err(ProviderError::unsupported("enable", self.kind()))
+        Err(ProviderError::unsupported("enable", self.scope().kind))
     }
 
     /// Rotate a secret: `None` lets the service generate one.
     async fn rotate(&self, _id: &str, _custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
-        Err(ProviderError::unsupported("secret rotation", self.kind()))
+        Err(ProviderError::unsupported("secret rotation", self.scope().kind))
     }
 
     async fn rename(&self, _id: &str, _name: &str, _description: Option<&str>) -> Result<Receipt, ProviderError> {
-        Err(ProviderError::unsupported("rename", self.kind()))
+        Err(ProviderError::unsupported("rename", self.scope().kind))
     }
 }

@@ -1,6 +1,6 @@
 //! OceanBase Cloud MaaS (AI service) API keys, through the Open API with HTTP Digest auth.
 //!
-//! One `OceanBase` value is one (account, project) pair; `region()` is the project id.
+//! One `OceanBase` value is one (account, project) pair; its scope's region is the project id.
 //! List: `GET /api/v2/maas/apikeys?pageNumber=N&pageSize=100`, every page followed.
 //! Delete: `DELETE /api/v2/maas/apikeys?id=<id>`, one key per call. No rename, rotate or
 //! enable/disable API is documented for these keys, so the provider offers none.
@@ -9,7 +9,7 @@ mod client;
 mod digest;
 mod envelope;
 
-use crate::inventory::{Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Item, ProviderKind, Scope, Status};
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -80,8 +80,8 @@ impl Default for ObOptions {
 
 pub struct OceanBase {
     client: Arc<ObClient>,
-    account: String,
-    project_id: String,
+    /// The region of this scope is the project id.
+    scope: Scope,
     project_header: HeaderValue,
 }
 
@@ -106,8 +106,7 @@ impl OceanBase {
         })?;
         Ok(OceanBase {
             client: Arc::new(client),
-            account: account.to_string(),
-            project_id: project_id.to_string(),
+            scope: Scope::new(ProviderKind::OceanBase, account, project_id),
             project_header: header_value("project id", project_id)?,
         })
     }
@@ -117,8 +116,7 @@ impl OceanBase {
     pub fn for_project(&self, project_id: &str) -> Result<Self, ProviderError> {
         Ok(OceanBase {
             client: Arc::clone(&self.client),
-            account: self.account.clone(),
-            project_id: project_id.to_string(),
+            scope: Scope::new(ProviderKind::OceanBase, self.scope.account.clone(), project_id),
             project_header: header_value("project id", project_id)?,
         })
     }
@@ -130,12 +128,7 @@ impl OceanBase {
             None => String::new(),
         };
         Some(Item {
-            key: ItemKey {
-                kind: ProviderKind::OceanBase,
-                account: self.account.as_str().into(),
-                region: self.project_id.as_str().into(),
-                id: id.into(),
-            },
+            key: self.scope.key(id),
             name: text(&key.name).unwrap_or_default().into(),
             status: Status::Active,
             key_type: "api-key".into(),
@@ -190,20 +183,8 @@ fn count(v: &Value) -> Option<usize> {
 
 #[async_trait]
 impl Provider for OceanBase {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::OceanBase
-    }
-
-    fn account(&self) -> &str {
-        &self.account
-    }
-
-    fn region(&self) -> &str {
-        &self.project_id
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// Pages until the server says it is done: with `data.total`, until that many keys were

@@ -15,7 +15,7 @@
 use super::plan::actions;
 use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
 use crate::audit::{AuditLog, CallRef, ItemResult, Record};
-use crate::inventory::{ItemKey, ProviderKind};
+use crate::inventory::{ProviderKind, Scope};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
 use futures::FutureExt;
@@ -33,18 +33,13 @@ pub const MAX_IN_FLIGHT: usize = 16;
 /// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
 const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
 
-type Group = (ProviderKind, String, String);
-
 /// What one in-flight bound covers: the unit a documented rate limit applies to.
-type Api = (ProviderKind, String, &'static str);
-
-fn group_of(call: &PlannedCall) -> Group {
-    (call.kind, call.account.clone(), call.region.clone())
-}
+type Api = (ProviderKind, compact_str::CompactString, &'static str);
 
 /// Run a confirmed plan. Never panics; every item ends with exactly one `ExecEvent::Item`
 /// per call that addresses it (Ok, Kept, Failed, DryRun or NotSent), the run ends with
-/// `Finished`, and then the affected groups are re-read (`Refreshed`, not in a dry run).
+/// `Finished`, and then the affected scopes are re-read (`Refreshed`, not in a dry run)
+/// and `Settled` follows.
 ///
 /// `Finished` counts items, not calls: an item is `failed` if any of its calls failed,
 /// else `not_sent` if any was not sent, else `ok` (which includes Kept and DryRun).
@@ -58,16 +53,14 @@ pub async fn execute(
 ) {
     let total_items = plan.item_count();
     let calls = one_request_per_call(plan.calls);
-    let mut by_group: HashMap<Group, Arc<dyn Provider>> = HashMap::new();
+    let mut by_scope: HashMap<Scope, Arc<dyn Provider>> = HashMap::new();
     for p in providers {
-        by_group
-            .entry((p.kind(), p.account().to_string(), p.region().to_string()))
-            .or_insert(p);
+        by_scope.entry(p.scope().clone()).or_insert(p);
     }
     let run = Run {
         id: uuid::Uuid::new_v4().to_string(),
         dry_run: opts.dry_run,
-        providers: by_group,
+        providers: by_scope,
         audit,
         cancel,
         events,
@@ -91,12 +84,12 @@ pub async fn execute(
     let results = futures::future::join_all(chains(&run.calls).into_iter().map(|chain| run.run_chain(chain))).await;
     let cancelled = run.cancel.is_cancelled();
     let (mut ok, mut failed, mut not_sent) = (0, 0, 0);
-    let mut sent_groups = BTreeSet::new();
+    let mut sent_scopes = BTreeSet::new();
     for r in results {
         ok += r.ok;
         failed += r.failed;
         not_sent += r.not_sent;
-        sent_groups.extend(r.sent_groups);
+        sent_scopes.extend(r.sent_scopes);
     }
 
     // The run's end is recorded as soon as its last call answered, before the re-read:
@@ -116,7 +109,7 @@ pub async fn execute(
         not_sent,
     });
     if !run.dry_run && !run.events.is_closed() {
-        run.refresh(sent_groups).await;
+        run.refresh(sent_scopes).await;
     }
     run.emit(ExecEvent::Settled);
 }
@@ -150,8 +143,8 @@ fn one_request_per_call(calls: Vec<PlannedCall>) -> Vec<PlannedCall> {
     out
 }
 
-/// Groups call indices into chains: calls that share an id of the same (kind, account,
-/// region) are in one chain, in plan order. Chains are ordered by their first call.
+/// Groups call indices into chains: calls that share an id of the same scope are in one
+/// chain, in plan order. Chains are ordered by their first call.
 fn chains(calls: &[PlannedCall]) -> Vec<Vec<usize>> {
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -161,10 +154,10 @@ fn chains(calls: &[PlannedCall]) -> Vec<Vec<usize>> {
         i
     }
     let mut parent: Vec<usize> = (0..calls.len()).collect();
-    let mut first_call_of: HashMap<(ProviderKind, &str, &str, &str), usize> = HashMap::new();
+    let mut first_call_of: HashMap<(&Scope, &str), usize> = HashMap::new();
     for (i, call) in calls.iter().enumerate() {
         for id in &call.ids {
-            let key = (call.kind, call.account.as_str(), call.region.as_str(), id.as_str());
+            let key = (&call.scope, id.as_str());
             let other = *first_call_of.entry(key).or_insert(i);
             let (a, b) = (root(&mut parent, i), root(&mut parent, other));
             // Point the later root at the earlier one so the root is the chain's first call.
@@ -261,7 +254,8 @@ struct ChainResult {
     ok: usize,
     failed: usize,
     not_sent: usize,
-    sent_groups: BTreeSet<Group>,
+    /// Scopes a request went to, re-read after the run.
+    sent_scopes: BTreeSet<Scope>,
 }
 
 /// Final state of an item across its calls; the worst wins.
@@ -275,7 +269,7 @@ enum Final {
 struct Run {
     id: String,
     dry_run: bool,
-    providers: HashMap<Group, Arc<dyn Provider>>,
+    providers: HashMap<Scope, Arc<dyn Provider>>,
     audit: Option<Arc<AuditLog>>,
     cancel: CancellationToken,
     events: UnboundedSender<ExecEvent>,
@@ -294,7 +288,7 @@ impl Run {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         Arc::clone(
             slots
-                .entry((call.kind, call.account.clone(), call.action))
+                .entry((call.scope.kind, call.scope.account.clone(), call.action))
                 .or_insert_with(|| Arc::new(Semaphore::new(MAX_IN_FLIGHT))),
         )
     }
@@ -336,7 +330,7 @@ impl Run {
                 let ids: Vec<String> = to_send.into_iter().cloned().collect();
                 let (sent, sent_outcomes) = self.send(index, call, &ids).await;
                 if sent {
-                    result.sent_groups.insert(group_of(call));
+                    result.sent_scopes.insert(call.scope.clone());
                 }
                 outcomes.extend(sent_outcomes);
             }
@@ -413,7 +407,7 @@ impl Run {
         };
         let index = self.calls.len() + self.restores.fetch_add(1, Ordering::SeqCst);
         let ids = &call.ids[..];
-        let mut outcomes = match self.providers.get(&group_of(&call)) {
+        let mut outcomes = match self.providers.get(&call.scope) {
             // Not reached: the delete just went out through this provider.
             None => vec![ItemOutcome::not_sent(id, "no provider to send EnableApiKey through")],
             Some(provider) => {
@@ -446,13 +440,13 @@ impl Run {
                 all(&|id| ItemOutcome::not_sent(id, "cancelled before it was sent")),
             );
         }
-        let Some(provider) = self.providers.get(&group_of(call)) else {
+        let Some(provider) = self.providers.get(&call.scope) else {
             let err = ProviderError::new(
                 ErrorKind::Invalid,
                 "NoProvider",
                 format!(
                     "no provider configured for {} account {} region {}",
-                    call.kind, call.account, call.region
+                    call.scope.kind, call.scope.account, call.scope.region
                 ),
             );
             return (false, all(&|id| ItemOutcome::failed(id, &err)));
@@ -486,9 +480,9 @@ impl Run {
             time: chrono::Utc::now(),
             run: self.id.clone(),
             call: index,
-            kind: call.kind.slug().to_string(),
-            account: call.account.clone(),
-            region: call.region.clone(),
+            kind: call.scope.kind.slug().to_string(),
+            account: call.scope.account.to_string(),
+            region: call.scope.region.to_string(),
             action: call.action.to_string(),
             dry_run: self.dry_run,
         }
@@ -531,9 +525,7 @@ impl Run {
             let secret = o.new_secret.take();
             self.emit(ExecEvent::Item(LogEntry {
                 time,
-                kind: call.kind,
-                account: call.account.clone(),
-                region: call.region.clone(),
+                scope: call.scope.clone(),
                 action: call.action.to_string(),
                 operation: call.op.operation(),
                 target: o.id.clone(),
@@ -543,12 +535,7 @@ impl Run {
             }));
             if let (Some(secret), Some(request_id)) = (secret, &o.request_id) {
                 self.emit(ExecEvent::Rotated {
-                    key: ItemKey {
-                        kind: call.kind,
-                        account: call.account.as_str().into(),
-                        region: call.region.as_str().into(),
-                        id: o.id.as_str().into(),
-                    },
+                    key: call.scope.key(o.id.as_str()),
                     request_id: request_id.clone(),
                     secret,
                 });
@@ -556,25 +543,20 @@ impl Run {
         }
     }
 
-    /// Re-read every group a request went to, so the table shows what is really there.
-    async fn refresh(&self, groups: BTreeSet<Group>) {
-        let reads = groups.into_iter().filter_map(|group| {
-            let provider = self.providers.get(&group)?.clone();
+    /// Re-read every scope a request went to, so the table shows what is really there.
+    async fn refresh(&self, scopes: BTreeSet<Scope>) {
+        let reads = scopes.into_iter().filter_map(|scope| {
+            let provider = self.providers.get(&scope)?.clone();
             Some(async move {
                 let listed = AssertUnwindSafe(provider.list()).catch_unwind().await;
-                (group, listed)
+                (scope, listed)
             })
         });
-        for ((kind, account, region), listed) in futures::future::join_all(reads).await {
+        for (scope, listed) in futures::future::join_all(reads).await {
             match listed {
-                Ok(Ok(items)) => self.emit(ExecEvent::Refreshed {
-                    kind,
-                    account,
-                    region,
-                    items,
-                }),
-                Ok(Err(err)) => tracing::warn!(%kind, %account, %region, %err, "re-reading after the run failed"),
-                Err(_) => tracing::warn!(%kind, %account, %region, "the provider panicked while re-reading"),
+                Ok(Ok(items)) => self.emit(ExecEvent::Refreshed { scope, items }),
+                Ok(Err(err)) => tracing::warn!(%scope, %err, "re-reading after the run failed"),
+                Err(_) => tracing::warn!(%scope, "the provider panicked while re-reading"),
             }
         }
     }
@@ -613,7 +595,7 @@ async fn perform_caught(provider: &dyn Provider, call: &PlannedCall, ids: &[Stri
             let err = ProviderError::new(
                 ErrorKind::Server,
                 "Panic",
-                format!("the {} provider panicked during {}", call.kind, call.action),
+                format!("the {} provider panicked during {}", call.scope.kind, call.action),
             );
             ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect()
         }
@@ -629,7 +611,7 @@ async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) ->
             let err = ProviderError::invalid(format!(
                 "this call addresses {} ids but {} deletes at most {batch} per call; build the plan with build_plan",
                 ids.len(),
-                call.kind
+                call.scope.kind
             ));
             return ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect();
         }
@@ -674,9 +656,7 @@ mod tests {
 
     fn call(kind: ProviderKind, op: Op, ids: &[&str]) -> PlannedCall {
         PlannedCall {
-            kind,
-            account: "a".into(),
-            region: "r".into(),
+            scope: Scope::new(kind, "a", "r"),
             action: "X",
             op,
             ids: ids.iter().map(|s| s.to_string()).collect(),

@@ -3,7 +3,7 @@
 //!
 //! CONTRACT (shared by app.rs and the executor):
 //! - `build_plan` is pure: same items + intent, same plan. It groups calls by
-//!   (kind, account, region), batches CVM deletes by 100, expands an API Gateway delete of
+//!   scope (kind, account, region), batches CVM deletes by 100, expands an API Gateway delete of
 //!   an enabled key into DisableApiKey then DeleteApiKey, and attaches warnings for bound items.
 //! - Nothing outside `execute` sends a mutating call.
 //! - `execute` honours `ExecOptions::dry_run` (log what would be sent, send nothing),
@@ -12,7 +12,7 @@
 //!
 //! `plan.rs` holds the pure planning rules, `exec.rs` the executor.
 
-use crate::inventory::{ItemKey, ProviderKind};
+use crate::inventory::{ItemKey, Scope};
 use crate::secret::Secret;
 use serde::Serialize;
 
@@ -67,7 +67,7 @@ impl Intent {
     }
 }
 
-/// One API operation on one or more ids of a single (kind, account, region).
+/// One API operation on one or more ids of a single scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Delete,
@@ -93,9 +93,8 @@ impl Op {
 /// One call that `execute` will send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedCall {
-    pub kind: ProviderKind,
-    pub account: String,
-    pub region: String,
+    /// Where the call goes: the provider serving this scope sends it.
+    pub scope: Scope,
     /// The provider's API action name, as the log pane shows it (`DeleteKeyPairs`, `DisableApiKey`, `DELETE /api/v2/maas/apikeys`).
     pub action: &'static str,
     pub op: Op,
@@ -142,9 +141,8 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
     pub time: chrono::DateTime<chrono::Utc>,
-    pub kind: ProviderKind,
-    pub account: String,
-    pub region: String,
+    #[serde(flatten)]
+    pub scope: Scope,
     /// API action name, e.g. `DeleteKeyPairs`.
     pub action: String,
     /// What the call does, whatever the provider calls it.
@@ -178,11 +176,9 @@ pub enum ExecEvent {
         done_calls: usize,
         total_calls: usize,
     },
-    /// The affected (kind, account, region) was re-read after the run.
+    /// The affected scope was re-read after the run.
     Refreshed {
-        kind: ProviderKind,
-        account: String,
-        region: String,
+        scope: Scope,
         items: Vec<crate::inventory::Item>,
     },
     /// The re-reads after `Finished` are done (or failed): the table shows the run's result.

@@ -6,7 +6,7 @@
 //! items are deduplicated and sorted by (kind, account, region, id).
 
 use super::{Intent, Op, Plan, PlannedCall};
-use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Scope, Status};
 use std::collections::BTreeMap;
 
 /// DeleteKeyPairs accepts at most 100 KeyIds.N per call.
@@ -27,9 +27,6 @@ pub mod actions {
 /// The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
 /// the operator hears it before confirming. One rule, kept with the provider that sends it.
 pub use crate::providers::tencent::apigateway::validate_custom_secret as validate_secret;
-
-/// (kind, account, region): the unit a provider serves and the plan groups by.
-type GroupKey<'a> = (ProviderKind, &'a str, &'a str);
 
 /// Build the calls for `intent` on the selected items. Pure.
 pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
@@ -55,30 +52,25 @@ pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
         return plan;
     }
 
-    let mut groups: BTreeMap<GroupKey, Vec<&Item>> = BTreeMap::new();
+    // The scope is the unit a provider serves and the plan groups by.
+    let mut groups: BTreeMap<&Scope, Vec<&Item>> = BTreeMap::new();
     for (key, item) in unique {
-        groups
-            .entry((key.kind, key.account.as_str(), key.region.as_str()))
-            .or_default()
-            .push(item);
+        groups.entry(&key.scope).or_default().push(item);
     }
-    for (group, group_items) in groups {
+    for (scope, group_items) in groups {
         match intent {
-            Intent::Delete => plan_delete(&mut plan, group, &group_items),
-            Intent::Disable | Intent::Enable => plan_toggle(&mut plan, group, &group_items, intent),
-            Intent::Rotate { custom } => plan_rotate(&mut plan, group, &group_items, custom),
-            Intent::Rename { name, description } => plan_rename(&mut plan, group, &group_items, name, description),
+            Intent::Delete => plan_delete(&mut plan, scope, &group_items),
+            Intent::Disable | Intent::Enable => plan_toggle(&mut plan, scope, &group_items, intent),
+            Intent::Rotate { custom } => plan_rotate(&mut plan, scope, &group_items, custom),
+            Intent::Rename { name, description } => plan_rename(&mut plan, scope, &group_items, name, description),
         }
     }
     plan
 }
 
-fn call(group: GroupKey, action: &'static str, op: Op, ids: Vec<String>, warnings: Vec<String>) -> PlannedCall {
-    let (kind, account, region) = group;
+fn call(scope: &Scope, action: &'static str, op: Op, ids: Vec<String>, warnings: Vec<String>) -> PlannedCall {
     PlannedCall {
-        kind,
-        account: account.to_string(),
-        region: region.to_string(),
+        scope: scope.clone(),
         action,
         op,
         ids,
@@ -90,8 +82,8 @@ fn skip(plan: &mut Plan, item: &Item, reason: impl Into<String>) {
     plan.skipped.push((item.key.clone(), reason.into()));
 }
 
-fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
-    match group.0 {
+fn plan_delete(plan: &mut Plan, scope: &Scope, items: &[&Item]) {
+    match scope.kind {
         ProviderKind::Cvm => {
             for batch in items.chunks(CVM_DELETE_BATCH) {
                 // A bound pair is still sent: the service keeps it and says so, which the
@@ -103,7 +95,7 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                     .collect();
                 let ids = batch.iter().map(|i| i.key.id.to_string()).collect();
                 plan.calls
-                    .push(call(group, actions::DELETE_KEY_PAIRS, Op::Delete, ids, warnings));
+                    .push(call(scope, actions::DELETE_KEY_PAIRS, Op::Delete, ids, warnings));
             }
         }
         ProviderKind::ApiGateway => {
@@ -118,7 +110,7 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                 if item.status != Status::Disabled {
                     // DeleteApiKey refuses an enabled key (InvalidStatus).
                     plan.calls.push(call(
-                        group,
+                        scope,
                         actions::DISABLE_API_KEY,
                         Op::Disable,
                         id.clone(),
@@ -126,14 +118,14 @@ fn plan_delete(plan: &mut Plan, group: GroupKey, items: &[&Item]) {
                     ));
                 }
                 plan.calls
-                    .push(call(group, actions::DELETE_API_KEY, Op::Delete, id, Vec::new()));
+                    .push(call(scope, actions::DELETE_API_KEY, Op::Delete, id, Vec::new()));
             }
         }
         ProviderKind::OceanBase => {
             for item in items {
                 let warnings = binding_warnings(item, "the delete may fail");
                 plan.calls.push(call(
-                    group,
+                    scope,
                     actions::MAAS_DELETE_API_KEY,
                     Op::Delete,
                     vec![item.key.id.to_string()],
@@ -156,18 +148,22 @@ fn binding_warnings(item: &Item, consequence: &str) -> Vec<String> {
     }
 }
 
-fn plan_toggle(plan: &mut Plan, group: GroupKey, items: &[&Item], intent: &Intent) {
+fn plan_toggle(plan: &mut Plan, scope: &Scope, items: &[&Item], intent: &Intent) {
     let enable = matches!(intent, Intent::Enable);
     for item in items {
-        if group.0 != ProviderKind::ApiGateway {
-            skip(plan, item, format!("{} cannot be {}d", group.0.title(), intent.verb()));
+        if scope.kind != ProviderKind::ApiGateway {
+            skip(
+                plan,
+                item,
+                format!("{} cannot be {}d", scope.kind.title(), intent.verb()),
+            );
             continue;
         }
         match (enable, item.status) {
             (true, Status::Enabled) => skip(plan, item, "already enabled"),
             (false, Status::Disabled) => skip(plan, item, "already disabled"),
             (true, _) => plan.calls.push(call(
-                group,
+                scope,
                 actions::ENABLE_API_KEY,
                 Op::Enable,
                 vec![item.key.id.to_string()],
@@ -176,7 +172,7 @@ fn plan_toggle(plan: &mut Plan, group: GroupKey, items: &[&Item], intent: &Inten
             (false, _) => {
                 let warnings = usage_plan_warnings(item, "its clients will be refused");
                 plan.calls.push(call(
-                    group,
+                    scope,
                     actions::DISABLE_API_KEY,
                     Op::Disable,
                     vec![item.key.id.to_string()],
@@ -201,19 +197,19 @@ fn usage_plan_warnings(item: &Item, consequence: &str) -> Vec<String> {
     }
 }
 
-fn plan_rotate(plan: &mut Plan, group: GroupKey, items: &[&Item], custom: &Option<crate::secret::Secret>) {
+fn plan_rotate(plan: &mut Plan, scope: &Scope, items: &[&Item], custom: &Option<crate::secret::Secret>) {
     for item in items {
-        if group.0 != ProviderKind::ApiGateway {
+        if scope.kind != ProviderKind::ApiGateway {
             skip(
                 plan,
                 item,
-                format!("{} have no secret keyward can rotate", group.0.title()),
+                format!("{} have no secret keyward can rotate", scope.kind.title()),
             );
             continue;
         }
         let warnings = usage_plan_warnings(item, "its clients need the new secret");
         plan.calls.push(call(
-            group,
+            scope,
             actions::UPDATE_API_KEY,
             Op::Rotate { custom: custom.clone() },
             vec![item.key.id.to_string()],
@@ -222,14 +218,14 @@ fn plan_rotate(plan: &mut Plan, group: GroupKey, items: &[&Item], custom: &Optio
     }
 }
 
-fn plan_rename(plan: &mut Plan, group: GroupKey, items: &[&Item], name: &str, description: &Option<String>) {
+fn plan_rename(plan: &mut Plan, scope: &Scope, items: &[&Item], name: &str, description: &Option<String>) {
     for item in items {
-        if group.0 != ProviderKind::Cvm {
-            skip(plan, item, format!("{} cannot be renamed", group.0.title()));
+        if scope.kind != ProviderKind::Cvm {
+            skip(plan, item, format!("{} cannot be renamed", scope.kind.title()));
             continue;
         }
         plan.calls.push(call(
-            group,
+            scope,
             actions::MODIFY_KEY_PAIR_ATTRIBUTE,
             Op::Rename {
                 name: name.to_string(),
@@ -248,14 +244,7 @@ impl Plan {
         let mut keys: Vec<ItemKey> = self
             .calls
             .iter()
-            .flat_map(|c| {
-                c.ids.iter().map(move |id| ItemKey {
-                    kind: c.kind,
-                    account: c.account.as_str().into(),
-                    region: c.region.as_str().into(),
-                    id: id.as_str().into(),
-                })
-            })
+            .flat_map(|c| c.ids.iter().map(|id| c.scope.key(id.as_str())))
             .collect();
         keys.sort();
         keys.dedup();
@@ -277,13 +266,13 @@ impl Plan {
             ids: usize,
         }
         struct GroupTally<'a> {
-            key: GroupKey<'a>,
+            key: &'a Scope,
             actions: Vec<ActionTally<'a>>,
             warnings: usize,
         }
         let mut groups: Vec<GroupTally> = Vec::new();
         for c in &self.calls {
-            let key = (c.kind, c.account.as_str(), c.region.as_str());
+            let key = &c.scope;
             let pos = match groups.iter().position(|g| g.key == key) {
                 Some(pos) => pos,
                 None => {
@@ -312,13 +301,12 @@ impl Plan {
         let mut lines: Vec<String> = groups
             .iter()
             .map(|g| {
-                let (kind, account, region) = g.key;
                 let parts: Vec<String> = g
                     .actions
                     .iter()
-                    .map(|a| format!("{} x{} ({})", a.action, a.calls, count_noun(kind, a.ids)))
+                    .map(|a| format!("{} x{} ({})", a.action, a.calls, count_noun(g.key.kind, a.ids)))
                     .collect();
-                let mut line = format!("{kind} {account}/{region}: {}", parts.join(", "));
+                let mut line = format!("{}: {}", g.key, parts.join(", "));
                 match g.warnings {
                     0 => {}
                     1 => line.push_str(", 1 warning"),

@@ -9,7 +9,7 @@ mod harness;
 mod runtime;
 mod terminal;
 
-pub use harness::{Harness, SharedBuf};
+pub use harness::{BURST_KEY_GAP, HUMAN_KEY_GAP, Harness, SharedBuf};
 pub use runtime::{RunOptions, Runtime, Terminal as TerminalRequest, write_secrets_file};
 
 use crate::app::Msg;

@@ -5,6 +5,7 @@
 use crate::app::modal::RotatedSecret;
 use crate::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
 use crate::audit::AuditLog;
+use crate::inventory::Scope;
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::queue::{ExecOptions, Plan};
 use base64::Engine;
@@ -66,9 +67,7 @@ impl Runtime {
         let sources = providers
             .iter()
             .map(|p| Source {
-                kind: p.kind(),
-                account: p.account().to_string(),
-                region: p.region().to_string(),
+                scope: p.scope().clone(),
                 state: LoadState::Loading,
             })
             .collect();
@@ -150,7 +149,7 @@ impl Runtime {
         let mut terminal = Terminal::default();
         for effect in effects {
             match effect {
-                Effect::Load { provider } => self.spawn_load(provider),
+                Effect::Load { scope } => self.spawn_load(scope),
                 Effect::Execute { plan, dry_run } => self.spawn_execute(plan, dry_run),
                 Effect::Cancel => {
                     if let Some(token) = &self.cancel {
@@ -194,8 +193,8 @@ impl Runtime {
         });
     }
 
-    fn spawn_load(&self, provider: usize) {
-        let Some(p) = self.providers.get(provider).cloned() else {
+    fn spawn_load(&self, scope: Scope) {
+        let Some(p) = self.providers.iter().find(|p| *p.scope() == scope).cloned() else {
             return;
         };
         let tx = self.tx.clone();
@@ -215,7 +214,7 @@ impl Runtime {
                     format!("the listing task stopped: {e}; please report this"),
                 )),
             };
-            let _ = tx.send(Msg::Loaded { provider, result });
+            let _ = tx.send(Msg::Loaded { scope, result });
         });
     }
 
@@ -291,9 +290,9 @@ pub fn write_secrets_file(dir: &Path, secrets: &[RotatedSecret]) -> io::Result<P
     for s in secrets {
         text.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\n",
-            s.key.kind,
-            s.key.account,
-            s.key.region,
+            s.key.scope.kind,
+            s.key.scope.account,
+            s.key.scope.region,
             s.key.id,
             s.name,
             s.secret.expose()

@@ -55,7 +55,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
 /// Loading progress per account and every failed (account, region) of the active tab.
 pub fn source_lines(app: &App) -> Vec<Line<'static>> {
     let kind = app.tab().kind;
-    let sources: Vec<_> = app.sources.iter().filter(|s| s.kind == kind).collect();
+    let sources: Vec<_> = app.sources.iter().filter(|s| s.scope.kind == kind).collect();
     if sources.is_empty() {
         return vec![Line::styled(
             format!("{kind}: no account configured for {}", kind.title()),
@@ -64,19 +64,19 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
     }
     let mut accounts: Vec<&str> = Vec::new();
     for s in &sources {
-        if !accounts.contains(&s.account.as_str()) {
-            accounts.push(&s.account);
+        if !accounts.contains(&s.scope.account.as_str()) {
+            accounts.push(&s.scope.account);
         }
     }
     let mut lines = Vec::new();
     for account in accounts {
-        let of_account: Vec<_> = sources.iter().filter(|s| s.account == account).collect();
+        let of_account: Vec<_> = sources.iter().filter(|s| s.scope.account == account).collect();
         let done = of_account.iter().filter(|s| s.state != LoadState::Loading).count();
         if let Some(pending) = of_account.iter().find(|s| s.state == LoadState::Loading) {
             lines.push(Line::styled(
                 format!(
                     "{kind} {account}/{} loading… {done}/{} regions",
-                    pending.region,
+                    pending.scope.region,
                     of_account.len()
                 ),
                 Style::new().fg(Color::Cyan),
@@ -102,10 +102,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
             .map(|h| format!(" · {h}"))
             .unwrap_or_default();
         lines.push(Line::styled(
-            format!(
-                "{kind} {}/{} failed: {}{rid}{hint}: {}",
-                s.account, s.region, e.code, e.message
-            ),
+            format!("{} failed: {}{rid}{hint}: {}", s.scope, e.code, e.message),
             Style::new().fg(Color::Red),
         ));
     }
@@ -172,8 +169,8 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                 Cell::from(mark),
                 Cell::from(item.name.as_str()),
                 Cell::from(item.key.id.as_str()),
-                Cell::from(item.key.account.as_str()),
-                Cell::from(item.key.region.as_str()),
+                Cell::from(item.key.scope.account.as_str()),
+                Cell::from(item.key.scope.region.as_str()),
                 Cell::from(item.status.label()),
                 Cell::from(item.key_type.as_str()),
                 Cell::from(item.created.as_str()),
@@ -230,8 +227,8 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         )),
         Line::from(format!(
             "account {}   region {}   created {}   modified {}",
-            item.key.account,
-            item.key.region,
+            item.key.scope.account,
+            item.key.scope.region,
             or_dash(&item.created),
             or_dash(&item.modified)
         )),

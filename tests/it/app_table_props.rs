@@ -3,7 +3,7 @@
 
 use crate::support::items::item;
 use keyward::app::table::{Column, TabState};
-use keyward::inventory::{ItemKey, ProviderKind};
+use keyward::inventory::{ItemKey, ProviderKind, Scope};
 use proptest::prelude::*;
 use std::collections::HashSet;
 
@@ -55,7 +55,7 @@ proptest! {
         let mut tab = TabState::new(ProviderKind::Cvm);
         for s in steps {
             match s {
-                Step::Load { region, n } => tab.replace_source("acct", &format!("r{region}"), region_items(region, n)),
+                Step::Load { region, n } => tab.replace_source(&Scope::new(ProviderKind::Cvm, "acct", format!("r{region}")), region_items(region, n)),
                 Step::Filter(f) => tab.set_filter(&f),
                 Step::Toggle => tab.toggle_highlighted(),
                 Step::Move(d) => tab.move_cursor(isize::from(d)),
@@ -64,9 +64,9 @@ proptest! {
                 Step::Sort => tab.cycle_sort(),
                 Step::Reverse => tab.reverse_sort(),
                 Step::Refresh { region, drop_first } => {
-                    let r = format!("r{region}");
+                    let scope = Scope::new(ProviderKind::Cvm, "acct", format!("r{region}"));
                     let ids: HashSet<String> = (0..drop_first).map(|i| format!("k{region}-{i}")).collect();
-                    tab.apply_refresh("acct", &r, &ids, Vec::new());
+                    tab.apply_refresh(&scope, &ids, Vec::new());
                 }
             }
             let view: HashSet<ItemKey> = (0..tab.view_len()).filter_map(|p| tab.view_item(p)).map(|i| i.key.clone()).collect();
@@ -82,8 +82,8 @@ proptest! {
                     [
                         i.name.as_str(),
                         &i.key.id,
-                        &i.key.account,
-                        &i.key.region,
+                        &i.key.scope.account,
+                        &i.key.scope.region,
                         i.status.label(),
                         &i.key_type,
                         &i.created,
@@ -102,8 +102,8 @@ proptest! {
                 let by = |i: &keyward::inventory::Item| match column {
                     Column::Name => i.name.to_string(),
                     Column::Id => i.key.id.to_string(),
-                    Column::Account => i.key.account.to_string(),
-                    Column::Region => i.key.region.to_string(),
+                    Column::Account => i.key.scope.account.to_string(),
+                    Column::Region => i.key.scope.region.to_string(),
                     Column::Status => i.status.label().to_string(),
                     Column::Type => i.key_type.to_string(),
                     Column::Created => i.created.to_string(),

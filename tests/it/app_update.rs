@@ -6,7 +6,7 @@ use crossterm::event::KeyCode;
 use keyward::app::modal::Modal;
 use keyward::app::table::Column;
 use keyward::app::{App, AppOptions, Effect, FlashLevel, LoadState, Msg, update};
-use keyward::inventory::{Binding, ProviderKind, Status};
+use keyward::inventory::{Binding, ProviderKind, Scope, Status};
 use keyward::providers::{ErrorKind, ProviderError};
 use keyward::queue::{ExecEvent, Intent, Op, Outcome};
 
@@ -471,9 +471,7 @@ fn exec_events_drive_progress_log_refresh_and_finish() {
     update(
         &mut app,
         Msg::Exec(ExecEvent::Refreshed {
-            kind: ProviderKind::Cvm,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
             items: rest,
         }),
     );
@@ -503,9 +501,7 @@ fn refresh_with_only_touched_ids_keeps_the_rest() {
     update(
         &mut app,
         Msg::Exec(ExecEvent::Refreshed {
-            kind: ProviderKind::Cvm,
-            account: "prod".into(),
-            region: "ap-guangzhou".into(),
+            scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
             items: Vec::new(),
         }),
     );
@@ -560,12 +556,19 @@ fn a_failing_region_shows_its_error_without_hiding_the_others() {
     let effects = app.load_all();
     assert_eq!(
         effects,
-        vec![Effect::Load { provider: 0 }, Effect::Load { provider: 1 }]
+        vec![
+            Effect::Load {
+                scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou")
+            },
+            Effect::Load {
+                scope: Scope::new(ProviderKind::Cvm, "prod", "ap-singapore")
+            },
+        ]
     );
     update(
         &mut app,
         Msg::Loaded {
-            provider: 0,
+            scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
             result: Ok(vec![item(ProviderKind::Cvm, "prod", "ap-guangzhou", "kp-1", "a")]),
         },
     );
@@ -574,7 +577,7 @@ fn a_failing_region_shows_its_error_without_hiding_the_others() {
     update(
         &mut app,
         Msg::Loaded {
-            provider: 1,
+            scope: Scope::new(ProviderKind::Cvm, "prod", "ap-singapore"),
             result: Err(err.clone()),
         },
     );

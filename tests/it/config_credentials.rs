@@ -185,7 +185,13 @@ fn registry_builds_one_oceanbase_provider_per_project() {
     let providers = registry::build(&c, &env).unwrap();
     let got: Vec<(ProviderKind, String, String)> = providers
         .iter()
-        .map(|p| (p.kind(), p.account().to_string(), p.region().to_string()))
+        .map(|p| {
+            (
+                p.scope().kind,
+                p.scope().account.to_string(),
+                p.scope().region.to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -221,7 +227,13 @@ fn registry_builds_tencent_providers_per_service_and_region() {
     let providers = registry::build(&c, &env).unwrap();
     let got: Vec<(ProviderKind, String, String)> = providers
         .iter()
-        .map(|p| (p.kind(), p.account().to_string(), p.region().to_string()))
+        .map(|p| {
+            (
+                p.scope().kind,
+                p.scope().account.to_string(),
+                p.scope().region.to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         got,

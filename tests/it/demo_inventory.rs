@@ -18,7 +18,7 @@ async fn demo_providers_list_every_item_of_the_seed() {
     for p in &providers {
         let items = p.list().await.unwrap();
         let state = emu.state();
-        if p.kind() == ProviderKind::ApiGateway {
+        if p.scope().kind == ProviderKind::ApiGateway {
             // Bindings come from the usage-plan actions, not the key listing.
             let bound: BTreeSet<String> = items
                 .iter()
@@ -26,29 +26,42 @@ async fn demo_providers_list_every_item_of_the_seed() {
                 .map(|i| i.key.id.to_string())
                 .collect();
             let expected: BTreeSet<String> = state
-                .api_keys(p.account(), p.region())
+                .api_keys(&p.scope().account, &p.scope().region)
                 .into_iter()
                 .filter(|k| k.usage_plan.is_some())
                 .map(|k| k.id)
                 .collect();
-            assert_eq!(bound, expected, "bound keys of {}/{}", p.account(), p.region());
+            assert_eq!(
+                bound,
+                expected,
+                "bound keys of {}/{}",
+                p.scope().account,
+                p.scope().region
+            );
         }
         let listed: BTreeSet<String> = items.into_iter().map(|i| i.key.id.into()).collect();
-        let expected: BTreeSet<String> = match p.kind() {
-            ProviderKind::ApiGateway => state.api_key_ids(p.account(), p.region()),
-            ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),
-            ProviderKind::OceanBase => state.ob_key_ids(p.account(), p.region()),
+        let expected: BTreeSet<String> = match p.scope().kind {
+            ProviderKind::ApiGateway => state.api_key_ids(&p.scope().account, &p.scope().region),
+            ProviderKind::Cvm => state.key_pair_ids(&p.scope().account, &p.scope().region),
+            ProviderKind::OceanBase => state.ob_key_ids(&p.scope().account, &p.scope().region),
         }
         .into_iter()
         .collect();
         assert!(
             !expected.is_empty(),
             "{} {}/{} has no demo data",
-            p.kind(),
-            p.account(),
-            p.region()
+            p.scope().kind,
+            p.scope().account,
+            p.scope().region
         );
-        assert_eq!(listed, expected, "{} {}/{}", p.kind(), p.account(), p.region());
+        assert_eq!(
+            listed,
+            expected,
+            "{} {}/{}",
+            p.scope().kind,
+            p.scope().account,
+            p.scope().region
+        );
     }
     assert_eq!(
         emu.state().rate_limited_count(),

@@ -845,7 +845,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
     let failed = |kind, account: &str, region: &str| {
         app.sources
             .iter()
-            .find(|s| s.kind == kind && s.account == account && s.region == region)
+            .find(|s| s.scope.kind == kind && s.scope.account == account && s.scope.region == region)
             .and_then(|s| match &s.state {
                 LoadState::Failed(e) => Some(e.clone()),
                 _ => None,
@@ -864,7 +864,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
         .sources
         .iter()
         .filter(|s| matches!(s.state, LoadState::Loaded(_)))
-        .map(|s| (s.kind, s.account.as_str(), s.region.as_str()))
+        .map(|s| (s.scope.kind, s.scope.account.as_str(), s.scope.region.as_str()))
         .collect();
     assert_eq!(
         loaded,
@@ -1287,12 +1287,7 @@ async fn w_writes_every_new_secret_to_a_new_mode_600_file_and_then_esc_closes() 
 fn the_secrets_file_is_never_an_existing_file_or_a_symlink() {
     use keyward::app::modal::RotatedSecret;
     let dir = tempfile::tempdir().unwrap();
-    let key = keyward::inventory::ItemKey {
-        kind: ProviderKind::ApiGateway,
-        account: "a".into(),
-        region: GZ.into(),
-        id: "AKIDx".into(),
-    };
+    let key = keyward::inventory::Scope::new(ProviderKind::ApiGateway, "a", GZ).key("AKIDx");
     let secrets = vec![RotatedSecret::new(
         key,
         "n".into(),

@@ -3,10 +3,10 @@
 use crate::support::items::{Knobs, item};
 use async_trait::async_trait;
 use clap::Parser;
-use keyward::inventory::{Binding, Item, ProviderKind, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use keyward::list::{self, Format, ListArgs, Selection};
 use keyward::providers::memory::MemoryProvider;
-use keyward::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
+use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
 use std::sync::Arc;
 
 fn mem(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Arc<dyn Provider> {
@@ -15,24 +15,13 @@ fn mem(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Arc
 
 /// Always fails to list, like an account whose credentials were revoked.
 struct Broken {
-    kind: ProviderKind,
-    account: String,
-    region: String,
+    scope: Scope,
 }
 
 #[async_trait]
 impl Provider for Broken {
-    fn kind(&self) -> ProviderKind {
-        self.kind
-    }
-    fn account(&self) -> &str {
-        &self.account
-    }
-    fn region(&self) -> &str {
-        &self.region
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         Err(ProviderError::new(
@@ -214,7 +203,7 @@ async fn selection_by_provider_and_region() {
     let (_, out, _) = run(&fleet(), selection, Format::Json).await;
     let items: Vec<Item> = serde_json::from_str(&out).unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0].key.kind, ProviderKind::Cvm);
+    assert_eq!(items[0].key.scope.kind, ProviderKind::Cvm);
 
     let selection = Selection {
         kind: None,
@@ -244,9 +233,7 @@ async fn selection_by_provider_and_region() {
 async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
     let mut providers = fleet();
     providers.push(Arc::new(Broken {
-        kind: ProviderKind::ApiGateway,
-        account: "stage".into(),
-        region: "ap-beijing".into(),
+        scope: Scope::new(ProviderKind::ApiGateway, "stage", "ap-beijing"),
     }));
     let (ok, out, err) = run(&providers, Selection::default(), Format::Json).await;
     assert!(!ok, "a failure makes the run fail");
@@ -266,26 +253,18 @@ async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
 /// Lists only once every sibling has started listing: completes only if lists run concurrently.
 struct Rendezvous {
     barrier: Arc<tokio::sync::Barrier>,
-    region: String,
+    /// A CVM region of account `acc`.
+    scope: Scope,
 }
 
 #[async_trait]
 impl Provider for Rendezvous {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Cvm
-    }
-    fn account(&self) -> &str {
-        "acc"
-    }
-    fn region(&self) -> &str {
-        &self.region
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         self.barrier.wait().await;
-        Ok(vec![item(ProviderKind::Cvm, "acc", &self.region, "k", "n")])
+        Ok(vec![item(ProviderKind::Cvm, "acc", &self.scope.region, "k", "n")])
     }
     async fn delete(&self, _ids: &[String]) -> Result<DeleteReport, ProviderError> {
         unreachable!("list never deletes")
@@ -299,7 +278,7 @@ async fn providers_are_fetched_concurrently() {
         .map(|i| {
             Arc::new(Rendezvous {
                 barrier: Arc::clone(&barrier),
-                region: format!("r{i}"),
+                scope: Scope::new(ProviderKind::Cvm, "acc", format!("r{i}")),
             }) as Arc<dyn Provider>
         })
         .collect();

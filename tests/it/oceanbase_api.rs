@@ -274,9 +274,9 @@ async fn md5_challenge_is_answered_and_items_are_mapped() {
     let items = ob.list().await.unwrap();
     assert_eq!(items.len(), 3);
     let first = &items[0];
-    assert_eq!(first.key.kind, ProviderKind::OceanBase);
+    assert_eq!(first.key.scope.kind, ProviderKind::OceanBase);
     assert_eq!(
-        (first.key.account.as_str(), first.key.region.as_str()),
+        (first.key.scope.account.as_str(), first.key.scope.region.as_str()),
         ("ob-main", "proj-1")
     );
     assert_eq!((first.key.id.as_str(), first.name.as_str()), ("ak-0000", "key-0"));
@@ -284,7 +284,7 @@ async fn md5_challenge_is_answered_and_items_are_mapped() {
     assert_eq!(first.key_type, "api-key");
     assert_eq!(first.created, "2025-03-01 10:00:00");
     assert_eq!(first.modified, "2025-03-02 11:00:00");
-    assert_eq!(ob.region(), "proj-1");
+    assert_eq!(ob.scope().region, "proj-1");
 
     let log = server.log.lock().unwrap().clone();
     assert_eq!(log.len(), 2, "one unauthenticated try, one answer: {log:?}");

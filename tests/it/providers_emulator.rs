@@ -42,7 +42,7 @@ impl World {
     fn provider(&self, kind: ProviderKind, region: &str) -> Arc<dyn Provider> {
         self.providers
             .iter()
-            .find(|p| p.kind() == kind && p.region() == region)
+            .find(|p| p.scope().kind == kind && p.scope().region == region)
             .cloned()
             .unwrap_or_else(|| panic!("no {kind} provider for {region}"))
     }
@@ -124,19 +124,22 @@ async fn every_list_maps_each_emulator_record_across_pages() {
     assert_eq!(lists.len(), 5, "2 API Gateway + 2 CVM regions + 1 OceanBase project");
     for (p, listed) in world.providers.iter().zip(lists) {
         let items = by_id(listed.unwrap());
-        let what = format!("{} {}/{}", p.kind(), p.account(), p.region());
+        let what = p.scope().to_string();
         assert!(
             items.len() > 100,
             "{what}: {} items is not more than one page",
             items.len()
         );
         for item in items.values() {
-            assert_eq!((item.key.kind, item.key.account.as_str()), (p.kind(), p.account()));
-            assert_eq!(item.key.region, p.region());
+            assert_eq!(
+                (item.key.scope.kind, item.key.scope.account.as_str()),
+                (p.scope().kind, p.scope().account.as_str())
+            );
+            assert_eq!(item.key.scope.region, p.scope().region);
         }
-        match p.kind() {
+        match p.scope().kind {
             ProviderKind::ApiGateway => {
-                let records = state.api_keys(p.account(), p.region());
+                let records = state.api_keys(&p.scope().account, &p.scope().region);
                 assert_eq!(items.keys().cloned().collect::<BTreeSet<_>>(), ids(&records, |r| &r.id));
                 for r in &records {
                     let item = &items[&r.id];
@@ -158,7 +161,7 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 );
             }
             ProviderKind::Cvm => {
-                let records = state.key_pairs(p.account(), p.region());
+                let records = state.key_pairs(&p.scope().account, &p.scope().region);
                 assert_eq!(items.keys().cloned().collect::<BTreeSet<_>>(), ids(&records, |r| &r.id));
                 for r in &records {
                     let item = &items[&r.id];
@@ -173,7 +176,7 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 }
             }
             ProviderKind::OceanBase => {
-                let records = state.ob_keys(p.account(), p.region());
+                let records = state.ob_keys(&p.scope().account, &p.scope().region);
                 assert_eq!(items.keys().cloned().collect::<BTreeSet<_>>(), ids(&records, |r| &r.id));
                 for r in &records {
                     let item = &items[&r.id];
@@ -430,7 +433,7 @@ async fn ten_thousand_key_pairs_list_exactly_within_the_limits() {
     let tencent: Vec<&Arc<dyn Provider>> = world
         .providers
         .iter()
-        .filter(|p| p.kind() != ProviderKind::OceanBase)
+        .filter(|p| p.scope().kind != ProviderKind::OceanBase)
         .collect();
     assert_eq!(tencent.len(), 10);
 
@@ -438,13 +441,13 @@ async fn ten_thousand_key_pairs_list_exactly_within_the_limits() {
     let (mut pairs, mut keys) = (0, 0);
     for (p, listed) in tencent.iter().zip(lists) {
         let listed: Vec<String> = listed.unwrap().into_iter().map(|i| i.key.id.into()).collect();
-        let expected = match p.kind() {
-            ProviderKind::Cvm => state.key_pair_ids(p.account(), p.region()),
-            _ => state.api_key_ids(p.account(), p.region()),
+        let expected = match p.scope().kind {
+            ProviderKind::Cvm => state.key_pair_ids(&p.scope().account, &p.scope().region),
+            _ => state.api_key_ids(&p.scope().account, &p.scope().region),
         };
         // Same ids in the same (emulator) order: no page skipped, repeated or reordered.
-        assert_eq!(listed, expected, "{} {}", p.kind(), p.region());
-        match p.kind() {
+        assert_eq!(listed, expected, "{} {}", p.scope().kind, p.scope().region);
+        match p.scope().kind {
             ProviderKind::Cvm => pairs += listed.len(),
             _ => keys += listed.len(),
         }

@@ -1,7 +1,7 @@
 //! The planning rules: what calls a selection turns into, and what is skipped and why.
 
 use crate::support::items::*;
-use keyward::inventory::{Binding, Item, ProviderKind, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use keyward::queue::{Intent, Op, Plan, actions, build_plan, validate_secret};
 use keyward::secret::Secret;
 use proptest::prelude::*;
@@ -113,11 +113,7 @@ fn plan_does_not_depend_on_selection_order_and_dedupes() {
     b.push(a[1].clone());
     let (pa, pb) = (plan_of(&a, &Intent::Delete), plan_of(&b, &Intent::Delete));
     assert_eq!(pa, pb);
-    let groups: Vec<(ProviderKind, String, String)> = pa
-        .calls
-        .iter()
-        .map(|c| (c.kind, c.account.clone(), c.region.clone()))
-        .collect();
+    let groups: Vec<Scope> = pa.calls.iter().map(|c| c.scope.clone()).collect();
     let mut sorted = groups.clone();
     sorted.sort();
     assert_eq!(
@@ -263,7 +259,7 @@ proptest! {
         selected.sort();
         selected.dedup();
         let mut covered: Vec<_> = plan.calls.iter().flat_map(|c| c.ids.iter().map(move |id| {
-            keyward::inventory::ItemKey { kind: c.kind, account: c.account.as_str().into(), region: c.region.as_str().into(), id: id.as_str().into() }
+            c.scope.key(id.as_str())
         })).chain(plan.skipped.iter().map(|(k, _)| k.clone())).collect();
         covered.sort();
         covered.dedup();
@@ -272,7 +268,7 @@ proptest! {
             prop_assert!(c.ids.len() <= 100);
             if c.action == "DeleteApiKey" {
                 // Its disable, if any, comes right before; nothing deletes a bound API key.
-                let it = items.iter().find(|i| i.key.kind == c.kind && i.key.account == c.account && i.key.id == c.ids[0]);
+                let it = items.iter().find(|i| i.key.scope.kind == c.scope.kind && i.key.scope.account == c.scope.account && i.key.id == c.ids[0]);
                 prop_assert!(it.is_some_and(|i| !i.is_bound()));
             }
         }
@@ -297,6 +293,6 @@ fn item_keys_lists_each_planned_item_once_for_the_hidden_count() {
     assert_eq!(ids, vec!["AKID-1", "skey-1"]);
     assert_eq!(keys.len(), plan.item_count());
     // E.g. the filter shows only key pairs: one planned item is hidden.
-    let hidden = keys.iter().filter(|k| k.kind != ProviderKind::Cvm).count();
+    let hidden = keys.iter().filter(|k| k.scope.kind != ProviderKind::Cvm).count();
     assert_eq!(hidden, 1);
 }

@@ -89,7 +89,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         .providers()
         .unwrap()
         .into_iter()
-        .filter(|p| p.kind() != ProviderKind::OceanBase)
+        .filter(|p| p.scope().kind != ProviderKind::OceanBase)
         .collect();
 
     // The operator's table, read before anything breaks.
@@ -99,7 +99,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         let in_region = |kind| {
             items
                 .iter()
-                .filter(move |i| i.key.kind == kind && i.key.region == region)
+                .filter(move |i| i.key.scope.kind == kind && i.key.scope.region == region)
         };
         selected.extend(in_region(ProviderKind::Cvm).take(400));
         let enabled: Vec<&Item> = in_region(ProviderKind::ApiGateway)
@@ -115,7 +115,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
     assert_eq!(plan.item_count(), 1_000);
     let chosen: BTreeSet<(String, String)> = selected
         .iter()
-        .map(|i| (i.key.region.to_string(), i.key.id.to_string()))
+        .map(|i| (i.key.scope.region.to_string(), i.key.id.to_string()))
         .collect();
     let before = snapshot(&state);
 
@@ -181,7 +181,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         }
         assert_ne!(e.outcome, Outcome::DryRun);
         if e.action.starts_with("Delete") {
-            let previous = delete_outcome.insert((e.region.clone(), e.target.clone()), &e.outcome);
+            let previous = delete_outcome.insert((e.scope.region.to_string(), e.target.clone()), &e.outcome);
             assert!(previous.is_none(), "two delete outcomes for {}", e.target);
         }
     }
@@ -190,7 +190,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
     // API keys: no delete without a successful disable; a key this run disabled but could
     // not delete is still there, disabled, and its log line says so.
     for e in log.iter().filter(|e| e.action == "DisableApiKey") {
-        let key = (e.region.clone(), e.target.clone());
+        let key = (e.scope.region.to_string(), e.target.clone());
         let delete = log
             .iter()
             .find(|d| d.action == "DeleteApiKey" && d.target == e.target)
@@ -337,12 +337,12 @@ async fn a_non_json_answer_is_a_protocol_error_from_every_provider() {
             (err.kind, err.code.as_str()),
             (ErrorKind::Protocol, "Protocol"),
             "{}: {err}",
-            p.kind()
+            p.scope().kind
         );
         assert!(
             err.message.contains("nginx"),
             "{}: quote the answer: {}",
-            p.kind(),
+            p.scope().kind,
             err.message
         );
         assert!(hints::for_error(&err).unwrap().contains("endpoint"));
@@ -357,8 +357,13 @@ async fn an_endless_answer_is_cut_off_at_the_cap() {
     for p in providers_at(&server.base_url) {
         server.produced.store(0, Ordering::SeqCst);
         let err = p.list().await.unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Protocol, "{}: {err}", p.kind());
-        assert!(err.message.contains("exceeds 8 MiB"), "{}: {}", p.kind(), err.message);
+        assert_eq!(err.kind, ErrorKind::Protocol, "{}: {err}", p.scope().kind);
+        assert!(
+            err.message.contains("exceeds 8 MiB"),
+            "{}: {}",
+            p.scope().kind,
+            err.message
+        );
         assert!(err.message.len() < 300, "{}", err.message);
         // Reading stopped at the cap: the server could push only the 8 MiB plus what the
         // loopback socket buffers hold (at most 32 MiB + 4 MiB with this kernel's defaults).
@@ -366,7 +371,7 @@ async fn an_endless_answer_is_cut_off_at_the_cap() {
         assert!(
             produced < 64 << 20,
             "{}: {produced} bytes produced: the client read on",
-            p.kind()
+            p.scope().kind
         );
     }
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
@@ -385,7 +390,7 @@ async fn a_server_clock_ten_minutes_off_surfaces_signature_expire_with_advice() 
     let state = emu.state();
     let gw = providers
         .iter()
-        .find(|p| p.kind() == ProviderKind::ApiGateway)
+        .find(|p| p.scope().kind == ProviderKind::ApiGateway)
         .unwrap()
         .clone();
     let key = gw

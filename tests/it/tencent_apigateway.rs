@@ -79,9 +79,9 @@ async fn list_follows_every_page_and_never_keeps_a_secret() {
     );
 
     let first = &items[0];
-    assert_eq!(first.key.kind, ProviderKind::ApiGateway);
+    assert_eq!(first.key.scope.kind, ProviderKind::ApiGateway);
     assert_eq!(
-        (first.key.account.as_str(), first.key.region.as_str()),
+        (first.key.scope.account.as_str(), first.key.scope.region.as_str()),
         ("prod", "ap-guangzhou")
     );
     assert_eq!(first.key.id, "AKID0000");

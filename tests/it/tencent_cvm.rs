@@ -145,9 +145,9 @@ async fn list_follows_every_page_and_maps_bindings() {
         ]
     );
     let first = &items[0];
-    assert_eq!(first.key.kind, ProviderKind::Cvm);
+    assert_eq!(first.key.scope.kind, ProviderKind::Cvm);
     assert_eq!(
-        (first.key.account.as_str(), first.key.region.as_str()),
+        (first.key.scope.account.as_str(), first.key.scope.region.as_str()),
         ("prod", "ap-shanghai")
     );
     assert_eq!(first.name, "pair_0");

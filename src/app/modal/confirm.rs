@@ -4,7 +4,7 @@ use super::{Ctx, Dialog, Step};
 use crate::app::Flash;
 use crate::app::keymap::{Binding, Key, KeyTable};
 use crate::app::scroll;
-use crate::inventory::ProviderKind;
+use crate::inventory::Scope;
 use crate::queue::{Intent, Op, Plan};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::collections::HashSet;
@@ -287,33 +287,22 @@ fn ids_text(ids: &[String]) -> String {
 /// plan skips. An API key disabled only so it can be deleted is marked "disable then delete".
 pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
     let line = |kind, text| PlanLine { kind, text };
-    // Ids deleted by the plan, per group: one pass, so huge plans stay linear.
-    let deleted: HashSet<(ProviderKind, &str, &str, &str)> = plan
+    // Ids deleted by the plan, per scope: one pass, so huge plans stay linear.
+    let deleted: HashSet<(&Scope, &str)> = plan
         .calls
         .iter()
         .filter(|c| c.op == Op::Delete)
-        .flat_map(|c| {
-            c.ids
-                .iter()
-                .map(move |id| (c.kind, c.account.as_str(), c.region.as_str(), id.as_str()))
-        })
+        .flat_map(|c| c.ids.iter().map(move |id| (&c.scope, id.as_str())))
         .collect();
     let mut lines = Vec::new();
-    let mut group: Option<(ProviderKind, &str, &str)> = None;
+    let mut group: Option<&Scope> = None;
     for call in &plan.calls {
-        let this = (call.kind, call.account.as_str(), call.region.as_str());
-        if group != Some(this) {
-            lines.push(line(
-                PlanLineKind::Group,
-                format!("{} {}/{}", call.kind, call.account, call.region),
-            ));
-            group = Some(this);
+        if group != Some(&call.scope) {
+            lines.push(line(PlanLineKind::Group, call.scope.to_string()));
+            group = Some(&call.scope);
         }
-        let then_delete = call.op == Op::Disable
-            && call
-                .ids
-                .iter()
-                .all(|id| deleted.contains(&(call.kind, call.account.as_str(), call.region.as_str(), id.as_str())));
+        let then_delete =
+            call.op == Op::Disable && call.ids.iter().all(|id| deleted.contains(&(&call.scope, id.as_str())));
         let count = if call.ids.len() == 1 {
             "1 id".to_string()
         } else {

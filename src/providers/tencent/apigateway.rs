@@ -7,7 +7,7 @@
 
 use super::client::TencentClient;
 use super::page::{Entries, Page, collect_pages, expect_ids, field, protocol_error};
-use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
@@ -146,27 +146,20 @@ fn naming(action: &'static str) -> impl Fn(ProviderError) -> ProviderError {
 
 pub struct ApiGateway {
     client: Arc<TencentClient>,
-    account: String,
-    region: String,
+    scope: Scope,
 }
 
 impl ApiGateway {
     pub fn new(client: Arc<TencentClient>, account: impl Into<String>, region: impl Into<String>) -> Self {
         ApiGateway {
             client,
-            account: account.into(),
-            region: region.into(),
+            scope: Scope::new(ProviderKind::ApiGateway, account.into(), region.into()),
         }
     }
 
     fn item(&self, key: ApiKey) -> Item {
         Item {
-            key: ItemKey {
-                kind: ProviderKind::ApiGateway,
-                account: self.account.as_str().into(),
-                region: self.region.as_str().into(),
-                id: key.access_key_id.into(),
-            },
+            key: self.scope.key(key.access_key_id),
             name: key.secret_name.unwrap_or_default().into(),
             // Documented: 1 enabled, 0 disabled. Anything else cannot be used to call APIs either.
             status: if key.status == Some(1) {
@@ -255,7 +248,7 @@ impl ApiGateway {
     }
 
     async fn call(&self, action: &str, params: Value, retry: Retry) -> Result<(Value, String), ProviderError> {
-        self.client.call(&self.region, action, &params, retry).await
+        self.client.call(&self.scope.region, action, &params, retry).await
     }
 
     /// Disable/Enable/Delete answer `Result: bool`; `false` means the service did not do it.
@@ -275,20 +268,8 @@ impl ApiGateway {
 
 #[async_trait]
 impl Provider for ApiGateway {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::ApiGateway
-    }
-
-    fn account(&self) -> &str {
-        &self.account
-    }
-
-    fn region(&self) -> &str {
-        &self.region
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
@@ -568,12 +549,7 @@ mod props {
             prop_assert_eq!(got_total, Some(total));
             prop_assert_eq!(items.len(), keys.len());
             for (key, item) in keys.iter().zip(&items) {
-                prop_assert_eq!(&item.key, &ItemKey {
-                    kind: ProviderKind::ApiGateway,
-                    account: "prod".into(),
-                    region: "ap-guangzhou".into(),
-                    id: key.id.clone().into(),
-                });
+                prop_assert_eq!(&item.key, &Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou").key(key.id.clone()));
                 prop_assert_eq!(&item.name, &key.name.clone().flatten().unwrap_or_default());
                 let status = if key.status.flatten() == Some(1) { Status::Enabled } else { Status::Disabled };
                 prop_assert_eq!(item.status, status);

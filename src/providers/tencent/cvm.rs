@@ -6,7 +6,7 @@
 
 use super::client::TencentClient;
 use super::page::{Entries, Page, collect_pages, expect_ids, field};
-use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
 use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
 use async_trait::async_trait;
@@ -72,16 +72,14 @@ struct KeyPair {
 
 pub struct Cvm {
     client: Arc<TencentClient>,
-    account: String,
-    region: String,
+    scope: Scope,
 }
 
 impl Cvm {
     pub fn new(client: Arc<TencentClient>, account: impl Into<String>, region: impl Into<String>) -> Self {
         Cvm {
             client,
-            account: account.into(),
-            region: region.into(),
+            scope: Scope::new(ProviderKind::Cvm, account.into(), region.into()),
         }
     }
 
@@ -94,12 +92,7 @@ impl Cvm {
             .unwrap_or_default()
             .into();
         Item {
-            key: ItemKey {
-                kind: ProviderKind::Cvm,
-                account: self.account.as_str().into(),
-                region: self.region.as_str().into(),
-                id: pair.key_id.into(),
-            },
+            key: self.scope.key(pair.key_id),
             name: pair.key_name.unwrap_or_default().into(),
             status: Status::Active,
             key_type,
@@ -124,7 +117,10 @@ impl Cvm {
             if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
                 params.extend(extra.clone());
             }
-            let (response, request_id) = self.client.call(&self.region, action, &params, Retry::Read).await?;
+            let (response, request_id) = self
+                .client
+                .call(&self.scope.region, action, &params, Retry::Read)
+                .await?;
             let page = Page {
                 total: field(&response, "TotalCount", action, &request_id)?,
                 items: field::<Option<Entries<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?
@@ -148,20 +144,8 @@ fn kept_reason(item: &Item) -> String {
 
 #[async_trait]
 impl Provider for Cvm {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Cvm
-    }
-
-    fn account(&self) -> &str {
-        &self.account
-    }
-
-    fn region(&self) -> &str {
-        &self.region
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
@@ -195,7 +179,12 @@ impl Provider for Cvm {
         let ids = expect_ids(ids, PAGE_LIMIT, "DeleteKeyPairs")?;
         let (_, request_id) = self
             .client
-            .call(&self.region, "DeleteKeyPairs", &json!({ "KeyIds": ids }), Retry::Write)
+            .call(
+                &self.scope.region,
+                "DeleteKeyPairs",
+                &json!({ "KeyIds": ids }),
+                Retry::Write,
+            )
             .await?;
         let remaining = self.describe(ids).await.map_err(|e| {
             ProviderError::new(
@@ -236,7 +225,7 @@ impl Provider for Cvm {
         // A repeat after a timeout could collide with the name it just set, so no blind retry.
         let (_, request_id) = self
             .client
-            .call(&self.region, "ModifyKeyPairAttribute", &params, Retry::Write)
+            .call(&self.scope.region, "ModifyKeyPairAttribute", &params, Retry::Write)
             .await?;
         Ok(Receipt { request_id })
     }
@@ -380,12 +369,7 @@ mod props {
             prop_assert_eq!(got_total, Some(total));
             prop_assert_eq!(items.len(), pairs.len());
             for (pair, item) in pairs.iter().zip(&items) {
-                prop_assert_eq!(&item.key, &ItemKey {
-                    kind: ProviderKind::Cvm,
-                    account: "prod".into(),
-                    region: "ap-beijing".into(),
-                    id: pair.id.clone().into(),
-                });
+                prop_assert_eq!(&item.key, &Scope::new(ProviderKind::Cvm, "prod", "ap-beijing").key(pair.id.clone()));
                 prop_assert_eq!(&item.name, &pair.name.clone().flatten().unwrap_or_default());
                 prop_assert_eq!(&item.description, &pair.description.clone().flatten().unwrap_or_default());
                 prop_assert_eq!(item.status, Status::Active);

@@ -5,16 +5,14 @@ use super::items::item;
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyward::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
-use keyward::inventory::{Item, ItemKey, ProviderKind, Status};
+use keyward::inventory::{Item, ItemKey, ProviderKind, Scope, Status};
 use keyward::providers::Provider;
 use keyward::queue::{ExecEvent, Intent, LogEntry, Op, Outcome, Plan, PlannedCall};
 use std::sync::Arc;
 
 pub fn source(kind: ProviderKind, account: &str, region: &str) -> Source {
     Source {
-        kind,
-        account: account.into(),
-        region: region.into(),
+        scope: Scope::new(kind, account, region),
         state: LoadState::Loading,
     }
 }
@@ -45,10 +43,8 @@ fn call_for(items: &[&Item], op: Op, ids: Vec<String>) -> PlannedCall {
         .map(|i| format!("{} bound to {}: will not be deleted", i.key.id, i.bindings_text()))
         .collect();
     PlannedCall {
-        kind: item.key.kind,
-        account: item.key.account.to_string(),
-        region: item.key.region.to_string(),
-        action: action(item.key.kind, &op),
+        scope: item.key.scope.clone(),
+        action: action(item.key.scope.kind, &op),
         op,
         ids,
         warnings,
@@ -71,12 +67,9 @@ pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
     };
     let mut cvm_batch: Vec<&Item> = Vec::new();
     for item in items {
-        if item.key.kind == ProviderKind::Cvm && op == Op::Delete {
+        if item.key.scope.kind == ProviderKind::Cvm && op == Op::Delete {
             if let Some(first) = cvm_batch.first() {
-                if first.key.region != item.key.region
-                    || first.key.account != item.key.account
-                    || cvm_batch.len() == 100
-                {
+                if first.key.scope != item.key.scope || cvm_batch.len() == 100 {
                     let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
                     plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
                     cvm_batch.clear();
@@ -85,12 +78,12 @@ pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
             cvm_batch.push(item);
             continue;
         }
-        if action(item.key.kind, &op) == "Unsupported" {
+        if action(item.key.scope.kind, &op) == "Unsupported" {
             plan.skipped
                 .push((item.key.clone(), format!("{} not supported here", intent.verb())));
             continue;
         }
-        if op == Op::Delete && item.key.kind == ProviderKind::ApiGateway && item.status == Status::Enabled {
+        if op == Op::Delete && item.key.scope.kind == ProviderKind::ApiGateway && item.status == Status::Enabled {
             plan.calls.push(call(item, Op::Disable, vec![item.key.id.to_string()]));
         }
         plan.calls.push(call(item, op.clone(), vec![item.key.id.to_string()]));
@@ -106,24 +99,20 @@ pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
 pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
     let mut sources: Vec<Source> = Vec::new();
     for i in &items {
-        if !sources
-            .iter()
-            .any(|s| s.kind == i.key.kind && s.account == i.key.account && s.region == i.key.region)
-        {
-            sources.push(source(i.key.kind, &i.key.account, &i.key.region));
+        if !sources.iter().any(|s| s.scope == i.key.scope) {
+            sources.push(Source {
+                scope: i.key.scope.clone(),
+                state: LoadState::Loading,
+            });
         }
     }
     let mut app = App::new(sources.clone(), options).with_planner(test_plan);
-    for (n, s) in sources.iter().enumerate() {
-        let mine: Vec<Item> = items
-            .iter()
-            .filter(|i| i.key.kind == s.kind && i.key.account == s.account && i.key.region == s.region)
-            .cloned()
-            .collect();
+    for s in &sources {
+        let mine: Vec<Item> = items.iter().filter(|i| i.key.scope == s.scope).cloned().collect();
         update(
             &mut app,
             Msg::Loaded {
-                provider: n,
+                scope: s.scope.clone(),
                 result: Ok(mine),
             },
         );
@@ -139,11 +128,15 @@ pub fn opts() -> AppOptions {
     }
 }
 
+/// One key at a person's pace: the app's clock moves on as much as the harness's does,
+/// so dialogs are answered after their open guard, as a person answers them.
 pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.now += keyward::tui::HUMAN_KEY_GAP;
     update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.now += keyward::tui::HUMAN_KEY_GAP;
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
 }
 
@@ -181,10 +174,9 @@ pub fn fleet() -> Vec<Item> {
 pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Option<&str>) -> LogEntry {
     LogEntry {
         time: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default(),
-        kind: ProviderKind::Cvm,
-        account: "prod".into(),
-        region: "ap-guangzhou".into(),
+        scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
         action: "DeleteKeyPairs".into(),
+        operation: keyward::providers::Operation::Delete,
         target: target.into(),
         outcome,
         request_id: request_id.map(str::to_string),
@@ -204,10 +196,7 @@ pub fn test_executor() -> keyward::tui::Executor {
             });
             let (mut ok, mut failed, mut not_sent) = (0, 0, 0);
             for (n, call) in plan.calls.iter().enumerate() {
-                let Some(p) = providers
-                    .iter()
-                    .find(|p| p.kind() == call.kind && p.account() == call.account && p.region() == call.region)
-                else {
+                let Some(p) = providers.iter().find(|p| *p.scope() == call.scope) else {
                     continue;
                 };
                 for id in &call.ids {
@@ -227,12 +216,7 @@ pub fn test_executor() -> keyward::tui::Executor {
                             Op::Rotate { custom } => match p.rotate(id, custom.as_ref()).await {
                                 Ok(r) => {
                                     let _ = events.send(ExecEvent::Rotated {
-                                        key: ItemKey {
-                                            kind: call.kind,
-                                            account: call.account.as_str().into(),
-                                            region: call.region.as_str().into(),
-                                            id: id.as_str().into(),
-                                        },
+                                        key: call.scope.key(id.as_str()),
                                         request_id: r.receipt.request_id.clone(),
                                         secret: r.new_secret,
                                     });
@@ -256,7 +240,7 @@ pub fn test_executor() -> keyward::tui::Executor {
                         }
                     };
                     let mut e = entry(id, outcome, Some("mem"), None);
-                    e.kind = call.kind;
+                    e.scope.kind = call.scope.kind;
                     e.action = call.action.to_string();
                     let _ = events.send(ExecEvent::Item(e));
                 }
@@ -269,13 +253,11 @@ pub fn test_executor() -> keyward::tui::Executor {
                 if plan
                     .calls
                     .iter()
-                    .any(|c| c.kind == p.kind() && c.account == p.account())
+                    .any(|c| c.scope.kind == p.scope().kind && c.scope.account == p.scope().account)
                 {
                     if let Ok(items) = p.list().await {
                         let _ = events.send(ExecEvent::Refreshed {
-                            kind: p.kind(),
-                            account: p.account().to_string(),
-                            region: p.region().to_string(),
+                            scope: p.scope().clone(),
                             items,
                         });
                     }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use keyward::audit::AuditLog;
-use keyward::inventory::{Item, ProviderKind};
+use keyward::inventory::{Item, ProviderKind, Scope};
 use keyward::providers::memory::MemoryProvider;
 use keyward::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt, Rotated};
 use keyward::queue::{ExecEvent, ExecOptions, LogEntry, Plan, execute};
@@ -99,14 +99,8 @@ impl Faulty {
 
 #[async_trait]
 impl Provider for Faulty {
-    fn kind(&self) -> ProviderKind {
-        self.inner.kind()
-    }
-    fn account(&self) -> &str {
-        self.inner.account()
-    }
-    fn region(&self) -> &str {
-        self.inner.region()
+    fn scope(&self) -> &Scope {
+        self.inner.scope()
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
@@ -115,7 +109,7 @@ impl Provider for Faulty {
         self.inner.list().await
     }
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
-        let action = match self.kind() {
+        let action = match self.scope().kind {
             ProviderKind::ApiGateway => "DeleteApiKey",
             ProviderKind::Cvm => "DeleteKeyPairs",
             ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",
@@ -224,14 +218,8 @@ impl Probe {
 
 #[async_trait]
 impl Provider for Probe {
-    fn kind(&self) -> ProviderKind {
-        self.inner.kind()
-    }
-    fn account(&self) -> &str {
-        self.inner.account()
-    }
-    fn region(&self) -> &str {
-        self.inner.region()
+    fn scope(&self) -> &Scope {
+        self.inner.scope()
     }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()

@@ -2,16 +2,11 @@
 //! status and type and fixed timestamps (snapshots must not depend on the clock), the
 //! `Knobs` setters for what a test varies, and short names for the common cases.
 
-use keyward::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
 
 pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &str) -> Item {
     Item {
-        key: ItemKey {
-            kind,
-            account: account.into(),
-            region: region.into(),
-            id: id.into(),
-        },
+        key: Scope::new(kind, account, region).key(id),
         name: name.into(),
         status: match kind {
             ProviderKind::ApiGateway => Status::Enabled,
