@@ -23,6 +23,7 @@ mod providers_emulator;
 mod queue_exec;
 mod queue_plan;
 mod reliability;
+mod signals;
 mod tencent_apigateway;
 mod tencent_client;
 mod tencent_cvm;
