@@ -50,6 +50,9 @@ pub struct ItemResult {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The key's name when the run was planned (a name is not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Which call of which run an intent or outcome line is about: both carry it, and the two

@@ -24,6 +24,8 @@ pub struct HistoryLine {
     pub region: String,
     pub action: String,
     pub id: String,
+    /// The key's name when it was planned (older audit lines have none).
+    pub name: Option<String>,
     /// `ok`, `kept`, `failed`, `unknown`, `not_sent` or `dry_run`.
     pub result: String,
     pub request_id: Option<String>,
@@ -164,6 +166,7 @@ pub fn from_entries(entries: Vec<serde_json::Value>, limit: usize) -> Vec<Histor
                 region: region.clone(),
                 action: action.clone(),
                 id: item.id,
+                name: item.name,
                 result: item.result,
                 request_id: item.request_id,
                 code: item.code,

@@ -100,24 +100,31 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn text(&self) -> String {
         let mut parts = Vec::new();
-        if self.dry_run {
-            // Nothing was sent: the counts are what would have been.
-            parts.push(format!("{} would have been sent", self.ok));
-        } else {
-            parts.push(format!("{} ok", self.ok));
-        }
         if self.kept > 0 {
             parts.push(format!("{} kept by the service", self.kept));
         }
-        parts.push(format!("{} failed", self.failed));
-        parts.push(format!("{} not sent", self.not_sent));
-        let mut text = format!(
-            "{}{} {}: {}",
-            if self.dry_run { "dry run: " } else { "" },
-            self.verb,
-            if self.cancelled { "cancelled" } else { "finished" },
-            parts.join(", ")
-        );
+        if self.failed > 0 || !self.dry_run {
+            parts.push(format!("{} failed", self.failed));
+        }
+        if self.not_sent > 0 || !self.dry_run {
+            parts.push(format!("{} not sent", self.not_sent));
+        }
+        let rest = parts.iter().map(|p| format!(", {p}")).collect::<String>();
+        let mut text = if self.dry_run {
+            // Nothing was sent: the count is what would have been.
+            format!(
+                "dry run: {} would have been sent{rest}{}",
+                self.ok,
+                if self.cancelled { " (cancelled)" } else { "" }
+            )
+        } else {
+            format!(
+                "{} {}: {} ok{rest}",
+                self.verb,
+                if self.cancelled { "cancelled" } else { "finished" },
+                self.ok
+            )
+        };
         if self.left_disabled > 0 {
             text.push_str(&format!(
                 "; {} key{} left disabled (E plans enabling {} again)",
@@ -152,12 +159,15 @@ pub fn outcome_label(outcome: &Outcome) -> String {
 /// One log pane line: time, provider, account/region, action, target, outcome,
 /// RequestId, and on error code, message and hint.
 pub fn log_line(entry: &LogEntry) -> String {
+    let target = match &entry.name {
+        Some(name) => format!("{name} ({})", entry.target),
+        None => entry.target.clone(),
+    };
     let mut line = format!(
-        "{} {} {} {} {}",
+        "{} {} {} {target} {}",
         entry.time.format("%H:%M:%S"),
         entry.scope,
         entry.action,
-        entry.target,
         outcome_label(&entry.outcome)
     );
     if let Some(id) = &entry.request_id {
@@ -185,6 +195,7 @@ mod item_count_tests {
             action: action.into(),
             operation: crate::providers::Operation::Delete,
             target: target.into(),
+            name: None,
             outcome,
             request_id: None,
             hint: None,

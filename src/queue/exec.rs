@@ -53,6 +53,7 @@ pub async fn execute(
 ) {
     let total_items = plan.item_count();
     let calls = one_request_per_call(plan.calls);
+    let names = plan.names;
     let mut by_scope: HashMap<Scope, Arc<dyn Provider>> = HashMap::new();
     for p in providers {
         by_scope.entry(p.scope().clone()).or_insert(p);
@@ -68,6 +69,7 @@ pub async fn execute(
         done_calls: AtomicUsize::new(0),
         restores: AtomicUsize::new(0),
         calls,
+        names,
     };
     run.emit(ExecEvent::Started {
         total_calls: run.calls.len(),
@@ -278,6 +280,8 @@ struct Run {
     /// Restoring EnableApiKey calls sent so far; they are numbered after the plan's calls.
     restores: AtomicUsize,
     calls: Vec<PlannedCall>,
+    /// The items' names at planning time, for the log pane and the audit log.
+    names: std::collections::BTreeMap<crate::inventory::ItemKey, String>,
 }
 
 impl Run {
@@ -511,7 +515,13 @@ impl Run {
         if let Some(audit) = &self.audit {
             let record = Record::Outcome {
                 at: self.call_ref(index, call),
-                items: outcomes.iter().map(audit_item).collect(),
+                items: outcomes
+                    .iter()
+                    .map(|o| ItemResult {
+                        name: self.names.get(&call.scope.key(o.id.as_str())).cloned(),
+                        ..audit_item(o)
+                    })
+                    .collect(),
             };
             if let Err(err) = audit.append(&record) {
                 tracing::error!(%err, "audit log could not record an outcome");
@@ -529,6 +539,7 @@ impl Run {
                 action: call.action.to_string(),
                 operation: call.op.operation(),
                 target: o.id.clone(),
+                name: self.names.get(&call.scope.key(o.id.as_str())).cloned(),
                 outcome: o.outcome.clone(),
                 request_id: o.request_id.clone(),
                 hint: o.hint.clone(),
@@ -575,6 +586,7 @@ fn audit_item(o: &ItemOutcome) -> ItemResult {
         code,
         message,
         request_id: o.request_id.clone(),
+        name: None,
     }
 }
 

@@ -109,9 +109,17 @@ pub struct Plan {
     pub calls: Vec<PlannedCall>,
     /// Items that were selected but cannot take this intent (e.g. rename on an API key), with why.
     pub skipped: Vec<(ItemKey, String)>,
+    /// The names of the planned and skipped items when planned, so the plan, the log pane,
+    /// the audit log and the history say which key an id is.
+    pub names: std::collections::BTreeMap<ItemKey, String>,
 }
 
 impl Plan {
+    /// The name the item `id` of `scope` had when planned.
+    pub fn name_of(&self, scope: &crate::inventory::Scope, id: &str) -> Option<&str> {
+        self.names.get(&scope.key(id)).map(String::as_str)
+    }
+
     /// Number of distinct items the plan touches (what a typed confirmation asks for).
     pub fn item_count(&self) -> usize {
         self.item_keys().len()
@@ -150,6 +158,9 @@ pub struct LogEntry {
     pub operation: crate::providers::Operation,
     /// The item id.
     pub target: String,
+    /// The item's name when it was planned, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub outcome: Outcome,
     pub request_id: Option<String>,
     /// Plain-words advice for a failure ("unbind the key from its usage plan first").

@@ -35,7 +35,14 @@ pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
     for item in items {
         unique.entry(&item.key).or_insert(item);
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        names: unique
+            .iter()
+            .filter(|(_, item)| !item.name.is_empty())
+            .map(|(key, item)| ((*key).clone(), item.name.to_string()))
+            .collect(),
+        ..Plan::default()
+    };
 
     // Whole-selection rules first: they skip every item with one reason.
     let whole_selection_refusal = match intent {

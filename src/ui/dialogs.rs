@@ -113,7 +113,10 @@ pub fn tail(text: &str, width: usize) -> String {
 fn hidden_line(hidden: usize) -> Line<'static> {
     if hidden > 0 {
         Line::styled(
-            format!("{hidden} of these are hidden by the filter."),
+            format!(
+                "{hidden} of these {} hidden by the filter.",
+                if hidden == 1 { "is" } else { "are" }
+            ),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )
     } else {
@@ -437,7 +440,10 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
                 Cell::from(l.kind.clone()),
                 Cell::from(format!("{}/{}", l.account, l.region)),
                 Cell::from(l.action.clone()),
-                Cell::from(l.id.clone()),
+                Cell::from(match &l.name {
+                    Some(name) => format!("{} ({})", crate::text::for_display(name), l.id),
+                    None => l.id.clone(),
+                }),
                 Cell::from(l.result.clone()),
                 Cell::from(or_dash(&l.request_id)),
                 Cell::from(or_dash(&l.code)),
@@ -456,17 +462,18 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
         "error code",
     ])
     .style(Style::new().add_modifier(Modifier::BOLD));
-    // A RequestId (a 36-character UUID at Tencent) is what a support ticket needs: it
-    // keeps its full width, the free columns share the rest.
+    // What was done to which key comes first; the RequestId (a 36-character UUID at
+    // Tencent, what a support ticket needs) takes its full width only when there is room,
+    // so action and target never collapse before it.
     let widths = [
         Constraint::Length(14),
-        Constraint::Length(10),
-        Constraint::Fill(2),
-        Constraint::Fill(2),
-        Constraint::Fill(2),
-        Constraint::Length(8),
-        Constraint::Length(36),
+        Constraint::Max(10),
+        Constraint::Fill(1),
+        Constraint::Min(14),
         Constraint::Fill(3),
+        Constraint::Length(8),
+        Constraint::Max(36),
+        Constraint::Fill(1),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), list_area);
 }

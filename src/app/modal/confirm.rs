@@ -273,13 +273,22 @@ fn op_label(op: &Op) -> String {
     }
 }
 
-/// Ids as a short list: the first few, then how many more.
-fn ids_text(ids: &[String]) -> String {
+/// An id with the name it had when planned: `billing-webhook (AKID…)`.
+fn named(plan: &Plan, scope: &Scope, id: &str) -> String {
+    match plan.name_of(scope, id) {
+        Some(name) => format!("{} ({id})", crate::text::for_display(name)),
+        None => id.to_string(),
+    }
+}
+
+/// Ids as a short list: the first few, with names, then how many more.
+fn ids_text(plan: &Plan, scope: &Scope, ids: &[String]) -> String {
     const SHOWN: usize = 3;
+    let shown: Vec<String> = ids.iter().take(SHOWN).map(|id| named(plan, scope, id)).collect();
     if ids.len() <= SHOWN {
-        ids.join(", ")
+        shown.join(", ")
     } else {
-        format!("{} … (+{} more)", ids[..SHOWN].join(", "), ids.len() - SHOWN)
+        format!("{} … (+{} more)", shown.join(", "), ids.len() - SHOWN)
     }
 }
 
@@ -314,7 +323,7 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
                 "  {} {} {count}: {}{}",
                 call.action,
                 op_label(&call.op),
-                ids_text(&call.ids),
+                ids_text(plan, &call.scope, &call.ids),
                 if then_delete {
                     "  (enabled: disable then delete)"
                 } else {
@@ -332,7 +341,10 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
             format!("skipped ({}):", plan.skipped.len()),
         ));
         for (key, why) in &plan.skipped {
-            lines.push(line(PlanLineKind::Skipped, format!("  {}: {why}", key.id)));
+            lines.push(line(
+                PlanLineKind::Skipped,
+                format!("  {}: {why}", named(plan, &key.scope, &key.id)),
+            ));
         }
     }
     lines
