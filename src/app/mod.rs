@@ -357,8 +357,25 @@ fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderErro
             app.tab_for(scope.kind).replace_source(&scope, items);
         }
         Err(err) => {
-            // Keep whatever this source showed before: a failed reload must not hide data.
-            source.state = LoadState::Failed(err);
+            // Keep whatever this source showed before: a failed reload must not hide
+            // data, but those rows are marked stale.
+            source.state = LoadState::Failed(err.clone());
+            app.tab_for(scope.kind).mark_stale(&scope);
+            // The failure in full, with its fix, where it can be read and scrolled.
+            app.log.push(LogEntry {
+                time: chrono::Utc::now(),
+                hint: crate::hints::for_error(&err),
+                scope,
+                action: "list".into(),
+                operation: None,
+                target: "(all keys)".into(),
+                name: None,
+                outcome: crate::queue::Outcome::Failed {
+                    code: err.code,
+                    message: err.message,
+                },
+                request_id: err.request_id,
+            });
         }
     }
 }

@@ -62,10 +62,10 @@ impl RunState {
         }
         // A key this run disabled stays disabled unless a later call deleted or enabled it.
         match (entry.operation, &entry.outcome) {
-            (Operation::Disable, Outcome::Ok) => {
+            (Some(Operation::Disable), Outcome::Ok) => {
                 self.left_disabled.insert(item);
             }
-            (Operation::Delete | Operation::Enable, Outcome::Ok) => {
+            (Some(Operation::Delete | Operation::Enable), Outcome::Ok) => {
                 self.left_disabled.remove(&item);
             }
             _ => {}
@@ -193,7 +193,7 @@ mod item_count_tests {
             time: chrono::DateTime::UNIX_EPOCH,
             scope: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
             action: action.into(),
-            operation: crate::providers::Operation::Delete,
+            operation: Some(crate::providers::Operation::Delete),
             target: target.into(),
             name: None,
             outcome,

@@ -108,6 +108,8 @@ pub struct TabState {
     selected: HashSet<ItemKey>,
     /// How many selected items are in `view` (the rest are hidden by the filter).
     selected_visible: usize,
+    /// Scopes whose last reload failed: their rows are from an earlier load.
+    stale: HashSet<Scope>,
 }
 
 impl TabState {
@@ -126,6 +128,7 @@ impl TabState {
             descending: false,
             selected: HashSet::new(),
             selected_visible: 0,
+            stale: HashSet::new(),
         }
     }
 
@@ -195,7 +198,19 @@ impl TabState {
         };
         self.retain_items(|i| i.key.scope != *scope);
         self.append_items(fresh);
+        self.stale.remove(scope);
         self.data_changed(keep);
+    }
+
+    /// A reload of `scope` failed: its rows stay, marked as from an earlier load.
+    pub fn mark_stale(&mut self, scope: &Scope) {
+        if self.items.iter().any(|i| i.key.scope == *scope) {
+            self.stale.insert(scope.clone());
+        }
+    }
+
+    pub fn is_stale(&self, scope: &Scope) -> bool {
+        self.stale.contains(scope)
     }
 
     /// Apply a post-run re-read: `ids` were touched by the run in `scope`;

@@ -537,7 +537,7 @@ impl Run {
                 time,
                 scope: call.scope.clone(),
                 action: call.action.to_string(),
-                operation: call.op.operation(),
+                operation: Some(call.op.operation()),
                 target: o.id.clone(),
                 name: self.names.get(&call.scope.key(o.id.as_str())).cloned(),
                 outcome: o.outcome.clone(),

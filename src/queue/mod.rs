@@ -153,9 +153,9 @@ pub struct LogEntry {
     pub scope: Scope,
     /// API action name, e.g. `DeleteKeyPairs`.
     pub action: String,
-    /// What the call does, whatever the provider calls it.
+    /// What the call does, whatever the provider calls it (None: a listing that failed).
     #[serde(skip)]
-    pub operation: crate::providers::Operation,
+    pub operation: Option<crate::providers::Operation>,
     /// The item id.
     pub target: String,
     /// The item's name when it was planned, if it has one.

@@ -1,6 +1,7 @@
 //! Header, tabs, loading lines, the item table, the detail pane, the run gauge,
 //! the status line and the key hints.
 
+use crate::app::table::Column;
 use crate::app::{App, FlashLevel, Focus, LoadState, keymap};
 use crate::providers::capabilities;
 use ratatui::Frame;
@@ -8,9 +9,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Tabs};
-
-/// At most this many loading/failure lines above the table.
-const MAX_SOURCE_LINES: usize = 4;
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![
@@ -34,8 +32,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let titles = app.tabs.iter().enumerate().map(|(i, tab)| {
-        let count = if app.loading_count(tab.kind) > 0 && tab.is_empty() {
+        let (total, loading, failed) = source_counts(app, tab.kind);
+        let count = if loading > 0 && tab.is_empty() {
             "…".to_string()
+        } else if failed > 0 && failed == total && tab.is_empty() {
+            // Not "(0)": nothing could be listed, which is not the same as no keys.
+            "failed".to_string()
+        } else if failed > 0 {
+            format!("{}, {failed} failed", tab.len())
         } else {
             tab.len().to_string()
         };
@@ -52,66 +56,64 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(tabs, area);
 }
 
-/// Loading progress per account and every failed (account, region) of the active tab.
+/// (sources, still loading, failed) of one kind.
+fn source_counts(app: &App, kind: crate::inventory::ProviderKind) -> (usize, usize, usize) {
+    let of_kind = app.sources.iter().filter(|s| s.scope.kind == kind);
+    of_kind.fold((0, 0, 0), |(n, loading, failed), s| {
+        (
+            n + 1,
+            loading + usize::from(s.state == LoadState::Loading),
+            failed + usize::from(matches!(s.state, LoadState::Failed(_))),
+        )
+    })
+}
+
+/// One line about the active tab's sources: loading progress and failures, counted (each
+/// failure is in the log pane in full), however many accounts and regions there are.
 pub fn source_lines(app: &App) -> Vec<Line<'static>> {
     let kind = app.tab().kind;
-    let sources: Vec<_> = app.sources.iter().filter(|s| s.scope.kind == kind).collect();
-    if sources.is_empty() {
+    let (total, loading, failed) = source_counts(app, kind);
+    if total == 0 {
         return vec![Line::styled(
             format!("{kind}: no account configured for {}", kind.title()),
             Style::new().fg(Color::DarkGray),
         )];
     }
-    let mut accounts: Vec<&str> = Vec::new();
-    for s in &sources {
-        if !accounts.contains(&s.scope.account.as_str()) {
-            accounts.push(&s.scope.account);
-        }
+    if loading == 0 && failed == 0 {
+        return Vec::new();
     }
-    let mut lines = Vec::new();
-    for account in accounts {
-        let of_account: Vec<_> = sources.iter().filter(|s| s.scope.account == account).collect();
-        let done = of_account.iter().filter(|s| s.state != LoadState::Loading).count();
-        if let Some(pending) = of_account.iter().find(|s| s.state == LoadState::Loading) {
-            lines.push(Line::styled(
-                format!(
-                    "{kind} {account}/{} loading… {done}/{} regions",
-                    pending.scope.region,
-                    of_account.len()
-                ),
-                Style::new().fg(Color::Cyan),
-            ));
-        }
+    let mut spans = Vec::new();
+    if loading > 0 {
+        spans.push(Span::styled(
+            format!("{kind} loading {}/{total} sources", total - loading),
+            Style::new().fg(Color::Cyan),
+        ));
     }
-    let failures: Vec<_> = sources
-        .iter()
-        .filter_map(|s| match &s.state {
-            LoadState::Failed(e) => Some((s, e)),
+    if failed > 0 {
+        if !spans.is_empty() {
+            spans.push(Span::raw(" · "));
+        }
+        let first = app.sources.iter().find_map(|s| match &s.state {
+            LoadState::Failed(e) if s.scope.kind == kind => Some((s, e)),
             _ => None,
-        })
-        .collect();
-    for (s, e) in &failures {
-        // Code and RequestId first: the message is the part that may be cut at the edge.
-        let rid = e
-            .request_id
-            .as_deref()
-            .map(|r| format!(" (RequestId {r})"))
+        });
+        let example = first
+            .map(|(s, e)| {
+                let hint = crate::hints::for_error(e)
+                    .map(|h| format!(" · {h}"))
+                    .unwrap_or_default();
+                format!(": {} {}{hint}", s.scope, e.code)
+            })
             .unwrap_or_default();
-        // The advice comes before the service's message, which is the longest part.
-        let hint = crate::hints::for_error(e)
-            .map(|h| format!(" · {h}"))
-            .unwrap_or_default();
-        lines.push(Line::styled(
-            format!("{} failed: {}{rid}{hint}: {}", s.scope, e.code, e.message),
+        spans.push(Span::styled(
+            format!(
+                "{failed} of {total} failed (each in full in the log pane, L){}",
+                crate::text::for_display(&example)
+            ),
             Style::new().fg(Color::Red),
         ));
     }
-    if lines.len() > MAX_SOURCE_LINES {
-        let more = lines.len() - (MAX_SOURCE_LINES - 1);
-        lines.truncate(MAX_SOURCE_LINES - 1);
-        lines.push(Line::styled(format!("… and {more} more"), Style::new().fg(Color::Red)));
-    }
-    lines
+    vec![Line::from(spans)]
 }
 
 pub fn sources(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
@@ -159,28 +161,41 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
     offset = offset.min(tab.view_len().saturating_sub(rows_fit));
     tab.offset.set(offset);
 
+    // Which columns fit: name and id always; the others join in priority order while
+    // the width allows, so at 80 columns name and id stay readable.
+    let columns = visible_columns(inner.width.saturating_sub(3));
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
         .filter_map(|pos| tab.view_item(pos))
         .map(|item| {
             let mark = if tab.is_selected(&item.key) { "●" } else { " " };
-            Row::new(vec![
-                Cell::from(mark),
-                Cell::from(item.name.as_str()),
-                Cell::from(item.key.id.as_str()),
-                Cell::from(item.key.scope.account.as_str()),
-                Cell::from(item.key.scope.region.as_str()),
-                Cell::from(item.status.label()),
-                Cell::from(item.key_type.as_str()),
-                Cell::from(item.created.as_str()),
-                Cell::from(item.bindings_text()),
-            ])
+            let stale = tab.is_stale(&item.key.scope);
+            let cells = std::iter::once(Cell::from(mark)).chain(columns.iter().map(|(c, _)| {
+                Cell::from(match c {
+                    Column::Name => crate::text::for_display(&item.name).into_owned(),
+                    Column::Id => item.key.id.to_string(),
+                    Column::Account => item.key.scope.account.to_string(),
+                    Column::Region => item.key.scope.region.to_string(),
+                    Column::Status if stale => format!("{} (stale)", item.status.label()),
+                    Column::Status => item.status.label().to_string(),
+                    Column::Type => item.key_type.to_string(),
+                    Column::Created => item.created.to_string(),
+                    Column::Bindings => item.bindings_text(),
+                })
+            }));
+            let row = Row::new(cells.collect::<Vec<_>>());
+            // Rows kept from an earlier load whose reload failed.
+            if stale {
+                row.style(Style::new().fg(Color::DarkGray))
+            } else {
+                row
+            }
         })
         .collect();
     let header = Row::new(
         std::iter::once(" ".to_string())
-            .chain(crate::app::table::Column::ALL.iter().map(|c| {
+            .chain(columns.iter().map(|(c, _)| {
                 if *c == column {
                     format!("{}{}", c.title(), if descending { "▼" } else { "▲" })
                 } else {
@@ -190,23 +205,53 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
             .collect::<Vec<_>>(),
     )
     .style(Style::new().add_modifier(Modifier::BOLD));
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Fill(3),
-        Constraint::Fill(3),
-        Constraint::Max(10),
-        Constraint::Max(14),
-        Constraint::Length(8),
-        Constraint::Max(11),
-        Constraint::Length(20),
-        Constraint::Fill(2),
-    ];
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(columns.iter().map(|(_, w)| *w))
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
         .highlight_symbol("> ");
     let mut state = TableState::default().with_selected(Some(cursor - offset));
     frame.render_stateful_widget(table, inner, &mut state);
+}
+
+/// The columns that fit in `width`, each with its constraint. Name and id come first and
+/// share what the others leave; status, region, account, created, type and bindings are
+/// added in that order while they fit.
+fn visible_columns(width: u16) -> Vec<(Column, Constraint)> {
+    const NAME_MIN: u16 = 16;
+    const ID_MIN: u16 = 24;
+    let optional = [
+        (Column::Status, 16),
+        (Column::Region, 14),
+        (Column::Account, 10),
+        (Column::Created, 20),
+        (Column::Type, 9),
+        (Column::Bindings, 14),
+    ];
+    // Table column spacing is one cell per column.
+    let mut used = NAME_MIN + ID_MIN + 3;
+    let mut chosen = Vec::new();
+    for (c, w) in optional {
+        if used + w + 1 <= width {
+            used += w + 1;
+            chosen.push(c);
+        }
+    }
+    Column::ALL
+        .into_iter()
+        .filter_map(|c| match c {
+            // Name and id grow into whatever the others leave.
+            Column::Name => Some((c, Constraint::Min(NAME_MIN))),
+            Column::Id => Some((c, Constraint::Min(ID_MIN))),
+            Column::Bindings if chosen.contains(&c) => Some((c, Constraint::Fill(1))),
+            c => optional
+                .iter()
+                .find(|(o, _)| *o == c && chosen.contains(o))
+                .map(|(_, w)| (c, Constraint::Max(*w))),
+        })
+        .collect()
 }
 
 pub fn detail(frame: &mut Frame, area: Rect, app: &App) {

@@ -13,10 +13,16 @@ use ratatui::layout::{Constraint, Layout};
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let source_lines = main_view::source_lines(app);
+    // On small screens the detail and log panes shrink first, so the table keeps rows.
+    let (detail_height, log_height) = match area.height {
+        h if h >= 36 => (6, 8),
+        h if h >= 24 => (4, 5),
+        _ => (3, 3),
+    };
     let log_height = if app.focus == Focus::Log {
         (area.height / 2).max(6)
     } else {
-        8
+        log_height
     };
     let gauge_height = u16::from(app.run.is_some());
     let [header, tabs, sources, table, detail, gauge, log, status, footer] = area.layout(&Layout::vertical([
@@ -24,7 +30,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Constraint::Length(1),
         Constraint::Length(source_lines.len() as u16),
         Constraint::Min(5),
-        Constraint::Length(6),
+        Constraint::Length(detail_height),
         Constraint::Length(gauge_height),
         Constraint::Length(log_height),
         Constraint::Length(1),

@@ -176,7 +176,7 @@ pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Opt
         time: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default(),
         scope: Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
         action: "DeleteKeyPairs".into(),
-        operation: keyward::providers::Operation::Delete,
+        operation: Some(keyward::providers::Operation::Delete),
         target: target.into(),
         outcome,
         request_id: request_id.map(str::to_string),
