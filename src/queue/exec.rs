@@ -12,10 +12,10 @@
 //! the listing, or the listing was stale), an EnableApiKey restores the key, so a delete
 //! that cannot happen does not leave the key's callers refused.
 
-use super::plan::actions;
 use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
 use crate::audit::{AuditLog, CallRef, ItemResult, Record};
 use crate::inventory::{ProviderKind, Scope};
+use crate::providers::tencent::apigateway::{RESOURCE_IS_IN_USE, actions as apigateway_actions};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
 use futures::FutureExt;
@@ -29,9 +29,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Calls in flight at once per (provider kind, account, API action).
 pub const MAX_IN_FLIGHT: usize = 16;
-
-/// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
-const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
 
 /// What one in-flight bound covers: the unit a documented rate limit applies to.
 type Api = (ProviderKind, compact_str::CompactString, &'static str);
@@ -395,7 +392,7 @@ impl Run {
     /// key's callers for a delete that did not happen.
     async fn restore_enabled(&self, delete: &PlannedCall, id: &str) {
         let call = PlannedCall {
-            action: actions::ENABLE_API_KEY,
+            action: apigateway_actions::ENABLE_API_KEY,
             op: Op::Enable,
             ids: vec![id.to_string()],
             warnings: Vec::new(),
