@@ -3,7 +3,7 @@
 //! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
 //! pure; the overlay then only scrolls.
 
-use crate::audit::{CallRef, Record};
+use crate::audit::{CallRef, OutcomeKind, Record};
 use chrono::{DateTime, Utc};
 
 /// Item results the overlay keeps: the newest ones, enough for a working day.
@@ -20,8 +20,7 @@ pub struct HistoryLine {
     pub region: String,
     pub action: String,
     pub id: String,
-    /// `ok`, `kept`, `failed`, `unknown`, `not_sent` or `dry_run`.
-    pub result: String,
+    pub result: OutcomeKind,
     pub request_id: Option<String>,
     /// Error code of a failed (or kept/unknown) result.
     pub code: Option<String>,
@@ -123,7 +122,7 @@ mod tests {
         assert_eq!(ids, ["c", "b", "a"]);
         assert_eq!(all[0].request_id.as_deref(), Some("req-1"));
         assert_eq!(all[0].code.as_deref(), Some("InvalidKeyPair.NotFound"));
-        assert_eq!(all[0].result, "failed");
+        assert_eq!(all[0].result, OutcomeKind::Failed);
         let two: Vec<String> = from_entries(entries, 2).into_iter().map(|l| l.id).collect();
         assert_eq!(two, ["c", "b"]);
     }

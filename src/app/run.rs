@@ -84,6 +84,7 @@ pub fn outcome_label(outcome: &Outcome) -> String {
         Outcome::Ok => "ok".into(),
         Outcome::Kept { reason } => format!("kept ({reason})"),
         Outcome::Failed { .. } => "FAILED".into(),
+        Outcome::Unknown { .. } => "UNKNOWN (no answer: it may have taken effect)".into(),
         Outcome::DryRun => "dry-run, not sent".into(),
         Outcome::NotSent => "not sent (cancelled)".into(),
     }
@@ -103,7 +104,7 @@ pub fn log_line(entry: &LogEntry) -> String {
     if let Some(id) = &entry.request_id {
         line.push_str(&format!(" RequestId={id}"));
     }
-    if let Outcome::Failed { code, message } = &entry.outcome {
+    if let Some((code, message)) = entry.outcome.error() {
         line.push_str(&format!(" {code}: {message}"));
     }
     if let Some(hint) = &entry.hint {

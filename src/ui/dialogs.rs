@@ -5,6 +5,7 @@ use super::help::KEYS;
 use crate::app::App;
 use crate::app::history::History;
 use crate::app::modal::{Button, Confirm, Modal, NAME_RULE, PlanLine, PlanLineKind, RotationResult, SECRET_RULE};
+use crate::audit::OutcomeKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -292,11 +293,11 @@ fn history(frame: &mut Frame, h: &History) {
         .iter()
         .take(fit)
         .map(|l| {
-            let style = match l.result.as_str() {
-                "ok" => Style::new(),
-                "dry_run" => Style::new().fg(Color::Cyan),
-                "failed" => Style::new().fg(Color::Red),
-                _ => Style::new().fg(Color::Yellow),
+            let style = match l.result {
+                OutcomeKind::Ok => Style::new(),
+                OutcomeKind::DryRun => Style::new().fg(Color::Cyan),
+                OutcomeKind::Failed => Style::new().fg(Color::Red),
+                OutcomeKind::Kept | OutcomeKind::Unknown | OutcomeKind::NotSent => Style::new().fg(Color::Yellow),
             };
             Row::new(vec![
                 Cell::from(l.time.format("%m-%d %H:%M:%S").to_string()),
@@ -304,7 +305,7 @@ fn history(frame: &mut Frame, h: &History) {
                 Cell::from(format!("{}/{}", l.account, l.region)),
                 Cell::from(l.action.clone()),
                 Cell::from(l.id.clone()),
-                Cell::from(l.result.clone()),
+                Cell::from(l.result.word()),
                 Cell::from(or_dash(&l.request_id)),
                 Cell::from(or_dash(&l.code)),
             ])
