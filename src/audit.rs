@@ -38,12 +38,52 @@ pub enum AuditError {
     Encode(#[from] serde_json::Error),
 }
 
+/// How one item's call ended, in one word: the vocabulary the executor reports, the audit
+/// log records as `result`, and the history overlay shows. Serialized as the words the
+/// audit log has always used (`ok`, `kept`, `failed`, `unknown`, `dry_run`, `not_sent`),
+/// so existing logs still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// The service did it.
+    Ok,
+    /// The service answered success and kept the item (a CVM pair still bound).
+    Kept,
+    /// It certainly did not happen: refused, or never reached the service.
+    Failed,
+    /// No valid answer (timeout, dropped connection, 5xx): the call may have taken effect.
+    Unknown,
+    /// Dry run: logged, nothing sent.
+    DryRun,
+    /// Not sent: cancelled, or an earlier call for the item did not succeed.
+    NotSent,
+}
+
+impl OutcomeKind {
+    /// The audit log's word for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            OutcomeKind::Ok => "ok",
+            OutcomeKind::Kept => "kept",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::Unknown => "unknown",
+            OutcomeKind::DryRun => "dry_run",
+            OutcomeKind::NotSent => "not_sent",
+        }
+    }
+}
+
+impl std::fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
 /// One id's result inside an outcome record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemResult {
     pub id: String,
-    /// `ok`, `kept`, `failed`, `unknown` (the call may have taken effect), `not_sent`, `dry_run`.
-    pub result: String,
+    pub result: OutcomeKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,4 +291,43 @@ pub fn unmatched_intents(path: impl AsRef<Path>) -> Result<Vec<serde_json::Value
         .cloned()
         .collect();
     Ok(unmatched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words are the audit log's format: serde and `word` agree, and a line written
+    /// before `OutcomeKind` existed still reads.
+    #[test]
+    fn outcome_kinds_serialize_as_the_audit_words() {
+        let all = [
+            OutcomeKind::Ok,
+            OutcomeKind::Kept,
+            OutcomeKind::Failed,
+            OutcomeKind::Unknown,
+            OutcomeKind::DryRun,
+            OutcomeKind::NotSent,
+        ];
+        let words: Vec<String> = all.iter().map(|k| serde_json::to_string(k).unwrap()).collect();
+        assert_eq!(
+            words,
+            [
+                "\"ok\"",
+                "\"kept\"",
+                "\"failed\"",
+                "\"unknown\"",
+                "\"dry_run\"",
+                "\"not_sent\""
+            ]
+        );
+        for k in all {
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.word()));
+        }
+        let old: ItemResult = serde_json::from_str(
+            r#"{"id":"skey-1","result":"unknown","code":"Timeout","message":"no answer","request_id":"r-1"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.result, OutcomeKind::Unknown);
+    }
 }

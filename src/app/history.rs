@@ -6,7 +6,7 @@
 use super::keymap::{Binding, Key, KeyTable};
 use super::modal::{Ctx, Dialog, Step};
 use super::scroll;
-use crate::audit::{CallRef, Record};
+use crate::audit::{CallRef, OutcomeKind, Record};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -26,8 +26,7 @@ pub struct HistoryLine {
     pub id: String,
     /// The key's name when it was planned (older audit lines have none).
     pub name: Option<String>,
-    /// `ok`, `kept`, `failed`, `unknown`, `not_sent` or `dry_run`.
-    pub result: String,
+    pub result: OutcomeKind,
     pub request_id: Option<String>,
     /// Error code of a failed (or kept/unknown) result.
     pub code: Option<String>,
@@ -209,7 +208,7 @@ mod tests {
         assert_eq!(ids, ["c", "b", "a"]);
         assert_eq!(all[0].request_id.as_deref(), Some("req-1"));
         assert_eq!(all[0].code.as_deref(), Some("InvalidKeyPair.NotFound"));
-        assert_eq!(all[0].result, "failed");
+        assert_eq!(all[0].result, OutcomeKind::Failed);
         let two: Vec<String> = from_entries(entries, 2).into_iter().map(|l| l.id).collect();
         assert_eq!(two, ["c", "b"]);
     }

@@ -150,6 +150,7 @@ pub fn outcome_label(outcome: &Outcome) -> String {
         Outcome::Ok => "ok".into(),
         Outcome::Kept { reason } => format!("kept ({reason})"),
         Outcome::Failed { .. } => "FAILED".into(),
+        Outcome::Unknown { .. } => "UNKNOWN (no answer: it may have taken effect)".into(),
         Outcome::DryRun => "dry-run, not sent".into(),
         // The hint says why: cancelled, or an earlier step of the item did not succeed.
         Outcome::NotSent => "not sent".into(),
@@ -173,7 +174,7 @@ pub fn log_line(entry: &LogEntry) -> String {
     if let Some(id) = &entry.request_id {
         line.push_str(&format!(" RequestId={id}"));
     }
-    if let Outcome::Failed { code, message } = &entry.outcome {
+    if let Some((code, message)) = entry.outcome.error() {
         line.push_str(&format!(" {code}: {message}"));
     }
     if let Some(hint) = &entry.hint {
@@ -213,7 +214,7 @@ mod item_count_tests {
         };
         let plan = Plan {
             calls: vec![call("DisableApiKey", Op::Disable), call("DeleteApiKey", Op::Delete)],
-            skipped: Vec::new(),
+            ..Plan::default()
         };
         let mut run = RunState::new("delete", &plan, false);
         assert_eq!(run.total_items, 1);

@@ -17,7 +17,8 @@ use crate::emulator::{self, EmulatorOptions, Seed};
 use crate::inventory::{Item, ProviderKind};
 use crate::providers::Provider;
 use crate::providers::tencent::client::{APIGATEWAY, CVM};
-use crate::queue::{self, ExecEvent, ExecOptions, Intent, Outcome, actions};
+use crate::providers::tencent::{apigateway, cvm};
+use crate::queue::{self, ExecEvent, ExecOptions, Intent, Outcome};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -229,7 +230,7 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
 
     let mut figures = Vec::new();
 
-    let (kp_calls, kp_done) = kp.action(actions::DELETE_KEY_PAIRS);
+    let (kp_calls, kp_done) = kp.action(cvm::actions::DELETE_KEY_PAIRS);
     let (kp_rate, kp_share) = throughput(kp_calls, kp_done, CVM.rate_per_second);
     figures.push(
         Figure::new(
@@ -257,13 +258,23 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
         )),
     );
 
-    let (dis_calls, dis_done) = ak.action(actions::DISABLE_API_KEY);
-    let (del_calls, del_done) = ak.action(actions::DELETE_API_KEY);
+    let (dis_calls, dis_done) = ak.action(apigateway::actions::DISABLE_API_KEY);
+    let (del_calls, del_done) = ak.action(apigateway::actions::DELETE_API_KEY);
     let ideal = dis_calls.max(del_calls) as f64 / f64::from(APIGATEWAY.rate_per_second);
     let overall = note_overall(dis_calls + del_calls, ak.calls_done, ideal);
     for (id, action, calls, done) in [
-        ("delete.api_keys.disable", actions::DISABLE_API_KEY, dis_calls, dis_done),
-        ("delete.api_keys.delete", actions::DELETE_API_KEY, del_calls, del_done),
+        (
+            "delete.api_keys.disable",
+            apigateway::actions::DISABLE_API_KEY,
+            dis_calls,
+            dis_done,
+        ),
+        (
+            "delete.api_keys.delete",
+            apigateway::actions::DELETE_API_KEY,
+            del_calls,
+            del_done,
+        ),
     ] {
         let (rate, share) = throughput(calls, done, APIGATEWAY.rate_per_second);
         figures.push(

@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-pub const PATH: &str = "/api/v2/maas/apikeys";
+/// The MaaS API key resource, as the provider module names it.
+pub const PATH: &str = crate::providers::oceanbase::KEYS_PATH;
 const DEFAULT_PAGE_SIZE: usize = 10;
 const MAX_PAGE_SIZE: usize = 100;
 /// The doc says a pageSize above the maximum is "forcibly set to 20".

@@ -3,6 +3,7 @@
 
 use super::fake;
 use super::seed::{ObGenerate, SeedApiKey, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount, TencentGenerate};
+use crate::providers::tencent::cvm::KEY_PAIR_NAME_MAX;
 use rand::Rng;
 use std::collections::HashSet;
 
@@ -60,7 +61,7 @@ pub(super) fn tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) 
         while !ids.insert(id.clone()) {
             id = fake::key_pair_id(&mut rng);
         }
-        let name = fake::unique_name(fake::key_pair_name(&mut rng), '_', 25, &mut names);
+        let name = fake::unique_name(fake::key_pair_name(&mut rng), '_', KEY_PAIR_NAME_MAX, &mut names);
         let instances = if rng.random_bool(spec.instance_share.clamp(0.0, 1.0)) {
             let n = rng.random_range(1..=3);
             (0..n).map(|_| fake::instance_id(&mut rng)).collect()

@@ -2,7 +2,8 @@
 //! the real services on the rules keyward relies on (disable before delete for API
 //! Gateway keys, bound key pairs kept, unknown ids rejected), and records every call.
 
-use super::{DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
+use super::tencent::{apigateway::actions as apigateway, cvm::actions as cvm};
+use super::{DeleteReport, ErrorKind, Operation, Provider, ProviderError, Receipt, Rotated};
 use crate::inventory::{Item, ProviderKind, Scope, Status};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -140,28 +141,24 @@ impl Provider for MemoryProvider {
             }
         });
         drop(items);
-        let action = match self.scope.kind {
-            ProviderKind::ApiGateway => "DeleteApiKey",
-            ProviderKind::Cvm => "DeleteKeyPairs",
-            ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",
-        };
+        let action = super::action(self.scope.kind, Operation::Delete).unwrap_or("delete");
         report.request_id = self.receipt(action, ids).request_id;
         Ok(report)
     }
 
     async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
-        self.set_status("DisableApiKey", id, Status::Disabled)
+        self.set_status(apigateway::DISABLE_API_KEY, id, Status::Disabled)
     }
 
     async fn enable(&self, id: &str) -> Result<Receipt, ProviderError> {
-        self.set_status("EnableApiKey", id, Status::Enabled)
+        self.set_status(apigateway::ENABLE_API_KEY, id, Status::Enabled)
     }
 
     async fn rotate(&self, id: &str, custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
         if !self.items().iter().any(|i| i.key.id == id) {
             return Err(self.not_found(id));
         }
-        let receipt = self.receipt("UpdateApiKey", &[id.to_string()]);
+        let receipt = self.receipt(apigateway::UPDATE_API_KEY, &[id.to_string()]);
         let new_secret = custom
             .cloned()
             .unwrap_or_else(|| Secret::new(format!("generated_{}", receipt.request_id)));
@@ -179,6 +176,6 @@ impl Provider for MemoryProvider {
             item.description = d.into();
         }
         drop(items);
-        Ok(self.receipt("ModifyKeyPairAttribute", &[id.to_string()]))
+        Ok(self.receipt(cvm::MODIFY_KEY_PAIR_ATTRIBUTE, &[id.to_string()]))
     }
 }

@@ -120,10 +120,37 @@ pub struct Rotated {
     pub new_secret: Secret,
 }
 
-/// What a provider lets the operator do, so the UI can refuse unsupported keys early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// An operation keyward can ask of a kind of key. Whether a kind supports it, and under
+/// which API action name, is that kind's provider module's rule ([`action`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Delete,
+    Disable,
+    Enable,
+    /// Rotate the secret (service-generated or custom).
+    Rotate,
+    /// Change the name (and description).
+    Rename,
+}
+
+/// What the service does when asked to delete an item that has a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundDelete {
+    /// It refuses the delete (API Gateway: `UnsupportedOperation.ResourceIsInUse`), so the
+    /// planner skips the item instead of disabling it for a delete that cannot happen.
+    Refused,
+    /// It answers success and keeps the item (CVM key pairs bound to an instance or image);
+    /// the provider reports which were kept.
+    Kept,
+    /// Not documented: the planner warns that the delete may fail.
+    Unknown,
+}
+
+/// What a kind of key supports, so the planner, the key handler and the footer can ask
+/// instead of comparing kinds. Each provider module defines its own from its action table
+/// (see [`capabilities`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
-    pub delete: bool,
     pub enable_disable: bool,
     pub rotate: bool,
     pub rename: bool,
@@ -131,22 +158,15 @@ pub struct Capabilities {
     pub delete_requires_disabled: bool,
     /// Max ids per delete call.
     pub delete_batch: usize,
-}
-
-/// A mutating operation an item kind may support.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    Delete,
-    Disable,
-    Enable,
-    Rotate,
-    Rename,
+    /// What a delete of a bound item does.
+    pub bound_delete: BoundDelete,
 }
 
 impl Capabilities {
+    /// Whether the kind supports `op` (every kind deletes).
     pub fn supports(&self, op: Operation) -> bool {
         match op {
-            Operation::Delete => self.delete,
+            Operation::Delete => true,
             Operation::Disable | Operation::Enable => self.enable_disable,
             Operation::Rotate => self.rotate,
             Operation::Rename => self.rename,
@@ -164,6 +184,39 @@ pub fn capabilities(kind: ProviderKind) -> Capabilities {
     }
 }
 
+/// The API action that performs `op` on `kind`, as the log pane and the audit log name
+/// it (`DeleteKeyPairs`, `DisableApiKey`, `DELETE /api/v2/maas/apikeys`), or `None` when
+/// the kind does not support `op`.
+pub fn action(kind: ProviderKind, op: Operation) -> Option<&'static str> {
+    match kind {
+        ProviderKind::ApiGateway => tencent::apigateway::action(op),
+        ProviderKind::Cvm => tencent::cvm::action(op),
+        ProviderKind::OceanBase => oceanbase::action(op),
+    }
+}
+
+/// The new name `name` breaks `kind`'s naming rule: why, in one sentence. Kinds without
+/// a rename accept any name here (the planner refuses the rename itself).
+pub fn validate_new_name(kind: ProviderKind, name: &str) -> Result<(), String> {
+    match kind {
+        ProviderKind::Cvm => tencent::cvm::validate_key_pair_name(name),
+        ProviderKind::ApiGateway | ProviderKind::OceanBase => Ok(()),
+    }
+}
+
+/// How a rejected input's first offending character is named in a message: quoted when
+/// it prints as itself, as a code point otherwise, so a message never carries a control
+/// character, an invisible one or a bidi override to the terminal.
+pub(crate) fn describe_char(c: char) -> String {
+    if c.is_ascii_graphic() || (!c.is_ascii() && c.is_alphanumeric()) {
+        format!("'{c}'")
+    } else if c == ' ' {
+        "a space".to_string()
+    } else {
+        format!("U+{:04X}", u32::from(c))
+    }
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// The kind, account and region (or OceanBase project) this provider serves; every
@@ -177,15 +230,6 @@ pub trait Provider: Send + Sync {
 
     /// Every item, all pages followed.
     async fn list(&self) -> Result<Vec<Item>, ProviderError>;
-
-    /// Re-read a set of ids (after a bulk run), returning those that still exist.
-    async fn describe(&self, ids: &[String]) -> Result<Vec<Item>, ProviderError> {
-        let all = self.list().await?;
-        Ok(all
-            .into_iter()
-            .filter(|i| ids.iter().any(|id| *id == i.key.id))
-            .collect())
-    }
 
     /// Delete at most `capabilities().delete_batch` ids in one call.
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError>;

@@ -10,7 +10,7 @@ mod digest;
 mod envelope;
 
 use crate::inventory::{Item, ProviderKind, Scope, Status};
-use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
+use crate::providers::{BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use client::{ClientConfig, ObClient, header_value};
@@ -24,20 +24,35 @@ use std::time::Duration;
 
 /// The international site's Open API host.
 pub const DEFAULT_ENDPOINT: &str = "https://api-cloud.oceanbase.com";
-const KEYS_PATH: &str = "/api/v2/maas/apikeys";
+/// The MaaS API key resource: listed with GET, deleted with DELETE.
+pub const KEYS_PATH: &str = "/api/v2/maas/apikeys";
 /// The documented maximum page size.
 const PAGE_SIZE: usize = 100;
 /// A server that keeps returning full pages forever is broken; stop instead of looping.
 const MAX_PAGES: usize = 10_000;
 
+/// The Open API calls by the names the log pane and the audit log use (method and path).
+pub mod actions {
+    pub const DELETE_API_KEY: &str = "DELETE /api/v2/maas/apikeys";
+}
+
+/// The action of each operation OceanBase MaaS keys support: delete only (no rename,
+/// rotate or enable/disable API is documented).
+pub const fn action(op: Operation) -> Option<&'static str> {
+    match op {
+        Operation::Delete => Some(actions::DELETE_API_KEY),
+        Operation::Disable | Operation::Enable | Operation::Rotate | Operation::Rename => None,
+    }
+}
+
 /// What OceanBase MaaS keys support: delete, one key per call.
 pub const CAPABILITIES: Capabilities = Capabilities {
-    delete: true,
-    enable_disable: false,
-    rotate: false,
-    rename: false,
+    enable_disable: action(Operation::Disable).is_some() && action(Operation::Enable).is_some(),
+    rotate: action(Operation::Rotate).is_some(),
+    rename: action(Operation::Rename).is_some(),
     delete_requires_disabled: false,
     delete_batch: 1,
+    bound_delete: BoundDelete::Unknown,
 };
 
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).

@@ -12,10 +12,10 @@
 //! the listing, or the listing was stale), an EnableApiKey restores the key, so a delete
 //! that cannot happen does not leave the key's callers refused.
 
-use super::plan::actions;
-use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, Plan, PlannedCall};
+use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, OutcomeKind, Plan, PlannedCall};
 use crate::audit::{AuditLog, CallRef, ItemResult, Record};
 use crate::inventory::{ProviderKind, Scope};
+use crate::providers::tencent::apigateway::{RESOURCE_IS_IN_USE, actions as apigateway_actions};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
 use futures::FutureExt;
@@ -29,9 +29,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Calls in flight at once per (provider kind, account, API action).
 pub const MAX_IN_FLIGHT: usize = 16;
-
-/// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
-const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
 
 /// What one in-flight bound covers: the unit a documented rate limit applies to.
 type Api = (ProviderKind, compact_str::CompactString, &'static str);
@@ -184,20 +181,17 @@ struct ItemOutcome {
     outcome: Outcome,
     request_id: Option<String>,
     hint: Option<String>,
-    /// The audit log's word: ok, kept, failed, unknown, not_sent, dry_run.
-    audit_result: &'static str,
     /// Set only by a successful rotation; goes to `ExecEvent::Rotated` and nowhere else.
     new_secret: Option<Secret>,
 }
 
 impl ItemOutcome {
-    fn new(id: &str, outcome: Outcome, audit_result: &'static str) -> Self {
+    fn new(id: &str, outcome: Outcome) -> Self {
         ItemOutcome {
             id: id.to_string(),
             outcome,
             request_id: None,
             hint: None,
-            audit_result,
             new_secret: None,
         }
     }
@@ -205,26 +199,28 @@ impl ItemOutcome {
     fn ok(id: &str, request_id: String) -> Self {
         ItemOutcome {
             request_id: Some(request_id),
-            ..Self::new(id, Outcome::Ok, "ok")
+            ..Self::new(id, Outcome::Ok)
         }
     }
 
     fn not_sent(id: &str, why: impl Into<String>) -> Self {
         ItemOutcome {
             hint: Some(why.into()),
-            ..Self::new(id, Outcome::NotSent, "not_sent")
+            ..Self::new(id, Outcome::NotSent)
         }
     }
 
     fn failed(id: &str, err: &ProviderError) -> Self {
-        let outcome = Outcome::Failed {
-            code: err.code.clone(),
-            message: err.message.clone(),
+        let (code, message) = (err.code.clone(), err.message.clone());
+        let outcome = if may_have_applied(err) {
+            Outcome::Unknown { code, message }
+        } else {
+            Outcome::Failed { code, message }
         };
         ItemOutcome {
             request_id: err.request_id.clone(),
             hint: crate::hints::for_error(err),
-            ..Self::new(id, outcome, if may_have_applied(err) { "unknown" } else { "failed" })
+            ..Self::new(id, outcome)
         }
     }
 
@@ -242,7 +238,7 @@ impl ItemOutcome {
 }
 
 /// Whether a failed write may still have happened on the server: the request may have
-/// arrived even though keyward saw no valid answer. The audit log says `unknown` for these.
+/// arrived even though keyward saw no valid answer. These are `Outcome::Unknown`.
 fn may_have_applied(err: &ProviderError) -> bool {
     matches!(
         err.kind,
@@ -344,7 +340,10 @@ impl Run {
             for o in outcomes.iter_mut() {
                 if call.op == Op::Delete
                     && disabled_here.contains(&o.id)
-                    && matches!(o.outcome, Outcome::Failed { .. } | Outcome::NotSent)
+                    && matches!(
+                        o.outcome.kind(),
+                        OutcomeKind::Failed | OutcomeKind::Unknown | OutcomeKind::NotSent
+                    )
                 {
                     if matches!(&o.outcome, Outcome::Failed { code, .. } if code == RESOURCE_IS_IN_USE) {
                         o.add_note("the key was disabled by this run: keyward enables it again (EnableApiKey)");
@@ -363,10 +362,10 @@ impl Run {
             }
 
             for o in outcomes {
-                let state = match &o.outcome {
-                    Outcome::Ok | Outcome::Kept { .. } | Outcome::DryRun => Final::Ok,
-                    Outcome::NotSent => Final::NotSent,
-                    Outcome::Failed { .. } => Final::Failed,
+                let state = match o.outcome.kind() {
+                    OutcomeKind::Ok | OutcomeKind::Kept | OutcomeKind::DryRun => Final::Ok,
+                    OutcomeKind::NotSent => Final::NotSent,
+                    OutcomeKind::Failed | OutcomeKind::Unknown => Final::Failed,
                 };
                 let entry = finals.entry(o.id.clone()).or_insert(state);
                 *entry = (*entry).max(state);
@@ -403,7 +402,7 @@ impl Run {
     /// key's callers for a delete that did not happen.
     async fn restore_enabled(&self, delete: &PlannedCall, id: &str) {
         let call = PlannedCall {
-            action: actions::ENABLE_API_KEY,
+            action: apigateway_actions::ENABLE_API_KEY,
             op: Op::Enable,
             ids: vec![id.to_string()],
             warnings: Vec::new(),
@@ -473,7 +472,7 @@ impl Run {
             return (false, all(&|id| ItemOutcome::failed(id, &err)));
         }
         if self.dry_run {
-            return (false, all(&|id| ItemOutcome::new(id, Outcome::DryRun, "dry_run")));
+            return (false, all(&|id| ItemOutcome::new(id, Outcome::DryRun)));
         }
         (true, perform_caught(provider.as_ref(), call, ids).await)
     }
@@ -575,14 +574,16 @@ impl Run {
 
 fn audit_item(o: &ItemOutcome) -> ItemResult {
     let (code, message) = match &o.outcome {
-        Outcome::Failed { code, message } => (Some(code.clone()), Some(message.clone())),
+        Outcome::Failed { code, message } | Outcome::Unknown { code, message } => {
+            (Some(code.clone()), Some(message.clone()))
+        }
         Outcome::Kept { reason } => (None, Some(reason.clone())),
         Outcome::NotSent => (None, o.hint.clone()),
         Outcome::Ok | Outcome::DryRun => (None, None),
     };
     ItemResult {
         id: o.id.clone(),
-        result: o.audit_result.to_string(),
+        result: o.outcome.kind(),
         code,
         message,
         request_id: o.request_id.clone(),
@@ -633,7 +634,7 @@ async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) ->
                 .map(|id| match report.kept.iter().find(|(kept, _)| kept == id) {
                     Some((_, reason)) => ItemOutcome {
                         request_id: Some(report.request_id.clone()),
-                        ..ItemOutcome::new(id, Outcome::Kept { reason: reason.clone() }, "kept")
+                        ..ItemOutcome::new(id, Outcome::Kept { reason: reason.clone() })
                     },
                     None => ItemOutcome::ok(id, report.request_id.clone()),
                 })

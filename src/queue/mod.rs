@@ -12,6 +12,7 @@
 //!
 //! `plan.rs` holds the pure planning rules, `exec.rs` the executor.
 
+pub use crate::audit::OutcomeKind;
 use crate::inventory::{ItemKey, Scope};
 use crate::secret::Secret;
 use serde::Serialize;
@@ -126,7 +127,8 @@ impl Plan {
     }
 }
 
-/// Outcome of one item in an executed plan, one log line each.
+/// Outcome of one item in an executed plan, one log line each: an [`OutcomeKind`] with
+/// its details.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -135,14 +137,42 @@ pub enum Outcome {
     Kept {
         reason: String,
     },
+    /// Certainly not done: the service refused it, or it never reached the service.
     Failed {
+        code: String,
+        message: String,
+    },
+    /// No valid answer (timeout, dropped connection, server error): it may have been done.
+    Unknown {
         code: String,
         message: String,
     },
     /// Dry run: nothing was sent.
     DryRun,
-    /// Cancelled before it was sent.
+    /// Not sent: cancelled, or an earlier call for the item did not succeed.
     NotSent,
+}
+
+impl Outcome {
+    /// The one word for it, as the audit log and the history name it.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Ok => OutcomeKind::Ok,
+            Outcome::Kept { .. } => OutcomeKind::Kept,
+            Outcome::Failed { .. } => OutcomeKind::Failed,
+            Outcome::Unknown { .. } => OutcomeKind::Unknown,
+            Outcome::DryRun => OutcomeKind::DryRun,
+            Outcome::NotSent => OutcomeKind::NotSent,
+        }
+    }
+
+    /// The error code and message of a failed or unknown call.
+    pub fn error(&self) -> Option<(&str, &str)> {
+        match self {
+            Outcome::Failed { code, message } | Outcome::Unknown { code, message } => Some((code, message)),
+            _ => None,
+        }
+    }
 }
 
 /// One line of the log pane and of the audit log: one item's outcome of one call.
@@ -212,4 +242,4 @@ mod exec;
 mod plan;
 
 pub use exec::{MAX_IN_FLIGHT, execute};
-pub use plan::{CVM_DELETE_BATCH, actions, build_plan, validate_secret};
+pub use plan::build_plan;

@@ -6,29 +6,19 @@
 //! items are deduplicated and sorted by (kind, account, region, id).
 
 use super::{Intent, Op, Plan, PlannedCall};
-use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Scope, Status};
+use crate::inventory::{Binding, Item, ItemKey, Scope, Status};
+use crate::providers::{BoundDelete, Operation, action, capabilities, validate_new_name};
 use std::collections::BTreeMap;
 
-/// DeleteKeyPairs accepts at most 100 KeyIds.N per call.
-pub const CVM_DELETE_BATCH: usize = 100;
-
-/// The API action names the log pane and the audit log show.
-pub mod actions {
-    pub const DESCRIBE_API_KEYS_STATUS: &str = "DescribeApiKeysStatus";
-    pub const UPDATE_API_KEY: &str = "UpdateApiKey";
-    pub const DISABLE_API_KEY: &str = "DisableApiKey";
-    pub const ENABLE_API_KEY: &str = "EnableApiKey";
-    pub const DELETE_API_KEY: &str = "DeleteApiKey";
-    pub const DELETE_KEY_PAIRS: &str = "DeleteKeyPairs";
-    pub const MODIFY_KEY_PAIR_ATTRIBUTE: &str = "ModifyKeyPairAttribute";
-    pub const MAAS_DELETE_API_KEY: &str = "DELETE /api/v2/maas/apikeys";
-}
-
-/// The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
-/// the operator hears it before confirming. One rule, kept with the provider that sends it.
-pub use crate::providers::tencent::apigateway::validate_custom_secret as validate_secret;
+// The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
+// the operator hears it before confirming: one rule, kept with the provider that sends it.
+use crate::providers::tencent::apigateway::validate_custom_secret;
 
 /// Build the calls for `intent` on the selected items. Pure.
+///
+/// What each kind supports, the action names and the input rules come from the kind's
+/// provider module (`providers::capabilities`, `providers::action`, the validators): the
+/// planner holds only the rules that are about plans.
 pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
     // Deduplicate (the same item selected twice is one item) and fix the order.
     let mut unique: BTreeMap<&ItemKey, &Item> = BTreeMap::new();
@@ -50,8 +40,7 @@ pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
             "rename applies to one key pair at a time, and {} items are selected",
             unique.len()
         )),
-        Intent::Rename { name, .. } if name.trim().is_empty() => Some("the new name is empty".to_string()),
-        Intent::Rotate { custom: Some(secret) } => validate_secret(secret.expose()).err(),
+        Intent::Rotate { custom: Some(secret) } => validate_custom_secret(secret.expose()).err(),
         _ => None,
     };
     if let Some(reason) = whole_selection_refusal {
@@ -89,57 +78,53 @@ fn skip(plan: &mut Plan, item: &Item, reason: impl Into<String>) {
     plan.skipped.push((item.key.clone(), reason.into()));
 }
 
+fn skip_all(plan: &mut Plan, items: &[&Item], reason: &str) {
+    for item in items {
+        skip(plan, item, reason);
+    }
+}
+
 fn plan_delete(plan: &mut Plan, scope: &Scope, items: &[&Item]) {
-    match scope.kind {
-        ProviderKind::Cvm => {
-            for batch in items.chunks(CVM_DELETE_BATCH) {
-                // A bound pair is still sent: the service keeps it and says so, which the
-                // operator may want to see; the warning tells them in advance.
-                let warnings = batch
-                    .iter()
-                    .filter(|i| i.is_bound())
-                    .map(|i| format!("{}: bound to {}: the service will keep it", i.key.id, i.bindings_text()))
-                    .collect();
-                let ids = batch.iter().map(|i| i.key.id.to_string()).collect();
-                plan.calls
-                    .push(call(scope, actions::DELETE_KEY_PAIRS, Op::Delete, ids, warnings));
-            }
+    let caps = capabilities(scope.kind);
+    let Some(delete) = action(scope.kind, Operation::Delete) else {
+        skip_all(plan, items, &format!("{} cannot be deleted", scope.kind.title()));
+        return;
+    };
+    let mut sendable = Vec::with_capacity(items.len());
+    for item in items {
+        if item.is_bound() && caps.bound_delete == BoundDelete::Refused {
+            // Not even disabled: disabling would cut off its clients while the delete is
+            // doomed to fail (API Gateway: ResourceIsInUse).
+            skip(plan, item, format!("bound to {}: unbind first", item.bindings_text()));
+            continue;
         }
-        ProviderKind::ApiGateway => {
-            for item in items {
-                if item.is_bound() {
-                    // Not even disabled: disabling would cut off its clients while the
-                    // delete is doomed to fail with ResourceIsInUse.
-                    skip(plan, item, format!("bound to {}: unbind first", item.bindings_text()));
+        sendable.push(*item);
+    }
+    for batch in sendable.chunks(caps.delete_batch.max(1)) {
+        if caps.delete_requires_disabled {
+            // The service refuses to delete an enabled key (API Gateway: InvalidStatus).
+            for item in batch.iter().filter(|i| i.status != Status::Disabled) {
+                let Some(disable) = action(scope.kind, Operation::Disable) else {
                     continue;
-                }
-                let id = vec![item.key.id.to_string()];
-                if item.status != Status::Disabled {
-                    // DeleteApiKey refuses an enabled key (InvalidStatus).
-                    plan.calls.push(call(
-                        scope,
-                        actions::DISABLE_API_KEY,
-                        Op::Disable,
-                        id.clone(),
-                        Vec::new(),
-                    ));
-                }
-                plan.calls
-                    .push(call(scope, actions::DELETE_API_KEY, Op::Delete, id, Vec::new()));
-            }
-        }
-        ProviderKind::OceanBase => {
-            for item in items {
-                let warnings = binding_warnings(item, "the delete may fail");
+                };
                 plan.calls.push(call(
                     scope,
-                    actions::MAAS_DELETE_API_KEY,
-                    Op::Delete,
+                    disable,
+                    Op::Disable,
                     vec![item.key.id.to_string()],
-                    warnings,
+                    Vec::new(),
                 ));
             }
         }
+        // A bound item that the service keeps is still sent: the service says so, which
+        // the operator may want to see; the warning tells them in advance.
+        let consequence = match caps.bound_delete {
+            BoundDelete::Kept => "the service will keep it",
+            BoundDelete::Unknown | BoundDelete::Refused => "the delete may fail",
+        };
+        let warnings = batch.iter().flat_map(|i| binding_warnings(i, consequence)).collect();
+        let ids = batch.iter().map(|i| i.key.id.to_string()).collect();
+        plan.calls.push(call(scope, delete, Op::Delete, ids, warnings));
     }
 }
 
@@ -157,34 +142,26 @@ fn binding_warnings(item: &Item, consequence: &str) -> Vec<String> {
 
 fn plan_toggle(plan: &mut Plan, scope: &Scope, items: &[&Item], intent: &Intent) {
     let enable = matches!(intent, Intent::Enable);
+    let op = if enable { Operation::Enable } else { Operation::Disable };
+    let Some(name) = action(scope.kind, op) else {
+        skip_all(
+            plan,
+            items,
+            &format!("{} cannot be {}d", scope.kind.title(), intent.verb()),
+        );
+        return;
+    };
     for item in items {
-        if scope.kind != ProviderKind::ApiGateway {
-            skip(
-                plan,
-                item,
-                format!("{} cannot be {}d", scope.kind.title(), intent.verb()),
-            );
-            continue;
-        }
         match (enable, item.status) {
             (true, Status::Enabled) => skip(plan, item, "already enabled"),
             (false, Status::Disabled) => skip(plan, item, "already disabled"),
-            (true, _) => plan.calls.push(call(
-                scope,
-                actions::ENABLE_API_KEY,
-                Op::Enable,
-                vec![item.key.id.to_string()],
-                Vec::new(),
-            )),
+            (true, _) => plan
+                .calls
+                .push(call(scope, name, Op::Enable, vec![item.key.id.to_string()], Vec::new())),
             (false, _) => {
                 let warnings = usage_plan_warnings(item, "its clients will be refused");
-                plan.calls.push(call(
-                    scope,
-                    actions::DISABLE_API_KEY,
-                    Op::Disable,
-                    vec![item.key.id.to_string()],
-                    warnings,
-                ));
+                plan.calls
+                    .push(call(scope, name, Op::Disable, vec![item.key.id.to_string()], warnings));
             }
         }
     }
@@ -205,19 +182,19 @@ fn usage_plan_warnings(item: &Item, consequence: &str) -> Vec<String> {
 }
 
 fn plan_rotate(plan: &mut Plan, scope: &Scope, items: &[&Item], custom: &Option<crate::secret::Secret>) {
+    let Some(name) = action(scope.kind, Operation::Rotate) else {
+        skip_all(
+            plan,
+            items,
+            &format!("{} have no secret keyward can rotate", scope.kind.title()),
+        );
+        return;
+    };
     for item in items {
-        if scope.kind != ProviderKind::ApiGateway {
-            skip(
-                plan,
-                item,
-                format!("{} have no secret keyward can rotate", scope.kind.title()),
-            );
-            continue;
-        }
         let warnings = usage_plan_warnings(item, "its clients need the new secret");
         plan.calls.push(call(
             scope,
-            actions::UPDATE_API_KEY,
+            name,
             Op::Rotate { custom: custom.clone() },
             vec![item.key.id.to_string()],
             warnings,
@@ -226,14 +203,18 @@ fn plan_rotate(plan: &mut Plan, scope: &Scope, items: &[&Item], custom: &Option<
 }
 
 fn plan_rename(plan: &mut Plan, scope: &Scope, items: &[&Item], name: &str, description: &Option<String>) {
+    let Some(action_name) = action(scope.kind, Operation::Rename) else {
+        skip_all(plan, items, &format!("{} cannot be renamed", scope.kind.title()));
+        return;
+    };
+    if let Err(reason) = validate_new_name(scope.kind, name) {
+        skip_all(plan, items, &reason);
+        return;
+    }
     for item in items {
-        if scope.kind != ProviderKind::Cvm {
-            skip(plan, item, format!("{} cannot be renamed", scope.kind.title()));
-            continue;
-        }
         plan.calls.push(call(
             scope,
-            actions::MODIFY_KEY_PAIR_ATTRIBUTE,
+            action_name,
             Op::Rename {
                 name: name.to_string(),
                 description: description.clone(),
@@ -256,112 +237,5 @@ impl Plan {
         keys.sort();
         keys.dedup();
         keys
-    }
-
-    /// Number of warnings across all calls.
-    pub fn warning_count(&self) -> usize {
-        self.calls.iter().map(|c| c.warnings.len()).sum()
-    }
-
-    /// Lines for the confirmation dialog, one per (kind, account, region) in plan order,
-    /// e.g. `cvm prod/ap-guangzhou: DeleteKeyPairs x2 (150 key pairs), 3 warnings`,
-    /// then one line for skipped items if any.
-    pub fn summary(&self) -> Vec<String> {
-        struct ActionTally<'a> {
-            action: &'a str,
-            calls: usize,
-            ids: usize,
-        }
-        struct GroupTally<'a> {
-            key: &'a Scope,
-            actions: Vec<ActionTally<'a>>,
-            warnings: usize,
-        }
-        let mut groups: Vec<GroupTally> = Vec::new();
-        for c in &self.calls {
-            let key = &c.scope;
-            let pos = match groups.iter().position(|g| g.key == key) {
-                Some(pos) => pos,
-                None => {
-                    groups.push(GroupTally {
-                        key,
-                        actions: Vec::new(),
-                        warnings: 0,
-                    });
-                    groups.len() - 1
-                }
-            };
-            let group = &mut groups[pos];
-            group.warnings += c.warnings.len();
-            match group.actions.iter_mut().find(|a| a.action == c.action) {
-                Some(tally) => {
-                    tally.calls += 1;
-                    tally.ids += c.ids.len();
-                }
-                None => group.actions.push(ActionTally {
-                    action: c.action,
-                    calls: 1,
-                    ids: c.ids.len(),
-                }),
-            }
-        }
-        let mut lines: Vec<String> = groups
-            .iter()
-            .map(|g| {
-                let parts: Vec<String> = g
-                    .actions
-                    .iter()
-                    .map(|a| format!("{} x{} ({})", a.action, a.calls, count_noun(g.key.kind, a.ids)))
-                    .collect();
-                let mut line = format!("{}: {}", g.key, parts.join(", "));
-                match g.warnings {
-                    0 => {}
-                    1 => line.push_str(", 1 warning"),
-                    n => line.push_str(&format!(", {n} warnings")),
-                }
-                line
-            })
-            .collect();
-        if !self.skipped.is_empty() {
-            let n = self.skipped.len();
-            lines.push(format!(
-                "{n} {} skipped (see the reasons)",
-                if n == 1 { "item" } else { "items" }
-            ));
-        }
-        lines
-    }
-}
-
-fn count_noun(kind: ProviderKind, n: usize) -> String {
-    let (one, many) = match kind {
-        ProviderKind::ApiGateway => ("API key", "API keys"),
-        ProviderKind::Cvm => ("key pair", "key pairs"),
-        ProviderKind::OceanBase => ("MaaS key", "MaaS keys"),
-    };
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_rule_bounds() {
-        assert!(validate_secret("abcdefghij").is_ok());
-        assert!(validate_secret(&"a".repeat(50)).is_ok());
-        assert!(validate_secret("Ab_9Ab_9Ab").is_ok());
-        assert!(validate_secret("abcdefghi").is_err());
-        assert!(validate_secret(&"a".repeat(51)).is_err());
-        assert!(validate_secret("abcdefghi-").is_err());
-        assert!(validate_secret("abcdefghié").is_err());
-        assert!(validate_secret("").is_err());
-    }
-
-    #[test]
-    fn secret_error_does_not_quote_the_secret() {
-        let err = validate_secret("zzqq-xxyyww").unwrap_err();
-        assert!(!err.contains("zzqq"), "{err}");
-        assert!(err.contains("character 5"), "{err}");
     }
 }

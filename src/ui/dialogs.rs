@@ -9,6 +9,7 @@ use crate::app::modal::{
     help::HelpLine,
 };
 use crate::app::scroll;
+use crate::audit::OutcomeKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -429,11 +430,11 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
         .iter()
         .take(fit)
         .map(|l| {
-            let style = match l.result.as_str() {
-                "ok" => Style::new(),
-                "dry_run" => Style::new().fg(Color::Cyan),
-                "failed" => Style::new().fg(Color::Red),
-                _ => Style::new().fg(Color::Yellow),
+            let style = match l.result {
+                OutcomeKind::Ok => Style::new(),
+                OutcomeKind::DryRun => Style::new().fg(Color::Cyan),
+                OutcomeKind::Failed => Style::new().fg(Color::Red),
+                OutcomeKind::Kept | OutcomeKind::Unknown | OutcomeKind::NotSent => Style::new().fg(Color::Yellow),
             };
             Row::new(vec![
                 Cell::from(l.time.format("%m-%d %H:%M:%S").to_string()),
@@ -444,7 +445,7 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
                     Some(name) => format!("{} ({})", crate::text::for_display(name), l.id),
                     None => l.id.clone(),
                 }),
-                Cell::from(l.result.clone()),
+                Cell::from(l.result.word()),
                 Cell::from(or_dash(&l.request_id)),
                 Cell::from(or_dash(&l.code)),
             ])

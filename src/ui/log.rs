@@ -49,7 +49,7 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
         let text = crate::text::for_display(&log_line(e)).into_owned();
         used += text.chars().count().div_ceil(width).max(1);
         let style = match e.outcome {
-            Outcome::Failed { .. } => Style::new().fg(Color::Red),
+            Outcome::Failed { .. } | Outcome::Unknown { .. } => Style::new().fg(Color::Red),
             Outcome::Kept { .. } | Outcome::NotSent => Style::new().fg(Color::Yellow),
             Outcome::DryRun => Style::new().fg(Color::Cyan),
             Outcome::Ok => Style::new(),

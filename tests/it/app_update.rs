@@ -682,7 +682,7 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
         region: "ap-guangzhou".into(),
         action: "DeleteKeyPairs".into(),
         id: id.into(),
-        result: "ok".into(),
+        result: keyward::audit::OutcomeKind::Ok,
         request_id: Some("req-1".into()),
         code: None,
     };

@@ -1,6 +1,6 @@
 //! The audit log file: append-only JSON lines, private, readable back, intent/outcome pairing.
 
-use keyward::audit::{AuditError, AuditLog, CallRef, ItemResult, Record, read_entries, unmatched_intents};
+use keyward::audit::{AuditError, AuditLog, CallRef, ItemResult, OutcomeKind, Record, read_entries, unmatched_intents};
 use std::sync::Arc;
 
 fn at(run: &str, call: usize) -> CallRef {
@@ -26,12 +26,12 @@ fn intent(run: &str, call: usize) -> Record {
     }
 }
 
-fn outcome(run: &str, call: usize, result: &str) -> Record {
+fn outcome(run: &str, call: usize, result: OutcomeKind) -> Record {
     Record::Outcome {
         at: at(run, call),
         items: vec![ItemResult {
             id: "skey-1".into(),
-            result: result.into(),
+            result,
             code: None,
             message: None,
             request_id: Some("req-1".into()),
@@ -48,7 +48,7 @@ fn open_creates_parent_directories_and_appends_across_reopens() {
     log.append(&intent("r1", 0)).unwrap();
     drop(log);
     let log = AuditLog::open(&path).unwrap();
-    let last = outcome("r1", 0, "ok");
+    let last = outcome("r1", 0, OutcomeKind::Ok);
     log.append_durable(&last).unwrap();
 
     let text = std::fs::read_to_string(&path).unwrap();
@@ -112,12 +112,12 @@ fn unmatched_intents_are_those_without_an_outcome() {
     let log = AuditLog::open(&path).unwrap();
     log.append(&intent("r1", 0)).unwrap();
     log.append(&intent("r1", 1)).unwrap();
-    log.append(&outcome("r1", 0, "ok")).unwrap();
+    log.append(&outcome("r1", 0, OutcomeKind::Ok)).unwrap();
     log.append(&intent("r2", 0)).unwrap(); // same call index, other run
     log.append(&intent("r2", 1)).unwrap();
-    log.append(&outcome("r2", 1, "unknown")).unwrap();
+    log.append(&outcome("r2", 1, OutcomeKind::Unknown)).unwrap();
     // An outcome without an intent (a call never sent) is fine.
-    log.append(&outcome("r3", 0, "not_sent")).unwrap();
+    log.append(&outcome("r3", 0, OutcomeKind::NotSent)).unwrap();
 
     let open: Vec<(String, u64)> = unmatched_intents(&path)
         .unwrap()

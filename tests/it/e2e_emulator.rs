@@ -632,9 +632,11 @@ async fn a_failing_service_during_a_run_is_reported_per_item_as_unknown() {
     assert_eq!(ids_of(log), selected);
     for e in log {
         assert!(
-            matches!(&e.outcome, Outcome::Failed { code, .. } if code == "InternalError"),
+            matches!(&e.outcome, Outcome::Unknown { code, .. } if code == "InternalError"),
             "{e:?}"
         );
+        let line = keyward::app::run::log_line(e);
+        assert!(line.contains("UNKNOWN (no answer: it may have taken effect)"), "{line}");
         assert!(e.request_id.is_some(), "{e:?}");
         assert!(
             e.hint

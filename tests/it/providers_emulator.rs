@@ -365,7 +365,13 @@ async fn cvm_calls_have_their_documented_outcomes() {
     assert_request_id(&receipt.request_id, "ModifyKeyPairAttribute");
     let pair = state.key_pair(ACCOUNT, GZ, "skey-kwtest01").unwrap();
     assert_eq!((pair.name.as_str(), pair.description.as_str()), ("kw_renamed", "after"));
-    let listed = gz.describe(&["skey-kwtest01".into()]).await.unwrap();
+    let listed: Vec<_> = gz
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.key.id == "skey-kwtest01")
+        .collect();
     assert_eq!(
         (listed[0].name.as_str(), listed[0].description.as_str()),
         ("kw_renamed", "after")

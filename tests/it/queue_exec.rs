@@ -336,7 +336,7 @@ async fn kept_pairs_are_reported_as_kept() {
     ];
     let provider = mem(ProviderKind::Cvm, "prod", "ap-guangzhou", items.clone());
     let plan = plan_of(&items, &Intent::Delete);
-    assert_eq!(plan.warning_count(), 1);
+    assert_eq!(plan.calls.iter().map(|c| c.warnings.len()).sum::<usize>(), 1);
     let events = run(plan, vec![provider.clone()], LIVE, None, CancellationToken::new()).await;
     let k1 = outcomes_for(&events, "skey-1");
     assert!(matches!(k1[0].1, Outcome::Kept { reason } if reason.contains("ins-x")));

@@ -2,7 +2,10 @@
 
 use crate::support::items::*;
 use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
-use keyward::queue::{Intent, Op, Plan, actions, build_plan, validate_secret};
+use keyward::providers::tencent::apigateway::validate_custom_secret;
+use keyward::providers::tencent::cvm::{self, KEY_PAIR_NAME_RULE};
+use keyward::providers::{Operation, action, capabilities};
+use keyward::queue::{Intent, Op, Plan, build_plan};
 use keyward::secret::Secret;
 use proptest::prelude::*;
 
@@ -28,7 +31,7 @@ fn cvm_delete_of_150_pairs_is_two_calls_of_100_and_50() {
     assert!(
         plan.calls
             .iter()
-            .all(|c| c.action == actions::DELETE_KEY_PAIRS && c.op == Op::Delete)
+            .all(|c| c.action == cvm::actions::DELETE_KEY_PAIRS && c.op == Op::Delete)
     );
     let mut all: Vec<String> = plan.calls.iter().flat_map(|c| c.ids.clone()).collect();
     all.dedup();
@@ -170,7 +173,7 @@ fn rotate_applies_to_api_keys_and_checks_the_custom_secret() {
     );
     assert!(bad.calls.is_empty());
     assert_eq!(bad.skipped.len(), 2);
-    let rule = validate_secret("short").unwrap_err();
+    let rule = validate_custom_secret("short").unwrap_err();
     assert!(bad.skipped.iter().all(|(_, r)| *r == rule));
     assert!(!rule.contains("short"));
 
@@ -212,25 +215,70 @@ fn rename_is_one_cvm_key_pair_only() {
     assert!(api.skipped[0].1.contains("cannot be renamed"));
 }
 
+/// The planner refuses a name the service would refuse, with the CVM module's message,
+/// before the operator confirms anything.
 #[test]
-fn summary_lines_are_grouped_by_provider_and_region() {
-    let mut items: Vec<Item> = (0..150).map(|i| keypair(&format!("skey-{i:04}"))).collect();
-    for (i, it) in items.iter_mut().take(3).enumerate() {
-        it.bindings.push(Binding::Instance(format!("ins-{i}")));
+fn a_rename_to_a_name_the_key_pair_rule_refuses_is_skipped_with_the_rule() {
+    let rename = |name: &str| Intent::Rename {
+        name: name.into(),
+        description: None,
+    };
+    for (name, why) in [
+        (
+            "web-01",
+            format!("{KEY_PAIR_NAME_RULE}; character 4 ('-') is not allowed"),
+        ),
+        ("", format!("{KEY_PAIR_NAME_RULE}; this one is empty")),
+        (
+            "   ",
+            format!("{KEY_PAIR_NAME_RULE}; character 1 (a space) is not allowed"),
+        ),
+        (&"n".repeat(26), format!("{KEY_PAIR_NAME_RULE}; this one has 26")),
+    ] {
+        let plan = plan_of(&[keypair("skey-1")], &rename(name));
+        assert!(plan.calls.is_empty(), "{name:?} is refused");
+        assert_eq!(plan.skipped, vec![(keypair("skey-1").key, why)]);
     }
-    items.push(apikey("AKID-1", Status::Enabled));
-    items.push(apikey("AKID-2", Status::Disabled));
-    items.push(apikey("AKID-3", Status::Disabled).bound_to(Binding::UsagePlan("up-1".into())));
-    let plan = plan_of(&items, &Intent::Delete);
-    assert_eq!(
-        plan.summary(),
-        vec![
-            "apigateway prod/ap-guangzhou: DisableApiKey x1 (1 API key), DeleteApiKey x2 (2 API keys)".to_string(),
-            "cvm prod/ap-guangzhou: DeleteKeyPairs x2 (150 key pairs), 3 warnings".to_string(),
-            "1 item skipped (see the reasons)".to_string(),
-        ]
-    );
-    assert_eq!(plan.warning_count(), 3);
+    let ok = plan_of(&[keypair("skey-1")], &rename(&"n".repeat(25)));
+    assert_eq!(ok.calls.len(), 1);
+}
+
+/// Every planned call's action is the one its kind's provider module names for the
+/// operation, and the planner plans only what the kind's capabilities allow.
+#[test]
+fn planned_actions_and_refusals_follow_the_provider_modules() {
+    let items = vec![
+        apikey("AKID-1", Status::Enabled),
+        apikey("AKID-2", Status::Disabled),
+        keypair("skey-1"),
+        item(ProviderKind::OceanBase, "prod", "proj-1", "ob-1", Status::Active),
+    ];
+    let intents = [
+        (Intent::Delete, Operation::Delete),
+        (Intent::Disable, Operation::Disable),
+        (Intent::Enable, Operation::Enable),
+        (Intent::Rotate { custom: None }, Operation::Rotate),
+    ];
+    for (intent, op) in intents {
+        let plan = plan_of(&items, &intent);
+        for call in &plan.calls {
+            let expected = match call.op {
+                Op::Disable => action(call.scope.kind, Operation::Disable),
+                _ => action(call.scope.kind, op),
+            };
+            assert_eq!(Some(call.action), expected, "{intent:?} on {}", call.scope);
+        }
+        for kind in ProviderKind::ALL {
+            let planned = plan.calls.iter().any(|c| c.scope.kind == kind);
+            let supported = capabilities(kind).supports(op);
+            assert!(supported || !planned, "{kind} does not support {op:?} but got a call");
+            let refused = plan
+                .skipped
+                .iter()
+                .any(|(k, why)| k.scope.kind == kind && why.contains(kind.title()));
+            assert_eq!(refused, !supported, "{kind} {op:?}: {:?}", plan.skipped);
+        }
+    }
 }
 
 fn arb_item() -> impl Strategy<Value = Item> {

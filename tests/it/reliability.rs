@@ -176,7 +176,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
                 e.target
             );
         }
-        if let Outcome::Failed { code, message } = &e.outcome {
+        if let Some((code, message)) = e.outcome.error() {
             assert!(!code.is_empty() && !message.is_empty(), "{e:?}");
         }
         assert_ne!(e.outcome, Outcome::DryRun);
@@ -215,7 +215,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
                 assert!(present, "{key:?} reported kept but gone");
                 assert!(after.key_pairs[key].is_bound(), "{key:?} kept though unbound");
             }
-            Outcome::Failed { .. } | Outcome::NotSent => failed += 1,
+            Outcome::Failed { .. } | Outcome::Unknown { .. } | Outcome::NotSent => failed += 1,
             Outcome::DryRun => unreachable!(),
         }
         gone += usize::from(!present);

@@ -178,9 +178,6 @@ async fn keys_carry_the_usage_plans_they_are_bound_to() {
             "{lookups:?}"
         );
     }
-    // describe() re-reads through list(), bindings included.
-    let described = gw.describe(&["AKID0001".to_string()]).await.unwrap();
-    assert_eq!(described[0].bindings.len(), 1);
 }
 
 #[tokio::test]
@@ -337,6 +334,6 @@ async fn delete_takes_exactly_one_key_per_call() {
     assert!(gw.delete(&[]).await.is_err());
     assert!(fake.seen().is_empty());
     let caps = gw.capabilities();
-    assert!(caps.delete && caps.enable_disable && caps.rotate && caps.delete_requires_disabled && !caps.rename);
+    assert!(caps.enable_disable && caps.rotate && caps.delete_requires_disabled && !caps.rename);
     assert_eq!(caps.delete_batch, 1);
 }

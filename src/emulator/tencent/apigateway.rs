@@ -9,37 +9,29 @@ use super::ApiError;
 use super::params::{Params, missing, page};
 use crate::emulator::fake;
 use crate::emulator::state::ApiKeyRecord;
+use crate::providers::tencent::apigateway::{actions, validate_custom_secret};
 use crate::secret::Secret;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-pub const ACTIONS: &[&str] = &[
-    "DescribeApiKeysStatus",
-    "DescribeApiKey",
-    "CreateApiKey",
-    "UpdateApiKey",
-    "DisableApiKey",
-    "EnableApiKey",
-    "DeleteApiKey",
-    "DescribeUsagePlansStatus",
-    "DescribeUsagePlanSecretIds",
-];
+/// Every action this emulator serves: the provider module's list, so the two cannot drift.
+pub const ACTIONS: &[&str] = actions::ALL;
 
 pub(crate) fn dispatch(action: &str, keys: &mut Vec<ApiKeyRecord>, p: &Params) -> Result<Value, ApiError> {
     match action {
-        "DescribeApiKeysStatus" => describe_status(keys, p),
-        "DescribeApiKey" => {
+        actions::DESCRIBE_API_KEYS_STATUS => describe_status(keys, p),
+        actions::DESCRIBE_API_KEY => {
             p.allow_only(&["AccessKeyId"])?;
             let key = find(keys, p.req_str("AccessKeyId")?)?;
             Ok(json!({ "Result": key_json(key) }))
         }
-        "CreateApiKey" => create(keys, p),
-        "UpdateApiKey" => update(keys, p),
-        "DisableApiKey" => set_enabled(keys, p, false),
-        "EnableApiKey" => set_enabled(keys, p, true),
-        "DeleteApiKey" => delete(keys, p),
-        "DescribeUsagePlansStatus" => describe_usage_plans(keys, p),
-        "DescribeUsagePlanSecretIds" => describe_plan_secret_ids(keys, p),
+        actions::CREATE_API_KEY => create(keys, p),
+        actions::UPDATE_API_KEY => update(keys, p),
+        actions::DISABLE_API_KEY => set_enabled(keys, p, false),
+        actions::ENABLE_API_KEY => set_enabled(keys, p, true),
+        actions::DELETE_API_KEY => delete(keys, p),
+        actions::DESCRIBE_USAGE_PLANS_STATUS => describe_usage_plans(keys, p),
+        actions::DESCRIBE_USAGE_PLAN_SECRET_IDS => describe_plan_secret_ids(keys, p),
         _ => Err(ApiError::new(
             "InvalidAction",
             format!("The action {action} does not exist."),
@@ -216,17 +208,14 @@ fn describe_plan_secret_ids(keys: &[ApiKeyRecord], p: &Params) -> Result<Value, 
     }))
 }
 
-/// Custom secrets: 10-50 letters, digits and underscores.
+/// Custom secrets: the provider module's rule and message.
 fn check_secret(secret: &str) -> Result<(), ApiError> {
-    let ok = (10..=50).contains(&secret.len()) && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+    validate_custom_secret(secret).map_err(|why| {
+        ApiError::new(
             "InvalidParameter.FormatError",
-            "Incorrect parameter format: AccessKeySecret must be 10-50 letters, digits or underscores.",
-        ))
-    }
+            format!("Incorrect parameter format: AccessKeySecret: {why}."),
+        )
+    })
 }
 
 fn create(keys: &mut Vec<ApiKeyRecord>, p: &Params) -> Result<Value, ApiError> {

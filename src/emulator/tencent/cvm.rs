@@ -4,20 +4,15 @@ use super::ApiError;
 use super::params::{Params, missing, page};
 use crate::emulator::fake;
 use crate::emulator::state::KeyPairRecord;
+use crate::providers::tencent::cvm::{CAPABILITIES, KeyPairNameError, actions, check_key_pair_name};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
-pub const ACTIONS: &[&str] = &[
-    "DescribeKeyPairs",
-    "CreateKeyPair",
-    "DeleteKeyPairs",
-    "ModifyKeyPairAttribute",
-];
+/// Every action this emulator serves: the provider module's list, so the two cannot drift.
+pub const ACTIONS: &[&str] = actions::ALL;
 
-/// Max ids in one DeleteKeyPairs call.
-pub const DELETE_BATCH: usize = 100;
-/// Max key pair name length (letters, digits, underscores).
-pub const NAME_MAX: usize = 25;
+/// Max ids in one DeleteKeyPairs call: the provider module's capability.
+pub const DELETE_BATCH: usize = CAPABILITIES.delete_batch;
 
 /// `skey-` followed by 8 lowercase letters or digits.
 pub fn is_key_pair_id(id: &str) -> bool {
@@ -27,10 +22,10 @@ pub fn is_key_pair_id(id: &str) -> bool {
 
 pub(crate) fn dispatch(action: &str, pairs: &mut Vec<KeyPairRecord>, p: &Params) -> Result<Value, ApiError> {
     match action {
-        "DescribeKeyPairs" => describe(pairs, p),
-        "CreateKeyPair" => create(pairs, p),
-        "DeleteKeyPairs" => delete(pairs, p),
-        "ModifyKeyPairAttribute" => modify(pairs, p),
+        actions::DESCRIBE_KEY_PAIRS => describe(pairs, p),
+        actions::CREATE_KEY_PAIR => create(pairs, p),
+        actions::DELETE_KEY_PAIRS => delete(pairs, p),
+        actions::MODIFY_KEY_PAIR_ATTRIBUTE => modify(pairs, p),
         _ => Err(ApiError::new(
             "InvalidAction",
             format!("The action {action} does not exist."),
@@ -126,23 +121,14 @@ fn describe(pairs: &[KeyPairRecord], p: &Params) -> Result<Value, ApiError> {
 }
 
 fn check_name(pairs: &[KeyPairRecord], name: &str, except_id: Option<&str>) -> Result<(), ApiError> {
-    if name.is_empty() {
-        return Err(ApiError::new(
-            "InvalidKeyPairNameEmpty",
-            "The key pair name cannot be empty.",
-        ));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(ApiError::new(
-            "InvalidKeyPairNameTooLong",
-            format!("The key pair name {name:?} is longer than {NAME_MAX} characters."),
-        ));
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(ApiError::new(
-            "InvalidKeyPairNameIncludeIllegalChar",
-            format!("The key pair name {name:?} may only contain letters, digits and underscores."),
-        ));
+    // The provider module's rule and message; the codes are the service's own.
+    if let Err(why) = check_key_pair_name(name) {
+        let code = match why {
+            KeyPairNameError::Empty => "InvalidKeyPairNameEmpty",
+            KeyPairNameError::TooLong { .. } => "InvalidKeyPairNameTooLong",
+            KeyPairNameError::IllegalChar { .. } => "InvalidKeyPairNameIncludeIllegalChar",
+        };
+        return Err(ApiError::new(code, format!("Invalid KeyName: {why}.")));
     }
     if pairs.iter().any(|k| k.name == name && Some(k.id.as_str()) != except_id) {
         return Err(ApiError::new(

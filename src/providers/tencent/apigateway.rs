@@ -9,7 +9,10 @@ use super::client::TencentClient;
 use super::page::{Entries, Page, collect_pages, expect_ids, field, protocol_error};
 use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
-use crate::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError, Receipt, Rotated};
+use crate::providers::{
+    BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError, Receipt, Rotated,
+    describe_char,
+};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use compact_str::CompactString;
@@ -28,34 +31,82 @@ const PAGE_LIMIT: usize = 100;
 /// documented 20 requests/s anyway; a few in flight only hide the network round trip.
 const PLAN_LOOKUPS_IN_FLIGHT: usize = 4;
 
-/// What API Gateway keys support: one key per delete, and only once it is disabled.
+/// The apigateway 2018-08-08 actions, by the names the API, the log pane and the audit log
+/// use. keyward sends the first seven; the emulator serves them all.
+pub mod actions {
+    pub const DESCRIBE_API_KEYS_STATUS: &str = "DescribeApiKeysStatus";
+    pub const DESCRIBE_USAGE_PLANS_STATUS: &str = "DescribeUsagePlansStatus";
+    pub const DESCRIBE_USAGE_PLAN_SECRET_IDS: &str = "DescribeUsagePlanSecretIds";
+    pub const UPDATE_API_KEY: &str = "UpdateApiKey";
+    pub const DISABLE_API_KEY: &str = "DisableApiKey";
+    pub const ENABLE_API_KEY: &str = "EnableApiKey";
+    pub const DELETE_API_KEY: &str = "DeleteApiKey";
+    pub const DESCRIBE_API_KEY: &str = "DescribeApiKey";
+    pub const CREATE_API_KEY: &str = "CreateApiKey";
+
+    pub const ALL: &[&str] = &[
+        DESCRIBE_API_KEYS_STATUS,
+        DESCRIBE_API_KEY,
+        CREATE_API_KEY,
+        UPDATE_API_KEY,
+        DISABLE_API_KEY,
+        ENABLE_API_KEY,
+        DELETE_API_KEY,
+        DESCRIBE_USAGE_PLANS_STATUS,
+        DESCRIBE_USAGE_PLAN_SECRET_IDS,
+    ];
+}
+
+/// DeleteApiKey's answer for a key bound to a usage plan: certain the key was not deleted.
+pub const RESOURCE_IS_IN_USE: &str = "UnsupportedOperation.ResourceIsInUse";
+
+/// The action of each operation API Gateway keys support: all but rename.
+pub const fn action(op: Operation) -> Option<&'static str> {
+    match op {
+        Operation::Delete => Some(actions::DELETE_API_KEY),
+        Operation::Disable => Some(actions::DISABLE_API_KEY),
+        Operation::Enable => Some(actions::ENABLE_API_KEY),
+        Operation::Rotate => Some(actions::UPDATE_API_KEY),
+        Operation::Rename => None,
+    }
+}
+
+/// What API Gateway keys support: one key per delete, and only once it is disabled; a key
+/// bound to a usage plan cannot be deleted.
 pub const CAPABILITIES: Capabilities = Capabilities {
-    delete: true,
-    enable_disable: true,
-    rotate: true,
-    rename: false,
+    enable_disable: action(Operation::Disable).is_some() && action(Operation::Enable).is_some(),
+    rotate: action(Operation::Rotate).is_some(),
+    rename: action(Operation::Rename).is_some(),
     delete_requires_disabled: true,
     delete_batch: 1,
+    bound_delete: BoundDelete::Refused,
 };
 
-/// UpdateApiKey's rule for a custom AccessKeySecret, as the input dialog states it.
-pub const CUSTOM_SECRET_RULE: &str = "a custom secret must be 10-50 characters of letters, digits and underscores";
+/// UpdateApiKey's rule for a custom AccessKeySecret ("10-50 letters, digits, and
+/// underscores"), as the secret dialog can show it.
+pub const CUSTOM_SECRET_RULE: &str =
+    "a custom API key secret is 10-50 characters: letters A-Z a-z, digits 0-9 and underscores";
 
-/// A custom secret for UpdateApiKey: "10-50 letters, digits, and underscores".
+/// Check a custom secret against [`CUSTOM_SECRET_RULE`] before anything is sent. The
+/// message names the rule and what breaks it: the first character that is not allowed
+/// (its position, and the character itself, quoted or as a code point: a character that is
+/// not allowed cannot be part of a usable secret), else the length. It never quotes the
+/// secret.
 pub fn validate_custom_secret(s: &str) -> Result<(), String> {
-    let len = s.chars().count();
-    if !(10..=50).contains(&len) {
+    if let Some((pos, c)) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
         return Err(format!(
-            "a custom API key secret must be 10-50 characters long (letters, digits, underscores); this one has {len}"
+            "{CUSTOM_SECRET_RULE}; character {} ({}) is not allowed",
+            pos + 1,
+            describe_char(c)
         ));
     }
-    // Name the position, not the character: even a rejected secret is not echoed.
-    if let Some(pos) = s.chars().position(|c| !(c.is_ascii_alphanumeric() || c == '_')) {
-        return Err(format!(
-            "a custom API key secret may contain only letters A-Z a-z, digits 0-9 and underscores (10-50 of them); \
-             character {} is not one of them",
-            pos + 1
-        ));
+    let len = s.chars().count();
+    if !(10..=50).contains(&len) {
+        return Err(format!("{CUSTOM_SECRET_RULE}; this one has {len}"));
     }
     Ok(())
 }
@@ -201,7 +252,7 @@ impl ApiGateway {
     /// Every key of the region (DescribeApiKeysStatus), without bindings.
     async fn list_keys(&self) -> Result<Vec<Item>, ProviderError> {
         let keys = self
-            .all_pages("DescribeApiKeysStatus", json!({}), |r: ApiKeysStatus| {
+            .all_pages(actions::DESCRIBE_API_KEYS_STATUS, json!({}), |r: ApiKeysStatus| {
                 (r.total_count, r.api_key_set.unwrap_or_default().0)
             })
             .await?;
@@ -210,9 +261,11 @@ impl ApiGateway {
 
     /// Every usage plan of the region (DescribeUsagePlansStatus).
     async fn usage_plans(&self) -> Result<Vec<UsagePlan>, ProviderError> {
-        self.all_pages("DescribeUsagePlansStatus", json!({}), |r: UsagePlansStatus| {
-            (r.total_count, r.usage_plan_status_set.unwrap_or_default().0)
-        })
+        self.all_pages(
+            actions::DESCRIBE_USAGE_PLANS_STATUS,
+            json!({}),
+            |r: UsagePlansStatus| (r.total_count, r.usage_plan_status_set.unwrap_or_default().0),
+        )
         .await
     }
 
@@ -220,9 +273,11 @@ impl ApiGateway {
     async fn plan_key_ids(&self, plan_id: &str) -> Result<Vec<String>, ProviderError> {
         let params = json!({ "UsagePlanId": plan_id });
         let keys = self
-            .all_pages("DescribeUsagePlanSecretIds", params, |r: UsagePlanBindSecretStatus| {
-                (r.total_count, r.access_key_list.unwrap_or_default().0)
-            })
+            .all_pages(
+                actions::DESCRIBE_USAGE_PLAN_SECRET_IDS,
+                params,
+                |r: UsagePlanBindSecretStatus| (r.total_count, r.access_key_list.unwrap_or_default().0),
+            )
             .await?;
         Ok(keys.into_iter().map(|k| k.access_key_id).collect())
     }
@@ -300,10 +355,10 @@ impl Provider for ApiGateway {
     }
 
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
-        let id = expect_ids(ids, 1, "DeleteApiKey")?
+        let id = expect_ids(ids, 1, actions::DELETE_API_KEY)?
             .first()
             .ok_or_else(|| ProviderError::invalid("DeleteApiKey needs an AccessKeyId"))?;
-        let receipt = self.call_bool("DeleteApiKey", id).await?;
+        let receipt = self.call_bool(actions::DELETE_API_KEY, id).await?;
         Ok(DeleteReport {
             request_id: receipt.request_id,
             deleted: vec![id.clone()],
@@ -312,15 +367,15 @@ impl Provider for ApiGateway {
     }
 
     async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
-        self.call_bool("DisableApiKey", id).await
+        self.call_bool(actions::DISABLE_API_KEY, id).await
     }
 
     async fn enable(&self, id: &str) -> Result<Receipt, ProviderError> {
-        self.call_bool("EnableApiKey", id).await
+        self.call_bool(actions::ENABLE_API_KEY, id).await
     }
 
     async fn rotate(&self, id: &str, custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
-        let action = "UpdateApiKey";
+        let action = actions::UPDATE_API_KEY;
         let mut params = json!({ "AccessKeyId": id });
         if let Some(secret) = custom {
             validate_custom_secret(secret.expose()).map_err(ProviderError::invalid)?;
@@ -361,12 +416,35 @@ mod tests {
         assert!(validate_custom_secret("abcdefghij").is_ok());
         assert!(validate_custom_secret(&"A_1".repeat(16)).is_ok());
         let short = validate_custom_secret("short_1").unwrap_err();
-        assert!(short.contains("10-50"), "{short}");
+        assert_eq!(short, format!("{CUSTOM_SECRET_RULE}; this one has 7"));
         assert!(validate_custom_secret(&"a".repeat(51)).is_err());
         let bad = validate_custom_secret("has-a-dash-inside").unwrap_err();
-        assert!(bad.contains("character 4"), "{bad}");
-        assert!(validate_custom_secret("with space inside").is_err());
-        assert!(validate_custom_secret("ünïcödé_lëttërs").is_err());
+        assert_eq!(bad, format!("{CUSTOM_SECRET_RULE}; character 4 ('-') is not allowed"));
+        // A bad character is named before the length, which the operator may still fix.
+        let space = validate_custom_secret("a b").unwrap_err();
+        assert!(space.ends_with("character 2 (a space) is not allowed"), "{space}");
+        let quoted = validate_custom_secret("zzqq-xxyyww").unwrap_err();
+        assert!(!quoted.contains("zzqq"), "the secret is never quoted: {quoted}");
+        let accented = validate_custom_secret("ünïcödé_lëttërs").unwrap_err();
+        assert!(accented.ends_with("character 1 ('ü') is not allowed"), "{accented}");
+    }
+
+    #[test]
+    fn a_secret_character_that_does_not_print_as_itself_is_named_by_code_point() {
+        for (secret, shown) in [
+            ("abc\u{1b}[2Jdefgh", "U+001B"),
+            ("abc\u{202e}defghij", "U+202E"),
+            ("abc\u{200b}defghij", "U+200B"),
+            ("abcdefghi\t", "U+0009"),
+        ] {
+            let err = validate_custom_secret(secret).unwrap_err();
+            assert!(err.ends_with(&format!("({shown}) is not allowed")), "{err}");
+            assert!(
+                !err.chars()
+                    .any(|c| c.is_control() || c == '\u{202e}' || c == '\u{200b}'),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@ use super::client::TencentClient;
 use super::page::{Entries, Page, collect_pages, expect_ids, field};
 use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
-use crate::providers::{Capabilities, DeleteReport, Provider, ProviderError, Receipt};
+use crate::providers::{
+    BoundDelete, Capabilities, DeleteReport, Operation, Provider, ProviderError, Receipt, describe_char,
+};
 use async_trait::async_trait;
 use compact_str::CompactString;
 use serde::Deserialize;
@@ -21,36 +23,98 @@ const PAGE_LIMIT: usize = 100;
 /// DescribeKeyPairs answers this when one of the requested KeyIds does not exist.
 const NOT_FOUND: &str = "InvalidKeyPairId.NotFound";
 
-/// What CVM key pairs support: delete (up to a page of ids per call) and rename.
+/// The cvm 2017-03-12 key pair actions, by the names the API, the log pane and the audit
+/// log use. keyward sends the first three; the emulator serves them all.
+pub mod actions {
+    pub const DESCRIBE_KEY_PAIRS: &str = "DescribeKeyPairs";
+    pub const DELETE_KEY_PAIRS: &str = "DeleteKeyPairs";
+    pub const MODIFY_KEY_PAIR_ATTRIBUTE: &str = "ModifyKeyPairAttribute";
+    pub const CREATE_KEY_PAIR: &str = "CreateKeyPair";
+
+    pub const ALL: &[&str] = &[
+        DESCRIBE_KEY_PAIRS,
+        CREATE_KEY_PAIR,
+        DELETE_KEY_PAIRS,
+        MODIFY_KEY_PAIR_ATTRIBUTE,
+    ];
+}
+
+/// The action of each operation CVM key pairs support: delete and rename.
+pub const fn action(op: Operation) -> Option<&'static str> {
+    match op {
+        Operation::Delete => Some(actions::DELETE_KEY_PAIRS),
+        Operation::Rename => Some(actions::MODIFY_KEY_PAIR_ATTRIBUTE),
+        Operation::Disable | Operation::Enable | Operation::Rotate => None,
+    }
+}
+
+/// What CVM key pairs support: delete (up to a page of ids per call) and rename; a pair
+/// bound to an instance or image survives its delete.
 pub const CAPABILITIES: Capabilities = Capabilities {
-    delete: true,
-    enable_disable: false,
-    rotate: false,
-    rename: true,
+    enable_disable: action(Operation::Disable).is_some() && action(Operation::Enable).is_some(),
+    rotate: action(Operation::Rotate).is_some(),
+    rename: action(Operation::Rename).is_some(),
     delete_requires_disabled: false,
     delete_batch: PAGE_LIMIT,
+    bound_delete: BoundDelete::Kept,
 };
 
-/// ModifyKeyPairAttribute's rule for KeyName, as the rename dialog states it.
-pub const KEY_PAIR_NAME_RULE: &str = "a key pair name must be 1-25 characters of letters, digits and underscores";
+/// The longest KeyName CreateKeyPair and ModifyKeyPairAttribute accept.
+pub const KEY_PAIR_NAME_MAX: usize = 25;
 
-/// Check a new key-pair name before it is planned; the message names what is wrong.
+/// The KeyName rule ("no more than 25 characters: digits, letters and underscores"), as
+/// the rename dialog can show it.
+pub const KEY_PAIR_NAME_RULE: &str = "a key pair name is 1-25 characters: letters A-Z a-z, digits 0-9 and underscores";
+
+/// What is wrong with a key pair name; its `Display` is the one message for it. The
+/// emulator maps each case to the service's own error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPairNameError {
+    Empty,
+    TooLong {
+        chars: usize,
+    },
+    /// `position` counts characters from 1.
+    IllegalChar {
+        position: usize,
+        found: char,
+    },
+}
+
+impl std::fmt::Display for KeyPairNameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyPairNameError::Empty => write!(f, "{KEY_PAIR_NAME_RULE}; this one is empty"),
+            KeyPairNameError::TooLong { chars } => write!(f, "{KEY_PAIR_NAME_RULE}; this one has {chars}"),
+            KeyPairNameError::IllegalChar { position, found } => write!(
+                f,
+                "{KEY_PAIR_NAME_RULE}; character {position} ({}) is not allowed",
+                describe_char(*found)
+            ),
+        }
+    }
+}
+
+/// [`validate_key_pair_name`], keeping which case failed.
+pub fn check_key_pair_name(name: &str) -> Result<(), KeyPairNameError> {
+    if let Some((i, found)) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Err(KeyPairNameError::IllegalChar { position: i + 1, found });
+    }
+    match name.chars().count() {
+        0 => Err(KeyPairNameError::Empty),
+        chars if chars > KEY_PAIR_NAME_MAX => Err(KeyPairNameError::TooLong { chars }),
+        _ => Ok(()),
+    }
+}
+
+/// Check a new key pair name against [`KEY_PAIR_NAME_RULE`] before anything is sent; the
+/// message names the rule and the first character that is not allowed, else the length.
 pub fn validate_key_pair_name(name: &str) -> Result<(), String> {
-    let n = name.chars().count();
-    if n == 0 || n > 25 {
-        return Err(format!("{KEY_PAIR_NAME_RULE} (this one has {n})"));
-    }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
-        return Err(format!(
-            "{KEY_PAIR_NAME_RULE}: {} is not allowed",
-            if c.is_control() || c.is_whitespace() {
-                format!("the character {:?}", c)
-            } else {
-                format!("'{c}'")
-            }
-        ));
-    }
-    Ok(())
+    check_key_pair_name(name).map_err(|e| e.to_string())
 }
 
 /// One entry of `KeyPairSet`. `PublicKey` is read only for its algorithm and then dropped.
@@ -109,9 +173,33 @@ impl Cvm {
         }
     }
 
+    /// Those of `ids` that still exist, asked by KeyIds in chunks of 100: how a delete
+    /// learns which pairs the service kept.
+    pub async fn describe(&self, ids: &[String]) -> Result<Vec<Item>, ProviderError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(PAGE_LIMIT) {
+            match self.describe_pages(&json!({ "KeyIds": chunk })).await {
+                Ok(items) => found.extend(items),
+                // Asking by id fails as a whole when one id is gone, which is exactly the case
+                // after a delete: fall back to the full listing and intersect.
+                Err(e) if e.code == NOT_FOUND => {
+                    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+                    return Ok(self
+                        .list()
+                        .await?
+                        .into_iter()
+                        .filter(|i| wanted.contains(i.key.id.as_str()))
+                        .collect());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
     /// DescribeKeyPairs with `extra` parameters, every page followed.
     async fn describe_pages(&self, extra: &Value) -> Result<Vec<Item>, ProviderError> {
-        let action = "DescribeKeyPairs";
+        let action = actions::DESCRIBE_KEY_PAIRS;
         let pairs = collect_pages(action, |offset| async move {
             let mut params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
             if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
@@ -152,36 +240,13 @@ impl Provider for Cvm {
         self.describe_pages(&json!({})).await
     }
 
-    /// Those of `ids` that still exist, asked by KeyIds in chunks of 100.
-    async fn describe(&self, ids: &[String]) -> Result<Vec<Item>, ProviderError> {
-        let mut found = Vec::new();
-        for chunk in ids.chunks(PAGE_LIMIT) {
-            match self.describe_pages(&json!({ "KeyIds": chunk })).await {
-                Ok(items) => found.extend(items),
-                // Asking by id fails as a whole when one id is gone, which is exactly the case
-                // after a delete: fall back to the full listing and intersect.
-                Err(e) if e.code == NOT_FOUND => {
-                    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-                    return Ok(self
-                        .list()
-                        .await?
-                        .into_iter()
-                        .filter(|i| wanted.contains(i.key.id.as_str()))
-                        .collect());
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(found)
-    }
-
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
-        let ids = expect_ids(ids, PAGE_LIMIT, "DeleteKeyPairs")?;
+        let ids = expect_ids(ids, PAGE_LIMIT, actions::DELETE_KEY_PAIRS)?;
         let (_, request_id) = self
             .client
             .call(
                 &self.scope.region,
-                "DeleteKeyPairs",
+                actions::DELETE_KEY_PAIRS,
                 &json!({ "KeyIds": ids }),
                 Retry::Write,
             )
@@ -216,7 +281,9 @@ impl Provider for Cvm {
 
     async fn rename(&self, id: &str, name: &str, description: Option<&str>) -> Result<Receipt, ProviderError> {
         let mut params = json!({ "KeyId": id });
+        // An empty name changes only the description.
         if !name.is_empty() {
+            validate_key_pair_name(name).map_err(ProviderError::invalid)?;
             params["KeyName"] = Value::String(name.to_string());
         }
         if let Some(d) = description {
@@ -225,9 +292,47 @@ impl Provider for Cvm {
         // A repeat after a timeout could collide with the name it just set, so no blind retry.
         let (_, request_id) = self
             .client
-            .call(&self.scope.region, "ModifyKeyPairAttribute", &params, Retry::Write)
+            .call(
+                &self.scope.region,
+                actions::MODIFY_KEY_PAIR_ATTRIBUTE,
+                &params,
+                Retry::Write,
+            )
             .await?;
         Ok(Receipt { request_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_pair_names_follow_the_documented_rule() {
+        assert_eq!(validate_key_pair_name("bastion_prod_01"), Ok(()));
+        assert_eq!(validate_key_pair_name(&"a".repeat(25)), Ok(()));
+        assert_eq!(
+            validate_key_pair_name(&"a".repeat(26)),
+            Err(format!("{KEY_PAIR_NAME_RULE}; this one has 26"))
+        );
+        assert_eq!(
+            validate_key_pair_name(""),
+            Err(format!("{KEY_PAIR_NAME_RULE}; this one is empty"))
+        );
+        assert_eq!(
+            validate_key_pair_name("web-01"),
+            Err(format!("{KEY_PAIR_NAME_RULE}; character 4 ('-') is not allowed"))
+        );
+        // The bad character is named even when the name is also too long.
+        assert_eq!(
+            check_key_pair_name(&format!("{}\u{7}", "a".repeat(30))),
+            Err(KeyPairNameError::IllegalChar {
+                position: 31,
+                found: '\u{7}'
+            })
+        );
+        let bell = validate_key_pair_name("a\u{7}b").unwrap_err();
+        assert!(bell.ends_with("character 2 (U+0007) is not allowed"), "{bell:?}");
     }
 }
 

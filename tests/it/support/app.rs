@@ -178,6 +178,7 @@ pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Opt
         action: "DeleteKeyPairs".into(),
         operation: Some(keyward::providers::Operation::Delete),
         target: target.into(),
+        name: None,
         outcome,
         request_id: request_id.map(str::to_string),
         hint: hint.map(str::to_string),
