@@ -53,7 +53,8 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
                 cfg.path.display()
             ));
         }
-        let providers: Vec<Arc<dyn Provider>> = registry::build(&cfg, &process_env).map_err(|e| e.to_string())?;
+        // An account that cannot be set up shows as failed tabs with the fix; the rest load.
+        let providers: Vec<Arc<dyn Provider>> = registry::build_each(&cfg, &process_env);
         let audit_path = cfg.settings.audit_log_path().map_err(|e| e.to_string())?;
         (providers, audit_path, cfg.path.display().to_string(), None)
     };

@@ -17,5 +17,6 @@ pub mod queue;
 pub mod registry;
 pub mod runtime;
 pub mod secret;
+pub mod text;
 pub mod tui;
 pub mod ui;

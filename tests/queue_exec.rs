@@ -656,7 +656,7 @@ async fn a_key_disabled_by_the_run_whose_delete_is_refused_as_in_use_is_enabled_
     let listed = vec![apikey("AKID-1", Status::Enabled), apikey("AKID-2", Status::Disabled)];
     let actual: Vec<Item> = listed
         .iter()
-        .map(|i| bound(i.clone(), Binding::UsagePlan("usagePlan-1".into())))
+        .map(|i| bound(i.clone(), Binding::usage_plan("usagePlan-1")))
         .collect();
     let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let dir = tempfile::tempdir().unwrap();
@@ -779,7 +779,7 @@ async fn a_failed_restore_is_reported_and_the_key_flagged_as_left_disabled() {
 #[tokio::test]
 async fn the_restore_is_sent_even_when_the_run_was_cancelled_during_the_delete() {
     let listed = vec![apikey("AKID-1", Status::Enabled)];
-    let actual = vec![bound(listed[0].clone(), Binding::UsagePlan("usagePlan-1".into()))];
+    let actual = vec![bound(listed[0].clone(), Binding::usage_plan("usagePlan-1"))];
     let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let cancel = CancellationToken::new();
     let provider = Arc::new(Faulty::new(inner).rule("DeleteApiKey", None, Effect::Cancel(cancel.clone())));
@@ -799,7 +799,7 @@ async fn the_restore_is_sent_even_when_the_run_was_cancelled_during_the_delete()
 #[tokio::test]
 async fn a_dry_run_never_restores() {
     let listed = vec![apikey("AKID-1", Status::Enabled)];
-    let actual = vec![bound(listed[0].clone(), Binding::UsagePlan("usagePlan-1".into()))];
+    let actual = vec![bound(listed[0].clone(), Binding::usage_plan("usagePlan-1"))];
     let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let events = run(
         plan_of(&listed, &Intent::Delete),

@@ -60,7 +60,7 @@ fn bound_api_key_is_skipped_not_disabled() {
     let items = vec![
         bound(
             apikey("AKID-bound", Status::Enabled),
-            Binding::UsagePlan("usagePlan-9".into()),
+            Binding::usage_plan("usagePlan-9"),
         ),
         apikey("AKID-free", Status::Disabled),
     ];
@@ -229,10 +229,7 @@ fn summary_lines_are_grouped_by_provider_and_region() {
     }
     items.push(apikey("AKID-1", Status::Enabled));
     items.push(apikey("AKID-2", Status::Disabled));
-    items.push(bound(
-        apikey("AKID-3", Status::Disabled),
-        Binding::UsagePlan("up-1".into()),
-    ));
+    items.push(bound(apikey("AKID-3", Status::Disabled), Binding::usage_plan("up-1")));
     let plan = plan_of(&items, &Intent::Delete);
     assert_eq!(
         plan.summary(),
@@ -252,7 +249,7 @@ fn arb_item() -> impl Strategy<Value = Item> {
         let mut it = item(kind, ["a", "b"][acct], "r", &format!("id-{id}"), status);
         if is_bound {
             it.bindings.push(match kind {
-                ProviderKind::ApiGateway => Binding::UsagePlan("up".into()),
+                ProviderKind::ApiGateway => Binding::usage_plan("up"),
                 _ => Binding::Instance("ins".into()),
             });
         }
@@ -296,7 +293,7 @@ fn item_keys_lists_each_planned_item_once_for_the_hidden_count() {
     let items = vec![
         apikey("AKID-1", Status::Enabled), // two calls, one item
         keypair("skey-1"),
-        bound(apikey("AKID-2", Status::Enabled), Binding::UsagePlan("up".into())), // skipped
+        bound(apikey("AKID-2", Status::Enabled), Binding::usage_plan("up")), // skipped
     ];
     let plan = plan_of(&items, &Intent::Delete);
     let keys = plan.item_keys();

@@ -21,7 +21,7 @@ pub mod actions {
     pub const DELETE_API_KEY: &str = "DeleteApiKey";
     pub const DELETE_KEY_PAIRS: &str = "DeleteKeyPairs";
     pub const MODIFY_KEY_PAIR_ATTRIBUTE: &str = "ModifyKeyPairAttribute";
-    pub const MAAS_DELETE_API_KEY: &str = "DELETE /api/v2/maas/apikeys";
+    pub const MAAS_DELETE_API_KEY: &str = crate::providers::oceanbase::DELETE_ACTION;
 }
 
 /// The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
@@ -191,7 +191,7 @@ fn usage_plan_warnings(item: &Item, consequence: &str) -> Vec<String> {
     let plans: Vec<String> = item
         .bindings
         .iter()
-        .filter(|b| matches!(b, Binding::UsagePlan(_)))
+        .filter(|b| matches!(b, Binding::UsagePlan { .. }))
         .map(|b| b.to_string())
         .collect();
     if plans.is_empty() {

@@ -28,6 +28,7 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, status: S
         description: CompactString::default(),
         created: CompactString::default(),
         modified: CompactString::default(),
+        last_used: CompactString::default(),
         bindings: Vec::new(),
     }
 }
