@@ -97,13 +97,13 @@ pub enum Record {
         at: CallRef,
         items: Vec<ItemResult>,
     },
+    /// Item counts by final outcome: `ok`, `kept`, `failed`, `unknown`, `not_sent`, `dry_run`.
     RunEnd {
         time: chrono::DateTime<chrono::Utc>,
         run: String,
         cancelled: bool,
-        ok: usize,
-        failed: usize,
-        not_sent: usize,
+        #[serde(flatten)]
+        tally: crate::queue::Tally,
     },
 }
 

@@ -346,12 +346,12 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                 .unwrap_or_default();
             app.tab_for(kind).apply_refresh(&account, &region, &touched, items);
         }
-        ExecEvent::Finished {
-            cancelled,
-            ok,
-            failed,
-            not_sent,
-        } => {
+        ExecEvent::Finished { cancelled, tally } => {
+            // The run's own tally names kept pairs (below); `ok` here counts every item
+            // the service answered for, as this status line always has.
+            let ok = tally.ok + tally.kept + tally.dry_run;
+            let failed = tally.failed + tally.unknown;
+            let not_sent = tally.not_sent;
             let (verb, dry_run, kept) = app
                 .run
                 .as_ref()

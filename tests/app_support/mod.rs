@@ -315,9 +315,12 @@ pub fn test_executor() -> keyward::tui::Executor {
             }
             let _ = events.send(ExecEvent::Finished {
                 cancelled: cancel.is_cancelled(),
-                ok,
-                failed,
-                not_sent,
+                tally: keyward::queue::Tally {
+                    ok,
+                    failed,
+                    not_sent,
+                    ..Default::default()
+                },
             });
         })
     })
