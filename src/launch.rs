@@ -9,7 +9,7 @@ use crate::emulator::{self, EmulatorOptions, Seed};
 use crate::providers::Provider;
 use crate::registry;
 use crate::tui::{self, RunOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -33,13 +33,17 @@ pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
 
 async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
+    // The demo's private temp dir lives as long as this function too, and goes with it.
+    let mut private_dir = None;
     let (providers, audit_path, title, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::new(seed.clone()))
             .await
             .map_err(|e| format!("cannot start the demo emulator: {e}"))?;
         // The demo's audit log is its own: demo deletions must not land in the real history.
-        let audit_path = demo_audit_path();
+        let dir = demo_dir().map_err(|e| format!("cannot create the demo's temp dir: {e}"))?;
+        let audit_path = dir.path().join("audit.jsonl");
+        private_dir = Some(dir);
         let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
         let providers = demo.providers().map_err(|e| e.to_string())?;
         let title = format!("demo · emulator at {}", emu.base_url);
@@ -68,12 +72,28 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
     tui::run(providers, run)
         .await
         .map_err(|e| format!("terminal error: {e}"))?;
-    eprintln!("keyward: audit log at {}", audit_path.display());
+    match private_dir {
+        Some(dir) => {
+            let removed = dir.close();
+            if let Err(e) = removed {
+                eprintln!("keyward: cannot remove the demo's temp dir: {e}");
+            }
+        }
+        None => eprintln!("keyward: audit log at {}", audit_path.display()),
+    }
     Ok(())
 }
 
-fn demo_audit_path() -> PathBuf {
-    std::env::temp_dir()
-        .join(format!("keyward-demo-{}", std::process::id()))
-        .join("audit.jsonl")
+/// A fresh private directory (mode 0700, unpredictable name) under the temp dir for the
+/// demo's audit log, removed when the value is dropped: nobody else can plant a file or a
+/// link in it, and no demo leaves anything behind.
+pub fn demo_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("keyward-demo-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }

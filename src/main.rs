@@ -11,7 +11,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Start the built-in emulator with demo data and open the TUI against it
-    /// (nothing is written to your config; the demo's audit log goes to a temp dir).
+    /// (nothing is written to your config; the demo's audit log goes to a private temp dir,
+    /// removed on exit).
     #[arg(long)]
     demo: bool,
     /// Disable every key that changes anything.
