@@ -20,10 +20,32 @@ pub struct LaunchOptions<'a> {
     pub config: Option<&'a Path>,
 }
 
+/// Why the TUI did not start or ended badly. A config that cannot be used, or a missing
+/// terminal, exits 2 as `keyward list` does for an unusable config; anything else 1.
+enum Failure {
+    Usage(String),
+    NoTerminal,
+    Other(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Other(message)
+    }
+}
+
 pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
     match crate::runtime::block_on(start(opts)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(message)) => {
+        Ok(Err(Failure::Usage(message))) => {
+            eprintln!("keyward: {message}");
+            ExitCode::from(2)
+        }
+        Ok(Err(Failure::NoTerminal)) => {
+            eprintln!("{NEEDS_TERMINAL}");
+            ExitCode::from(2)
+        }
+        Ok(Err(Failure::Other(message))) => {
             eprintln!("keyward: {message}");
             ExitCode::FAILURE
         }
@@ -31,7 +53,29 @@ pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
     }
 }
 
-async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
+/// The TUI needs a terminal on stdout (it would draw escape sequences into a redirected
+/// file) and a controlling terminal (crossterm reads keys from /dev/tty).
+pub const NEEDS_TERMINAL: &str = "keyward needs an interactive terminal; use `keyward list` for scripts";
+
+fn check_terminal() -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let controlling = if cfg!(unix) {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+    } else {
+        std::io::stdin().is_terminal()
+    };
+    if std::io::stdout().is_terminal() && controlling {
+        Ok(())
+    } else {
+        Err(Failure::NoTerminal)
+    }
+}
+
+async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
@@ -49,19 +93,24 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
         let title = format!("demo · emulator at {}", emu.base_url);
         (providers, audit_path, title, Some(emu))
     } else {
-        let cfg = Config::load(opts.config, &process_env).map_err(|e| e.to_string())?;
+        let cfg = Config::load(opts.config, &process_env).map_err(|e| Failure::Usage(e.to_string()))?;
         if cfg.is_empty() {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "{} configures no account\n  fix: add a [[tencent]] or [[oceanbase]] table (see config.example.toml), \
                  or try `keyward --demo`",
                 cfg.path.display()
-            ));
+            )));
         }
         // An account that cannot be set up shows as failed tabs with the fix; the rest load.
         let providers: Vec<Arc<dyn Provider>> = registry::build_each(&cfg, &process_env);
-        let audit_path = cfg.settings.audit_log_path().map_err(|e| e.to_string())?;
+        let audit_path = cfg
+            .settings
+            .audit_log_path()
+            .map_err(|e| Failure::Usage(e.to_string()))?;
         (providers, audit_path, cfg.path.display().to_string(), None)
     };
+    // After the config (its errors are the same as `keyward list`'s), before any drawing.
+    check_terminal()?;
     let audit = AuditLog::open(&audit_path).map_err(|e| format!("cannot open the audit log: {e}"))?;
     let run = RunOptions {
         read_only: opts.read_only,
