@@ -24,6 +24,13 @@ pub enum AuditError {
     CreateDir { path: PathBuf, source: io::Error },
     #[error("cannot open the audit log {path}: {source}; check the file's owner and permissions")]
     Open { path: PathBuf, source: io::Error },
+    #[error(
+        "refusing to open the audit log {path}: it is a symbolic link, and keyward does not follow one \
+         there (someone else could point it at a file of theirs); remove it or configure the real path"
+    )]
+    Symlink { path: PathBuf },
+    #[error("refusing to open the audit log {path}: it is not a regular file; configure a file path")]
+    NotAFile { path: PathBuf },
     #[error("cannot write to the audit log {path}: {source}; check free disk space and permissions")]
     Write { path: PathBuf, source: io::Error },
     #[error("cannot read the audit log {path}: {source}")]
@@ -140,13 +147,13 @@ pub enum Record {
         at: CallRef,
         items: Vec<ItemResult>,
     },
+    /// Item counts by final outcome: `ok`, `kept`, `failed`, `unknown`, `not_sent`, `dry_run`.
     RunEnd {
         time: chrono::DateTime<chrono::Utc>,
         run: String,
         cancelled: bool,
-        ok: usize,
-        failed: usize,
-        not_sent: usize,
+        #[serde(flatten)]
+        tally: crate::queue::Tally,
     },
 }
 
@@ -167,6 +174,11 @@ impl AuditLog {
 
     /// Open (creating it and its parent directories) for appending. On unix the file is
     /// created 0600, and an existing file readable by others is tightened to 0600.
+    ///
+    /// A symbolic link at the path is refused, not followed (`O_NOFOLLOW`, checked by the
+    /// kernel at open, so nothing can swap the link in between a check and the open):
+    /// whoever planted it would otherwise get the log appended to, and the chmod applied
+    /// to, a file of their choosing. Anything but a regular file is refused too.
     pub fn open(path: impl AsRef<Path>) -> Result<AuditLog, AuditError> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -180,13 +192,22 @@ impl AuditLog {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
         let open_err = |source| AuditError::Open {
             path: path.clone(),
             source,
         };
-        let file = options.open(&path).map_err(open_err)?;
+        let file = options.open(&path).map_err(|source| {
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                AuditError::Symlink { path: path.clone() }
+            } else {
+                open_err(source)
+            }
+        })?;
+        if !file.metadata().map_err(open_err)?.is_file() {
+            return Err(AuditError::NotAFile { path });
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

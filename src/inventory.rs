@@ -56,6 +56,10 @@ pub enum Status {
     Disabled,
     /// The provider has no enable/disable notion (key pairs, MaaS keys).
     Active,
+    /// Usable for now, but its expiry time is close (OceanBase `expiresAt`).
+    Expiring,
+    /// Past its expiry time: callers using it are refused.
+    Expired,
 }
 
 impl Status {
@@ -64,17 +68,43 @@ impl Status {
             Status::Enabled => "enabled",
             Status::Disabled => "disabled",
             Status::Active => "active",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
         }
     }
 }
 
 /// What keeps an item from being deleted, shown as a warning in the queue.
+///
+/// Serialized flat, the same for every kind: `{"kind": "usage_plan", "id": "usagePlan-1",
+/// "name": "gold"}` (`name` only where the provider gives one).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[serde(into = "BindingFields", try_from = "BindingFields")]
 pub enum Binding {
     Instance(String),
     Image(String),
-    UsagePlan(String),
+    /// An API Gateway usage plan: its id and, when it has one, its name.
+    UsagePlan {
+        id: String,
+        name: Option<String>,
+    },
+}
+
+impl Binding {
+    /// A usage plan known by its id alone.
+    pub fn usage_plan(id: impl Into<String>) -> Self {
+        Binding::UsagePlan {
+            id: id.into(),
+            name: None,
+        }
+    }
+
+    /// The id of the instance, image or plan.
+    pub fn id(&self) -> &str {
+        match self {
+            Binding::Instance(id) | Binding::Image(id) | Binding::UsagePlan { id, .. } => id,
+        }
+    }
 }
 
 impl fmt::Display for Binding {
@@ -82,7 +112,46 @@ impl fmt::Display for Binding {
         match self {
             Binding::Instance(id) => write!(f, "instance {id}"),
             Binding::Image(id) => write!(f, "image {id}"),
-            Binding::UsagePlan(id) => write!(f, "usage plan {id}"),
+            Binding::UsagePlan { id, name: Some(name) } => write!(f, "usage plan {id} ({name})"),
+            Binding::UsagePlan { id, name: None } => write!(f, "usage plan {id}"),
+        }
+    }
+}
+
+/// The serialized form of a [`Binding`].
+#[derive(Serialize, Deserialize)]
+struct BindingFields {
+    kind: String,
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+impl From<Binding> for BindingFields {
+    fn from(b: Binding) -> Self {
+        let (kind, id, name) = match b {
+            Binding::Instance(id) => ("instance", id, None),
+            Binding::Image(id) => ("image", id, None),
+            Binding::UsagePlan { id, name } => ("usage_plan", id, name),
+        };
+        BindingFields {
+            kind: kind.to_string(),
+            id,
+            name,
+        }
+    }
+}
+
+impl TryFrom<BindingFields> for Binding {
+    type Error = String;
+    fn try_from(f: BindingFields) -> Result<Self, String> {
+        match f.kind.as_str() {
+            "instance" => Ok(Binding::Instance(f.id)),
+            "image" => Ok(Binding::Image(f.id)),
+            "usage_plan" => Ok(Binding::UsagePlan { id: f.id, name: f.name }),
+            other => Err(format!(
+                "unknown binding kind `{other}` (instance, image or usage_plan)"
+            )),
         }
     }
 }
@@ -162,6 +231,9 @@ pub struct Item {
     /// RFC 3339 or the provider's own timestamp text; empty when unknown.
     pub created: CompactString,
     pub modified: CompactString,
+    /// When the key was last used, where the provider says (OceanBase `lastUsedAt`); empty otherwise.
+    #[serde(default)]
+    pub last_used: CompactString,
     pub bindings: Vec<Binding>,
 }
 

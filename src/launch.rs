@@ -9,7 +9,7 @@ use crate::emulator::{self, EmulatorOptions, Seed};
 use crate::providers::Provider;
 use crate::registry;
 use crate::tui::{self, RunOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -20,10 +20,32 @@ pub struct LaunchOptions<'a> {
     pub config: Option<&'a Path>,
 }
 
+/// Why the TUI did not start or ended badly. A config that cannot be used, or a missing
+/// terminal, exits 2 as `keyward list` does for an unusable config; anything else 1.
+enum Failure {
+    Usage(String),
+    NoTerminal,
+    Other(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Other(message)
+    }
+}
+
 pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
     match crate::runtime::block_on(start(opts)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(message)) => {
+        Ok(Err(Failure::Usage(message))) => {
+            eprintln!("keyward: {message}");
+            ExitCode::from(2)
+        }
+        Ok(Err(Failure::NoTerminal)) => {
+            eprintln!("{NEEDS_TERMINAL}");
+            ExitCode::from(2)
+        }
+        Ok(Err(Failure::Other(message))) => {
             eprintln!("keyward: {message}");
             ExitCode::FAILURE
         }
@@ -31,32 +53,64 @@ pub fn run(opts: LaunchOptions<'_>) -> ExitCode {
     }
 }
 
-async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
+/// The TUI needs a terminal on stdout (it would draw escape sequences into a redirected
+/// file) and a controlling terminal (crossterm reads keys from /dev/tty).
+pub const NEEDS_TERMINAL: &str = "keyward needs an interactive terminal; use `keyward list` for scripts";
+
+fn check_terminal() -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let controlling = if cfg!(unix) {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+    } else {
+        std::io::stdin().is_terminal()
+    };
+    if std::io::stdout().is_terminal() && controlling {
+        Ok(())
+    } else {
+        Err(Failure::NoTerminal)
+    }
+}
+
+async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
+    // The demo's private temp dir lives as long as this function too, and goes with it.
+    let mut private_dir = None;
     let (providers, audit_path, title, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::new(seed.clone()))
             .await
             .map_err(|e| format!("cannot start the demo emulator: {e}"))?;
         // The demo's audit log is its own: demo deletions must not land in the real history.
-        let audit_path = demo_audit_path();
+        let dir = demo_dir().map_err(|e| format!("cannot create the demo's temp dir: {e}"))?;
+        let audit_path = dir.path().join("audit.jsonl");
+        private_dir = Some(dir);
         let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
         let providers = demo.providers().map_err(|e| e.to_string())?;
         let title = format!("demo · emulator at {}", emu.base_url);
         (providers, audit_path, title, Some(emu))
     } else {
-        let cfg = Config::load(opts.config, &process_env).map_err(|e| e.to_string())?;
+        let cfg = Config::load(opts.config, &process_env).map_err(|e| Failure::Usage(e.to_string()))?;
         if cfg.is_empty() {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "{} configures no account\n  fix: add a [[tencent]] or [[oceanbase]] table (see config.example.toml), \
                  or try `keyward --demo`",
                 cfg.path.display()
-            ));
+            )));
         }
-        let providers: Vec<Arc<dyn Provider>> = registry::build(&cfg, &process_env).map_err(|e| e.to_string())?;
-        let audit_path = cfg.settings.audit_log_path().map_err(|e| e.to_string())?;
+        // An account that cannot be set up shows as failed tabs with the fix; the rest load.
+        let providers: Vec<Arc<dyn Provider>> = registry::build_each(&cfg, &process_env);
+        let audit_path = cfg
+            .settings
+            .audit_log_path()
+            .map_err(|e| Failure::Usage(e.to_string()))?;
         (providers, audit_path, cfg.path.display().to_string(), None)
     };
+    // After the config (its errors are the same as `keyward list`'s), before any drawing.
+    check_terminal()?;
     let audit = AuditLog::open(&audit_path).map_err(|e| format!("cannot open the audit log: {e}"))?;
     let run = RunOptions {
         read_only: opts.read_only,
@@ -68,12 +122,28 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), String> {
     tui::run(providers, run)
         .await
         .map_err(|e| format!("terminal error: {e}"))?;
-    eprintln!("keyward: audit log at {}", audit_path.display());
+    match private_dir {
+        Some(dir) => {
+            let removed = dir.close();
+            if let Err(e) = removed {
+                eprintln!("keyward: cannot remove the demo's temp dir: {e}");
+            }
+        }
+        None => eprintln!("keyward: audit log at {}", audit_path.display()),
+    }
     Ok(())
 }
 
-fn demo_audit_path() -> PathBuf {
-    std::env::temp_dir()
-        .join(format!("keyward-demo-{}", std::process::id()))
-        .join("audit.jsonl")
+/// A fresh private directory (mode 0700, unpredictable name) under the temp dir for the
+/// demo's audit log, removed when the value is dropped: nobody else can plant a file or a
+/// link in it, and no demo leaves anything behind.
+pub fn demo_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("keyward-demo-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }

@@ -6,6 +6,7 @@ use crate::config::{Config, process_env};
 use crate::inventory::{Item, ProviderKind, Scope};
 use crate::providers::{Provider, ProviderError};
 use crate::registry;
+use crate::text::sanitize;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -93,7 +94,12 @@ pub struct Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Scope { kind, account, region } = &self.scope;
-        write!(f, "{kind} account {account} region {region}: {}", self.error)?;
+        // The message quotes the server: escaped like any other provider text.
+        write!(
+            f,
+            "{kind} account {account} region {region}: {}",
+            sanitize(&self.error.to_string())
+        )?;
         if let Some(hint) = crate::hints::for_error(&self.error) {
             write!(f, "\n  fix: {hint}")?;
         }
@@ -132,7 +138,9 @@ pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> In
     inventory
 }
 
-const COLUMNS: [&str; 11] = [
+/// The field names of every format: the CSV header, the JSON object keys and (upper-cased)
+/// the table header, so a script can switch formats without renaming anything.
+pub const COLUMNS: [&str; 12] = [
     "provider",
     "account",
     "region",
@@ -143,10 +151,14 @@ const COLUMNS: [&str; 11] = [
     "description",
     "created",
     "modified",
+    "last_used",
     "bindings",
 ];
 
-fn row(item: &Item) -> [String; 11] {
+/// Index of `bindings` in [`COLUMNS`]: JSON gives it structure, the others its text.
+const BINDINGS: usize = 11;
+
+fn row(item: &Item) -> [String; 12] {
     [
         item.key.scope.kind.slug().to_string(),
         item.key.scope.account.to_string(),
@@ -158,14 +170,34 @@ fn row(item: &Item) -> [String; 11] {
         item.description.to_string(),
         item.created.to_string(),
         item.modified.to_string(),
+        item.last_used.to_string(),
         item.bindings_text(),
     ]
+}
+
+/// One item as a JSON object with the [`COLUMNS`] as keys, in that order; `bindings` is an
+/// array of `{kind, id, name?}` objects instead of the text the other formats show.
+struct JsonRow<'a>(&'a Item);
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(COLUMNS.len()))?;
+        for (i, (column, cell)) in COLUMNS.iter().zip(row(self.0)).enumerate() {
+            if i == BINDINGS {
+                map.serialize_entry(column, &self.0.bindings)?;
+            } else {
+                map.serialize_entry(column, &cell)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Render items in a format. Items never hold secrets, so every field may be printed.
 pub fn render(items: &[Item], format: Format) -> Result<String, String> {
     match format {
-        Format::Json => serde_json::to_string_pretty(items)
+        Format::Json => serde_json::to_string_pretty(&items.iter().map(JsonRow).collect::<Vec<_>>())
             .map(|mut s| {
                 s.push('\n');
                 s
@@ -176,7 +208,9 @@ pub fn render(items: &[Item], format: Format) -> Result<String, String> {
             let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
                 w.write_record(COLUMNS)?;
                 for item in items {
-                    w.write_record(row(item))?;
+                    // Quoting keeps a cell one field, but a terminal showing the file would
+                    // still obey raw escape sequences: escape them as the table does.
+                    w.write_record(row(item).iter().map(|c| sanitize(c).into_owned()))?;
                 }
                 w.flush()?;
                 Ok(())
@@ -189,13 +223,13 @@ pub fn render(items: &[Item], format: Format) -> Result<String, String> {
     }
 }
 
-/// Aligned text. Cell text comes from the cloud, so control characters are escaped: a key
+/// Aligned text. Cell text comes from the cloud, so it goes through `text::sanitize`: a key
 /// named with terminal escape sequences must not be able to rewrite the operator's screen.
 fn table(items: &[Item]) -> String {
     let header: Vec<String> = COLUMNS.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|i| row(i).iter().map(|c| printable(c)).collect())
+        .map(|i| row(i).iter().map(|c| sanitize(c).into_owned()).collect())
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in &rows {
@@ -217,21 +251,6 @@ fn table(items: &[Item]) -> String {
         out.push('\n');
     }
     out
-}
-
-fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// Fetch, print, report failures; `true` when every selected provider answered.
@@ -263,8 +282,21 @@ pub async fn run(
             return false;
         }
     };
-    // A closed pipe (`keyward list | head`) is not a failure worth reporting.
-    let _ = out.write_all(text.as_bytes());
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let mut complete = inventory.failures.is_empty();
+    match written {
+        Ok(()) => {}
+        // A closed pipe (`keyward list | head`) means the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "keyward: cannot write the inventory to standard output: {e}\n  \
+                 fix: check the file or device it is redirected to (free space, permissions)"
+            );
+            complete = false;
+        }
+    }
     for f in &inventory.failures {
         let _ = writeln!(err, "keyward: cannot list {f}");
     }
@@ -276,7 +308,7 @@ pub async fn run(
             inventory.providers
         );
     }
-    inventory.failures.is_empty()
+    complete
 }
 
 /// The `keyward list` command: config -> providers -> `run`. Exit 0 when complete,
@@ -296,13 +328,9 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let providers = match registry::build(&cfg, &process_env) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("keyward: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    // An account that cannot be set up is reported as its failed sources (exit 1), not
+    // as a config error that hides every other account.
+    let providers = registry::build_each(&cfg, &process_env);
     let complete = crate::runtime::block_on(run(
         &providers,
         &args.selection(),

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Start the built-in emulator with demo data and open the TUI against it
-    /// (nothing is written to your config; the demo's audit log goes to a temp dir).
+    /// (nothing is written to your config; the demo's audit log goes to a private temp dir,
+    /// removed on exit).
     #[arg(long)]
     demo: bool,
     /// Disable every key that changes anything.
@@ -20,8 +21,9 @@ struct Cli {
     /// Run the whole flow but send no mutating call; log what would have been sent.
     #[arg(long)]
     dry_run: bool,
-    /// Config file (default: the platform config dir, keyward/config.toml).
-    #[arg(long, env = "KEYWARD_CONFIG", global = true)]
+    /// Config file (default: $KEYWARD_CONFIG, else the platform config dir's
+    /// keyward/config.toml). Not with --demo, which runs on its own built-in accounts.
+    #[arg(long, global = true)]
     config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -40,12 +42,26 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        None if cli.demo && cli.config.is_some() => {
+            eprintln!(
+                "keyward: --demo runs on the emulator's built-in accounts and does not read --config\n  \
+                 fix: drop one of them (`keyward --demo`, or `keyward --config FILE`)"
+            );
+            ExitCode::from(2)
+        }
         None => keyward::launch::run(keyward::launch::LaunchOptions {
             demo: cli.demo,
             read_only: cli.read_only,
             dry_run: cli.dry_run,
             config: cli.config.as_deref(),
         }),
+        Some(Command::Emulator(_)) if cli.config.is_some() => {
+            eprintln!(
+                "keyward emulator: --config is not read here (the emulator serves a seed, not your accounts)\n  \
+                 fix: drop --config; use --seed FILE for other data"
+            );
+            ExitCode::from(2)
+        }
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
         Some(Command::Bench(args)) => keyward::bench::command(&args),

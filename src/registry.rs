@@ -4,15 +4,18 @@
 //! rate limits belong to the account, not the region.
 
 use crate::config::{Config, ConfigError, EnvLookup, OceanBaseAccount, TencentAccount, TencentService, read_ca_cert};
+use crate::inventory::ProviderKind;
 use crate::providers::Provider;
 use crate::providers::oceanbase::{ObOptions, OceanBase};
 use crate::providers::tencent::apigateway::ApiGateway;
 use crate::providers::tencent::client::{APIGATEWAY, CVM, ClientOptions, Credentials, TencentClient};
 use crate::providers::tencent::cvm::Cvm;
+use crate::providers::unavailable::Unavailable;
 use std::sync::Arc;
 
-/// Build every configured provider. Fails on the first account that cannot be set up
-/// (missing credentials, unreadable CA file), naming it and the fix.
+/// Build every configured provider, failing on the first account that cannot be set up
+/// (missing credentials, unreadable CA file) with its name and the fix. For configs whose
+/// every account must work: the demo, benches and tests.
 pub fn build(cfg: &Config, env: EnvLookup<'_>) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     for account in &cfg.tencent {
@@ -22,6 +25,46 @@ pub fn build(cfg: &Config, env: EnvLookup<'_>) -> Result<Vec<Arc<dyn Provider>>,
         providers.extend(oceanbase(cfg, account, env)?);
     }
     Ok(providers)
+}
+
+/// Build every configured provider; an account that cannot be set up does not stop the
+/// others: each of its sources (service and region, or project) is an [`Unavailable`] that
+/// fails its listing with the setup error and its fix. The TUI and `keyward list` use this.
+pub fn build_each(cfg: &Config, env: EnvLookup<'_>) -> Vec<Arc<dyn Provider>> {
+    let unavailable = |kind: ProviderKind, account: &str, region: &str, e: &ConfigError| -> Arc<dyn Provider> {
+        Arc::new(Unavailable::new(kind, account, region, &e.to_string()))
+    };
+    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+    for account in &cfg.tencent {
+        match tencent(cfg, account, env) {
+            Ok(built) => providers.extend(built),
+            Err(e) => {
+                for service in &account.services {
+                    for region in &account.regions {
+                        providers.push(unavailable(service_kind(*service), &account.name, region, &e));
+                    }
+                }
+            }
+        }
+    }
+    for account in &cfg.oceanbase {
+        match oceanbase(cfg, account, env) {
+            Ok(built) => providers.extend(built),
+            Err(e) => {
+                for project in &account.project_ids {
+                    providers.push(unavailable(ProviderKind::OceanBase, &account.name, project, &e));
+                }
+            }
+        }
+    }
+    providers
+}
+
+fn service_kind(service: TencentService) -> ProviderKind {
+    match service {
+        TencentService::ApiGateway => ProviderKind::ApiGateway,
+        TencentService::Cvm => ProviderKind::Cvm,
+    }
 }
 
 fn oceanbase(

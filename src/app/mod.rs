@@ -458,12 +458,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             app.settling = false;
             app.refreshing.clear();
         }
-        ExecEvent::Finished {
-            cancelled,
-            ok,
-            failed,
-            not_sent,
-        } => {
+        ExecEvent::Finished { cancelled, tally } => {
             let Some(run) = app.run.take() else {
                 return;
             };
@@ -475,12 +470,12 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                 verb: run.verb,
                 dry_run: run.dry_run,
                 cancelled,
-                // The executor counts a pair the service kept as answered ok; the
-                // operator asked for it gone, so it is named apart.
-                ok: ok.saturating_sub(run.kept),
-                kept: run.kept,
-                failed,
-                not_sent,
+                // In a dry run nothing was sent: `ok` is what would have been.
+                ok: tally.ok + tally.dry_run,
+                kept: tally.kept,
+                failed: tally.failed,
+                unknown: tally.unknown,
+                not_sent: tally.not_sent,
                 left_disabled: left.len(),
             };
             app.left_disabled = (!left.is_empty()).then_some(left);

@@ -92,6 +92,8 @@ pub struct RunSummary {
     /// Items the service kept (counted apart from ok: the operator asked for them gone).
     pub kept: usize,
     pub failed: usize,
+    /// No valid answer: the call may or may not have been done (the log pane says which).
+    pub unknown: usize,
     pub not_sent: usize,
     /// Keys the run disabled and did not delete: their clients are refused.
     pub left_disabled: usize,
@@ -105,6 +107,9 @@ impl RunSummary {
         }
         if self.failed > 0 || !self.dry_run {
             parts.push(format!("{} failed", self.failed));
+        }
+        if self.unknown > 0 {
+            parts.push(format!("{} unknown (may have been done)", self.unknown));
         }
         if self.not_sent > 0 || !self.dry_run {
             parts.push(format!("{} not sent", self.not_sent));
@@ -140,7 +145,7 @@ impl RunSummary {
     }
 
     pub fn needs_attention(&self) -> bool {
-        self.failed > 0 || self.kept > 0 || self.cancelled || self.left_disabled > 0
+        self.failed > 0 || self.unknown > 0 || self.kept > 0 || self.cancelled || self.left_disabled > 0
     }
 }
 

@@ -404,6 +404,7 @@ mod tests {
             description: CompactString::default(),
             created: "2025-03-01T08:00:00Z".into(),
             modified: CompactString::default(),
+            last_used: CompactString::default(),
             bindings: Vec::new(),
         }
     }

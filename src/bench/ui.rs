@@ -41,8 +41,9 @@ fn items(scope: &Scope, count: usize) -> Vec<Item> {
                 description: CompactString::default(),
                 created: fake::iso(created).into(),
                 modified: fake::iso(fake::later_time(&mut rng, created)).into(),
+                last_used: Default::default(),
                 bindings: if i % 10 == 0 {
-                    vec![Binding::UsagePlan(fake::usage_plan_id(&mut rng))]
+                    vec![Binding::usage_plan(fake::usage_plan_id(&mut rng))]
                 } else {
                     Vec::new()
                 },

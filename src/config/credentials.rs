@@ -48,13 +48,50 @@ struct CredentialFile {
 struct Tried {
     env_vars: Vec<String>,
     files: Vec<String>,
+    notes: Vec<String>,
 }
+
+/// What a pair of values is called, for messages: ("SecretId", "SecretKey").
+type PairNames = (&'static str, &'static str);
+const TENCENT_PAIR: PairNames = ("SecretId", "SecretKey");
+const OCEANBASE_PAIR: PairNames = ("AccessKey ID", "AccessKey secret");
 
 impl Tried {
     /// A non-empty env var, noting that it was consulted.
     fn env(&mut self, env: EnvLookup<'_>, name: &str) -> Option<String> {
         self.env_vars.push(name.to_string());
         env(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Both variables of a pair, when both are set. When only one is, that is noted for the
+    /// message (the operator exported one and forgot, or misspelt, the other).
+    fn env_pair(
+        &mut self,
+        env: EnvLookup<'_>,
+        account: &str,
+        (id_var, key_var): (&str, &str),
+        names: PairNames,
+    ) -> Result<Option<(String, String)>, ConfigError> {
+        let id = self.env(env, id_var);
+        let key = self.env(env, key_var);
+        match (id, key) {
+            (Some(id), Some(key)) => {
+                unpadded(account, names.0, id_var, &id)?;
+                unpadded(account, names.1, key_var, &key)?;
+                Ok(Some((id, key)))
+            }
+            (Some(_), None) => {
+                self.notes
+                    .push(format!("{id_var} is set but {key_var} is not (or is empty)"));
+                Ok(None)
+            }
+            (None, Some(_)) => {
+                self.notes
+                    .push(format!("{key_var} is set but {id_var} is not (or is empty)"));
+                Ok(None)
+            }
+            (None, None) => Ok(None),
+        }
     }
 
     /// A credentials file's content if the file exists, noting that it was consulted.
@@ -70,6 +107,18 @@ impl Tried {
             }
         }
     }
+}
+
+/// Refuses a credential value with whitespace around it (never quoting the value).
+fn unpadded(account: &str, what: &'static str, source_name: &str, value: &str) -> Result<(), ConfigError> {
+    if value.trim() != value {
+        return Err(ConfigError::PaddedCredential {
+            account: account.to_string(),
+            what,
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -92,9 +141,7 @@ impl TencentAccount {
             None => None,
         };
         if let (Some(id_var), Some(key_var)) = (&self.secret_id_env, &self.secret_key_env) {
-            let id = tried.env(env, id_var);
-            let key = tried.env(env, key_var);
-            if let (Some(secret_id), Some(key)) = (id, key) {
+            if let Some((secret_id, key)) = tried.env_pair(env, &self.name, (id_var, key_var), TENCENT_PAIR)? {
                 return Ok(TencentSecrets {
                     secret_id,
                     secret_key: Secret::new(key),
@@ -103,14 +150,13 @@ impl TencentAccount {
             }
         }
         if let Some(path) = &self.credentials_file {
-            if let Some(found) = tencent_from_file(&mut tried, path)? {
+            if let Some(found) = tencent_from_file(&mut tried, &self.name, path)? {
                 return Ok(found);
             }
         }
         if !own_source {
-            let id = tried.env(env, "TENCENTCLOUD_SECRET_ID");
-            let key = tried.env(env, "TENCENTCLOUD_SECRET_KEY");
-            if let (Some(secret_id), Some(key)) = (id, key) {
+            let vars = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY");
+            if let Some((secret_id, key)) = tried.env_pair(env, &self.name, vars, TENCENT_PAIR)? {
                 let token = tried.env(env, "TENCENTCLOUD_SESSION_TOKEN").map(Secret::new);
                 return Ok(TencentSecrets {
                     secret_id,
@@ -124,7 +170,7 @@ impl TencentAccount {
             match home_dir(env) {
                 Some(home) => {
                     let path = home.join(".tccli").join(format!("{profile}.credential"));
-                    if let Some(found) = tencent_from_file(&mut tried, &path)? {
+                    if let Some(found) = tencent_from_file(&mut tried, &self.name, &path)? {
                         return Ok(found);
                     }
                     Some(path)
@@ -158,10 +204,17 @@ impl TencentAccount {
     }
 }
 
-fn tencent_from_file(tried: &mut Tried, path: &Path) -> Result<Option<TencentSecrets>, ConfigError> {
+fn tencent_from_file(tried: &mut Tried, account: &str, path: &Path) -> Result<Option<TencentSecrets>, ConfigError> {
     let Some(file) = tried.file(path)? else {
         return Ok(None);
     };
+    let in_file = |key: &str| format!("{key} in {}", path.display());
+    if let Some(id) = &file.secret_id {
+        unpadded(account, TENCENT_PAIR.0, &in_file("secret_id"), id)?;
+    }
+    if let Some(key) = &file.secret_key {
+        unpadded(account, TENCENT_PAIR.1, &in_file("secret_key"), key)?;
+    }
     match (non_empty(file.secret_id), non_empty_secret(file.secret_key)) {
         (Some(secret_id), Some(secret_key)) => Ok(Some(TencentSecrets {
             secret_id,
@@ -183,9 +236,8 @@ impl OceanBaseAccount {
         let mut tried = Tried::default();
         let own_source = self.access_key_id_env.is_some() || self.credentials_file.is_some();
         if let (Some(id_var), Some(secret_var)) = (&self.access_key_id_env, &self.access_key_secret_env) {
-            let id = tried.env(env, id_var);
-            let secret = tried.env(env, secret_var);
-            if let (Some(access_key_id), Some(secret)) = (id, secret) {
+            let vars = (id_var.as_str(), secret_var.as_str());
+            if let Some((access_key_id, secret)) = tried.env_pair(env, &self.name, vars, OCEANBASE_PAIR)? {
                 return Ok(ObCredentials {
                     access_key_id,
                     access_key_secret: Secret::new(secret),
@@ -194,6 +246,13 @@ impl OceanBaseAccount {
         }
         if let Some(path) = &self.credentials_file {
             if let Some(file) = tried.file(path)? {
+                let in_file = |key: &str| format!("{key} in {}", path.display());
+                if let Some(id) = &file.access_key_id {
+                    unpadded(&self.name, OCEANBASE_PAIR.0, &in_file("access_key_id"), id)?;
+                }
+                if let Some(secret) = &file.access_key_secret {
+                    unpadded(&self.name, OCEANBASE_PAIR.1, &in_file("access_key_secret"), secret)?;
+                }
                 return match (non_empty(file.access_key_id), non_empty_secret(file.access_key_secret)) {
                     (Some(access_key_id), Some(access_key_secret)) => Ok(ObCredentials {
                         access_key_id,
@@ -209,9 +268,8 @@ impl OceanBaseAccount {
             }
         }
         if !own_source {
-            let id = tried.env(env, "OCEANBASE_ACCESS_KEY_ID");
-            let secret = tried.env(env, "OCEANBASE_ACCESS_KEY_SECRET");
-            if let (Some(access_key_id), Some(secret)) = (id, secret) {
+            let vars = ("OCEANBASE_ACCESS_KEY_ID", "OCEANBASE_ACCESS_KEY_SECRET");
+            if let Some((access_key_id, secret)) = tried.env_pair(env, &self.name, vars, OCEANBASE_PAIR)? {
                 return Ok(ObCredentials {
                     access_key_id,
                     access_key_secret: Secret::new(secret),
@@ -246,6 +304,7 @@ fn missing(provider: &'static str, account: &str, cfg: &Config, tried: Tried, fi
         config: cfg.path.clone(),
         env_vars: tried.env_vars,
         files: tried.files,
+        notes: tried.notes,
         fix,
     }))
 }

@@ -36,6 +36,17 @@ pub enum ConfigError {
         reason: String,
         fix: String,
     },
+    /// A credential value with spaces or a newline around it: sent like that it would only
+    /// earn a signature or digest failure, and trimming it silently would hide a bad copy.
+    #[error(
+        "the {what} for account \"{account}\" from {source_name} has leading or trailing whitespace; \
+         keyward does not send it\n  fix: set it again without the spaces or newline around it"
+    )]
+    PaddedCredential {
+        account: String,
+        what: &'static str,
+        source_name: String,
+    },
     #[error("cannot use CA certificate {path}: {reason}\n  fix: point ca_cert at a readable PEM file")]
     CaCert { path: PathBuf, reason: String },
     #[error("cannot set up {provider} account \"{account}\": {source}")]
@@ -47,20 +58,41 @@ pub enum ConfigError {
 }
 
 /// No credentials were found for an account: what was looked at and how to fix it.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "no {provider} credentials for account \"{account}\" (config {})\n  looked at env vars: {}\n  \
-     files tried: {}\n  fix: {fix}",
-    config.display(), list_or_none(env_vars), list_or_none(files)
-)]
+#[derive(Debug)]
 pub struct MissingCredentials {
     pub provider: &'static str,
     pub account: String,
     pub config: PathBuf,
     pub env_vars: Vec<String>,
     pub files: Vec<String>,
+    /// What was half there: "ACME_ID is set but ACME_KEY is not (or is empty)".
+    pub notes: Vec<String>,
     pub fix: String,
 }
+
+impl std::fmt::Display for MissingCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no {} credentials for account \"{}\" (config {})",
+            self.provider,
+            self.account,
+            self.config.display()
+        )?;
+        for note in &self.notes {
+            write!(f, "\n  {note}")?;
+        }
+        write!(
+            f,
+            "\n  looked at env vars: {}\n  files tried: {}\n  fix: {}",
+            list_or_none(&self.env_vars),
+            list_or_none(&self.files),
+            self.fix
+        )
+    }
+}
+
+impl std::error::Error for MissingCredentials {}
 
 pub(super) fn at(path: &Path, line: Option<usize>) -> String {
     match line {

@@ -148,7 +148,7 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         Some(path) => {
             crate::providers::http::install_crypto_provider();
             let material = tls::generate()?;
-            std::fs::write(path, &material.ca_pem).map_err(|source| EmulatorError::WriteCert {
+            write_no_follow(path, material.ca_pem.as_bytes()).map_err(|source| EmulatorError::WriteCert {
                 path: path.clone(),
                 source,
             })?;
@@ -171,4 +171,18 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
         handle,
         task,
     })
+}
+
+/// Write a file without following a symbolic link at its path: the default certificate
+/// path is in the shared temp dir, where anyone could plant a link to a file of the user's.
+fn write_no_follow(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)?.write_all(bytes)
 }

@@ -44,6 +44,7 @@ impl MemoryProvider {
                 description: CompactString::default(),
                 created: "2025-01-01T00:00:00Z".into(),
                 modified: "2025-01-01T00:00:00Z".into(),
+                last_used: CompactString::default(),
                 bindings: Vec::new(),
             })
             .collect()

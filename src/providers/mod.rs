@@ -8,6 +8,7 @@ pub mod http;
 pub mod memory;
 pub mod oceanbase;
 pub mod tencent;
+pub mod unavailable;
 
 use crate::inventory::{Item, ProviderKind, Scope};
 use crate::secret::Secret;
@@ -63,6 +64,17 @@ impl ProviderError {
 
     pub fn with_request_id(mut self, id: Option<String>) -> Self {
         self.request_id = id;
+        self
+    }
+
+    /// The same error with its message starting with the API action it came from
+    /// (`DescribeKeyPairs: ...`), which a service's own message does not name: a listing
+    /// makes several kinds of calls and the operator must know which one failed (a CAM
+    /// policy may allow one action and not another). Unchanged when it already names it.
+    pub fn in_action(mut self, action: &str) -> Self {
+        if !self.message.starts_with(action) {
+            self.message = format!("{action}: {}", self.message);
+        }
         self
     }
 

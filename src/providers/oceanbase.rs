@@ -10,9 +10,11 @@ mod digest;
 mod envelope;
 
 use crate::inventory::{Item, ProviderKind, Scope, Status};
+use crate::providers::http::excerpt;
 use crate::providers::{BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError};
 use crate::secret::Secret;
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use client::{ClientConfig, ObClient, header_value};
 use reqwest::Method;
 use reqwest::header::HeaderValue;
@@ -26,6 +28,11 @@ use std::time::Duration;
 pub const DEFAULT_ENDPOINT: &str = "https://api-cloud.oceanbase.com";
 /// The MaaS API key resource: listed with GET, deleted with DELETE.
 pub const KEYS_PATH: &str = "/api/v2/maas/apikeys";
+/// The two calls as the log pane, the audit log and every error name them (the answers'
+/// own `action` is ListAIServiceAPIKeys / DeleteAIServiceAPIKey; the method and path are
+/// what an operator can repeat with curl).
+pub const LIST_ACTION: &str = "GET /api/v2/maas/apikeys";
+pub const DELETE_ACTION: &str = "DELETE /api/v2/maas/apikeys";
 /// The documented maximum page size.
 const PAGE_SIZE: usize = 100;
 /// A server that keeps returning full pages forever is broken; stop instead of looping.
@@ -33,7 +40,7 @@ const MAX_PAGES: usize = 10_000;
 
 /// The Open API calls by the names the log pane and the audit log use (method and path).
 pub mod actions {
-    pub const DELETE_API_KEY: &str = "DELETE /api/v2/maas/apikeys";
+    pub const DELETE_API_KEY: &str = super::DELETE_ACTION;
 }
 
 /// The action of each operation OceanBase MaaS keys support: delete only (no rename,
@@ -136,32 +143,66 @@ impl OceanBase {
         })
     }
 
-    fn item(&self, key: ApiKey) -> Option<Item> {
-        let id = text(&key.id)?;
-        let description = match text(&key.expires_at) {
+    /// One list entry as an item; `now` decides expired / expiring.
+    fn item(&self, id: String, key: ApiKey, now: DateTime<Utc>) -> Item {
+        let expires = text(&key.expires_at);
+        let description = match &expires {
             Some(at) => format!("expires {at}"),
             None => String::new(),
         };
-        Some(Item {
+        Item {
             key: self.scope.key(id),
             name: text(&key.name).unwrap_or_default().into(),
-            status: Status::Active,
+            status: status_at(&key.expires_at, now),
             key_type: "api-key".into(),
             description: description.into(),
             created: text(&key.created_at).unwrap_or_default().into(),
             modified: text(&key.updated_at).unwrap_or_default().into(),
+            last_used: text(&key.last_used_at).unwrap_or_default().into(),
             bindings: Vec::new(),
-        })
+        }
     }
 }
 
-/// `data` of a list answer. `dataList` is the older Open API family's name for the list.
-#[derive(Debug, Default, Deserialize)]
-struct Page {
-    #[serde(default, alias = "dataList")]
-    list: Option<Vec<ApiKey>>,
-    #[serde(default)]
-    total: Value,
+/// A key whose `expiresAt` is this close is shown as `expiring`.
+pub const EXPIRING_WITHIN: TimeDelta = TimeDelta::days(7);
+
+/// `expired` past `expiresAt`, `expiring` within [`EXPIRING_WITHIN`] of it, else `active`
+/// (also when the time is absent or in a format keyward does not know).
+fn status_at(expires_at: &Value, now: DateTime<Utc>) -> Status {
+    match instant(expires_at) {
+        Some(at) if at <= now => Status::Expired,
+        Some(at) if at - now <= EXPIRING_WITHIN => Status::Expiring,
+        _ => Status::Active,
+    }
+}
+
+/// A timestamp as the Open API may write it (the format is not documented): RFC 3339,
+/// `YYYY-MM-DD HH:MM:SS` (read as UTC), or epoch seconds / milliseconds.
+fn instant(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::String(s) => {
+            let s = s.trim();
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+                .or_else(|| {
+                    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                        .ok()
+                        .map(|t| t.and_utc())
+                })
+        }
+        Value::Number(n) => {
+            let n = n.as_i64()?;
+            // Seconds would put a millisecond value tens of thousands of years ahead.
+            if n.abs() >= 100_000_000_000 {
+                DateTime::from_timestamp_millis(n)
+            } else {
+                DateTime::from_timestamp(n, 0)
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Timestamps and ids are read as any JSON scalar: the field types are not documented.
@@ -178,6 +219,56 @@ struct ApiKey {
     updated_at: Value,
     #[serde(default)]
     expires_at: Value,
+    #[serde(default, alias = "lastUsedTime")]
+    last_used_at: Value,
+}
+
+/// One page of the list answer's `data`: the keys (from `data.list`, or `data.dataList`,
+/// the older Open API family's name) and `total` when given. An answer without either
+/// list, or with a key that has no id, is not read as an empty or partial inventory: it
+/// fails with what is missing and an excerpt of what came instead.
+fn read_page(
+    data: &Value,
+    page_number: usize,
+    request_id: &str,
+) -> Result<(Vec<(String, ApiKey)>, Value), ProviderError> {
+    let unexpected = |what: String, shown: &Value| {
+        ProviderError::new(
+            ErrorKind::Protocol,
+            "Protocol",
+            format!(
+                "{LIST_ACTION}: the key list (page {page_number}) {what}: {}",
+                excerpt(shown.to_string().as_bytes())
+            ),
+        )
+        .with_request_id(Some(request_id.to_string()))
+    };
+    let Some(fields) = data.as_object() else {
+        return Err(unexpected("has no `data` object".into(), data));
+    };
+    let list = match fields.get("list").or_else(|| fields.get("dataList")) {
+        Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list.clone(),
+        Some(_) => return Err(unexpected("has a `data.list` that is not an array".into(), data)),
+        None => return Err(unexpected("has no `data.list` (nor `data.dataList`)".into(), data)),
+    };
+    let mut keys = Vec::with_capacity(list.len());
+    for (index, entry) in list.into_iter().enumerate() {
+        let key: ApiKey = match serde_json::from_value(entry.clone()) {
+            Ok(key) => key,
+            Err(_) => {
+                return Err(unexpected(
+                    format!("has entry {index} that is not a key object"),
+                    &entry,
+                ));
+            }
+        };
+        let Some(id) = text(&key.id) else {
+            return Err(unexpected(format!("has entry {index} without an `id`"), &entry));
+        };
+        keys.push((id, key));
+    }
+    Ok((keys, fields.get("total").cloned().unwrap_or_default()))
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -212,44 +303,34 @@ impl Provider for OceanBase {
         let mut seen = HashSet::new();
         let mut listed = 0usize;
         let mut largest_page = 0usize;
+        let now = Utc::now();
         for page_number in 1..=MAX_PAGES {
             let page_text = page_number.to_string();
             let answer = self
                 .client
                 .call(
+                    LIST_ACTION,
                     Method::GET,
                     &self.project_header,
                     KEYS_PATH,
                     &[("pageNumber", &page_text), ("pageSize", &page_size)],
                 )
                 .await?;
-            let page: Page = if answer.data.is_null() {
-                Page::default()
-            } else {
-                serde_json::from_value(answer.data).map_err(|e| {
-                    ProviderError::new(
-                        ErrorKind::Protocol,
-                        "Protocol",
-                        format!("the key list (page {page_number}) is not the documented shape: {e}"),
-                    )
-                    .with_request_id(Some(answer.request_id.clone()))
-                })?
-            };
-            let keys = page.list.unwrap_or_default();
+            let (keys, total) = read_page(&answer.data, page_number, &answer.request_id)?;
             let n = keys.len();
             listed += n;
             largest_page = largest_page.max(n);
             let before = items.len();
-            for key in keys {
+            for (id, key) in keys {
                 // Keys can shift between pages while a refresh runs; keep each id once.
-                if let Some(item) = self.item(key).filter(|i| seen.insert(i.key.id.clone())) {
-                    items.push(item);
+                if seen.insert(id.clone()) {
+                    items.push(self.item(id, key, now));
                 }
             }
             // A page that brings nothing new means the server repeats itself past the end.
             let done = n == 0
                 || items.len() == before
-                || match count(&page.total) {
+                || match count(&total) {
                     Some(total) => listed >= total,
                     // Not "shorter than pageSize": a server capping the page size would
                     // then look finished after its first page.
@@ -262,20 +343,26 @@ impl Provider for OceanBase {
         Err(ProviderError::new(
             ErrorKind::Protocol,
             "Protocol",
-            format!("the key list did not end after {MAX_PAGES} pages of {PAGE_SIZE}"),
+            format!("{LIST_ACTION}: the key list did not end after {MAX_PAGES} pages of {PAGE_SIZE}"),
         ))
     }
 
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
         let [id] = ids else {
             return Err(ProviderError::invalid(format!(
-                "OceanBase deletes one API key per call, {} ids were given",
+                "{DELETE_ACTION}: OceanBase deletes one API key per call, {} ids were given",
                 ids.len()
             )));
         };
         let answer = self
             .client
-            .call(Method::DELETE, &self.project_header, KEYS_PATH, &[("id", id)])
+            .call(
+                DELETE_ACTION,
+                Method::DELETE,
+                &self.project_header,
+                KEYS_PATH,
+                &[("id", id)],
+            )
             .await?;
         Ok(DeleteReport {
             request_id: answer.request_id,

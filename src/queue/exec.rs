@@ -12,7 +12,7 @@
 //! the listing, or the listing was stale), an EnableApiKey restores the key, so a delete
 //! that cannot happen does not leave the key's callers refused.
 
-use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, OutcomeKind, Plan, PlannedCall};
+use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, OutcomeKind, Plan, PlannedCall, Tally};
 use crate::audit::{AuditLog, CallRef, ItemResult, Record};
 use crate::inventory::{ProviderKind, Scope};
 use crate::providers::tencent::apigateway::{RESOURCE_IS_IN_USE, actions as apigateway_actions};
@@ -38,8 +38,7 @@ type Api = (ProviderKind, compact_str::CompactString, &'static str);
 /// `Finished`, and then the affected scopes are re-read (`Refreshed`, not in a dry run)
 /// and `Settled` follows.
 ///
-/// `Finished` counts items, not calls: an item is `failed` if any of its calls failed,
-/// else `not_sent` if any was not sent, else `ok` (which includes Kept and DryRun).
+/// `Finished` counts items, not calls, each by the worst outcome of its calls (see `Tally`).
 pub async fn execute(
     plan: Plan,
     providers: Vec<Arc<dyn Provider>>,
@@ -82,12 +81,16 @@ pub async fn execute(
 
     let results = futures::future::join_all(chains(&run.calls).into_iter().map(|chain| run.run_chain(chain))).await;
     let cancelled = run.cancel.is_cancelled();
-    let (mut ok, mut failed, mut not_sent) = (0, 0, 0);
+    let mut tally = Tally::default();
     let mut sent_scopes = BTreeSet::new();
     for r in results {
-        ok += r.ok;
-        failed += r.failed;
-        not_sent += r.not_sent;
+        let t = r.tally;
+        tally.ok += t.ok;
+        tally.kept += t.kept;
+        tally.failed += t.failed;
+        tally.unknown += t.unknown;
+        tally.not_sent += t.not_sent;
+        tally.dry_run += t.dry_run;
         sent_scopes.extend(r.sent_scopes);
     }
 
@@ -97,16 +100,9 @@ pub async fn execute(
         time: chrono::Utc::now(),
         run: run.id.clone(),
         cancelled,
-        ok,
-        failed,
-        not_sent,
+        tally,
     });
-    run.emit(ExecEvent::Finished {
-        cancelled,
-        ok,
-        failed,
-        not_sent,
-    });
+    run.emit(ExecEvent::Finished { cancelled, tally });
     if !run.dry_run && !run.events.is_closed() {
         run.refresh(sent_scopes).await;
     }
@@ -249,19 +245,33 @@ fn may_have_applied(err: &ProviderError) -> bool {
 /// Item tallies of one chain. Chains never share an item, so these add up.
 #[derive(Default)]
 struct ChainResult {
-    ok: usize,
-    failed: usize,
-    not_sent: usize,
+    tally: Tally,
     /// Scopes a request went to, re-read after the run.
     sent_scopes: BTreeSet<Scope>,
 }
 
-/// Final state of an item across its calls; the worst wins.
+/// Final state of an item across its calls; the worst wins (declaration order).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Final {
     Ok,
+    DryRun,
+    Kept,
     NotSent,
+    Unknown,
     Failed,
+}
+
+impl Final {
+    fn of(o: &ItemOutcome) -> Final {
+        match &o.outcome {
+            Outcome::Ok => Final::Ok,
+            Outcome::DryRun => Final::DryRun,
+            Outcome::Kept { .. } => Final::Kept,
+            Outcome::NotSent => Final::NotSent,
+            Outcome::Unknown { .. } => Final::Unknown,
+            Outcome::Failed { .. } => Final::Failed,
+        }
+    }
 }
 
 struct Run {
@@ -362,11 +372,7 @@ impl Run {
             }
 
             for o in outcomes {
-                let state = match o.outcome.kind() {
-                    OutcomeKind::Ok | OutcomeKind::Kept | OutcomeKind::DryRun => Final::Ok,
-                    OutcomeKind::NotSent => Final::NotSent,
-                    OutcomeKind::Failed | OutcomeKind::Unknown => Final::Failed,
-                };
+                let state = Final::of(&o);
                 let entry = finals.entry(o.id.clone()).or_insert(state);
                 *entry = (*entry).max(state);
                 if !o.succeeded() && !blocked.contains_key(&o.id) {
@@ -383,11 +389,15 @@ impl Run {
                 total_calls: self.calls.len(),
             });
         }
+        let t = &mut result.tally;
         for state in finals.values() {
             match state {
-                Final::Ok => result.ok += 1,
-                Final::NotSent => result.not_sent += 1,
-                Final::Failed => result.failed += 1,
+                Final::Ok => t.ok += 1,
+                Final::DryRun => t.dry_run += 1,
+                Final::Kept => t.kept += 1,
+                Final::NotSent => t.not_sent += 1,
+                Final::Unknown => t.unknown += 1,
+                Final::Failed => t.failed += 1,
             }
         }
         result

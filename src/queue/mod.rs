@@ -226,10 +226,33 @@ pub enum ExecEvent {
     Settled,
     Finished {
         cancelled: bool,
-        ok: usize,
-        failed: usize,
-        not_sent: usize,
+        tally: Tally,
     },
+}
+
+/// Items of a finished run by their final outcome, each kind counted apart (the audit
+/// log's `run_end` line carries the same fields). An item counts once, by the worst of
+/// its calls: failed > unknown > not_sent > kept > dry_run > ok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+pub struct Tally {
+    /// Done as asked.
+    pub ok: usize,
+    /// The service answered but kept the item (a CVM pair bound to an instance or image).
+    pub kept: usize,
+    /// The call certainly did not take effect.
+    pub failed: usize,
+    /// The call may or may not have taken effect (timeout, dropped connection, 5xx).
+    pub unknown: usize,
+    /// Not sent: cancelled first, or an earlier call for the item did not succeed.
+    pub not_sent: usize,
+    /// Dry run: would have been sent.
+    pub dry_run: usize,
+}
+
+impl Tally {
+    pub fn items(&self) -> usize {
+        self.ok + self.kept + self.failed + self.unknown + self.not_sent + self.dry_run
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -171,7 +171,7 @@ fn usage_plan_warnings(item: &Item, consequence: &str) -> Vec<String> {
     let plans: Vec<String> = item
         .bindings
         .iter()
-        .filter(|b| matches!(b, Binding::UsagePlan(_)))
+        .filter(|b| matches!(b, Binding::UsagePlan { .. }))
         .map(|b| b.to_string())
         .collect();
     if plans.is_empty() {

@@ -91,7 +91,7 @@ fn line_entry(frame: &mut Frame, title: &str, heading: &str, entry: &LineEntry) 
         Line::from(heading.to_string()),
         Line::styled(entry.rule(), Style::new().fg(Color::DarkGray)),
         Line::from(""),
-        Line::from(format!("> {}█", tail(&crate::text::for_display(&entry.shown()), 60))),
+        Line::from(format!("> {}█", tail(&crate::text::sanitize(&entry.shown()), 60))),
         Line::from(""),
         hints_line(&crate::app::modal::entry::ENTRY_KEYS),
     ];
@@ -309,7 +309,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
     // The revealed secret gets a line of its own, so a narrow screen never cuts it.
     let revealed = match result.showing.and_then(|i| result.secrets.get(i)) {
         Some(r) => Line::from(vec![
-            Span::raw(format!("{}: ", crate::text::for_display(&r.name))),
+            Span::raw(format!("{}: ", crate::text::sanitize(&r.name))),
             Span::styled(r.secret.expose().to_string(), Style::new().add_modifier(Modifier::BOLD)),
         ]),
         None => Line::styled(
@@ -351,7 +351,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
             };
             let line = Line::from(format!(
                 "{marker}{}  {}  {}  (RequestId {}){state}",
-                crate::text::for_display(&r.name),
+                crate::text::sanitize(&r.name),
                 r.key.id,
                 shown,
                 r.request_id
@@ -442,7 +442,7 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
                 Cell::from(format!("{}/{}", l.account, l.region)),
                 Cell::from(l.action.clone()),
                 Cell::from(match &l.name {
-                    Some(name) => format!("{} ({})", crate::text::for_display(name), l.id),
+                    Some(name) => format!("{} ({})", crate::text::sanitize(name), l.id),
                     None => l.id.clone(),
                 }),
                 Cell::from(l.result.word()),

@@ -46,7 +46,7 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
         if used >= rows {
             break;
         }
-        let text = crate::text::for_display(&log_line(e)).into_owned();
+        let text = crate::text::sanitize(&log_line(e)).into_owned();
         used += text.chars().count().div_ceil(width).max(1);
         let style = match e.outcome {
             Outcome::Failed { .. } | Outcome::Unknown { .. } => Style::new().fg(Color::Red),

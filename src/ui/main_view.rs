@@ -108,7 +108,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         spans.push(Span::styled(
             format!(
                 "{failed} of {total} failed (each in full in the log pane, L){}",
-                crate::text::for_display(&example)
+                crate::text::sanitize(&example)
             ),
             Style::new().fg(Color::Red),
         ));
@@ -173,7 +173,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
             let stale = tab.is_stale(&item.key.scope);
             let cells = std::iter::once(Cell::from(mark)).chain(columns.iter().map(|(c, _)| {
                 Cell::from(match c {
-                    Column::Name => crate::text::for_display(&item.name).into_owned(),
+                    Column::Name => crate::text::sanitize(&item.name).into_owned(),
                     Column::Id => item.key.id.to_string(),
                     Column::Account => item.key.scope.account.to_string(),
                     Column::Region => item.key.scope.region.to_string(),
@@ -350,7 +350,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(vec![
             Span::styled("/", Style::new().fg(Color::Yellow)),
             Span::raw(super::dialogs::tail(
-                &crate::text::for_display(text),
+                &crate::text::sanitize(text),
                 usize::from(area.width / 2).max(10),
             )),
             Span::styled("█", Style::new().fg(Color::Yellow)),

@@ -204,9 +204,10 @@ fn waits_for_cancel() -> Executor {
             cancel.cancelled().await;
             let _ = events.send(ExecEvent::Finished {
                 cancelled: true,
-                ok: 0,
-                failed: 0,
-                not_sent: plan.item_count(),
+                tally: keyward::queue::Tally {
+                    not_sent: plan.item_count(),
+                    ..Default::default()
+                },
             });
         })
     })

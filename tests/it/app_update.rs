@@ -481,9 +481,10 @@ fn exec_events_drive_progress_log_refresh_and_finish() {
         &mut app,
         Msg::Exec(ExecEvent::Finished {
             cancelled: false,
-            ok: 2,
-            failed: 0,
-            not_sent: 0,
+            tally: keyward::queue::Tally {
+                ok: 2,
+                ..Default::default()
+            },
         }),
     );
     assert!(app.run.is_none());

@@ -166,3 +166,64 @@ fn default_path_is_in_the_keyward_data_dir() {
         assert!(path.to_string_lossy().contains("keyward"));
     }
 }
+
+/// A symbolic link planted at the audit path is refused, not followed: the file it points
+/// at keeps its mode and content (it used to be chmod 600'd and appended to).
+#[cfg(unix)]
+#[test]
+fn a_symlink_at_the_audit_path_is_refused_and_its_target_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("victim.txt");
+    std::fs::write(&target, "precious\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = dir.path().join("audit.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let err = AuditLog::open(&link).unwrap_err();
+    assert!(matches!(err, AuditError::Symlink { .. }), "{err}");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+
+    // A dangling link is refused too (it would otherwise create the file it names).
+    let dangling = dir.path().join("dangling.jsonl");
+    std::os::unix::fs::symlink(dir.path().join("created-elsewhere"), &dangling).unwrap();
+    assert!(matches!(AuditLog::open(&dangling), Err(AuditError::Symlink { .. })));
+    assert!(!dir.path().join("created-elsewhere").exists());
+
+    // Not a regular file: refused with what it is.
+    let err = AuditLog::open("/dev/null").unwrap_err();
+    assert!(matches!(err, AuditError::NotAFile { .. }), "{err}");
+}
+
+/// The demo's audit log lives in a private directory with an unpredictable name, removed
+/// when the demo ends (it was `$TMPDIR/keyward-demo-<pid>`, kept forever).
+#[cfg(unix)]
+#[test]
+fn the_demo_dir_is_private_unpredictable_and_removed() {
+    use std::os::unix::fs::PermissionsExt;
+    let (a, b) = (
+        keyward::launch::demo_dir().unwrap(),
+        keyward::launch::demo_dir().unwrap(),
+    );
+    assert_ne!(a.path(), b.path());
+    let pid = std::process::id().to_string();
+    assert!(!a.path().to_string_lossy().ends_with(&pid), "{}", a.path().display());
+    let mode = std::fs::metadata(a.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let log = AuditLog::open(a.path().join("audit.jsonl")).unwrap();
+    log.append(&Record::RunEnd {
+        time: chrono::Utc::now(),
+        run: "r".into(),
+        cancelled: false,
+        tally: Default::default(),
+    })
+    .unwrap();
+    let path = a.path().to_path_buf();
+    drop(log);
+    a.close().unwrap();
+    assert!(!path.exists());
+    drop(b);
+}

@@ -286,3 +286,108 @@ fn a_dangling_credentials_path_is_reported_as_not_found() {
     let msg = registry::build(&c, &env).err().unwrap().to_string();
     assert!(msg.contains("not found"), "{msg}");
 }
+
+/// One variable of a pair exported and the other forgotten (or misspelt): the message
+/// says which one is missing, not only that nothing was found.
+#[test]
+fn half_a_pair_names_the_missing_variable() {
+    let home = tempfile::tempdir().unwrap();
+    let env = env_of(&[
+        ("HOME", home.path().to_str().unwrap()),
+        ("TENCENTCLOUD_SECRET_ID", "AKIDonlyTheId"),
+    ]);
+    let c = cfg(TC, &env);
+    let msg = c.tencent[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(
+        msg.contains("TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not"),
+        "{msg}"
+    );
+    assert!(!msg.contains("AKIDonlyTheId"), "values are never quoted: {msg}");
+
+    let text = format!("{OB}access_key_id_env = \"MAIN_ID\"\naccess_key_secret_env = \"MAIN_SECRET\"\n");
+    let env = env_of(&[("MAIN_SECRET", "sk")]);
+    let c = cfg(&text, &env);
+    let msg = c.oceanbase[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(msg.contains("MAIN_SECRET is set but MAIN_ID is not"), "{msg}");
+}
+
+/// A pasted secret with a trailing newline or leading space is not sent (it would only
+/// earn a signature failure): the account is refused naming where the value came from,
+/// never the value.
+#[test]
+fn whitespace_around_a_secret_is_refused_not_sent() {
+    let env = env_of(&[
+        ("TENCENTCLOUD_SECRET_ID", "AKIDpadded"),
+        ("TENCENTCLOUD_SECRET_KEY", "secretKeyValue\n"),
+    ]);
+    let c = cfg(TC, &env);
+    let e = c.tencent[0].credentials(&c, &env).unwrap_err();
+    assert!(matches!(e, ConfigError::PaddedCredential { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("SecretKey") && msg.contains("TENCENTCLOUD_SECRET_KEY"),
+        "{msg}"
+    );
+    assert!(msg.contains("whitespace") && msg.contains("fix:"), "{msg}");
+    assert!(!msg.contains("secretKeyValue"), "{msg}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir.path().join("ob.toml"),
+        "access_key_id = \" ak-lead\"\naccess_key_secret = \"sk\"\n",
+        0o600,
+    );
+    let text = format!("{OB}credentials_file = \"{}\"\n", file.display());
+    let env = env_of(&[]);
+    let c = cfg(&text, &env);
+    let msg = c.oceanbase[0].credentials(&c, &env).unwrap_err().to_string();
+    assert!(msg.contains("access_key_id in") && msg.contains("ob.toml"), "{msg}");
+}
+
+/// One account without credentials does not block the others: its sources fail their
+/// listing with the config error and its fix (never an empty success), the other account's
+/// sources are real providers.
+#[tokio::test]
+async fn an_account_without_credentials_fails_its_own_sources_only() {
+    let home = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{TC}services = [\"apigateway\", \"cvm\"]\nsecret_id_env = \"PROD_ID\"\nsecret_key_env = \"PROD_KEY\"\n\
+         {OB}endpoint = \"http://127.0.0.1:9\"\n"
+    );
+    let env = env_of(&[
+        ("HOME", home.path().to_str().unwrap()),
+        ("PROD_ID", "AKIDprod"),
+        ("OCEANBASE_ACCESS_KEY_ID", "ak"),
+        ("OCEANBASE_ACCESS_KEY_SECRET", "sk"),
+    ]);
+    let c = cfg(&text, &env);
+    assert!(registry::build(&c, &env).is_err(), "the strict build still refuses");
+    let providers = registry::build_each(&c, &env);
+    let got: Vec<(ProviderKind, &str, &str)> = providers.iter().map(|p| (p.kind(), p.account(), p.region())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (ProviderKind::ApiGateway, "prod", "ap-guangzhou"),
+            (ProviderKind::Cvm, "prod", "ap-guangzhou"),
+            (ProviderKind::OceanBase, "ob-main", "p1"),
+            (ProviderKind::OceanBase, "ob-main", "p2"),
+        ]
+    );
+    for p in &providers[..2] {
+        let err = p.list().await.unwrap_err();
+        assert_eq!(err.code, keyward::providers::unavailable::CONFIG_ERROR);
+        assert_eq!(err.kind, keyward::providers::ErrorKind::Invalid);
+        assert!(
+            err.message.contains("PROD_ID is set but PROD_KEY is not"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("fix: export PROD_ID"), "{}", err.message);
+        assert!(!err.message.contains('\n'), "one line: {}", err.message);
+        let err = p.delete(&["x".to_string()]).await.unwrap_err();
+        assert_eq!(err.code, keyward::providers::unavailable::CONFIG_ERROR);
+    }
+    // The OceanBase account is a real provider: it tries the network (nothing listens).
+    let err = providers[2].list().await.unwrap_err();
+    assert_eq!(err.code, keyward::providers::CONNECT_FAILED, "{err}");
+}

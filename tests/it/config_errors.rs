@@ -223,3 +223,69 @@ fn a_directory_or_binary_file_as_config_says_what_it_is() {
     assert!(msg.contains("config.toml") && msg.contains("not UTF-8"), "{msg}");
     assert!(msg.contains("fix:"), "{msg}");
 }
+
+fn keyward(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(args)
+        .env_remove("KEYWARD_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The same config error exits with the same status (2) and message from `keyward list`
+/// and from the TUI, which used to exit 1.
+#[test]
+fn a_config_error_exits_2_from_list_and_from_the_tui() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[[tencent]]\nname = \"prod\"\nregoins = [\"x\"]\n").unwrap();
+    let missing = dir.path().join("missing.toml");
+    for config in [&broken, &missing] {
+        let config = config.to_str().unwrap();
+        let list = keyward(&["list", "--config", config]);
+        let tui = keyward(&["--config", config]);
+        assert_eq!(list.status.code(), Some(2), "{}", String::from_utf8_lossy(&list.stderr));
+        assert_eq!(tui.status.code(), Some(2), "{}", String::from_utf8_lossy(&tui.stderr));
+        assert_eq!(list.stderr, tui.stderr);
+    }
+}
+
+/// Without a terminal the TUI refuses to start instead of drawing escape sequences into a
+/// redirected stdout (or failing with "No such device or address").
+#[test]
+fn the_tui_refuses_to_start_without_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\nendpoint = \"http://127.0.0.1:9\"\n\
+         [settings]\naudit_log = \"audit.jsonl\"\n",
+    )
+    .unwrap();
+    for args in [vec!["--config", config.to_str().unwrap()], vec!["--demo"]] {
+        let out = keyward(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("keyward needs an interactive terminal; use `keyward list` for scripts"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing drawn into the redirected stdout");
+    }
+}
+
+/// Options that would be silently ignored are refused: the emulator reads no config, and
+/// --demo runs on its own accounts.
+#[test]
+fn config_is_refused_where_it_would_be_ignored() {
+    for args in [
+        vec!["emulator", "--config", "/etc/keyward/config.toml"],
+        vec!["--demo", "--config", "/etc/keyward/config.toml"],
+    ] {
+        let out = keyward(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--config") && stderr.contains("fix:"), "{stderr}");
+    }
+}

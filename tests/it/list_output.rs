@@ -68,49 +68,75 @@ async fn run(providers: &[Arc<dyn Provider>], selection: Selection, format: Form
     (ok, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
+/// The `id` of every row of a `list --json` output.
+fn json_ids(out: &str) -> Vec<String> {
+    let rows: Vec<serde_json::Value> = serde_json::from_str(out).unwrap();
+    rows.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+}
+
 #[tokio::test]
 async fn json_is_an_array_of_items_sorted_by_key() {
     let (ok, out, err) = run(&fleet(), Selection::default(), Format::Json).await;
     assert!(ok, "{err}");
     assert!(err.is_empty());
-    let items: Vec<Item> = serde_json::from_str(&out).unwrap();
-    let ids: Vec<&str> = items.iter().map(|i| i.key.id.as_str()).collect();
-    assert_eq!(ids, vec!["AKID1", "skey-1", "ak-2"], "apigateway, cvm, oceanbase order");
-    assert_eq!(items[1].bindings, vec![Binding::Instance("ins-1".into())]);
+    assert_eq!(
+        json_ids(&out),
+        vec!["AKID1", "skey-1", "ak-2"],
+        "apigateway, cvm, oceanbase order"
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        rows[1]["bindings"],
+        serde_json::json!([{"kind": "instance", "id": "ins-1"}])
+    );
 }
 
-/// The JSON other tools read: every text field a plain JSON string, whether it is short
-/// enough to be stored inline in the item or not, and an empty field an empty string.
+/// The JSON other tools read: one flat object per item with the CSV's field names in the
+/// CSV's order, every text field a plain JSON string (inline-stored or not, empty as ""),
+/// and a usage plan binding's id and name in separate fields.
 #[test]
-fn json_text_fields_are_plain_strings() {
-    // The id is 40 bytes: longer than fits inline.
-    let item = item(
-        ProviderKind::ApiGateway,
-        "tencent-prod",
-        "ap-guangzhou",
-        "AKIDabcdefghijklmnopqrstuvwxyz0123456789",
-        "payments-gateway-prod",
-    )
-    .with_status(Status::Disabled)
-    .bound_to(Binding::UsagePlan("usagePlan-abc12345".into()));
+fn json_rows_use_the_csv_field_names_and_plain_strings() {
+    let item = Item {
+        // 40 bytes: longer than fits inline.
+        key: Scope::new(ProviderKind::ApiGateway, "tencent-prod", "ap-guangzhou")
+            .key("AKIDabcdefghijklmnopqrstuvwxyz0123456789"),
+        name: "payments-gateway-prod".into(),
+        status: Status::Disabled,
+        key_type: "auto".into(),
+        description: "".into(),
+        created: "2025-03-01T08:00:00Z".into(),
+        modified: "2025-03-02T09:30:00Z".into(),
+        last_used: "".into(),
+        bindings: vec![
+            Binding::UsagePlan {
+                id: "usagePlan-abc12345".into(),
+                name: Some("gold (eu)".into()),
+            },
+            Binding::usage_plan("usagePlan-noname"),
+        ],
+    };
     let expected = r#"[
   {
-    "key": {
-      "kind": "apigateway",
-      "account": "tencent-prod",
-      "region": "ap-guangzhou",
-      "id": "AKIDabcdefghijklmnopqrstuvwxyz0123456789"
-    },
+    "provider": "apigateway",
+    "account": "tencent-prod",
+    "region": "ap-guangzhou",
+    "id": "AKIDabcdefghijklmnopqrstuvwxyz0123456789",
     "name": "payments-gateway-prod",
     "status": "disabled",
-    "key_type": "auto",
+    "type": "auto",
     "description": "",
     "created": "2025-03-01T08:00:00Z",
     "modified": "2025-03-02T09:30:00Z",
+    "last_used": "",
     "bindings": [
       {
         "kind": "usage_plan",
-        "id": "usagePlan-abc12345"
+        "id": "usagePlan-abc12345",
+        "name": "gold (eu)"
+      },
+      {
+        "kind": "usage_plan",
+        "id": "usagePlan-noname"
       }
     ]
   }
@@ -118,8 +144,17 @@ fn json_text_fields_are_plain_strings() {
 "#;
     let out = list::render(std::slice::from_ref(&item), Format::Json).unwrap();
     assert_eq!(out, expected);
-    let back: Vec<Item> = serde_json::from_str(&out).unwrap();
-    assert_eq!(back, vec![item]);
+    let csv = list::render(std::slice::from_ref(&item), Format::Csv).unwrap();
+    let header = csv.lines().next().unwrap();
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&out).unwrap();
+    let json_keys: Vec<&str> = rows[0].keys().map(String::as_str).collect::<Vec<_>>();
+    let mut csv_keys: Vec<&str> = header.split(',').collect();
+    csv_keys.sort_unstable();
+    assert_eq!(json_keys, csv_keys, "the same names in both formats");
+    assert_eq!(header.split(',').collect::<Vec<_>>(), list::COLUMNS);
+    // Items themselves round-trip with the same binding shape.
+    let back: Vec<Binding> = serde_json::from_value(rows[0]["bindings"].clone()).unwrap();
+    assert_eq!(back, item.bindings);
 }
 
 #[tokio::test]
@@ -141,6 +176,7 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
             "description",
             "created",
             "modified",
+            "last_used",
             "bindings"
         ]
     );
@@ -151,7 +187,7 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
         &rows[1][4], "deploy, \"main\"",
         "commas and quotes survive the round trip"
     );
-    assert_eq!(&rows[1][10], "instance ins-1");
+    assert_eq!(&rows[1][11], "instance ins-1");
     assert_eq!(&rows[2][4], "测试密钥");
     assert!(out.contains("\"deploy, \"\"main\"\"\""), "{out}");
 }
@@ -194,6 +230,144 @@ async fn table_escapes_terminal_control_sequences() {
     assert!(out.contains("\\u{1b}[2Jgotcha"), "{out}");
 }
 
+/// A key named or described with terminal escapes, an OSC 52 clipboard write, NUL and CR
+/// must not reach the terminal raw from CSV either; quoting alone keeps it one field but
+/// a terminal still obeys it.
+#[tokio::test]
+async fn csv_escapes_terminal_control_sequences() {
+    let mut evil = item(
+        ProviderKind::OceanBase,
+        "ob",
+        "p",
+        "k",
+        "\u{1b}[2Jclear\u{1b}]52;c;ZXZpbA==\u{7}",
+    );
+    evil.description = "nul\0 and cr\r and \u{202e}reversed".into();
+    let providers = vec![mem(ProviderKind::OceanBase, "ob", "p", vec![evil])];
+    let (ok, out, _) = run(&providers, Selection::default(), Format::Csv).await;
+    assert!(ok);
+    for raw in ['\u{1b}', '\u{7}', '\0', '\r', '\u{202e}'] {
+        assert!(!out.contains(raw), "{raw:?} in {out:?}");
+    }
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[4], "\\u{1b}[2Jclear\\u{1b}]52;c;ZXZpbA==\\u{7}");
+    assert_eq!(&row[7], "nul\\u{0} and cr\\r and \\u{202e}reversed");
+}
+
+/// A failed write (a full disk: `keyward list > /dev/full`) is an error with a message,
+/// not a silent exit 0; a reader that stops early (`| head`) is not.
+#[tokio::test]
+async fn a_failed_write_to_stdout_fails_the_run_but_a_closed_pipe_does_not() {
+    struct Failing(std::io::ErrorKind);
+    impl std::io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    for format in [Format::Table, Format::Json, Format::Csv] {
+        let mut err = Vec::new();
+        let mut full = Failing(std::io::ErrorKind::StorageFull);
+        let ok = list::run(&fleet(), &Selection::default(), format, &mut full, &mut err).await;
+        let err = String::from_utf8(err).unwrap();
+        assert!(!ok, "{format:?}: a lost inventory is a failure");
+        assert!(err.contains("cannot write the inventory to standard output"), "{err}");
+
+        let mut err = Vec::new();
+        let mut closed = Failing(std::io::ErrorKind::BrokenPipe);
+        let ok = list::run(&fleet(), &Selection::default(), format, &mut closed, &mut err).await;
+        assert!(ok && err.is_empty(), "{format:?}: {}", String::from_utf8_lossy(&err));
+    }
+}
+
+/// The same through the binary, as an operator would hit it: a complete listing (from the
+/// emulator) redirected to a device that is full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyward_list_to_dev_full_exits_non_zero() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not a Linux-like system
+    };
+    let seed = keyward::emulator::Seed::demo().unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::new(seed.clone()))
+        .await
+        .unwrap();
+    let account = &seed.oceanbase_accounts()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[oceanbase]]\nname = \"ob\"\norg_id = \"{}\"\nproject_ids = [\"{}\"]\nendpoint = \"{}\"\n",
+            account.org_id, account.project_ids[0], emu.base_url
+        ),
+    )
+    .unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyward"));
+    command
+        .args(["list", "--csv", "--config"])
+        .arg(&config)
+        .env("OCEANBASE_ACCESS_KEY_ID", &account.access_key_id)
+        .env("OCEANBASE_ACCESS_KEY_SECRET", &account.access_key_secret)
+        .stdout(full)
+        .stderr(std::process::Stdio::piped());
+    // Not `output()`: it would capture stdout into a pipe instead of the full device.
+    let output = command.spawn().unwrap().wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the inventory to standard output"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot list"), "the listing itself worked: {stderr}");
+}
+
+/// `keyward list` over two accounts, one of which has no credentials: the other is listed,
+/// the missing one is reported with its fix, and the exit status is the one of a failed
+/// listing (1), not of an unusable config (2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyward_list_lists_the_accounts_that_have_credentials() {
+    let seed = keyward::emulator::Seed::demo().unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::new(seed.clone()))
+        .await
+        .unwrap();
+    let account = &seed.oceanbase_accounts()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[oceanbase]]\nname = \"ob\"\norg_id = \"{org}\"\nproject_ids = [\"{project}\"]\nendpoint = \"{url}\"\n\
+             [[oceanbase]]\nname = \"forgotten\"\norg_id = \"{org}\"\nproject_ids = [\"{project}\"]\nendpoint = \"{url}\"\n\
+             access_key_id_env = \"FORGOTTEN_ID\"\naccess_key_secret_env = \"FORGOTTEN_SECRET\"\n",
+            org = account.org_id,
+            project = account.project_ids[0],
+            url = emu.base_url
+        ),
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["list", "--json", "--config"])
+        .arg(&config)
+        .env("OCEANBASE_ACCESS_KEY_ID", &account.access_key_id)
+        .env("OCEANBASE_ACCESS_KEY_SECRET", &account.access_key_secret)
+        .env_remove("FORGOTTEN_ID")
+        .env_remove("FORGOTTEN_SECRET")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(!rows.is_empty(), "{stderr}");
+    assert!(rows.iter().all(|r| r["account"] == "ob"), "{rows:?}");
+    assert!(stderr.contains("oceanbase account forgotten region"), "{stderr}");
+    assert!(stderr.contains("fix: export FORGOTTEN_ID"), "{stderr}");
+    assert!(stderr.contains("1 of 2 providers failed"), "{stderr}");
+}
+
 #[tokio::test]
 async fn selection_by_provider_and_region() {
     let selection = Selection {
@@ -201,20 +375,14 @@ async fn selection_by_provider_and_region() {
         region: None,
     };
     let (_, out, _) = run(&fleet(), selection, Format::Json).await;
-    let items: Vec<Item> = serde_json::from_str(&out).unwrap();
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0].key.scope.kind, ProviderKind::Cvm);
+    assert_eq!(json_ids(&out), vec!["skey-1"]);
 
     let selection = Selection {
         kind: None,
         region: Some("proj-1".into()),
     };
     let (_, out, _) = run(&fleet(), selection, Format::Json).await;
-    let items: Vec<Item> = serde_json::from_str(&out).unwrap();
-    assert_eq!(
-        items.iter().map(|i| i.key.id.as_str()).collect::<Vec<_>>(),
-        vec!["ak-2"]
-    );
+    assert_eq!(json_ids(&out), vec!["ak-2"]);
 
     let selection = Selection {
         kind: Some(ProviderKind::Cvm),
@@ -237,8 +405,7 @@ async fn partial_failure_prints_the_rest_and_names_the_failing_provider() {
     }));
     let (ok, out, err) = run(&providers, Selection::default(), Format::Json).await;
     assert!(!ok, "a failure makes the run fail");
-    let items: Vec<Item> = serde_json::from_str(&out).unwrap();
-    assert_eq!(items.len(), 3, "the providers that answered are still printed");
+    assert_eq!(json_ids(&out).len(), 3, "the providers that answered are still printed");
     assert!(
         err.contains(
             "apigateway account stage region ap-beijing: AuthFailure.SecretIdNotFound: The SecretId is not found. \

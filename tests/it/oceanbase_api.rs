@@ -451,7 +451,8 @@ async fn envelope_errors_carry_code_message_and_request_id() {
     let err = ob.delete(&["ak-missing".to_string()]).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Api);
     assert_eq!(err.code, "NOT_FOUND");
-    assert_eq!(err.message, "api key ak-missing not found");
+    // Every error names the call it came from, the server's own message after it.
+    assert_eq!(err.message, "DELETE /api/v2/maas/apikeys: api key ak-missing not found");
     assert_eq!(err.request_id.as_deref(), Some("srv-del-404"));
 
     // success:false under HTTP 200 with the classic fields and no requestId in the body:
@@ -461,7 +462,10 @@ async fn envelope_errors_carry_code_message_and_request_id() {
         json!({"success": false, "errorCode": "E001R000", "errorMessage": "Unknown Error"}),
     ));
     let err = ob.list().await.unwrap_err();
-    assert_eq!((err.code.as_str(), err.message.as_str()), ("E001R000", "Unknown Error"));
+    assert_eq!(
+        (err.code.as_str(), err.message.as_str()),
+        ("E001R000", "GET /api/v2/maas/apikeys: Unknown Error")
+    );
     let sent = authorized(&server.log.lock().unwrap()).pop().unwrap().request_id;
     assert_eq!(err.request_id.as_deref(), Some(sent.as_str()));
 }
@@ -583,7 +587,10 @@ async fn a_401_without_challenge_reports_the_servers_reason() {
     assert_eq!(err.kind, ErrorKind::Auth);
     assert_eq!(
         (err.code.as_str(), err.message.as_str()),
-        ("ACCESS_KEY_DISABLED", "The AccessKey is disabled.")
+        (
+            "ACCESS_KEY_DISABLED",
+            "GET /api/v2/maas/apikeys: The AccessKey is disabled."
+        )
     );
     assert_eq!(err.request_id.as_deref(), Some("srv-401"));
     assert_eq!(
@@ -643,4 +650,90 @@ async fn timeouts_retry_reads_but_not_deletes() {
         before + 1,
         "the delete may have been applied: not repeated"
     );
+}
+
+/// An answer of another shape (other field names, the list under another key) is not an
+/// empty inventory that looks successful: the listing fails as a Protocol error naming the
+/// missing field, with an excerpt of what came instead.
+#[tokio::test]
+async fn an_answer_of_unknown_shape_fails_the_listing_naming_the_missing_field() {
+    let (server, url) = start(Server::new("MD5", 0)).await;
+    let ob = provider(&url, SK);
+    let other_names = json!({"list": [{"apiKeyId": "ak-1", "keyName": "ci", "gmtCreate": "2025-01-01"}], "total": 1});
+    let other_list = json!({"records": [{"id": "ak-1", "name": "ci"}], "total": 1});
+    for (data, missing, quoted) in [
+        (other_names, "without an `id`", "apiKeyId"),
+        (other_list, "no `data.list`", "records"),
+        (Value::Null, "no `data` object", "null"),
+    ] {
+        server
+            .faults
+            .lock()
+            .unwrap()
+            .push_back((200, envelope(data, "srv-odd")));
+        let err = ob.list().await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol, "{err}");
+        assert!(err.message.starts_with("GET /api/v2/maas/apikeys: "), "{err}");
+        assert!(err.message.contains(missing) && err.message.contains(quoted), "{err}");
+        assert_eq!(err.request_id.as_deref(), Some("srv-odd"));
+    }
+}
+
+/// The variants the Open API families use keep working: `data.dataList`, a string
+/// `total`, numeric ids, an explicit `null` list.
+#[tokio::test]
+async fn known_answer_variants_still_list() {
+    let (server, url) = start(Server::new("MD5", 0)).await;
+    let ob = provider(&url, SK);
+    let data = json!({"dataList": [{"id": 42, "name": "numeric"}, {"id": "ak-2", "name": "text"}], "total": "2"});
+    server.faults.lock().unwrap().push_back((200, envelope(data, "srv-1")));
+    let items = ob.list().await.unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i.key.id.as_str()).collect();
+    assert_eq!(ids, vec!["42", "ak-2"]);
+    server
+        .faults
+        .lock()
+        .unwrap()
+        .push_back((200, envelope(json!({"list": null}), "srv-2")));
+    assert!(ob.list().await.unwrap().is_empty());
+}
+
+/// A key past `expiresAt` is `expired`, one close to it `expiring`, and `lastUsedAt` is carried.
+#[tokio::test]
+async fn expiry_decides_the_status_and_last_use_is_carried() {
+    let (server, url) = start(Server::new("MD5", 0)).await;
+    let ob = provider(&url, SK);
+    let now = chrono::Utc::now();
+    let rfc = |d: chrono::TimeDelta| (now + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let plain = |d: chrono::TimeDelta| (now + d).format("%Y-%m-%d %H:%M:%S").to_string();
+    let days = chrono::TimeDelta::days;
+    let list = json!([
+        {"id": "ak-past", "name": "a", "expiresAt": rfc(-days(1)), "lastUsedAt": "2025-10-29T23:59:00Z"},
+        {"id": "ak-soon", "name": "b", "expiresAt": plain(days(2))},
+        {"id": "ak-later", "name": "c", "expiresAt": rfc(days(90))},
+        {"id": "ak-millis", "name": "d", "expiresAt": (now - days(3)).timestamp_millis()},
+        {"id": "ak-never", "name": "e", "expiresAt": ""},
+        {"id": "ak-odd", "name": "f", "expiresAt": "next spring"},
+    ]);
+    server
+        .faults
+        .lock()
+        .unwrap()
+        .push_back((200, envelope(json!({"list": list, "total": 6}), "srv-1")));
+    let items = ob.list().await.unwrap();
+    let status: Vec<(&str, Status)> = items.iter().map(|i| (i.key.id.as_str(), i.status)).collect();
+    assert_eq!(
+        status,
+        vec![
+            ("ak-past", Status::Expired),
+            ("ak-soon", Status::Expiring),
+            ("ak-later", Status::Active),
+            ("ak-millis", Status::Expired),
+            ("ak-never", Status::Active),
+            ("ak-odd", Status::Active),
+        ]
+    );
+    assert_eq!(items[0].last_used, "2025-10-29T23:59:00Z");
+    assert_eq!(items[1].last_used, "");
+    assert_eq!(Status::Expired.label(), "expired");
 }

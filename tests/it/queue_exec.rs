@@ -655,7 +655,7 @@ async fn a_key_disabled_by_the_run_whose_delete_is_refused_as_in_use_is_enabled_
     let listed = vec![apikey("AKID-1", Status::Enabled), apikey("AKID-2", Status::Disabled)];
     let actual: Vec<Item> = listed
         .iter()
-        .map(|i| i.clone().bound_to(Binding::UsagePlan("usagePlan-1".into())))
+        .map(|i| i.clone().bound_to(Binding::usage_plan("usagePlan-1")))
         .collect();
     let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let dir = tempfile::tempdir().unwrap();
@@ -778,7 +778,7 @@ async fn a_failed_restore_is_reported_and_the_key_flagged_as_left_disabled() {
 #[tokio::test]
 async fn the_restore_is_sent_even_when_the_run_was_cancelled_during_the_delete() {
     let listed = vec![apikey("AKID-1", Status::Enabled)];
-    let actual = vec![listed[0].clone().bound_to(Binding::UsagePlan("usagePlan-1".into()))];
+    let actual = vec![listed[0].clone().bound_to(Binding::usage_plan("usagePlan-1"))];
     let inner = MemoryProvider::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let cancel = CancellationToken::new();
     let provider = Arc::new(Faulty::new(inner).rule("DeleteApiKey", None, Effect::Cancel(cancel.clone())));
@@ -798,7 +798,7 @@ async fn the_restore_is_sent_even_when_the_run_was_cancelled_during_the_delete()
 #[tokio::test]
 async fn a_dry_run_never_restores() {
     let listed = vec![apikey("AKID-1", Status::Enabled)];
-    let actual = vec![listed[0].clone().bound_to(Binding::UsagePlan("usagePlan-1".into()))];
+    let actual = vec![listed[0].clone().bound_to(Binding::usage_plan("usagePlan-1"))];
     let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", actual);
     let events = run(
         plan_of(&listed, &Intent::Delete),
@@ -844,4 +844,89 @@ async fn calls_run_concurrently_but_never_more_than_the_bound_and_keep_per_item_
     assert!(first_delete < last_disable, "deletes waited behind all disables");
     assert!(provider.inner.items().is_empty());
     assert_eq!(finished(&events), (60, 0, 0, false));
+}
+
+/// The audit `run_end` line and `Finished` count each outcome kind apart: a pair the
+/// service kept is not `ok`, and a dry run sent nothing, so it is not `ok` either.
+#[tokio::test]
+async fn run_end_counts_kept_and_dry_run_apart_from_ok() {
+    let items = vec![
+        keypair("skey-1"),
+        keypair("skey-2"),
+        bound(keypair("skey-3"), Binding::Instance("ins-1".into())),
+    ];
+    let run_end = |path: &std::path::Path| {
+        let lines = read_entries(path).unwrap();
+        let end = lines.last().unwrap().clone();
+        assert_eq!(end["type"], "run_end");
+        end
+    };
+    for (opts, expected) in [
+        (LIVE, (2, 1, 0)), // (ok, kept, dry_run)
+        (DRY, (0, 0, 3)),
+    ] {
+        let cvm = mem(ProviderKind::Cvm, "prod", "ap-guangzhou", items.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let (audit, path) = audit_in(&dir);
+        let events = run(
+            plan_of(&items, &Intent::Delete),
+            vec![cvm],
+            opts,
+            Some(audit),
+            CancellationToken::new(),
+        )
+        .await;
+        let end = run_end(&path);
+        let counts = |e: &serde_json::Value| (e["ok"].clone(), e["kept"].clone(), e["dry_run"].clone());
+        assert_eq!(
+            counts(&end),
+            (expected.0.into(), expected.1.into(), expected.2.into()),
+            "{end}"
+        );
+        assert_eq!((end["failed"].clone(), end["not_sent"].clone()), (0.into(), 0.into()));
+        let (tally, _) = tally(&events);
+        assert_eq!((tally.ok, tally.kept, tally.dry_run), expected);
+    }
+}
+
+/// A call that may have been applied (a timeout) is counted `unknown`, not `failed`.
+#[tokio::test]
+async fn run_end_counts_unknown_apart_from_failed() {
+    struct TimesOut(MemoryProvider);
+    #[async_trait::async_trait]
+    impl Provider for TimesOut {
+        fn scope(&self) -> &keyward::inventory::Scope {
+            self.0.scope()
+        }
+        async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+            self.0.list().await
+        }
+        async fn delete(&self, _ids: &[String]) -> Result<keyward::providers::DeleteReport, ProviderError> {
+            Err(ProviderError::new(ErrorKind::Timeout, "Timeout", "no answer in time"))
+        }
+    }
+    let items = vec![keypair("skey-1")];
+    let cvm = Arc::new(TimesOut(MemoryProvider::new(
+        ProviderKind::Cvm,
+        "prod",
+        "ap-guangzhou",
+        items.clone(),
+    )));
+    let dir = tempfile::tempdir().unwrap();
+    let (audit, path) = audit_in(&dir);
+    let events = run(
+        plan_of(&items, &Intent::Delete),
+        vec![cvm],
+        LIVE,
+        Some(audit),
+        CancellationToken::new(),
+    )
+    .await;
+    let end = read_entries(&path).unwrap().last().unwrap().clone();
+    assert_eq!(
+        (end["unknown"].clone(), end["failed"].clone()),
+        (1.into(), 0.into()),
+        "{end}"
+    );
+    assert_eq!(tally(&events).0.unknown, 1);
 }

@@ -59,7 +59,7 @@ fn enabled_api_key_is_disabled_then_deleted_and_disabled_key_only_deleted() {
 #[test]
 fn bound_api_key_is_skipped_not_disabled() {
     let items = vec![
-        apikey("AKID-bound", Status::Enabled).bound_to(Binding::UsagePlan("usagePlan-9".into())),
+        apikey("AKID-bound", Status::Enabled).bound_to(Binding::usage_plan("usagePlan-9")),
         apikey("AKID-free", Status::Disabled),
     ];
     let plan = plan_of(&items, &Intent::Delete);
@@ -289,7 +289,7 @@ fn arb_item() -> impl Strategy<Value = Item> {
         let mut it = item(kind, ["a", "b"][acct], "r", &id, &format!("name-{id}")).with_status(status);
         if is_bound {
             it.bindings.push(match kind {
-                ProviderKind::ApiGateway => Binding::UsagePlan("up".into()),
+                ProviderKind::ApiGateway => Binding::usage_plan("up"),
                 _ => Binding::Instance("ins".into()),
             });
         }
@@ -333,7 +333,7 @@ fn item_keys_lists_each_planned_item_once_for_the_hidden_count() {
     let items = vec![
         apikey("AKID-1", Status::Enabled), // two calls, one item
         keypair("skey-1"),
-        apikey("AKID-2", Status::Enabled).bound_to(Binding::UsagePlan("up".into())), // skipped
+        apikey("AKID-2", Status::Enabled).bound_to(Binding::usage_plan("up")), // skipped
     ];
     let plan = plan_of(&items, &Intent::Delete);
     let keys = plan.item_keys();

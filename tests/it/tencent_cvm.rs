@@ -221,6 +221,15 @@ async fn errors_surface_with_their_request_id() {
     assert_eq!(err.code, "InvalidParameterValue.KeyPairNotSupported");
     assert_eq!(err.request_id.as_deref(), Some("req-1"));
     assert_eq!(fake.seen().len(), 1);
+    // The service's message does not say which call failed: keyward's does, as for API Gateway.
+    assert_eq!(
+        err.message,
+        "DeleteKeyPairs: The specified key does not support the operation."
+    );
+    let err = cvm.list().await.unwrap_err();
+    assert!(err.message.starts_with("DescribeKeyPairs: "), "{}", err.message);
+    let err = cvm.rename("skey-00000000", "x", None).await.unwrap_err();
+    assert!(err.message.starts_with("ModifyKeyPairAttribute: "), "{}", err.message);
 }
 
 #[tokio::test]

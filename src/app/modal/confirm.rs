@@ -276,7 +276,7 @@ fn op_label(op: &Op) -> String {
 /// An id with the name it had when planned: `billing-webhook (AKID…)`.
 fn named(plan: &Plan, scope: &Scope, id: &str) -> String {
     match plan.name_of(scope, id) {
-        Some(name) => format!("{} ({id})", crate::text::for_display(name)),
+        Some(name) => format!("{} ({id})", crate::text::sanitize(name)),
         None => id.to_string(),
     }
 }

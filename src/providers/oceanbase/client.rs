@@ -82,8 +82,11 @@ impl ObClient {
     /// and a refused connection never reached the server. A 5xx or a timeout after sending
     /// may have deleted the key already, so repeating it could report a false NOT_FOUND or
     /// act twice; that case goes back to the operator with its request id. (`Retry` holds the rule.)
+    /// `action` is the documented action name (`ListAIServiceAPIKeys`): every error's
+    /// message starts with it.
     pub(crate) async fn call(
         &self,
+        action: &str,
         method: Method,
         project: &HeaderValue,
         path: &str,
@@ -102,7 +105,7 @@ impl ObClient {
                 Err(f) => f,
             };
             if !policy.allows(&failure.error) || retries >= self.max_retries {
-                return Err(failure.error);
+                return Err(failure.error.in_action(action));
             }
             retries += 1;
             tokio::time::sleep(self.backoff(retries, failure.retry_after)).await;

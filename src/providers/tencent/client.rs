@@ -314,7 +314,8 @@ impl TencentClient {
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                 }
-                other => return other,
+                // Every error names its action, the service's own messages included.
+                other => return other.map_err(|e| e.in_action(action)),
             }
         }
     }

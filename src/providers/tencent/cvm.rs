@@ -164,6 +164,7 @@ impl Cvm {
             created: pair.created_time.unwrap_or_default().into(),
             // KeyPair has no modification time.
             modified: CompactString::default(),
+            last_used: CompactString::default(),
             bindings: pair
                 .associated_instance_ids
                 .unwrap_or_default()

@@ -162,15 +162,18 @@ pub fn entries(events: &[ExecEvent]) -> Vec<&LogEntry> {
         .collect()
 }
 
-/// (ok, failed, not_sent, cancelled) from the Finished event, which must be last.
+/// (ok, failed, not_sent, cancelled) from the Finished event, which must be last; `ok`
+/// counts every item the service answered for (ok, kept, dry run), `failed` includes
+/// the unknown ones. `tally` gives each kind apart.
 pub fn finished(events: &[ExecEvent]) -> (usize, usize, usize, bool) {
+    let (t, cancelled) = tally(events);
+    (t.ok + t.kept + t.dry_run, t.failed + t.unknown, t.not_sent, cancelled)
+}
+
+/// The Finished event's tally and whether the run was cancelled; it must be last.
+pub fn tally(events: &[ExecEvent]) -> (keyward::queue::Tally, bool) {
     match events.last() {
-        Some(ExecEvent::Finished {
-            cancelled,
-            ok,
-            failed,
-            not_sent,
-        }) => (*ok, *failed, *not_sent, *cancelled),
+        Some(ExecEvent::Finished { cancelled, tally }) => (*tally, *cancelled),
         other => panic!("last event is not Finished: {other:?}"),
     }
 }

@@ -19,6 +19,7 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &st
         description: "".into(),
         created: "2025-03-01T08:00:00Z".into(),
         modified: "2025-03-02T09:30:00Z".into(),
+        last_used: "".into(),
         bindings: Vec::new(),
     }
 }
