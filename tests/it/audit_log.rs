@@ -35,6 +35,7 @@ fn outcome(run: &str, call: usize, result: OutcomeKind) -> Record {
             code: None,
             message: None,
             request_id: Some("req-1".into()),
+            name: None,
         }],
     }
 }

@@ -363,7 +363,10 @@ async fn an_account_without_credentials_fails_its_own_sources_only() {
     let c = cfg(&text, &env);
     assert!(registry::build(&c, &env).is_err(), "the strict build still refuses");
     let providers = registry::build_each(&c, &env);
-    let got: Vec<(ProviderKind, &str, &str)> = providers.iter().map(|p| (p.kind(), p.account(), p.region())).collect();
+    let got: Vec<(ProviderKind, &str, &str)> = providers
+        .iter()
+        .map(|p| (p.scope().kind, p.scope().account.as_str(), p.scope().region.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![

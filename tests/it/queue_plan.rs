@@ -251,7 +251,7 @@ fn planned_actions_and_refusals_follow_the_provider_modules() {
         apikey("AKID-1", Status::Enabled),
         apikey("AKID-2", Status::Disabled),
         keypair("skey-1"),
-        item(ProviderKind::OceanBase, "prod", "proj-1", "ob-1", Status::Active),
+        item(ProviderKind::OceanBase, "prod", "proj-1", "ob-1", "maas-1"),
     ];
     let intents = [
         (Intent::Delete, Operation::Delete),

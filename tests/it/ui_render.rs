@@ -389,6 +389,7 @@ fn history_overlay_shows_the_audit_fields_newest_first() {
             region: "ap-guangzhou".into(),
             action: action.into(),
             id: id.into(),
+            name: None,
             result: serde_json::from_value(serde_json::json!(result)).unwrap(),
             request_id: req.map(str::to_string),
             code: code.map(str::to_string),

@@ -170,11 +170,28 @@ pub fn finished(events: &[ExecEvent]) -> (usize, usize, usize, bool) {
     (t.ok + t.kept + t.dry_run, t.failed + t.unknown, t.not_sent, cancelled)
 }
 
-/// The Finished event's tally and whether the run was cancelled; it must be last.
+/// The Finished event's tally and whether the run was cancelled. The run ends with
+/// Finished, then only the re-reads (Refreshed) and Settled, last.
 pub fn tally(events: &[ExecEvent]) -> (keyward::queue::Tally, bool) {
-    match events.last() {
-        Some(ExecEvent::Finished { cancelled, tally }) => (*tally, *cancelled),
-        other => panic!("last event is not Finished: {other:?}"),
+    assert!(
+        matches!(events.last(), Some(ExecEvent::Settled)),
+        "last event is not Settled: {:?}",
+        events.last()
+    );
+    let at = events
+        .iter()
+        .position(|e| matches!(e, ExecEvent::Finished { .. }))
+        .expect("a Finished event");
+    assert!(
+        events[at + 1..events.len() - 1]
+            .iter()
+            .all(|e| matches!(e, ExecEvent::Refreshed { .. })),
+        "only re-reads follow Finished: {:?}",
+        &events[at + 1..]
+    );
+    match &events[at] {
+        ExecEvent::Finished { cancelled, tally } => (*tally, *cancelled),
+        _ => unreachable!(),
     }
 }
 
