@@ -256,7 +256,12 @@ fn planned_actions_and_refusals_follow_the_provider_modules() {
         apikey("AKID-1", Status::Enabled),
         apikey("AKID-2", Status::Disabled),
         keypair("skey-1"),
-        item(ProviderKind::OceanBase, "prod", "proj-1", "ob-1", Status::Active),
+        {
+            // A MaaS key, built the same whatever the item builders' signatures.
+            let mut ob = keypair("ob-1");
+            ob.key.scope = Scope::new(ProviderKind::OceanBase, "prod", "proj-1");
+            ob
+        },
     ];
     let intents = [
         (Intent::Delete, Operation::Delete),
