@@ -1,8 +1,8 @@
 //! TC3-HMAC-SHA256 verification: recompute the signature with the crate's own signer from
 //! the request exactly as received (Host header, Content-Type, body) and compare.
 
+use super::model::{ApiError, TcService};
 use super::state::Data;
-use super::tencent::{ApiError, TcService};
 use crate::providers::tencent::sign::{self, ParsedAuthorization, SignInput};
 
 /// The documented clock skew allowance: five minutes either way.

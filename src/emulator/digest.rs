@@ -3,61 +3,12 @@
 //! MD5 (older clients only do MD5), both with qop=auth and the same nonce. Responses are
 //! recomputed with `digest_auth` and compared.
 
+use super::model::{NONCE_TTL, REALM};
 use super::state::EmulatorState;
 use crate::secret::Secret;
 use axum::http::HeaderValue;
 use digest_auth::{AlgorithmType, AuthContext, AuthorizationHeader, HttpMethod, Qop};
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
-pub const REALM: &str = "OceanBase";
-/// How long a nonce stays valid; afterwards the client gets `stale=true` and retries.
-pub const NONCE_TTL: Duration = Duration::from_secs(300);
-
-struct NonceEntry {
-    issued: Instant,
-    expired: bool,
-    /// Highest nonce count seen; a repeat or lower count is a replay.
-    last_nc: u32,
-}
-
-#[derive(Default)]
-pub(crate) struct NonceTable {
-    nonces: HashMap<String, NonceEntry>,
-    opaque: String,
-}
-
-impl NonceTable {
-    fn opaque(&mut self) -> String {
-        if self.opaque.is_empty() {
-            self.opaque = hex::encode(uuid::Uuid::new_v4().as_bytes());
-        }
-        self.opaque.clone()
-    }
-
-    fn issue(&mut self) -> String {
-        let now = Instant::now();
-        // Forget nonces long past their life so the table stays small.
-        self.nonces.retain(|_, e| now.duration_since(e.issued) < NONCE_TTL * 2);
-        let nonce = hex::encode(uuid::Uuid::new_v4().as_bytes());
-        self.nonces.insert(
-            nonce.clone(),
-            NonceEntry {
-                issued: now,
-                expired: false,
-                last_nc: 0,
-            },
-        );
-        nonce
-    }
-
-    pub fn expire_all(&mut self) {
-        for e in self.nonces.values_mut() {
-            e.expired = true;
-        }
-    }
-}
 
 /// Two `WWW-Authenticate` values (SHA-256, then MD5) sharing one fresh nonce.
 pub(crate) fn challenges(state: &EmulatorState, stale: bool) -> Vec<HeaderValue> {

@@ -5,55 +5,16 @@
 //! hyper closes the connection without writing a response, which is what a client sees
 //! when a load balancer or the network cuts a call.
 
+use super::model::roll;
 use super::state::EmulatorState;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use futures::future::BoxFuture;
-use rand::Rng;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tower_service::Service;
-
-/// What to break, as shares in `0.0..=1.0`. `Default` breaks nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Faults {
-    /// Added before every answer.
-    pub latency: Duration,
-    /// Share of requests answered with HTTP 503.
-    pub error_rate: f64,
-    /// Share of connections closed without any response.
-    pub drop_rate: f64,
-    /// Share of (authenticated) requests refused with RequestLimitExceeded / HTTP 429.
-    pub force_rate_limit: f64,
-}
-
-impl Faults {
-    pub fn none() -> Self {
-        Faults::default()
-    }
-
-    /// Checks every share is a probability, naming the bad one.
-    pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [
-            ("error rate", self.error_rate),
-            ("drop rate", self.drop_rate),
-            ("forced rate limit", self.force_rate_limit),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} {v} is not a share between 0 and 1"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Whether an event with probability `share` happens now.
-pub(crate) fn roll(share: f64) -> bool {
-    share > 0.0 && rand::rng().random::<f64>() < share
-}
 
 /// The error that makes hyper drop the connection.
 #[derive(Debug, thiserror::Error)]
@@ -152,26 +113,5 @@ impl Service<SocketAddr> for MakeFaultService {
 
     fn call(&mut self, _peer: SocketAddr) -> Self::Future {
         std::future::ready(Ok(self.0.clone()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shares_outside_zero_to_one_are_rejected() {
-        assert!(Faults::none().validate().is_ok());
-        let bad = Faults {
-            drop_rate: 1.5,
-            ..Faults::none()
-        };
-        assert!(bad.validate().unwrap_err().contains("drop rate"));
-    }
-
-    #[test]
-    fn roll_respects_the_extremes() {
-        assert!(!roll(0.0));
-        assert!(roll(1.0));
     }
 }

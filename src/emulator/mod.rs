@@ -20,21 +20,20 @@ pub mod cli;
 mod digest;
 pub(crate) mod fake;
 mod faults;
+mod model;
 mod oceanbase;
 mod ratelimit;
 mod seed;
-mod seed_expand;
 mod state;
 pub mod tencent;
 mod tls;
 
-pub use faults::Faults;
+pub use model::{ApiKeyRecord, Faults, KeyPairRecord, ObKeyRecord, TcService};
 pub use seed::{
     ObGenerate, Seed, SeedApiKey, SeedError, SeedFaults, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount,
     TencentGenerate,
 };
-pub use state::{ApiKeyRecord, EmulatorState, KeyPairRecord, ObKeyRecord};
-pub use tencent::TcService;
+pub use state::EmulatorState;
 
 use axum::Router;
 use axum::routing::{any, get};

@@ -8,7 +8,8 @@
 
 use super::digest;
 use super::fake;
-use super::state::{EmulatorState, ObKeyRecord};
+use super::model::ObKeyRecord;
+use super::state::EmulatorState;
 use crate::secret::Secret;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

@@ -2,7 +2,7 @@
 //! (SecretId, action) as a token bucket: capacity = limit, refill = limit per second.
 //! governor's GCRA with a burst equal to the per-second quota is exactly that bucket.
 
-use super::tencent::TcService;
+use super::model::TcService;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;

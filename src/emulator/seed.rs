@@ -3,13 +3,15 @@
 //! expand deterministically, so the demo inventory of hundreds of keys stays a short file.
 
 use super::fake;
-use super::faults::Faults;
-use super::seed_expand as expand;
+use super::model::Faults;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Expanding `generate` specs: seed's own helper, using seed's types.
+mod expand;
 
 const DEMO_SEED: &str = include_str!("../../assets/demo-seed.toml");
 

@@ -2,62 +2,13 @@
 //! `EmulatorState` is a cheap clone handle shared by the handlers and by tests, which use
 //! it to inspect and arrange data without going through the APIs.
 
-use super::digest::NonceTable;
-use super::faults::{Faults, roll};
+use super::model::{ApiKeyRecord, Faults, KeyPairRecord, NonceTable, ObKeyRecord, TcService, roll};
 use super::ratelimit::RateLimits;
 use super::seed::Seed;
-use super::tencent::TcService;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// An API Gateway key as the emulator stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    pub id: String,
-    pub secret: Secret,
-    /// `auto` or `manual`.
-    pub key_type: String,
-    pub name: String,
-    pub enabled: bool,
-    pub usage_plan: Option<String>,
-    pub created: String,
-    pub modified: String,
-}
-
-/// A CVM key pair as the emulator stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPairRecord {
-    pub id: String,
-    pub name: String,
-    pub project_id: i64,
-    pub description: String,
-    pub public_key: String,
-    pub instance_ids: Vec<String>,
-    /// Not visible through DescribeKeyPairs (the API has no field for it), but it keeps
-    /// the pair from being deleted, as the DeleteKeyPairs doc says.
-    pub image_ids: Vec<String>,
-    pub created: String,
-}
-
-impl KeyPairRecord {
-    pub fn is_bound(&self) -> bool {
-        !self.instance_ids.is_empty() || !self.image_ids.is_empty()
-    }
-}
-
-/// A MaaS API key as the emulator stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObKeyRecord {
-    pub id: String,
-    pub name: String,
-    pub secret: Secret,
-    pub created: String,
-    pub updated: String,
-    pub expires: Option<String>,
-    pub last_used: Option<String>,
-}
 
 pub(crate) struct TencentAccount {
     pub name: String,

@@ -5,10 +5,10 @@
 //! the region's plans are exactly the distinct ids its keys carry (name and dates derived
 //! from the id). A bound key cannot be deleted, so a plan never loses its last key here.
 
-use super::ApiError;
 use super::params::{Params, missing, page};
 use crate::emulator::fake;
-use crate::emulator::state::ApiKeyRecord;
+use crate::emulator::model::ApiError;
+use crate::emulator::model::ApiKeyRecord;
 use crate::providers::tencent::apigateway::{actions, validate_custom_secret};
 use crate::secret::Secret;
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! CVM (cvm 2017-03-12) key pair actions, over one account's key pairs in one region.
 
-use super::ApiError;
 use super::params::{Params, missing, page};
 use crate::emulator::fake;
-use crate::emulator::state::KeyPairRecord;
+use crate::emulator::model::ApiError;
+use crate::emulator::model::KeyPairRecord;
 use crate::providers::tencent::cvm::{CAPABILITIES, KeyPairNameError, actions, check_key_pair_name};
 use serde_json::{Value, json};
 use std::collections::HashSet;

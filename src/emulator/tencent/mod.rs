@@ -8,6 +8,7 @@ pub mod cvm;
 pub(crate) mod params;
 
 use super::auth::{self, SignedRequest};
+use super::model::{ApiError, TcService};
 use super::state::EmulatorState;
 use crate::providers::tencent::sign;
 use axum::body::Bytes;
@@ -16,82 +17,6 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use params::Params;
 use serde_json::{Map, Value, json};
-
-/// The two Tencent services keyward manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TcService {
-    ApiGateway,
-    Cvm,
-}
-
-impl TcService {
-    pub fn name(self) -> &'static str {
-        match self {
-            TcService::ApiGateway => "apigateway",
-            TcService::Cvm => "cvm",
-        }
-    }
-
-    pub fn version(self) -> &'static str {
-        match self {
-            TcService::ApiGateway => "2018-08-08",
-            TcService::Cvm => "2017-03-12",
-        }
-    }
-
-    /// Documented requests per second per API.
-    pub fn rate_limit(self) -> u32 {
-        match self {
-            TcService::ApiGateway => 20,
-            TcService::Cvm => 10,
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<TcService> {
-        match name {
-            "apigateway" => Some(TcService::ApiGateway),
-            "cvm" => Some(TcService::Cvm),
-            _ => None,
-        }
-    }
-
-    fn actions(self) -> &'static [&'static str] {
-        match self {
-            TcService::ApiGateway => apigateway::ACTIONS,
-            TcService::Cvm => cvm::ACTIONS,
-        }
-    }
-
-    /// The error an account gets for a region it does not have.
-    fn invalid_region(self, region: &str) -> ApiError {
-        match self {
-            TcService::ApiGateway => ApiError::new(
-                "InvalidParameterValue.InvalidRegion",
-                format!("Incorrect region: {region} is not a region of this account."),
-            ),
-            TcService::Cvm => ApiError::new(
-                "UnsupportedRegion",
-                format!("The region {region} is not supported for this account."),
-            ),
-        }
-    }
-}
-
-/// A `Response.Error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiError {
-    pub code: String,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
 
 fn missing_header(name: &str) -> ApiError {
     ApiError::new(

@@ -2,7 +2,7 @@
 //! required fields are MissingParameter, wrong JSON types InvalidParameter, fields the
 //! action does not take UnknownParameter.
 
-use super::ApiError;
+use crate::emulator::model::ApiError;
 use serde_json::{Map, Value};
 
 pub(crate) struct Params {

@@ -1,8 +1,8 @@
 //! Expansion of a seed's `generate` specs into literal items: deterministic per
 //! (account, region/project), names unique within each, shares of disabled and bound keys.
 
-use super::fake;
-use super::seed::{ObGenerate, SeedApiKey, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount, TencentGenerate};
+use super::{ObGenerate, SeedApiKey, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount, TencentGenerate};
+use crate::emulator::fake;
 use crate::providers::tencent::cvm::KEY_PAIR_NAME_MAX;
 use rand::Rng;
 use std::collections::HashSet;
