@@ -8,11 +8,10 @@
 use crate::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
 use crate::audit::AuditLog;
 use crate::providers::{ErrorKind, Provider, ProviderError};
-use crate::queue::{ExecEvent, ExecOptions, Plan};
+use crate::queue::{ExecOptions, Plan};
 use base64::Engine;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyModifiers};
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io::{self, Write};
@@ -33,26 +32,6 @@ pub struct RunOptions {
     pub title: String,
 }
 
-/// Runs a confirmed plan; `queue::execute` unless a test swaps it.
-pub type Executor = Arc<
-    dyn Fn(
-            Plan,
-            Vec<Arc<dyn Provider>>,
-            ExecOptions,
-            Option<Arc<AuditLog>>,
-            CancellationToken,
-            UnboundedSender<ExecEvent>,
-        ) -> BoxFuture<'static, ()>
-        + Send
-        + Sync,
->;
-
-pub fn default_executor() -> Executor {
-    Arc::new(|plan, providers, opts, audit, cancel, events| {
-        Box::pin(crate::queue::execute(plan, providers, opts, audit, cancel, events))
-    })
-}
-
 /// Ticks drive the flash timeout; a quarter second keeps the UI lively without waste.
 const TICK: Duration = Duration::from_millis(250);
 /// How long quitting waits for in-flight calls of a cancelled run to report.
@@ -65,7 +44,6 @@ pub struct Runtime {
     pub app: App,
     providers: Vec<Arc<dyn Provider>>,
     audit: Option<Arc<AuditLog>>,
-    executor: Executor,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
     cancel: Option<CancellationToken>,
@@ -96,17 +74,11 @@ impl Runtime {
             app,
             providers,
             audit: opts.audit.clone(),
-            executor: default_executor(),
             tx,
             rx,
             cancel: None,
             clipboard: Box::new(io::stdout()),
         }
-    }
-
-    pub fn with_executor(mut self, executor: Executor) -> Self {
-        self.executor = executor;
-        self
     }
 
     /// Where OSC 52 clipboard sequences are written (the terminal by default).
@@ -233,7 +205,7 @@ impl Runtime {
         let token = CancellationToken::new();
         self.cancel = Some(token.clone());
         let (events_tx, mut events_rx) = unbounded_channel();
-        let run = (self.executor)(
+        let run = crate::queue::execute(
             plan,
             self.providers.clone(),
             ExecOptions { dry_run },

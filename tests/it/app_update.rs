@@ -8,7 +8,7 @@ use keyward::app::table::Column;
 use keyward::app::{App, AppOptions, Effect, FlashLevel, LoadState, Msg, update};
 use keyward::inventory::{Binding, ProviderKind, Status};
 use keyward::providers::{ErrorKind, ProviderError};
-use keyward::queue::{ExecEvent, Intent, Op, Outcome};
+use keyward::queue::{ExecEvent, Intent, Op, Outcome, build_plan};
 
 fn cvm_app() -> App {
     let mut app = app_with(fleet(), opts());
@@ -595,6 +595,11 @@ fn enable_on_a_disabled_key_is_planned_and_skips_are_reported() {
     press(&mut app, "e");
     assert!(app.modal.is_none());
     assert!(flash(&app).starts_with("nothing to enable"), "{}", flash(&app));
+    assert!(
+        flash(&app).ends_with("cannot be enabled"),
+        "the planner's reason: {}",
+        flash(&app)
+    );
 }
 
 #[test]
@@ -606,7 +611,10 @@ fn bound_items_carry_warnings_into_the_plan() {
     press(&mut app, "/web-0");
     key(&mut app, KeyCode::Enter);
     press(&mut app, "d");
-    assert!(confirm(&app).plan.calls[0].warnings[0].contains("instance ins-1"));
+    assert_eq!(
+        confirm(&app).plan.calls[0].warnings,
+        ["kp-000000: bound to instance ins-1: the service will keep it"]
+    );
 }
 
 #[test]
@@ -614,17 +622,17 @@ fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
     use keyward::app::modal::{PlanLineKind, plan_view};
     let items = fleet();
     let api: Vec<&keyward::inventory::Item> = items[300..].iter().collect();
-    let delete = test_plan(&api, &Intent::Delete);
+    let delete = build_plan(&api, &Intent::Delete);
     let lines = plan_view(&delete);
     assert_eq!(lines.iter().filter(|l| l.kind == PlanLineKind::Group).count(), 1);
     let marked = lines.iter().filter(|l| l.text.contains("disable then delete")).count();
     assert_eq!(marked, 5, "{lines:#?}");
     // A plain disable is not "disable then delete".
-    let disable = test_plan(&api, &Intent::Disable);
+    let disable = build_plan(&api, &Intent::Disable);
     assert!(plan_view(&disable).iter().all(|l| !l.text.contains("then delete")));
     // CVM: 300 pairs in one region are three batches, listed with the first ids.
     let cvm: Vec<&keyward::inventory::Item> = items[..300].iter().collect();
-    let lines = plan_view(&test_plan(&cvm, &Intent::Delete));
+    let lines = plan_view(&build_plan(&cvm, &Intent::Delete));
     let calls: Vec<_> = lines.iter().filter(|l| l.kind == PlanLineKind::Call).collect();
     assert_eq!(calls.len(), 3);
     assert_eq!(

@@ -1,13 +1,13 @@
-//! Shared test fixtures for the app/ui tests: items, a stand-in planner and executor
-//! (until queue::build_plan/execute land), key helpers and fixed log entries.
+//! App and render fixtures: sources, an app loaded with items (planning through the real
+//! `queue::build_plan`), key helpers and log entries at a fixed time.
 
 use super::items::item;
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyward::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
-use keyward::inventory::{Item, ItemKey, ProviderKind, Status};
+use keyward::inventory::{Item, ProviderKind};
 use keyward::providers::Provider;
-use keyward::queue::{ExecEvent, Intent, LogEntry, Op, Outcome, Plan, PlannedCall};
+use keyward::queue::{LogEntry, Outcome};
 use std::sync::Arc;
 
 pub fn source(kind: ProviderKind, account: &str, region: &str) -> Source {
@@ -19,90 +19,8 @@ pub fn source(kind: ProviderKind, account: &str, region: &str) -> Source {
     }
 }
 
-/// Action name per (kind, op), as the real planner names them.
-fn action(kind: ProviderKind, op: &Op) -> &'static str {
-    match (kind, op) {
-        (ProviderKind::ApiGateway, Op::Delete) => "DeleteApiKey",
-        (ProviderKind::ApiGateway, Op::Disable) => "DisableApiKey",
-        (ProviderKind::ApiGateway, Op::Enable) => "EnableApiKey",
-        (ProviderKind::ApiGateway, Op::Rotate { .. }) => "UpdateApiKey",
-        (ProviderKind::Cvm, Op::Delete) => "DeleteKeyPairs",
-        (ProviderKind::Cvm, Op::Rename { .. }) => "ModifyKeyPairAttribute",
-        (ProviderKind::OceanBase, Op::Delete) => "DELETE /api/v2/maas/apikeys",
-        _ => "Unsupported",
-    }
-}
-
-fn call(item: &Item, op: Op, ids: Vec<String>) -> PlannedCall {
-    call_for(&[item], op, ids)
-}
-
-fn call_for(items: &[&Item], op: Op, ids: Vec<String>) -> PlannedCall {
-    let item = items[0];
-    let warnings = items
-        .iter()
-        .filter(|i| i.is_bound())
-        .map(|i| format!("{} bound to {}: will not be deleted", i.key.id, i.bindings_text()))
-        .collect();
-    PlannedCall {
-        kind: item.key.kind,
-        account: item.key.account.to_string(),
-        region: item.key.region.to_string(),
-        action: action(item.key.kind, &op),
-        op,
-        ids,
-        warnings,
-    }
-}
-
-/// A small stand-in for `queue::build_plan`: one call per item, CVM deletes batched
-/// by 100 per region, enabled API keys disabled before delete.
-pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
-    let mut plan = Plan::default();
-    let op = match intent {
-        Intent::Delete => Op::Delete,
-        Intent::Disable => Op::Disable,
-        Intent::Enable => Op::Enable,
-        Intent::Rotate { custom } => Op::Rotate { custom: custom.clone() },
-        Intent::Rename { name, description } => Op::Rename {
-            name: name.clone(),
-            description: description.clone(),
-        },
-    };
-    let mut cvm_batch: Vec<&Item> = Vec::new();
-    for item in items {
-        if item.key.kind == ProviderKind::Cvm && op == Op::Delete {
-            if let Some(first) = cvm_batch.first() {
-                if first.key.region != item.key.region
-                    || first.key.account != item.key.account
-                    || cvm_batch.len() == 100
-                {
-                    let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
-                    plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
-                    cvm_batch.clear();
-                }
-            }
-            cvm_batch.push(item);
-            continue;
-        }
-        if action(item.key.kind, &op) == "Unsupported" {
-            plan.skipped
-                .push((item.key.clone(), format!("{} not supported here", intent.verb())));
-            continue;
-        }
-        if op == Op::Delete && item.key.kind == ProviderKind::ApiGateway && item.status == Status::Enabled {
-            plan.calls.push(call(item, Op::Disable, vec![item.key.id.to_string()]));
-        }
-        plan.calls.push(call(item, op.clone(), vec![item.key.id.to_string()]));
-    }
-    if !cvm_batch.is_empty() {
-        let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
-        plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
-    }
-    plan
-}
-
-/// App with `test_plan`, loaded with `items` (one source per distinct kind/account/region).
+/// App loaded with `items` (one source per distinct kind/account/region); its plans are
+/// `queue::build_plan`'s, as always.
 pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
     let mut sources: Vec<Source> = Vec::new();
     for i in &items {
@@ -113,7 +31,7 @@ pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
             sources.push(source(i.key.kind, &i.key.account, &i.key.region));
         }
     }
-    let mut app = App::new(sources.clone(), options).with_planner(test_plan);
+    let mut app = App::new(sources.clone(), options);
     for (n, s) in sources.iter().enumerate() {
         let mine: Vec<Item> = items
             .iter()
@@ -190,105 +108,6 @@ pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Opt
         request_id: request_id.map(str::to_string),
         hint: hint.map(str::to_string),
     }
-}
-
-/// A minimal executor with the `queue::execute` contract, for driving the runtime in
-/// tests before the real one lands: calls providers, reports items, progress, refresh.
-pub fn test_executor() -> keyward::tui::Executor {
-    Arc::new(|plan, providers, opts, _audit, cancel, events| {
-        Box::pin(async move {
-            let total_calls = plan.calls.len();
-            let _ = events.send(ExecEvent::Started {
-                total_calls,
-                total_items: plan.item_count(),
-            });
-            let (mut ok, mut failed, mut not_sent) = (0, 0, 0);
-            for (n, call) in plan.calls.iter().enumerate() {
-                let Some(p) = providers
-                    .iter()
-                    .find(|p| p.kind() == call.kind && p.account() == call.account && p.region() == call.region)
-                else {
-                    continue;
-                };
-                for id in &call.ids {
-                    let outcome = if cancel.is_cancelled() {
-                        not_sent += 1;
-                        Outcome::NotSent
-                    } else if opts.dry_run {
-                        Outcome::DryRun
-                    } else {
-                        let result = match &call.op {
-                            Op::Delete => p.delete(std::slice::from_ref(id)).await.map(|r| r.request_id),
-                            Op::Disable => p.disable(id).await.map(|r| r.request_id),
-                            Op::Enable => p.enable(id).await.map(|r| r.request_id),
-                            Op::Rename { name, description } => {
-                                p.rename(id, name, description.as_deref()).await.map(|r| r.request_id)
-                            }
-                            Op::Rotate { custom } => match p.rotate(id, custom.as_ref()).await {
-                                Ok(r) => {
-                                    let _ = events.send(ExecEvent::Rotated {
-                                        key: ItemKey {
-                                            kind: call.kind,
-                                            account: call.account.as_str().into(),
-                                            region: call.region.as_str().into(),
-                                            id: id.as_str().into(),
-                                        },
-                                        request_id: r.receipt.request_id.clone(),
-                                        secret: r.new_secret,
-                                    });
-                                    Ok(r.receipt.request_id)
-                                }
-                                Err(e) => Err(e),
-                            },
-                        };
-                        match result {
-                            Ok(_) => {
-                                ok += 1;
-                                Outcome::Ok
-                            }
-                            Err(e) => {
-                                failed += 1;
-                                Outcome::Failed {
-                                    code: e.code,
-                                    message: e.message,
-                                }
-                            }
-                        }
-                    };
-                    let mut e = entry(id, outcome, Some("mem"), None);
-                    e.kind = call.kind;
-                    e.action = call.action.to_string();
-                    let _ = events.send(ExecEvent::Item(e));
-                }
-                let _ = events.send(ExecEvent::Progress {
-                    done_calls: n + 1,
-                    total_calls,
-                });
-            }
-            for p in &providers {
-                if plan
-                    .calls
-                    .iter()
-                    .any(|c| c.kind == p.kind() && c.account == p.account())
-                {
-                    if let Ok(items) = p.list().await {
-                        let _ = events.send(ExecEvent::Refreshed {
-                            kind: p.kind(),
-                            account: p.account().to_string(),
-                            region: p.region().to_string(),
-                            items,
-                        });
-                    }
-                }
-            }
-            let _ = events.send(ExecEvent::Finished {
-                cancelled: cancel.is_cancelled(),
-                ok,
-                failed,
-                not_sent,
-            });
-        })
-    })
 }
 
 pub fn providers_of(list: Vec<Arc<keyward::providers::memory::MemoryProvider>>) -> Vec<Arc<dyn Provider>> {
