@@ -99,9 +99,6 @@ pub struct AppOptions {
     pub title: String,
 }
 
-/// Builds the plan for an intent; `queue::build_plan` in production, replaceable in tests.
-pub type Planner = fn(&[&Item], &Intent) -> Plan;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Table,
@@ -174,7 +171,6 @@ pub struct App {
     pub page_rows: std::cell::Cell<usize>,
     /// Lines the log pane showed in the last frame (a render cache, for its scrolling).
     pub log_rows: std::cell::Cell<usize>,
-    planner: Planner,
 }
 
 impl App {
@@ -202,18 +198,7 @@ impl App {
             flash_ticks: 0,
             page_rows: std::cell::Cell::new(10),
             log_rows: std::cell::Cell::new(6),
-            planner: crate::queue::build_plan,
         }
-    }
-
-    /// Use another planner (tests; the real one is `queue::build_plan`).
-    pub fn with_planner(mut self, planner: Planner) -> Self {
-        self.set_planner(planner);
-        self
-    }
-
-    pub fn set_planner(&mut self, planner: Planner) {
-        self.planner = planner;
     }
 
     /// Start listing every source.
@@ -285,7 +270,7 @@ impl App {
 
     fn plan_for(&self, keys: &[ItemKey], intent: &Intent) -> Plan {
         let items = self.tab().items_for(keys);
-        (self.planner)(&items, intent)
+        crate::queue::build_plan(&items, intent)
     }
 }
 

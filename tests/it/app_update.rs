@@ -8,7 +8,7 @@ use keyward::app::table::Column;
 use keyward::app::{App, AppOptions, Effect, FlashLevel, LoadState, Msg, update};
 use keyward::inventory::{Binding, ProviderKind, Scope, Status};
 use keyward::providers::{ErrorKind, ProviderError};
-use keyward::queue::{ExecEvent, Intent, Op, Outcome};
+use keyward::queue::{ExecEvent, Intent, Op, Outcome, build_plan};
 
 fn cvm_app() -> App {
     let mut app = app_with(fleet(), opts());
@@ -76,9 +76,8 @@ fn filter_is_case_insensitive_across_columns_and_enter_keeps_it() {
 fn keys_typed_into_the_filter_do_not_trigger_actions() {
     let mut app = cvm_app();
     let effects = press(&mut app, "/dq");
-    assert!(effects.is_empty());
+    assert!(effects.is_empty(), "{effects:?}");
     assert!(app.modal.is_none());
-    assert!(!app.quit);
 }
 
 #[test]
@@ -356,7 +355,7 @@ fn rename_takes_one_key_pair_and_validates_the_name() {
     let Some(Modal::Rename(entry)) = &app.modal else {
         panic!("rename dialog")
     };
-    assert_eq!(entry.input, "db-1", "prefilled with the current name");
+    assert_eq!(entry.shown(), "db-1", "prefilled with the current name");
     // "db-1" has a dash: invalid for a CVM key name.
     key(&mut app, KeyCode::Enter);
     assert!(matches!(&app.modal, Some(Modal::Rename(e)) if e.error.as_deref().unwrap_or("").contains("1-25")));
@@ -405,13 +404,11 @@ fn quit_is_immediate_when_idle_and_asks_during_a_run() {
     press(&mut app, "delete 1");
     key(&mut app, KeyCode::Enter);
     assert!(press(&mut app, "q").is_empty());
-    assert!(matches!(app.modal, Some(Modal::QuitDuringRun)));
-    key(&mut app, KeyCode::Esc);
-    assert!(app.modal.is_none(), "Esc keeps running");
-    assert!(!app.quit);
+    assert!(matches!(app.modal, Some(Modal::QuitDuringRun(_))));
+    assert!(key(&mut app, KeyCode::Esc).is_empty(), "Esc keeps running");
+    assert!(app.modal.is_none());
     press(&mut app, "q");
     assert_eq!(press(&mut app, "y"), vec![Effect::Cancel, Effect::Quit]);
-    assert!(app.quit);
 }
 
 #[test]
@@ -531,17 +528,22 @@ fn rotation_secret_is_shown_once_masked_copied_and_dropped() {
     let Some(Modal::RotationResult(r)) = &app.modal else {
         panic!("the rotation dialog opens")
     };
-    assert!(!r.revealed);
+    assert_eq!(r.showing, None);
     press(&mut app, "v");
-    assert!(matches!(&app.modal, Some(Modal::RotationResult(r)) if r.revealed));
-    let effects = press(&mut app, "c");
-    assert_eq!(effects, vec![Effect::CopyToClipboard("NewSecret_0123456789".into())]);
+    assert!(matches!(&app.modal, Some(Modal::RotationResult(r)) if r.showing == Some(0)));
+    let effects = press(&mut app, "y");
     assert!(
-        app.run.as_ref().is_some_and(|r| !r.cancelling),
-        "c copies here, it does not cancel"
+        matches!(&effects[..], [Effect::CopyToClipboard { secret, .. }] if secret.expose() == "NewSecret_0123456789"),
+        "{effects:?}"
+    );
+    // The advertised cancel key cancels here too, during the run.
+    assert_eq!(press(&mut app, "c"), vec![Effect::Cancel]);
+    assert!(
+        app.run.as_ref().is_some_and(|r| r.cancelling),
+        "c cancels, it does not copy"
     );
     key(&mut app, KeyCode::Esc);
-    assert!(app.modal.is_none());
+    assert!(app.modal.is_none(), "revealed and copied: Esc closes without asking");
     assert!(!flash(&app).contains("NewSecret"));
 }
 
@@ -599,6 +601,11 @@ fn enable_on_a_disabled_key_is_planned_and_skips_are_reported() {
     press(&mut app, "e");
     assert!(app.modal.is_none());
     assert!(flash(&app).starts_with("nothing to enable"), "{}", flash(&app));
+    assert!(
+        flash(&app).ends_with("cannot be enabled"),
+        "the planner's reason: {}",
+        flash(&app)
+    );
 }
 
 #[test]
@@ -610,7 +617,10 @@ fn bound_items_carry_warnings_into_the_plan() {
     press(&mut app, "/web-0");
     key(&mut app, KeyCode::Enter);
     press(&mut app, "d");
-    assert!(confirm(&app).plan.calls[0].warnings[0].contains("instance ins-1"));
+    assert_eq!(
+        confirm(&app).plan.calls[0].warnings,
+        ["kp-000000: bound to instance ins-1: the service will keep it"]
+    );
 }
 
 #[test]
@@ -618,17 +628,17 @@ fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
     use keyward::app::modal::{PlanLineKind, plan_view};
     let items = fleet();
     let api: Vec<&keyward::inventory::Item> = items[300..].iter().collect();
-    let delete = test_plan(&api, &Intent::Delete);
+    let delete = build_plan(&api, &Intent::Delete);
     let lines = plan_view(&delete);
     assert_eq!(lines.iter().filter(|l| l.kind == PlanLineKind::Group).count(), 1);
     let marked = lines.iter().filter(|l| l.text.contains("disable then delete")).count();
     assert_eq!(marked, 5, "{lines:#?}");
     // A plain disable is not "disable then delete".
-    let disable = test_plan(&api, &Intent::Disable);
+    let disable = build_plan(&api, &Intent::Disable);
     assert!(plan_view(&disable).iter().all(|l| !l.text.contains("then delete")));
     // CVM: 300 pairs in one region are three batches, listed with the first ids.
     let cvm: Vec<&keyward::inventory::Item> = items[..300].iter().collect();
-    let lines = plan_view(&test_plan(&cvm, &Intent::Delete));
+    let lines = plan_view(&build_plan(&cvm, &Intent::Delete));
     let calls: Vec<_> = lines.iter().filter(|l| l.kind == PlanLineKind::Call).collect();
     assert_eq!(calls.len(), 3);
     assert_eq!(
@@ -643,7 +653,6 @@ fn ctrl_chords_other_than_ctrl_c_do_nothing() {
     assert!(ctrl(&mut app, 'd').is_empty());
     assert!(ctrl(&mut app, 'q').is_empty());
     assert!(app.modal.is_none());
-    assert!(!app.quit);
 }
 
 /// Regions load one by one; an operator who has not moved stays at the top of the list,
@@ -683,6 +692,7 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
         region: "ap-guangzhou".into(),
         action: "DeleteKeyPairs".into(),
         id: id.into(),
+        name: None,
         result: keyward::audit::OutcomeKind::Ok,
         request_id: Some("req-1".into()),
         code: None,

@@ -102,7 +102,7 @@ fn queue_view_with_typed_confirmation() {
     assert!(screen.contains("2 of these are hidden by the filter."));
     assert!(screen.contains("cvm prod/ap-guangzhou"));
     assert!(screen.contains("cvm prod/ap-shanghai"));
-    assert!(screen.contains("! skey-0002 bound to instance ins-7: will not be deleted"));
+    assert!(screen.contains("! skey-0002: bound to instance ins-7: the service will keep it"));
     assert!(screen.contains("Type delete 6 and press Enter"));
     assert!(screen.contains("> delete 5█"));
     insta::assert_snapshot!("confirm_delete", screen);

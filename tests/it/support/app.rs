@@ -1,13 +1,13 @@
-//! Shared test fixtures for the app/ui tests: items, a stand-in planner and executor
-//! (until queue::build_plan/execute land), key helpers and fixed log entries.
+//! App and render fixtures: sources, an app loaded with items (planning through the real
+//! `queue::build_plan`), key helpers and log entries at a fixed time.
 
 use super::items::item;
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyward::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
-use keyward::inventory::{Item, ItemKey, ProviderKind, Scope, Status};
+use keyward::inventory::{Item, ProviderKind, Scope};
 use keyward::providers::Provider;
-use keyward::queue::{ExecEvent, Intent, LogEntry, Op, Outcome, Plan, PlannedCall};
+use keyward::queue::{LogEntry, Outcome};
 use std::sync::Arc;
 
 pub fn source(kind: ProviderKind, account: &str, region: &str) -> Source {
@@ -17,85 +17,8 @@ pub fn source(kind: ProviderKind, account: &str, region: &str) -> Source {
     }
 }
 
-/// Action name per (kind, op), as the real planner names them.
-fn action(kind: ProviderKind, op: &Op) -> &'static str {
-    match (kind, op) {
-        (ProviderKind::ApiGateway, Op::Delete) => "DeleteApiKey",
-        (ProviderKind::ApiGateway, Op::Disable) => "DisableApiKey",
-        (ProviderKind::ApiGateway, Op::Enable) => "EnableApiKey",
-        (ProviderKind::ApiGateway, Op::Rotate { .. }) => "UpdateApiKey",
-        (ProviderKind::Cvm, Op::Delete) => "DeleteKeyPairs",
-        (ProviderKind::Cvm, Op::Rename { .. }) => "ModifyKeyPairAttribute",
-        (ProviderKind::OceanBase, Op::Delete) => "DELETE /api/v2/maas/apikeys",
-        _ => "Unsupported",
-    }
-}
-
-fn call(item: &Item, op: Op, ids: Vec<String>) -> PlannedCall {
-    call_for(&[item], op, ids)
-}
-
-fn call_for(items: &[&Item], op: Op, ids: Vec<String>) -> PlannedCall {
-    let item = items[0];
-    let warnings = items
-        .iter()
-        .filter(|i| i.is_bound())
-        .map(|i| format!("{} bound to {}: will not be deleted", i.key.id, i.bindings_text()))
-        .collect();
-    PlannedCall {
-        scope: item.key.scope.clone(),
-        action: action(item.key.scope.kind, &op),
-        op,
-        ids,
-        warnings,
-    }
-}
-
-/// A small stand-in for `queue::build_plan`: one call per item, CVM deletes batched
-/// by 100 per region, enabled API keys disabled before delete.
-pub fn test_plan(items: &[&Item], intent: &Intent) -> Plan {
-    let mut plan = Plan::default();
-    let op = match intent {
-        Intent::Delete => Op::Delete,
-        Intent::Disable => Op::Disable,
-        Intent::Enable => Op::Enable,
-        Intent::Rotate { custom } => Op::Rotate { custom: custom.clone() },
-        Intent::Rename { name, description } => Op::Rename {
-            name: name.clone(),
-            description: description.clone(),
-        },
-    };
-    let mut cvm_batch: Vec<&Item> = Vec::new();
-    for item in items {
-        if item.key.scope.kind == ProviderKind::Cvm && op == Op::Delete {
-            if let Some(first) = cvm_batch.first() {
-                if first.key.scope != item.key.scope || cvm_batch.len() == 100 {
-                    let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
-                    plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
-                    cvm_batch.clear();
-                }
-            }
-            cvm_batch.push(item);
-            continue;
-        }
-        if action(item.key.scope.kind, &op) == "Unsupported" {
-            plan.skipped
-                .push((item.key.clone(), format!("{} not supported here", intent.verb())));
-            continue;
-        }
-        if op == Op::Delete && item.key.scope.kind == ProviderKind::ApiGateway && item.status == Status::Enabled {
-            plan.calls.push(call(item, Op::Disable, vec![item.key.id.to_string()]));
-        }
-        plan.calls.push(call(item, op.clone(), vec![item.key.id.to_string()]));
-    }
-    if !cvm_batch.is_empty() {
-        let ids = cvm_batch.iter().map(|i| i.key.id.to_string()).collect();
-        plan.calls.push(call_for(&cvm_batch, Op::Delete, ids));
-    }
-    plan
-}
-
-/// App with `test_plan`, loaded with `items` (one source per distinct kind/account/region).
+/// App loaded with `items` (one source per distinct kind/account/region); its plans are
+/// `queue::build_plan`'s, as always.
 pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
     let mut sources: Vec<Source> = Vec::new();
     for i in &items {
@@ -106,7 +29,7 @@ pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
             });
         }
     }
-    let mut app = App::new(sources.clone(), options).with_planner(test_plan);
+    let mut app = App::new(sources.clone(), options);
     for s in &sources {
         let mine: Vec<Item> = items.iter().filter(|i| i.key.scope == s.scope).cloned().collect();
         update(
@@ -183,4 +106,8 @@ pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Opt
         request_id: request_id.map(str::to_string),
         hint: hint.map(str::to_string),
     }
+}
+
+pub fn providers_of(list: Vec<Arc<keyward::providers::memory::MemoryProvider>>) -> Vec<Arc<dyn Provider>> {
+    list.into_iter().map(|p| p as Arc<dyn Provider>).collect()
 }
