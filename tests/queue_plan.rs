@@ -236,10 +236,20 @@ fn summary_lines_are_grouped_by_provider_and_region() {
         vec![
             "apigateway prod/ap-guangzhou: DisableApiKey x1 (1 API key), DeleteApiKey x2 (2 API keys)".to_string(),
             "cvm prod/ap-guangzhou: DeleteKeyPairs x2 (150 key pairs), 3 warnings".to_string(),
+            keyward::queue::IMAGE_NOTE.to_string(),
             "1 item skipped (see the reasons)".to_string(),
         ]
     );
     assert_eq!(plan.warning_count(), 3);
+    // Pairs used by an image cannot be seen before a delete: the plan says so in general,
+    // and only when key pairs are deleted.
+    assert!(keyward::queue::IMAGE_NOTE.contains("image") && keyward::queue::IMAGE_NOTE.contains("after the call"));
+    let api_only = plan_of(&items[150..152], &Intent::Delete);
+    assert!(
+        !api_only.summary().iter().any(|l| l.contains("image")),
+        "{:?}",
+        api_only.summary()
+    );
 }
 
 fn arb_item() -> impl Strategy<Value = Item> {

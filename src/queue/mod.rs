@@ -192,4 +192,4 @@ mod exec;
 mod plan;
 
 pub use exec::{MAX_IN_FLIGHT, execute};
-pub use plan::{CVM_DELETE_BATCH, actions, build_plan, validate_secret};
+pub use plan::{CVM_DELETE_BATCH, IMAGE_NOTE, actions, build_plan, validate_secret};

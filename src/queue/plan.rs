@@ -9,6 +9,11 @@ use super::{Intent, Op, Plan, PlannedCall};
 use crate::inventory::{Binding, Item, ItemKey, ProviderKind, Status};
 use std::collections::BTreeMap;
 
+/// Said once by the summary of a plan with DeleteKeyPairs calls: DescribeKeyPairs has no
+/// image field, so a pair an image uses cannot be warned about by id before the delete.
+pub const IMAGE_NOTE: &str = "key pairs used by an image cannot be seen before the delete: the service keeps them, and keyward \
+     reports each kept pair after the call";
+
 /// DeleteKeyPairs accepts at most 100 KeyIds.N per call.
 pub const CVM_DELETE_BATCH: usize = 100;
 
@@ -268,8 +273,8 @@ impl Plan {
     }
 
     /// Lines for the confirmation dialog, one per (kind, account, region) in plan order,
-    /// e.g. `cvm prod/ap-guangzhou: DeleteKeyPairs x2 (150 key pairs), 3 warnings`,
-    /// then one line for skipped items if any.
+    /// e.g. `cvm prod/ap-guangzhou: DeleteKeyPairs x2 (150 key pairs), 3 warnings`, then
+    /// [`IMAGE_NOTE`] when key pairs are deleted, then one line for skipped items if any.
     pub fn summary(&self) -> Vec<String> {
         struct ActionTally<'a> {
             action: &'a str,
@@ -327,6 +332,9 @@ impl Plan {
                 line
             })
             .collect();
+        if self.calls.iter().any(|c| c.action == actions::DELETE_KEY_PAIRS) {
+            lines.push(IMAGE_NOTE.to_string());
+        }
         if !self.skipped.is_empty() {
             let n = self.skipped.len();
             lines.push(format!(
