@@ -241,6 +241,7 @@ impl OceanBaseAccount {
                 return Ok(ObCredentials {
                     access_key_id,
                     access_key_secret: Secret::new(secret),
+                    source: format!("env vars {id_var} and {secret_var}"),
                 });
             }
         }
@@ -257,6 +258,7 @@ impl OceanBaseAccount {
                     (Some(access_key_id), Some(access_key_secret)) => Ok(ObCredentials {
                         access_key_id,
                         access_key_secret,
+                        source: format!("credentials file {}", path.display()),
                     }),
                     _ => Err(ConfigError::BadCredentialsFile {
                         path: path.clone(),
@@ -273,6 +275,7 @@ impl OceanBaseAccount {
                 return Ok(ObCredentials {
                     access_key_id,
                     access_key_secret: Secret::new(secret),
+                    source: format!("env vars {} and {}", vars.0, vars.1),
                 });
             }
         }

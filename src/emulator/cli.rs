@@ -76,14 +76,35 @@ pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
     let _ = writeln!(out, "  Tencent Cloud API 3.0 (apigateway, cvm): POST {base_url}/");
     let _ = writeln!(out, "  OceanBase MaaS API keys: {base_url}/api/v2/maas/apikeys");
     if let Some(path) = cert {
+        let host = base_url.split_once("://").map_or(base_url, |(_, host)| host);
+        let shim = path.with_file_name("keyward-tccli-shim");
         let _ = writeln!(out, "  CA certificate written to {}", path.display());
-        let _ = writeln!(out, "  (REQUESTS_CA_BUNDLE={} for tccli)", path.display());
+        let _ = writeln!(
+            out,
+            "  keyward config: ca_cert = \"{}\" in the account's table",
+            path.display()
+        );
+        // tccli's SDK verifies against certifi's bundle and ignores REQUESTS_CA_BUNDLE;
+        // pointing certifi at the CA is what scripts/tccli-smoke.sh does.
+        let _ = writeln!(
+            out,
+            "  tccli ignores REQUESTS_CA_BUNDLE (its SDK uses certifi's bundle); trust this CA for tccli with:\n    \
+             mkdir -p {shim} && printf 'import certifi\\ncertifi.where = lambda: \"{cert}\"\\n' > {shim}/sitecustomize.py\n    \
+             PYTHONPATH={shim} tccli cvm DescribeKeyPairs --region <region> --endpoint {host}",
+            shim = shim.display(),
+            cert = path.display(),
+        );
     }
     let _ = writeln!(out, "\n# Demo credentials (fake, valid only against this emulator):");
     let _ = writeln!(out, "export KEYWARD_EMULATOR_URL={base_url}");
     for (i, a) in seed.tencent_accounts().iter().enumerate() {
         let stem = env_stem(&a.name);
-        let _ = writeln!(out, "# Tencent account {:?}, regions {}", a.name, a.regions.join(", "));
+        let _ = writeln!(
+            out,
+            "# Tencent account \"{}\", regions {}",
+            a.name,
+            a.regions.join(", ")
+        );
         if i == 0 {
             let _ = writeln!(out, "export TENCENTCLOUD_SECRET_ID={}", a.secret_id);
             let _ = writeln!(out, "export TENCENTCLOUD_SECRET_KEY={}", a.secret_key);
@@ -95,7 +116,7 @@ pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
         let stem = env_stem(&a.name);
         let _ = writeln!(
             out,
-            "# OceanBase account {:?}, org {}, projects {}",
+            "# OceanBase account \"{}\", org {}, projects {}",
             a.name,
             a.org_id,
             a.project_ids.join(", ")
@@ -124,7 +145,20 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
         enforce_rate_limits: !args.no_rate_limits,
         seed: seed.clone(),
     };
-    let emu = start(opts).await.map_err(|e| e.to_string())?;
+    let emu = start(opts).await.map_err(|e| match &e {
+        super::EmulatorError::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => format!(
+            "{e}\n  fix: another program (another emulator?) uses that port: pick a free one with \
+             --listen 127.0.0.1:PORT, or --listen 127.0.0.1:0 for any"
+        ),
+        _ => e.to_string(),
+    })?;
+    if args.listen.ip().is_unspecified() {
+        eprintln!(
+            "keyward emulator: warning: listening on every interface ({}): anyone who can reach this machine \
+             can use the demo credentials; configs on this machine use {}",
+            args.listen, emu.base_url
+        );
+    }
     if let Some(secs) = args.clock_offset_secs {
         let offset = chrono::TimeDelta::try_seconds(secs)
             .ok_or_else(|| format!("--clock-offset-secs {secs} is out of range"))?;
@@ -136,7 +170,7 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
         println!("{}", String::from_utf8_lossy(pem));
     }
     if faults != Faults::default() {
-        println!("Fault injection: {faults:?}");
+        println!("Fault injection: {faults}");
     }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
@@ -185,6 +219,49 @@ mod tests {
         assert!(text.contains("export ACME_STAGING_SECRET_KEY="));
         assert!(text.contains("export OCEANBASE_ACCESS_KEY_ID="));
         assert!(text.contains("http://127.0.0.1:9400/api/v2/maas/apikeys"));
+    }
+
+    /// tccli's SDK ignores REQUESTS_CA_BUNDLE: the banner gives what works (certifi
+    /// pointed at the CA, as scripts/tccli-smoke.sh does) and the keyward config line.
+    #[test]
+    fn tls_banner_gives_working_trust_advice() {
+        let seed = Seed::demo().unwrap();
+        let cert = PathBuf::from("/tmp/kw/ca.pem");
+        let text = banner(&seed, "https://127.0.0.1:9400", Some(&cert));
+        assert!(!text.contains("REQUESTS_CA_BUNDLE="), "{text}");
+        assert!(text.contains("certifi.where = lambda: \"/tmp/kw/ca.pem\""), "{text}");
+        assert!(
+            text.contains("PYTHONPATH=/tmp/kw/keyward-tccli-shim tccli cvm"),
+            "{text}"
+        );
+        assert!(text.contains("--endpoint 127.0.0.1:9400"), "{text}");
+        assert!(text.contains("ca_cert = \"/tmp/kw/ca.pem\""), "{text}");
+        assert!(text.contains("# Tencent account \"acme-prod\""), "{text}");
+    }
+
+    #[test]
+    fn faults_are_described_in_plain_words() {
+        let faults = Faults {
+            latency: Duration::from_millis(300),
+            error_rate: 0.1,
+            drop_rate: 0.025,
+            force_rate_limit: 0.0,
+        };
+        assert_eq!(
+            faults.to_string(),
+            "300 ms added to every answer, 10% of requests answered HTTP 503, \
+             2.5% of connections dropped without an answer"
+        );
+        assert_eq!(Faults::default().to_string(), "none");
+    }
+
+    #[test]
+    fn every_interface_is_reached_through_loopback() {
+        let url = |a: &str| crate::emulator::reachable(a.parse().unwrap()).to_string();
+        assert_eq!(url("0.0.0.0:9400"), "127.0.0.1:9400");
+        assert_eq!(url("[::]:9400"), "[::1]:9400");
+        assert_eq!(url("127.0.0.1:9400"), "127.0.0.1:9400");
+        assert_eq!(url("192.168.1.5:1"), "192.168.1.5:1");
     }
 
     #[test]

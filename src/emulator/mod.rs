@@ -164,7 +164,7 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     };
     Ok(Emulator {
         addr,
-        base_url: format!("{scheme}://{addr}"),
+        base_url: format!("{scheme}://{}", reachable(addr)),
         ca_cert_pem,
         state,
         handle,
@@ -184,4 +184,16 @@ fn write_no_follow(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> 
         options.custom_flags(libc::O_NOFOLLOW);
     }
     options.open(path)?.write_all(bytes)
+}
+
+/// The address a client on this machine connects to: listening on every interface
+/// (`0.0.0.0`, `[::]`) is reached through loopback, which is also the only plain-http
+/// host a keyward config accepts.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    let ip: std::net::IpAddr = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
 }

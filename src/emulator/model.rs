@@ -168,6 +168,37 @@ impl Faults {
     }
 }
 
+/// In plain words, for the emulator's banner: "300 ms latency, 10% HTTP 503, ...".
+impl std::fmt::Display for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let percent = |share: f64| format!("{}%", (share * 1000.0).round() / 10.0);
+        let mut parts = Vec::new();
+        if !self.latency.is_zero() {
+            parts.push(format!("{} ms added to every answer", self.latency.as_millis()));
+        }
+        if self.error_rate > 0.0 {
+            parts.push(format!("{} of requests answered HTTP 503", percent(self.error_rate)));
+        }
+        if self.drop_rate > 0.0 {
+            parts.push(format!(
+                "{} of connections dropped without an answer",
+                percent(self.drop_rate)
+            ));
+        }
+        if self.force_rate_limit > 0.0 {
+            parts.push(format!(
+                "{} of requests refused as rate limited",
+                percent(self.force_rate_limit)
+            ));
+        }
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
 /// Whether an event with probability `share` happens now.
 pub(crate) fn roll(share: f64) -> bool {
     share > 0.0 && rand::rng().random::<f64>() < share

@@ -67,6 +67,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 pub struct ObCredentials {
     pub access_key_id: String,
     pub access_key_secret: Secret,
+    /// Where the pair came from ("env vars MAIN_ID and MAIN_SECRET", "credentials file
+    /// ..."), named when OceanBase refuses it.
+    pub source: String,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +123,7 @@ impl OceanBase {
             org_id,
             access_key_id: &creds.access_key_id,
             access_key_secret: &creds.access_key_secret,
+            credential_source: &creds.source,
             timeout: opts.timeout,
             extra_root_ca_pem: opts.extra_root_ca_pem.as_deref(),
             max_retries: opts.max_retries,

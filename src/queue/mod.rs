@@ -265,4 +265,4 @@ mod exec;
 mod plan;
 
 pub use exec::{MAX_IN_FLIGHT, execute};
-pub use plan::build_plan;
+pub use plan::{IMAGE_NOTE, build_plan};

@@ -14,6 +14,11 @@ use std::collections::BTreeMap;
 // the operator hears it before confirming: one rule, kept with the provider that sends it.
 use crate::providers::tencent::apigateway::validate_custom_secret;
 
+/// Said once by the queue view of a plan that deletes key pairs: DescribeKeyPairs has no
+/// image field, so a pair an image uses cannot be warned about by id before the delete.
+pub const IMAGE_NOTE: &str = "key pairs used by an image cannot be seen before the delete: the service keeps them, and keyward \
+     reports each kept pair after the call";
+
 /// Build the calls for `intent` on the selected items. Pure.
 ///
 /// What each kind supports, the action names and the input rules come from the kind's

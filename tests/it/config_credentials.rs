@@ -37,6 +37,10 @@ fn oceanbase_default_env_vars_are_used() {
     let creds = c.oceanbase[0].credentials(&c, &env).unwrap();
     assert_eq!(creds.access_key_id, "ak");
     assert_eq!(creds.access_key_secret.expose(), "sk");
+    assert_eq!(
+        creds.source,
+        "env vars OCEANBASE_ACCESS_KEY_ID and OCEANBASE_ACCESS_KEY_SECRET"
+    );
     assert!(!format!("{creds:?}").contains("sk\""), "the secret is masked in Debug");
 }
 
@@ -50,7 +54,12 @@ fn named_env_vars_win_and_globals_are_not_used_for_accounts_with_their_own_sourc
         ("OCEANBASE_ACCESS_KEY_SECRET", "other"),
     ]);
     let c = cfg(&text, &env);
-    assert_eq!(c.oceanbase[0].credentials(&c, &env).unwrap().access_key_id, "main-ak");
+    let creds = c.oceanbase[0].credentials(&c, &env).unwrap();
+    assert_eq!(creds.access_key_id, "main-ak");
+    assert_eq!(
+        creds.source, "env vars MAIN_ID and MAIN_SECRET",
+        "the source named when refused"
+    );
 
     // Named vars unset: the global ones belong to someone else and are not taken.
     let env = env_of(&[

@@ -75,3 +75,36 @@ async fn the_command_serves_a_seed_file_with_its_faults_and_flags_override_them(
         }
     }
 }
+
+/// `--listen 0.0.0.0:…` warns, and the URL it prints is one a keyward config accepts
+/// (plain http only to loopback; `http://0.0.0.0:…` was refused).
+#[test]
+fn listening_on_every_interface_warns_and_prints_a_loopback_url() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["emulator", "--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keyward runs");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("keyward emulator listening on ").map(str::to_string))
+        .expect("a listen line");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let warning = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("warning"))
+        .expect("a warning on stderr");
+    assert!(
+        warning.contains("every interface") && warning.contains(&url),
+        "{warning}"
+    );
+    let config = format!("[[oceanbase]]\nname = \"ob\"\norg_id = \"o\"\nproject_ids = [\"p\"]\nendpoint = \"{url}\"\n");
+    keyward::config::Config::parse(&config, std::path::Path::new("c.toml"), &|_| None)
+        .expect("the printed URL is accepted by a config");
+}

@@ -137,6 +137,42 @@ async fn common_parameter_errors() {
     emu.shutdown().await;
 }
 
+/// An old-style form POST (signature v1: Action, Nonce, Signature as form fields) is told
+/// what is served, as a GET is, instead of a misleading MissingParameter for X-TC-Action.
+#[tokio::test]
+async fn an_old_style_form_post_is_told_only_json_tc3_is_served() {
+    let emu = start_demo().await;
+    let http = client();
+    let form = "Action=DescribeKeyPairs&Version=2017-03-12&Region=ap-guangzhou&Nonce=1&Timestamp=1\
+                &SecretId=AKIDx&SignatureMethod=HmacSHA256&Signature=abc";
+    let answer: serde_json::Value = http
+        .post(format!("{}/", emu.base_url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&answer["Response"]), "UnsupportedProtocol", "{answer}");
+    let message = answer["Response"]["Error"]["Message"].as_str().unwrap();
+    assert!(
+        message.contains("JSON") && message.contains("TC3-HMAC-SHA256"),
+        "{message}"
+    );
+    let get: serde_json::Value = http
+        .get(format!("{}/?{form}", emu.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&get["Response"]), "UnsupportedProtocol", "{get}");
+    emu.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_burst_beyond_the_limit_is_refused_and_other_callers_are_not() {
     let emu = start_demo().await;

@@ -251,6 +251,7 @@ fn provider_with_timeout(endpoint: &str, secret: &str, timeout: Duration) -> Oce
         ObCredentials {
             access_key_id: AK.into(),
             access_key_secret: Secret::new(secret),
+            source: "env vars TEST_AK and TEST_SK".into(),
         },
         ObOptions {
             endpoint: Some(endpoint.into()),
@@ -357,6 +358,8 @@ async fn wrong_secret_is_an_auth_error_without_looping() {
     let err = ob.list().await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Auth, "{err}");
     assert!(err.message.contains("AccessKey"), "{err}");
+    // The source this account really used, not always OCEANBASE_ACCESS_KEY_*.
+    assert!(err.message.contains("from env vars TEST_AK and TEST_SK"), "{err}");
     assert!(!err.message.contains("not-the-secret"));
     assert_eq!(
         server.log.lock().unwrap().len(),
@@ -541,6 +544,7 @@ fn plain_http_to_a_remote_host_is_refused() {
         ObCredentials {
             access_key_id: AK.into(),
             access_key_secret: Secret::new(SK),
+            source: "env vars TEST_AK and TEST_SK".into(),
         },
         ObOptions {
             endpoint: Some("http://api-cloud.oceanbase.com".into()),
@@ -566,6 +570,7 @@ async fn tls_endpoint_is_trusted_through_the_extra_root_ca() {
     let creds = ObCredentials {
         access_key_id: AK.into(),
         access_key_secret: Secret::new(SK),
+        source: "env vars TEST_AK and TEST_SK".into(),
     };
     let trusted = OceanBase::new("ob", ORG, "p", creds.clone(), opts(Some(pem))).unwrap();
     assert_eq!(trusted.list().await.unwrap().len(), 2);
@@ -589,7 +594,7 @@ async fn a_401_without_challenge_reports_the_servers_reason() {
         (err.code.as_str(), err.message.as_str()),
         (
             "ACCESS_KEY_DISABLED",
-            "GET /api/v2/maas/apikeys: The AccessKey is disabled."
+            "GET /api/v2/maas/apikeys: The AccessKey is disabled. (AccessKey from env vars TEST_AK and TEST_SK)"
         )
     );
     assert_eq!(err.request_id.as_deref(), Some("srv-401"));

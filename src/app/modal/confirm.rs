@@ -335,6 +335,15 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
             lines.push(line(PlanLineKind::Warning, format!("    ! {w}")));
         }
     }
+    // Items the service keeps though no warning could name them (key pairs used by an
+    // image): said once, where the provider keeps bound items instead of refusing.
+    let keeps_bound = |c: &crate::queue::PlannedCall| {
+        c.op == Op::Delete
+            && crate::providers::capabilities(c.scope.kind).bound_delete == crate::providers::BoundDelete::Kept
+    };
+    if plan.calls.iter().any(keeps_bound) {
+        lines.push(line(PlanLineKind::Warning, format!("  ! {}", crate::queue::IMAGE_NOTE)));
+    }
     if !plan.skipped.is_empty() {
         lines.push(line(
             PlanLineKind::SkippedHeader,

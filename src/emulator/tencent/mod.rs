@@ -83,14 +83,26 @@ fn process(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    if method != Method::POST || uri.path() != "/" {
-        return Err(ApiError::new(
+    let unsupported = |what: String| {
+        ApiError::new(
             "UnsupportedProtocol",
-            format!(
-                "{method} {} is not supported: send POST / with a JSON body (TC3-HMAC-SHA256).",
-                uri.path()
-            ),
-        ));
+            format!("{what} is not supported: only POST / with a JSON body signed with TC3-HMAC-SHA256 is served."),
+        )
+    };
+    if method != Method::POST || uri.path() != "/" {
+        return Err(unsupported(format!("{method} {}", uri.path())));
+    }
+    // An old-style form POST (Action=...&Signature=..., HmacSHA1/HmacSHA256) carries no
+    // X-TC-* headers: say what is served instead of asking for X-TC-Action.
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    match content_type {
+        Some(ct) if !ct.to_ascii_lowercase().starts_with("application/json") => {
+            return Err(unsupported(format!("A POST with Content-Type {ct}")));
+        }
+        None if !headers.contains_key("X-TC-Action") => {
+            return Err(unsupported("A POST without Content-Type or X-TC-Action".to_string()));
+        }
+        _ => {}
     }
     let action = header_str(headers, "X-TC-Action")?;
     let authorization = header_str(headers, "Authorization")?;

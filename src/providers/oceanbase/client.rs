@@ -26,6 +26,8 @@ pub(crate) struct ObClient {
     limiter: DefaultDirectRateLimiter,
     max_retries: u32,
     retry_base_delay: Duration,
+    /// Where the AccessKey came from, named when OceanBase refuses it.
+    credential_source: String,
 }
 
 /// A failed attempt, with the server's Retry-After if it sent one.
@@ -48,6 +50,7 @@ pub(crate) struct ClientConfig<'a> {
     pub org_id: &'a str,
     pub access_key_id: &'a str,
     pub access_key_secret: &'a Secret,
+    pub credential_source: &'a str,
     pub timeout: Duration,
     pub extra_root_ca_pem: Option<&'a [u8]>,
     pub max_retries: u32,
@@ -73,6 +76,7 @@ impl ObClient {
             )),
             max_retries: cfg.max_retries,
             retry_base_delay: cfg.retry_base_delay,
+            credential_source: cfg.credential_source.to_string(),
         })
     }
 
@@ -185,13 +189,14 @@ impl ObClient {
                         let body = read_body_capped(&mut response, MAX_BODY_BYTES)
                             .await
                             .unwrap_or_default();
-                        let error = match envelope::interpret(status, &body, &request_id) {
+                        let mut error = match envelope::interpret(status, &body, &request_id) {
                             Err(e) if e.code != "HTTP401" => ProviderError {
                                 kind: ErrorKind::Auth,
                                 ..e
                             },
                             _ => no_challenge.with_request_id(Some(request_id)),
                         };
+                        error.message = format!("{} (AccessKey from {})", error.message, self.credential_source);
                         return Err(Failure::from(error));
                     }
                 }
@@ -222,8 +227,8 @@ impl ObClient {
                     error.kind = ErrorKind::Auth;
                     error.message = format!(
                         "{} — OceanBase rejected the Digest answer: check the AccessKey ID and secret \
-                         configured for this account, and that the key is enabled",
-                        error.message
+                         from {} (this account's source), and that the key is enabled",
+                        error.message, self.credential_source
                     );
                 }
                 Failure {

@@ -370,7 +370,7 @@ impl Provider for ApiGateway {
         let action = actions::UPDATE_API_KEY;
         let mut params = json!({ "AccessKeyId": id });
         if let Some(secret) = custom {
-            validate_custom_secret(secret.expose()).map_err(ProviderError::invalid)?;
+            validate_custom_secret(secret.expose()).map_err(|e| ProviderError::invalid(e).in_action(action))?;
             params["AccessKeySecret"] = Value::String(secret.expose().to_string());
         }
         let (response, request_id) = self.call(action, params, Retry::Write).await?;
