@@ -153,6 +153,8 @@ pub struct App {
     pub last_key: Option<Instant>,
     /// The time of the message being handled; the runtime sets it before each `update`.
     pub now: Instant,
+    /// The same moment as wall-clock time, for log lines `update` writes itself.
+    pub wall_clock: chrono::DateTime<chrono::Utc>,
     pub run: Option<RunState>,
     /// The last run's summary, shown in the status line until the next action.
     pub last_run: Option<RunSummary>,
@@ -187,6 +189,7 @@ impl App {
             modal_opened: now,
             last_key: None,
             now,
+            wall_clock: chrono::DateTime::UNIX_EPOCH,
             run: None,
             last_run: None,
             left_disabled: None,
@@ -348,7 +351,7 @@ fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderErro
             app.tab_for(scope.kind).mark_stale(&scope);
             // The failure in full, with its fix, where it can be read and scrolled.
             app.log.push(LogEntry {
-                time: chrono::Utc::now(),
+                time: app.wall_clock,
                 hint: crate::hints::for_error(&err),
                 scope,
                 action: "list".into(),

@@ -114,6 +114,7 @@ impl Runtime {
     /// Feed one message at the clock's time; returns what it asks of the terminal.
     pub fn dispatch(&mut self, msg: Msg) -> Terminal {
         self.app.now = (self.clock)();
+        self.app.wall_clock = chrono::Utc::now();
         let effects = update(&mut self.app, msg);
         self.perform(effects)
     }

@@ -261,17 +261,59 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     };
     frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
     app.page_rows.set(usize::from(list_h.max(1)));
-    // The plan view was computed once when the dialog opened; only the window is drawn.
+    // The plan view was computed once when the dialog opened; long lines (warnings, skip
+    // reasons) wrap instead of being cut, and only the window is drawn.
     let rows = usize::from(list_h);
-    let scroll = scroll::clamp(c.scroll, c.lines.len(), rows);
-    let mut shown: Vec<Line> = c.lines.iter().skip(scroll).take(rows).map(plan_line).collect();
-    if scroll::max_offset(c.lines.len(), rows) > scroll {
+    let width = usize::from(inner.width.max(8));
+    let wrapped: Vec<Line> = c
+        .lines
+        .iter()
+        .flat_map(|l| {
+            let style = plan_line(l).style;
+            wrap(&l.text, width).into_iter().map(move |t| Line::styled(t, style))
+        })
+        .collect();
+    c.wrapped_len.set(wrapped.len());
+    let scroll = scroll::clamp(c.scroll, wrapped.len(), rows);
+    let more_below = scroll::max_offset(wrapped.len(), rows) > scroll;
+    let mut shown: Vec<Line> = wrapped.into_iter().skip(scroll).take(rows).collect();
+    if more_below {
         if let Some(last) = shown.last_mut() {
             *last = Line::styled("  … more below (Down/PgDn scrolls)", Style::new().fg(Color::DarkGray));
         }
     }
     frame.render_widget(Paragraph::new(shown), list_area);
     frame.render_widget(Paragraph::new(gate).wrap(Wrap { trim: false }), gate_area);
+}
+
+/// `text` wrapped at word boundaries into lines of at most `width` columns (a word longer
+/// than a line is cut); continuation lines are indented.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    const INDENT: &str = "      ";
+    if text.width() <= width {
+        return vec![text.to_string()];
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_inclusive(' ') {
+        if line.width() + word.trim_end().width() > width && !line.trim().is_empty() {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
+            line.push_str(INDENT);
+        }
+        line.push_str(word);
+        // A single word wider than the line: cut it.
+        while line.width() > width {
+            let cut: String = line.chars().take(width).collect();
+            let rest: String = line.chars().skip(width).collect();
+            lines.push(cut);
+            line = format!("{INDENT}{rest}");
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
 }
 
 /// What the operator must know before confirming, in words.
@@ -441,8 +483,9 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
                 Cell::from(l.kind.clone()),
                 Cell::from(format!("{}/{}", l.account, l.region)),
                 Cell::from(l.action.clone()),
+                // The id first: when the column is narrow, the name is what gets cut.
                 Cell::from(match &l.name {
-                    Some(name) => format!("{} ({})", crate::text::sanitize(name), l.id),
+                    Some(name) => format!("{} ({})", l.id, crate::text::sanitize(name)),
                     None => l.id.clone(),
                 }),
                 Cell::from(l.result.word()),
@@ -469,12 +512,12 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
     let widths = [
         Constraint::Length(14),
         Constraint::Max(10),
+        Constraint::Max(24),
+        Constraint::Max(16),
         Constraint::Fill(1),
-        Constraint::Min(14),
-        Constraint::Fill(3),
         Constraint::Length(8),
         Constraint::Max(36),
-        Constraint::Fill(1),
+        Constraint::Length(24),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), list_area);
 }

@@ -11,11 +11,17 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
     let focused = app.focus == Focus::Log;
-    let title = if app.log_scroll > 0 {
+    // The window never scrolls past a full pane (`scroll::clamp`).
+    let scrolled = crate::app::scroll::clamp(
+        app.log_scroll,
+        app.log.len(),
+        usize::from(area.height.saturating_sub(2)),
+    );
+    let title = if scrolled > 0 {
         format!(
             " log: {} lines, {} newer below (G jumps to newest) ",
             app.log.len(),
-            app.log_scroll
+            scrolled
         )
     } else {
         format!(" log: {} lines ", app.log.len())

@@ -217,24 +217,25 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
-/// share what the others leave; status, region, account, created, type and bindings are
+/// share what the others leave; status, bindings, region, account, created and type are
 /// added in that order while they fit.
 fn visible_columns(width: u16) -> Vec<(Column, Constraint)> {
-    const NAME_MIN: u16 = 16;
-    const ID_MIN: u16 = 24;
+    const NAME_MIN: u16 = 14;
+    const ID_MIN: u16 = 20;
+    // Status and bindings first: they are what a delete or disable is judged by.
     let optional = [
-        (Column::Status, 16),
+        (Column::Status, 10),
+        (Column::Bindings, 14),
         (Column::Region, 14),
         (Column::Account, 10),
         (Column::Created, 20),
         (Column::Type, 9),
-        (Column::Bindings, 14),
     ];
     // Table column spacing is one cell per column.
     let mut used = NAME_MIN + ID_MIN + 3;
     let mut chosen = Vec::new();
     for (c, w) in optional {
-        if used + w + 1 <= width {
+        if used + w < width {
             used += w + 1;
             chosen.push(c);
         }
@@ -246,6 +247,8 @@ fn visible_columns(width: u16) -> Vec<(Column, Constraint)> {
             Column::Name => Some((c, Constraint::Min(NAME_MIN))),
             Column::Id => Some((c, Constraint::Min(ID_MIN))),
             Column::Bindings if chosen.contains(&c) => Some((c, Constraint::Fill(1))),
+            // "enabled (stale)" needs more than the estimate; Max lets it have it.
+            Column::Status if chosen.contains(&c) => Some((c, Constraint::Max(16))),
             c => optional
                 .iter()
                 .find(|(o, _)| *o == c && chosen.contains(o))

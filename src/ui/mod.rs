@@ -15,7 +15,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let source_lines = main_view::source_lines(app);
     // On small screens the detail and log panes shrink first, so the table keeps rows.
     let (detail_height, log_height) = match area.height {
-        h if h >= 36 => (6, 8),
+        h if h >= 30 => (6, 8),
         h if h >= 24 => (4, 5),
         _ => (3, 3),
     };

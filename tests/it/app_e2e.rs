@@ -12,7 +12,7 @@ use crossterm::event::KeyCode;
 use keyward::app::modal::Modal;
 use keyward::inventory::{Item, ProviderKind};
 use keyward::providers::memory::MemoryProvider;
-use keyward::providers::{Capabilities, DeleteReport, ErrorKind, Provider, ProviderError};
+use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
 use keyward::queue::Outcome;
 use keyward::tui::{Harness, RunOptions, Runtime};
 use std::sync::Arc;
@@ -208,7 +208,7 @@ async fn rotation_shows_the_secret_once_and_copies_it_with_osc52() {
     assert!(!h.render().contains(secret), "masked until v");
     h.press("v");
     assert!(h.render().contains(secret));
-    h.press("c");
+    h.press("y");
     let expected = format!(
         "\x1b]52;c;{}\x07",
         base64::engine::general_purpose::STANDARD.encode(secret)

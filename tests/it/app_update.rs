@@ -17,8 +17,13 @@ fn cvm_app() -> App {
     app
 }
 
+/// What the status line says: the latest message, else the last run's summary.
 fn flash(app: &App) -> String {
-    app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
+    app.flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .or_else(|| app.last_run.as_ref().map(|s| s.text()))
+        .unwrap_or_default()
 }
 
 fn confirm(app: &App) -> &keyward::app::modal::Confirm {
@@ -257,7 +262,7 @@ fn custom_secret_is_validated_and_shows_the_rule() {
     };
     let err = entry.error.clone().unwrap_or_default();
     assert!(
-        err.contains("10-50 characters of letters, digits and underscores"),
+        err.contains("10-50 characters: letters A-Z a-z, digits 0-9 and underscores"),
         "{err}"
     );
     assert!(!err.contains("short"), "the error never echoes the secret");
@@ -356,10 +361,20 @@ fn rename_takes_one_key_pair_and_validates_the_name() {
         panic!("rename dialog")
     };
     assert_eq!(entry.shown(), "db-1", "prefilled with the current name");
-    // "db-1" has a dash: invalid for a CVM key name.
+    // Unchanged: nothing to send.
     key(&mut app, KeyCode::Enter);
-    assert!(matches!(&app.modal, Some(Modal::Rename(e)) if e.error.as_deref().unwrap_or("").contains("1-25")));
-    for _ in 0..4 {
+    assert!(app.modal.is_none());
+    assert_eq!(flash(&app), "the name is unchanged: nothing to send");
+    press(&mut app, "n");
+    // "db-1x" has a dash: invalid for a CVM key name, and the message says which character.
+    press(&mut app, "x");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&app.modal, Some(Modal::Rename(e)) if e.error.as_deref().unwrap_or("").contains("1-25") && e.error.as_deref().unwrap_or("").contains("'-'")),
+        "{:?}",
+        app.modal
+    );
+    for _ in 0..5 {
         key(&mut app, KeyCode::Backspace);
     }
     press(&mut app, "db_one");
@@ -380,7 +395,7 @@ fn rename_takes_one_key_pair_and_validates_the_name() {
     press(&mut app, "  ");
     press(&mut app, "n");
     assert!(app.modal.is_none());
-    assert!(flash(&app).contains("one key pair"));
+    assert!(flash(&app).contains("rename acts on one item"));
 }
 
 #[test]
@@ -596,16 +611,20 @@ fn enable_on_a_disabled_key_is_planned_and_skips_are_reported() {
     let mut app = app_with(items, opts());
     press(&mut app, "e");
     assert!(matches!(&app.modal, Some(Modal::Confirm(c)) if c.plan.calls[0].op == Op::Enable));
-    // Enable on CVM pairs: the planner skips them all, so no dialog, a reason instead.
+    // Enable on CVM pairs: no dialog, a reason instead.
     let mut app = cvm_app();
     press(&mut app, "e");
     assert!(app.modal.is_none());
-    assert!(flash(&app).starts_with("nothing to enable"), "{}", flash(&app));
-    assert!(
-        flash(&app).ends_with("cannot be enabled"),
-        "the planner's reason: {}",
-        flash(&app)
+    assert_eq!(
+        flash(&app),
+        "CVM key pairs cannot be enabled",
+        "refused before planning, by the kind's capabilities"
     );
+    // An enabled API key reaches the planner, which skips it with its reason.
+    let mut app = app_with(fleet(), opts());
+    press(&mut app, "e");
+    assert!(app.modal.is_none());
+    assert!(flash(&app).starts_with("nothing to enable"), "{}", flash(&app));
 }
 
 #[test]
@@ -643,7 +662,8 @@ fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
     assert_eq!(calls.len(), 3);
     assert_eq!(
         calls[0].text,
-        "  DeleteKeyPairs delete 100 ids: kp-000000, kp-000001, kp-000002 … (+97 more)"
+        "  DeleteKeyPairs delete 100 ids: web-0 (kp-000000), db-1 (kp-000001), web-2 (kp-000002) … (+97 more)",
+        "each id with the name it had when planned"
     );
 }
 
@@ -706,6 +726,8 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
         other => panic!("expected the history overlay, got {other:?}"),
     };
     assert_eq!(scroll(&app), 0);
+    // One row fits (the render cache says so): the window moves, the last page stays full.
+    app.page_rows.set(1);
     assert!(
         press(&mut app, "jjj").is_empty(),
         "scrolling has no effect outside the app"

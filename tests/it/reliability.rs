@@ -225,8 +225,11 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         gone > 0 && failed > 0,
         "{gone} deleted, {failed} failed: were the faults injected?"
     );
-    let Some(ExecEvent::Finished { cancelled, tally }) = events.last() else {
-        panic!("the run did not finish: {:?}", events.last());
+    assert!(matches!(events.last(), Some(ExecEvent::Settled)), "{:?}", events.last());
+    let Some(ExecEvent::Finished { cancelled, tally }) =
+        events.iter().find(|e| matches!(e, ExecEvent::Finished { .. }))
+    else {
+        panic!("the run did not finish");
     };
     assert!(!cancelled);
     assert_eq!(tally.items(), 1_000);

@@ -12,22 +12,14 @@ use std::time::{Duration, Instant};
 /// A pty of `cols` x `rows`: (master, slave).
 fn openpty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
     let (mut master, mut slave) = (0, 0);
-    let mut size = libc::winsize {
+    let size = libc::winsize {
         ws_row: rows,
         ws_col: cols,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
     // SAFETY: openpty writes two fds into the out-parameters; name and termios are null.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &mut size,
-        )
-    };
+    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
     assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: both fds were just opened and are owned by nobody else.
     unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
@@ -80,7 +72,19 @@ async fn sigterm_during_a_run_restores_the_terminal_and_records_the_run_end() {
     .unwrap();
 
     let (master, slave) = openpty(120, 40);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    // SAFETY: only async-signal-safe calls between fork and exec: a new session whose
+    // controlling terminal is the pty (stdin), as a login shell's would be.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .arg("--config")
         .arg(&config)
         .env("SIG_ID", &seed.tencent[0].secret_id)

@@ -36,6 +36,8 @@ pub struct Confirm {
     pub scroll: usize,
     /// Whether the run would be a dry run (the dialog then says "would send").
     pub dry_run: bool,
+    /// Lines `lines` took once wrapped in the last frame (a render cache, for scrolling).
+    pub wrapped_len: std::cell::Cell<usize>,
 }
 
 impl Confirm {
@@ -55,6 +57,7 @@ impl Confirm {
             error: None,
             scroll: 0,
             dry_run,
+            wrapped_len: std::cell::Cell::new(0),
         }
     }
 
@@ -194,7 +197,8 @@ impl Confirm {
     }
 
     fn scroll_by(&mut self, delta: isize, page: usize) {
-        self.scroll = scroll::by(self.scroll, delta, self.lines.len(), page);
+        let len = self.lines.len().max(self.wrapped_len.get());
+        self.scroll = scroll::by(self.scroll, delta, len, page);
     }
 }
 
