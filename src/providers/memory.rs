@@ -67,8 +67,10 @@ impl MemoryProvider {
 
     fn not_found(&self, id: &str) -> ProviderError {
         let code = match self.scope.kind {
-            ProviderKind::ApiGateway => "ResourceNotFound.InvalidAccessKeyId",
-            ProviderKind::Cvm => "InvalidKeyPairId.NotFound",
+            ProviderKind::ApiGateway | ProviderKind::Cvm => {
+                super::capabilities(self.scope.kind).gone_code.unwrap_or("NotFound")
+            }
+            // Undocumented for the real service.
             ProviderKind::OceanBase => "NOT_FOUND",
         };
         ProviderError::new(ErrorKind::Api, code, format!("{id} does not exist"))

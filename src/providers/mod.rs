@@ -172,6 +172,9 @@ pub struct Capabilities {
     pub delete_batch: usize,
     /// What a delete of a bound item does.
     pub bound_delete: BoundDelete,
+    /// The error code the service answers for an id that does not exist (documented);
+    /// a delete answered so for one id means the item is already gone.
+    pub gone_code: Option<&'static str>,
 }
 
 impl Capabilities {

@@ -60,6 +60,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_requires_disabled: false,
     delete_batch: 1,
     bound_delete: BoundDelete::Unknown,
+    // The MaaS error codes are not documented: a failed delete stays a failure.
+    gone_code: None,
 };
 
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).

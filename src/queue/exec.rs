@@ -649,6 +649,19 @@ async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) ->
                     None => ItemOutcome::ok(id, report.request_id.clone()),
                 })
                 .collect(),
+            // One id, and the service says it does not exist: it is gone, as asked. (For a
+            // batch the answer does not say which id, so it stays a failure.)
+            Err(err) if ids.len() == 1 && provider.capabilities().gone_code == Some(err.code.as_str()) => ids
+                .iter()
+                .map(|id| ItemOutcome {
+                    request_id: err.request_id.clone(),
+                    hint: Some(format!(
+                        "already deleted: the service says it does not exist ({})",
+                        err.code
+                    )),
+                    ..ItemOutcome::new(id, Outcome::Ok)
+                })
+                .collect(),
             Err(err) => ids.iter().map(|id| ItemOutcome::failed(id, &err)).collect(),
         };
     }

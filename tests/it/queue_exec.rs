@@ -930,3 +930,44 @@ async fn run_end_counts_unknown_apart_from_failed() {
     );
     assert_eq!(tally(&events).0.unknown, 1);
 }
+
+/// A key deleted elsewhere between listing and the run counts as gone, not as failed; for a
+/// batch the service's answer does not say which id is missing, so the batch fails.
+#[tokio::test]
+async fn a_key_already_gone_counts_as_deleted_but_a_batch_with_a_missing_id_fails() {
+    let listed = vec![apikey("AKID-gone", Status::Disabled)];
+    let provider = mem(ProviderKind::ApiGateway, "prod", "ap-guangzhou", Vec::new());
+    let events = run(
+        plan_of(&listed, &Intent::Delete),
+        vec![provider],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    let log = entries(&events);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, Outcome::Ok, "{:?}", log[0]);
+    assert!(
+        log[0].hint.as_deref().is_some_and(|h| h.starts_with("already deleted")),
+        "{:?}",
+        log[0]
+    );
+    assert_eq!(finished(&events), (1, 0, 0, false));
+
+    let pairs = vec![keypair("skey-here"), keypair("skey-gone")];
+    let cvm = mem(ProviderKind::Cvm, "prod", "ap-guangzhou", vec![keypair("skey-here")]);
+    let events = run(
+        plan_of(&pairs, &Intent::Delete),
+        vec![cvm],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(
+        entries(&events)
+            .iter()
+            .all(|e| matches!(e.outcome, Outcome::Failed { .. }))
+    );
+}

@@ -80,6 +80,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_requires_disabled: true,
     delete_batch: 1,
     bound_delete: BoundDelete::Refused,
+    gone_code: Some("ResourceNotFound.InvalidAccessKeyId"),
 };
 
 /// UpdateApiKey's rule for a custom AccessKeySecret ("10-50 letters, digits, and

@@ -57,6 +57,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_requires_disabled: false,
     delete_batch: PAGE_LIMIT,
     bound_delete: BoundDelete::Kept,
+    gone_code: Some("InvalidKeyPairId.NotFound"),
 };
 
 /// The longest KeyName CreateKeyPair and ModifyKeyPairAttribute accept.
