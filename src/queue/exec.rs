@@ -18,9 +18,7 @@ use crate::inventory::{ProviderKind, Scope};
 use crate::providers::tencent::apigateway::{RESOURCE_IS_IN_USE, actions as apigateway_actions};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
-use futures::FutureExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
@@ -568,7 +566,9 @@ impl Run {
         let reads = scopes.into_iter().filter_map(|scope| {
             let provider = self.providers.get(&scope)?.clone();
             Some(async move {
-                let listed = AssertUnwindSafe(provider.list()).catch_unwind().await;
+                // Caught like every other provider call: a panic here must not run the
+                // terminal-restoring hook mid-session.
+                let listed = crate::panic_guard::caught(provider.list()).await;
                 (scope, listed)
             })
         });

@@ -971,3 +971,54 @@ async fn a_key_already_gone_counts_as_deleted_but_a_batch_with_a_missing_id_fail
             .all(|e| matches!(e.outcome, Outcome::Failed { .. }))
     );
 }
+
+/// The re-read after a run goes through the same panic guard as every provider call: a
+/// provider that panics there is caught, marked as caught for the panic hook (so the TUI's
+/// terminal-restoring hook leaves the screen alone), and the run still settles.
+#[tokio::test(flavor = "current_thread")]
+async fn a_provider_panicking_in_the_post_run_reread_is_caught_by_the_panic_guard() {
+    struct PanicsOnList(MemoryProvider);
+    #[async_trait::async_trait]
+    impl Provider for PanicsOnList {
+        fn scope(&self) -> &keyward::inventory::Scope {
+            self.0.scope()
+        }
+        async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+            panic!("injected panic while re-reading")
+        }
+        async fn delete(&self, ids: &[String]) -> Result<keyward::providers::DeleteReport, ProviderError> {
+            self.0.delete(ids).await
+        }
+    }
+    let items = vec![keypair("skey-1")];
+    let provider = Arc::new(PanicsOnList(MemoryProvider::new(
+        ProviderKind::Cvm,
+        "prod",
+        "ap-guangzhou",
+        items.clone(),
+    )));
+    let me = std::thread::current().id();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |_| {
+        if std::thread::current().id() == me {
+            record.lock().unwrap().push(keyward::panic_guard::is_caught());
+        }
+    }));
+    let events = run(
+        plan_of(&items, &Intent::Delete),
+        vec![provider],
+        LIVE,
+        None,
+        CancellationToken::new(),
+    )
+    .await;
+    std::panic::set_hook(previous);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![true],
+        "the re-read's panic was raised inside the guard"
+    );
+    assert_eq!(finished(&events), (1, 0, 0, false));
+}
