@@ -754,3 +754,22 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
     assert_eq!(app.flash.as_ref().map(|f| f.level), Some(FlashLevel::Error));
     assert!(flash(&app).contains("cannot show the history: cannot read the audit log /x"));
 }
+
+#[test]
+fn a_long_warning_list_is_counted_not_listed() {
+    use keyward::app::modal::{PlanLineKind, plan_view};
+    let items: Vec<keyward::inventory::Item> = fleet()[..300]
+        .iter()
+        .map(|i| i.clone().bound_to(Binding::Instance("ins-1".into())))
+        .collect();
+    let refs: Vec<&keyward::inventory::Item> = items.iter().collect();
+    let lines = plan_view(&build_plan(&refs, &Intent::Delete));
+    let warnings: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.kind == PlanLineKind::Warning)
+        .map(|l| l.text.as_str())
+        .collect();
+    // Three batches of 100: three warnings listed and one count per batch, plus the image note.
+    assert_eq!(warnings.len(), 3 * 4 + 1, "{warnings:#?}");
+    assert!(warnings.contains(&"    ! 100 of these 100 ids have a warning like the ones above (97 more not listed)"));
+}

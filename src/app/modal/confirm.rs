@@ -277,6 +277,22 @@ fn op_label(op: &Op) -> String {
     }
 }
 
+/// Warnings listed one by one per call; beyond this they are counted.
+const WARNINGS_SHOWN: usize = 3;
+
+/// `1200` as `1,200`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An id with the name it had when planned: `billing-webhook (AKID…)`.
 fn named(plan: &Plan, scope: &Scope, id: &str) -> String {
     match plan.name_of(scope, id) {
@@ -335,8 +351,20 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
                 }
             ),
         ));
-        for w in &call.warnings {
+        // A long list of warnings is counted, not listed: the first few, then how many.
+        for w in call.warnings.iter().take(WARNINGS_SHOWN) {
             lines.push(line(PlanLineKind::Warning, format!("    ! {w}")));
+        }
+        if call.warnings.len() > WARNINGS_SHOWN {
+            lines.push(line(
+                PlanLineKind::Warning,
+                format!(
+                    "    ! {} of these {} ids have a warning like the ones above ({} more not listed)",
+                    thousands(call.warnings.len()),
+                    thousands(call.ids.len()),
+                    thousands(call.warnings.len() - WARNINGS_SHOWN)
+                ),
+            ));
         }
     }
     // Items the service keeps though no warning could name them (key pairs used by an
@@ -361,4 +389,15 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_read_with_thousands_separators() {
+        assert_eq!(super::thousands(7), "7");
+        assert_eq!(super::thousands(100), "100");
+        assert_eq!(super::thousands(1200), "1,200");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
 }
