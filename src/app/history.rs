@@ -3,7 +3,7 @@
 //! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
 //! pure; the overlay then only scrolls.
 
-use super::keymap::{Binding, Key, KeyTable};
+use super::keymap::{Binding, Key, KeyTable, NAV_KEYS};
 use super::modal::{Ctx, Dialog, Step};
 use super::scroll;
 use crate::audit::{CallRef, OutcomeKind, Record};
@@ -54,75 +54,26 @@ impl History {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryCommand {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Close,
 }
 
+/// The history's own keys; moving through it takes the shared `NAV_KEYS`.
 pub static HISTORY_KEYS: KeyTable<HistoryCommand> = KeyTable {
     title: "history (after H)",
-    bindings: &[
-        Binding {
-            keys: &[Key::Char('j'), Key::Code(KeyCode::Down)],
-            command: HistoryCommand::Down,
-            help: "older results",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('k'), Key::Code(KeyCode::Up)],
-            command: HistoryCommand::Up,
-            help: "newer results",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageDown)],
-            command: HistoryCommand::PageDown,
-            help: "a page older",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageUp)],
-            command: HistoryCommand::PageUp,
-            help: "a page newer",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
-            command: HistoryCommand::Top,
-            help: "newest",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
-            command: HistoryCommand::Bottom,
-            help: "oldest",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('H'), Key::Char('q')],
-            command: HistoryCommand::Close,
-            help: "close the history",
-            hint: Some("close"),
-        },
-    ],
+    bindings: &[Binding {
+        keys: &[Key::Code(KeyCode::Esc), Key::Char('H'), Key::Char('q')],
+        command: HistoryCommand::Close,
+        help: "close the history (newest first; j k PgUp PgDn g G move)",
+        hint: Some("close"),
+    }],
 };
 
 impl Dialog for History {
     fn on_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Step {
-        let page = ctx.page.max(1);
-        match HISTORY_KEYS.lookup(key) {
-            Some(HistoryCommand::Down) => self.scroll_by(1, page),
-            Some(HistoryCommand::Up) => self.scroll_by(-1, page),
-            Some(HistoryCommand::PageDown) => self.scroll_by(page as isize, page),
-            Some(HistoryCommand::PageUp) => self.scroll_by(-(page as isize), page),
-            Some(HistoryCommand::Top) => self.scroll = 0,
-            Some(HistoryCommand::Bottom) => self.scroll_by(isize::MAX, page),
-            Some(HistoryCommand::Close) => return Step::Close(None),
-            None => {}
+        if let Some(nav) = NAV_KEYS.lookup(key) {
+            self.scroll = nav.scroll(self.scroll, self.lines.len(), ctx.page);
+        } else if let Some(HistoryCommand::Close) = HISTORY_KEYS.lookup(key) {
+            return Step::Close(None);
         }
         Step::Stay
     }

@@ -436,6 +436,90 @@ pub static LOG_KEYS: KeyTable<LogCommand> = KeyTable {
     ],
 };
 
+/// Moving through a list: the same keys in the history, the help and the new-secret
+/// dialog, so each of them asks this table first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+}
+
+impl Nav {
+    /// A free window (no cursor) moved; the last page stays full.
+    pub fn scroll(self, offset: usize, len: usize, page: usize) -> usize {
+        let page = page.max(1);
+        let by = |d: isize| super::scroll::by(offset, d, len, page);
+        match self {
+            Nav::Down => by(1),
+            Nav::Up => by(-1),
+            Nav::PageDown => by(page as isize),
+            Nav::PageUp => by(-(page as isize)),
+            Nav::Top => 0,
+            Nav::Bottom => by(isize::MAX),
+        }
+    }
+
+    /// A cursor moved, kept on an existing line.
+    pub fn cursor(self, cursor: usize, len: usize, page: usize) -> usize {
+        let page = page.max(1) as isize;
+        let by = |d: isize| super::scroll::move_cursor(cursor, d, len);
+        match self {
+            Nav::Down => by(1),
+            Nav::Up => by(-1),
+            Nav::PageDown => by(page),
+            Nav::PageUp => by(-page),
+            Nav::Top => 0,
+            Nav::Bottom => by(isize::MAX),
+        }
+    }
+}
+
+pub static NAV_KEYS: KeyTable<Nav> = KeyTable {
+    title: "lists (history, help, new secrets)",
+    bindings: &[
+        Binding {
+            keys: &[Char('j'), Code(KeyCode::Down)],
+            command: Nav::Down,
+            help: "down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('k'), Code(KeyCode::Up)],
+            command: Nav::Up,
+            help: "up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageDown)],
+            command: Nav::PageDown,
+            help: "a page down",
+            hint: None,
+        },
+        Binding {
+            keys: &[Code(KeyCode::PageUp)],
+            command: Nav::PageUp,
+            help: "a page up",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('g'), Code(KeyCode::Home)],
+            command: Nav::Top,
+            help: "top",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('G'), Code(KeyCode::End)],
+            command: Nav::Bottom,
+            help: "bottom",
+            hint: None,
+        },
+    ],
+};
+
 /// What a key does while the filter input has the keyboard (other characters are typed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputCommand {
@@ -499,6 +583,7 @@ mod tests {
         check(&TABLE_KEYS);
         check(&LOG_KEYS);
         check(&FILTER_KEYS);
+        check(&NAV_KEYS);
     }
 
     #[test]

@@ -271,6 +271,7 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     });
     all.extend(of(&keymap::FILTER_KEYS, |_| true));
     all.extend(of(&keymap::LOG_KEYS, |_| true));
+    all.extend(of(&keymap::NAV_KEYS, |_| true));
     all.extend(of(&keyward::app::history::HISTORY_KEYS, |_| true));
     if !read_only {
         all.extend(of(&confirm::TYPED_CONFIRM_KEYS, |_| true));

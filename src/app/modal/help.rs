@@ -2,7 +2,6 @@
 
 use super::{Ctx, Dialog, Step};
 use crate::app::keymap::{self, Binding, Command, Key, KeyTable};
-use crate::app::scroll;
 use crossterm::event::{KeyCode, KeyEvent};
 
 /// One line of the help overlay: a heading, or the keys and what they do.
@@ -22,61 +21,18 @@ pub struct Help {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HelpCommand {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Close,
 }
 
+/// The help's own keys; scrolling takes the shared `NAV_KEYS`.
 pub static HELP_KEYS: KeyTable<HelpCommand> = KeyTable {
     title: "this help",
-    bindings: &[
-        Binding {
-            keys: &[Key::Char('j'), Key::Code(KeyCode::Down)],
-            command: HelpCommand::Down,
-            help: "scroll down",
-            hint: Some("scroll"),
-        },
-        Binding {
-            keys: &[Key::Char('k'), Key::Code(KeyCode::Up)],
-            command: HelpCommand::Up,
-            help: "scroll up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageDown), Key::Char(' ')],
-            command: HelpCommand::PageDown,
-            help: "a page down",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageUp)],
-            command: HelpCommand::PageUp,
-            help: "a page up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
-            command: HelpCommand::Top,
-            help: "top",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
-            command: HelpCommand::Bottom,
-            help: "bottom",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('?'), Key::Char('q')],
-            command: HelpCommand::Close,
-            help: "close the help",
-            hint: Some("close"),
-        },
-    ],
+    bindings: &[Binding {
+        keys: &[Key::Code(KeyCode::Esc), Key::Char('?'), Key::Char('q')],
+        command: HelpCommand::Close,
+        help: "close the help",
+        hint: Some("close"),
+    }],
 };
 
 fn section<C: Copy>(lines: &mut Vec<HelpLine>, table: &KeyTable<C>, keep: impl Fn(C) -> bool) {
@@ -99,6 +55,7 @@ impl Help {
         });
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
+        section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
         if !read_only {
             section(&mut lines, &super::confirm::TYPED_CONFIRM_KEYS, |_| true);
@@ -123,18 +80,11 @@ impl Help {
 
 impl Dialog for Help {
     fn on_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Step {
-        let (len, page) = (self.lines.len(), ctx.page.max(1));
-        let by = |s: usize, d: isize| scroll::by(s, d, len, page);
-        self.scroll = match HELP_KEYS.lookup(key) {
-            Some(HelpCommand::Down) => by(self.scroll, 1),
-            Some(HelpCommand::Up) => by(self.scroll, -1),
-            Some(HelpCommand::PageDown) => by(self.scroll, page as isize),
-            Some(HelpCommand::PageUp) => by(self.scroll, -(page as isize)),
-            Some(HelpCommand::Top) => 0,
-            Some(HelpCommand::Bottom) => by(self.scroll, isize::MAX),
-            Some(HelpCommand::Close) => return Step::Close(None),
-            None => self.scroll,
-        };
+        if let Some(nav) = keymap::NAV_KEYS.lookup(key) {
+            self.scroll = nav.scroll(self.scroll, self.lines.len(), ctx.page);
+        } else if let Some(HelpCommand::Close) = HELP_KEYS.lookup(key) {
+            return Step::Close(None);
+        }
         Step::Stay
     }
 

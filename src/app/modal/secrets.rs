@@ -3,8 +3,8 @@
 //! revealed, copied nor written to a file.
 
 use super::{Ctx, Dialog, Step};
-use crate::app::keymap::{Binding, Key, KeyTable};
-use crate::app::{Effect, Flash, scroll};
+use crate::app::keymap::{Binding, Key, KeyTable, NAV_KEYS};
+use crate::app::{Effect, Flash};
 use crate::inventory::ItemKey;
 use crate::secret::Secret;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -50,12 +50,6 @@ pub struct RotationResult {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretsCommand {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Reveal,
     Copy,
     Write,
@@ -65,42 +59,6 @@ pub enum SecretsCommand {
 pub static SECRETS_KEYS: KeyTable<SecretsCommand> = KeyTable {
     title: "new secrets (after a rotation)",
     bindings: &[
-        Binding {
-            keys: &[Key::Char('j'), Key::Code(KeyCode::Down)],
-            command: SecretsCommand::Down,
-            help: "next secret",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('k'), Key::Code(KeyCode::Up)],
-            command: SecretsCommand::Up,
-            help: "previous secret",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageDown)],
-            command: SecretsCommand::PageDown,
-            help: "a page down",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageUp)],
-            command: SecretsCommand::PageUp,
-            help: "a page up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
-            command: SecretsCommand::Top,
-            help: "first secret",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
-            command: SecretsCommand::Bottom,
-            help: "last secret",
-            hint: None,
-        },
         Binding {
             keys: &[Key::Char('v')],
             command: SecretsCommand::Reveal,
@@ -186,16 +144,10 @@ impl Dialog for RotationResult {
             }
             return Step::Stay;
         }
-        let len = self.secrets.len();
-        let page = ctx.page.max(1) as isize;
-        let moved = |cursor: &mut usize, delta: isize| *cursor = scroll::move_cursor(*cursor, delta, len);
+        if let Some(nav) = NAV_KEYS.lookup(key) {
+            self.cursor = nav.cursor(self.cursor, self.secrets.len(), ctx.page);
+        }
         match SECRETS_KEYS.lookup(key) {
-            Some(SecretsCommand::Down) => moved(&mut self.cursor, 1),
-            Some(SecretsCommand::Up) => moved(&mut self.cursor, -1),
-            Some(SecretsCommand::PageDown) => moved(&mut self.cursor, page),
-            Some(SecretsCommand::PageUp) => moved(&mut self.cursor, -page),
-            Some(SecretsCommand::Top) => self.cursor = 0,
-            Some(SecretsCommand::Bottom) => moved(&mut self.cursor, isize::MAX),
             Some(SecretsCommand::Reveal) => {
                 if self.showing == Some(self.cursor) {
                     self.showing = None;
