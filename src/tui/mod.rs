@@ -1,15 +1,13 @@
 //! The TUI process: the terminal's lifecycle (`terminal`), the runtime that carries out
-//! the app's effects (`runtime`), the event loop here, and a headless driver for tests
-//! (`harness`).
+//! the app's effects (`runtime`) and the event loop here. The tests drive the same runtime
+//! headlessly (`tests/it/support/harness.rs`), which is not part of the binary.
 //!
 //! Nothing here awaits the network in a key handler: effects run as tasks whose results
 //! come back as `Msg`s.
 
-mod harness;
 mod runtime;
 mod terminal;
 
-pub use harness::{BURST_KEY_GAP, HUMAN_KEY_GAP, Harness, SharedBuf};
 pub use runtime::{RunOptions, Runtime, Terminal as TerminalRequest, write_secrets_file};
 
 use crate::app::Msg;

@@ -5,6 +5,7 @@
 
 use crate::support::app::*;
 use crate::support::exec::{Effect, Faulty};
+use crate::support::harness::Harness;
 use crate::support::items::*;
 use async_trait::async_trait;
 use base64::Engine;
@@ -14,7 +15,7 @@ use keyward::inventory::{Item, ProviderKind};
 use keyward::providers::memory::MemoryProvider;
 use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
 use keyward::queue::Outcome;
-use keyward::tui::{Harness, RunOptions, Runtime};
+use keyward::tui::{RunOptions, Runtime};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -3,6 +3,7 @@
 //! `registry::build`), the real queue and a real audit log in a temp dir. Assertions are
 //! on the emulator's state, the app's log pane, the audit file and the rendered screen.
 
+use crate::support::harness::Harness;
 use crossterm::event::KeyCode;
 use keyward::app::LoadState;
 use keyward::app::modal::Modal;
@@ -14,7 +15,7 @@ use keyward::emulator::{
 };
 use keyward::inventory::ProviderKind;
 use keyward::queue::{LogEntry, Outcome};
-use keyward::tui::{Harness, RunOptions, Runtime};
+use keyward::tui::{RunOptions, Runtime};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -54,12 +54,12 @@ pub fn opts() -> AppOptions {
 /// One key at a person's pace: the app's clock moves on as much as the harness's does,
 /// so dialogs are answered after their open guard, as a person answers them.
 pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.now += keyward::tui::HUMAN_KEY_GAP;
+    app.now += crate::support::harness::HUMAN_KEY_GAP;
     update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
-    app.now += keyward::tui::HUMAN_KEY_GAP;
+    app.now += crate::support::harness::HUMAN_KEY_GAP;
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
 }
 

@@ -6,6 +6,8 @@ pub mod app;
 pub mod emulator;
 /// Driving the executor: fault-injecting and probing provider wrappers, an event collector.
 pub mod exec;
+/// The headless driver: the real runtime on a TestBackend, scripted keys, pastes and clock.
+pub mod harness;
 /// The one item builder.
 pub mod items;
 /// An in-process Tencent API 3.0 fake that verifies signatures and records requests.

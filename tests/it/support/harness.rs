@@ -1,9 +1,9 @@
 //! Headless driver: the real runtime against a `TestBackend`, fed scripted keys and
 //! pastes on a scripted clock, for end-to-end tests.
 
-use super::runtime::Runtime;
-use crate::app::{App, LoadState, Msg};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyward::app::{App, LoadState, Msg};
+use keyward::tui::Runtime;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io::{self, Write};
@@ -162,7 +162,7 @@ impl Harness {
     pub fn render(&mut self) -> String {
         let app = &self.runtime.app;
         // TestBackend cannot fail (its error type is Infallible).
-        if let Err(never) = self.terminal.draw(|frame| crate::ui::draw(frame, app)) {
+        if let Err(never) = self.terminal.draw(|frame| keyward::ui::draw(frame, app)) {
             match never {}
         }
         self.terminal.backend().to_string()
