@@ -209,6 +209,10 @@ impl TabState {
         }
     }
 
+    pub fn any_stale(&self) -> bool {
+        !self.stale.is_empty()
+    }
+
     pub fn is_stale(&self, scope: &Scope) -> bool {
         self.stale.contains(scope)
     }

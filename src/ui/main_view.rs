@@ -163,7 +163,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     // Which columns fit: name and id always; the others join in priority order while
     // the width allows, so at 80 columns name and id stay readable.
-    let columns = visible_columns(inner.width.saturating_sub(3));
+    let columns = visible_columns(inner.width.saturating_sub(3), tab.any_stale());
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
@@ -219,13 +219,15 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
 /// share what the others leave; status, bindings, region, account, created and type are
 /// added in that order while they fit.
-fn visible_columns(width: u16) -> Vec<(Column, Constraint)> {
+fn visible_columns(width: u16, any_stale: bool) -> Vec<(Column, Constraint)> {
     const NAME_MIN: u16 = 14;
     const ID_MIN: u16 = 20;
-    // Status and bindings first: they are what a delete or disable is judged by.
+    // Status and bindings first: they are what a delete or disable is judged by. Each
+    // gets a fixed width; name and id share everything else.
     let optional = [
-        (Column::Status, 10),
-        (Column::Bindings, 14),
+        // "disabled", or "enabled (stale)" when a reload failed.
+        (Column::Status, if any_stale { 15 } else { 8 }),
+        (Column::Bindings, 16),
         (Column::Region, 14),
         (Column::Account, 10),
         (Column::Created, 20),
@@ -243,16 +245,11 @@ fn visible_columns(width: u16) -> Vec<(Column, Constraint)> {
     Column::ALL
         .into_iter()
         .filter_map(|c| match c {
-            // Name and id grow into whatever the others leave.
-            Column::Name => Some((c, Constraint::Min(NAME_MIN))),
-            Column::Id => Some((c, Constraint::Min(ID_MIN))),
-            Column::Bindings if chosen.contains(&c) => Some((c, Constraint::Fill(1))),
-            // "enabled (stale)" needs more than the estimate; Max lets it have it.
-            Column::Status if chosen.contains(&c) => Some((c, Constraint::Max(16))),
+            Column::Name | Column::Id => Some((c, Constraint::Fill(1))),
             c => optional
                 .iter()
                 .find(|(o, _)| *o == c && chosen.contains(o))
-                .map(|(_, w)| (c, Constraint::Max(*w))),
+                .map(|(_, w)| (c, Constraint::Length(*w))),
         })
         .collect()
 }

@@ -453,3 +453,27 @@ fn history_overlay_shows_the_audit_fields_newest_first() {
     }
     insta::assert_snapshot!("history", screen);
 }
+
+/// At 80x24 the table keeps its most useful columns readable and enough rows to work
+/// with: the detail and log panes shrink first.
+#[test]
+fn at_80x24_name_and_id_stay_readable_and_the_table_keeps_rows() {
+    let mut app = app_with(fleet(), opts());
+    press(&mut app, "2");
+    let screen = render(&app, 80, 24);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("kp-000")).collect();
+    assert!(rows.len() >= 8, "{} rows:\n{screen}", rows.len());
+    for row in &rows {
+        assert!(row.contains("kp-000"), "the id is readable: {row}");
+        assert!(
+            row.contains("web-") || row.contains("db-"),
+            "the name is readable: {row}"
+        );
+    }
+    assert!(
+        screen.contains("status"),
+        "status comes before the less useful columns:\n{screen}"
+    );
+    let narrow = render(&app, 60, 20);
+    assert!(narrow.lines().any(|l| l.contains("kp-000")), "{narrow}");
+}
