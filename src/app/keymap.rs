@@ -123,12 +123,6 @@ pub enum Command {
     NextTab,
     PrevTab,
     GoToTab,
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Filter,
     SortNext,
     SortReverse,
@@ -188,42 +182,6 @@ pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
             keys: &[Digit],
             command: Command::GoToTab,
             help: "go to provider tab N",
-            hint: None,
-        },
-        Binding {
-            keys: &[Char('j'), Code(KeyCode::Down)],
-            command: Command::Down,
-            help: "move the highlight down",
-            hint: None,
-        },
-        Binding {
-            keys: &[Char('k'), Code(KeyCode::Up)],
-            command: Command::Up,
-            help: "move the highlight up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Code(KeyCode::PageDown)],
-            command: Command::PageDown,
-            help: "move a page down",
-            hint: None,
-        },
-        Binding {
-            keys: &[Code(KeyCode::PageUp)],
-            command: Command::PageUp,
-            help: "move a page up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Char('g'), Code(KeyCode::Home)],
-            command: Command::Top,
-            help: "first row",
-            hint: None,
-        },
-        Binding {
-            keys: &[Char('G'), Code(KeyCode::End)],
-            command: Command::Bottom,
-            help: "last row",
             hint: None,
         },
         Binding {
@@ -436,8 +394,8 @@ pub static LOG_KEYS: KeyTable<LogCommand> = KeyTable {
     ],
 };
 
-/// Moving through a list: the same keys in the history, the help and the new-secret
-/// dialog, so each of them asks this table first.
+/// Moving through a list: the same keys in the table, the history, the help and the
+/// new-secret dialog, so each of them asks this table first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Down,
@@ -479,7 +437,7 @@ impl Nav {
 }
 
 pub static NAV_KEYS: KeyTable<Nav> = KeyTable {
-    title: "lists (history, help, new secrets)",
+    title: "moving (the table, history, help, new secrets)",
     bindings: &[
         Binding {
             keys: &[Char('j'), Code(KeyCode::Down)],

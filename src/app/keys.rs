@@ -5,7 +5,7 @@
 //! state shares live here, once: the cancel key of a run, the guard that ignores keys
 //! arriving before a person could have read a dialog, and where a paste may go.
 
-use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, TABLE_KEYS};
+use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav, TABLE_KEYS};
 use super::modal::{
     BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QuitDuringRun, RotateChoice, Step,
     passes_guard,
@@ -200,10 +200,22 @@ fn on_log_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
 }
 
 fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
+    let page = app.page_rows.get().max(1) as isize;
+    if let Some(nav) = NAV_KEYS.lookup(key) {
+        let tab = app.tab_mut();
+        match nav {
+            Nav::Down => tab.move_cursor(1),
+            Nav::Up => tab.move_cursor(-1),
+            Nav::PageDown => tab.move_cursor(page),
+            Nav::PageUp => tab.move_cursor(-page),
+            Nav::Top => tab.cursor_to(0),
+            Nav::Bottom => tab.cursor_to(usize::MAX),
+        }
+        return Vec::new();
+    }
     let Some(command) = TABLE_KEYS.lookup(key) else {
         return Vec::new();
     };
-    let page = app.page_rows.get().max(1) as isize;
     let tabs = app.tabs.len();
     match command {
         Command::Quit => return quit(app),
@@ -218,12 +230,6 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
                 }
             }
         }
-        Command::Down => app.tab_mut().move_cursor(1),
-        Command::Up => app.tab_mut().move_cursor(-1),
-        Command::PageDown => app.tab_mut().move_cursor(page),
-        Command::PageUp => app.tab_mut().move_cursor(-page),
-        Command::Top => app.tab_mut().cursor_to(0),
-        Command::Bottom => app.tab_mut().cursor_to(usize::MAX),
         Command::Filter => app.filter_input = Some(app.tab().filter().to_string()),
         Command::SortNext => app.tab_mut().cycle_sort(),
         Command::SortReverse => app.tab_mut().reverse_sort(),

@@ -269,9 +269,9 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     let mut all = of(&keymap::TABLE_KEYS, |c: keymap::Command| {
         !(read_only && c.operation().is_some())
     });
+    all.extend(of(&keymap::NAV_KEYS, |_| true));
     all.extend(of(&keymap::FILTER_KEYS, |_| true));
     all.extend(of(&keymap::LOG_KEYS, |_| true));
-    all.extend(of(&keymap::NAV_KEYS, |_| true));
     all.extend(of(&keyward::app::history::HISTORY_KEYS, |_| true));
     if !read_only {
         all.extend(of(&confirm::TYPED_CONFIRM_KEYS, |_| true));

@@ -53,9 +53,9 @@ impl Help {
         section(&mut lines, &keymap::TABLE_KEYS, |c: Command| {
             !(read_only && c.operation().is_some())
         });
+        section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
-        section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
         if !read_only {
             section(&mut lines, &super::confirm::TYPED_CONFIRM_KEYS, |_| true);
