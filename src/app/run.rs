@@ -17,8 +17,6 @@ pub struct RunState {
     pub items_done: usize,
     /// The items behind `items_done`.
     seen: HashSet<ItemKey>,
-    /// Items the service kept (key pairs bound to an instance or image).
-    pub kept: usize,
     /// `c` was pressed: the executor stops sending; the run still ends with `Finished`.
     pub cancelling: bool,
     /// Ids the plan touches per scope, to apply `Refreshed` re-reads.
@@ -44,7 +42,6 @@ impl RunState {
             total_items: plan.item_count(),
             items_done: 0,
             seen: HashSet::new(),
-            kept: 0,
             cancelling: false,
             touched,
             left_disabled: BTreeSet::new(),
@@ -56,9 +53,6 @@ impl RunState {
         let item = entry.scope.key(entry.target.as_str());
         if self.seen.insert(item.clone()) {
             self.items_done += 1;
-        }
-        if matches!(entry.outcome, Outcome::Kept { .. }) {
-            self.kept += 1;
         }
         // A key this run disabled stays disabled unless a later call deleted or enabled it.
         match (entry.operation, &entry.outcome) {
@@ -231,6 +225,6 @@ mod item_count_tests {
             "AKID2",
             Outcome::Kept { reason: "bound".into() },
         ));
-        assert_eq!((run.items_done, run.kept), (2, 1));
+        assert_eq!(run.items_done, 2);
     }
 }
