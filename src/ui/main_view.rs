@@ -152,13 +152,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     // Keep the cursor visible, moving the window as little as possible.
     let cursor = tab.cursor();
-    let mut offset = tab.offset.get();
-    if cursor < offset {
-        offset = cursor;
-    } else if cursor >= offset + rows_fit {
-        offset = cursor + 1 - rows_fit;
-    }
-    offset = offset.min(tab.view_len().saturating_sub(rows_fit));
+    let offset = crate::app::scroll::follow(tab.offset.get(), cursor, tab.view_len(), rows_fit);
     tab.offset.set(offset);
 
     // Which columns fit: name and id always; the others join in priority order while
