@@ -773,3 +773,72 @@ fn a_long_warning_list_is_counted_not_listed() {
     assert_eq!(warnings.len(), 3 * 4 + 1, "{warnings:#?}");
     assert!(warnings.contains(&"    ! 100 of these 100 ids have a warning like the ones above (97 more not listed)"));
 }
+
+#[test]
+fn ctrl_l_redraws_and_ctrl_z_suspends_in_every_state() {
+    let mut app = cvm_app();
+    assert_eq!(ctrl(&mut app, 'l'), vec![Effect::Redraw]);
+    assert_eq!(ctrl(&mut app, 'z'), vec![Effect::Suspend]);
+    press(&mut app, "/");
+    assert_eq!(ctrl(&mut app, 'z'), vec![Effect::Suspend], "also while typing a filter");
+    assert_eq!(app.filter_input.as_deref(), Some(""), "and the input is kept");
+}
+
+#[test]
+fn rows_of_a_failed_reload_stay_but_are_marked_stale_and_the_failure_is_logged_in_full() {
+    use keyward::providers::{ErrorKind, ProviderError};
+    let mut app = cvm_app();
+    let scope = keyward::inventory::Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou");
+    assert!(!app.tab().is_stale(&scope));
+    update(
+        &mut app,
+        Msg::Loaded {
+            scope: scope.clone(),
+            result: Err(ProviderError::new(ErrorKind::Timeout, "Timeout", "no answer in 30 s").with_request_id(None)),
+        },
+    );
+    assert_eq!(app.tab().len(), 300, "a failed reload hides nothing");
+    assert!(app.tab().is_stale(&scope));
+    let line = keyward::app::run::log_line(app.log.last().unwrap());
+    assert!(
+        line.contains("cvm prod/ap-guangzhou list (all keys) FAILED Timeout: no answer in 30 s"),
+        "{line}"
+    );
+    // A later successful load clears the mark.
+    update(
+        &mut app,
+        Msg::Loaded {
+            scope: scope.clone(),
+            result: Ok(fleet()[..300].to_vec()),
+        },
+    );
+    assert!(!app.tab().is_stale(&scope));
+}
+
+#[test]
+fn a_dry_run_confirmation_says_would_send_and_its_summary_would_have_been_sent() {
+    let mut app = app_with(
+        fleet(),
+        AppOptions {
+            dry_run: true,
+            ..opts()
+        },
+    );
+    press(&mut app, "2d");
+    let Some(Modal::Confirm(c)) = &app.modal else {
+        panic!("the delete confirmation");
+    };
+    assert!(c.dry_run);
+    let summary = keyward::app::run::RunSummary {
+        verb: "delete",
+        dry_run: true,
+        cancelled: false,
+        ok: 3,
+        kept: 0,
+        failed: 0,
+        unknown: 0,
+        not_sent: 0,
+        left_disabled: 0,
+    };
+    assert_eq!(summary.text(), "dry run: 3 would have been sent");
+}

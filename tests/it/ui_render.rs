@@ -477,3 +477,18 @@ fn at_80x24_name_and_id_stay_readable_and_the_table_keeps_rows() {
     let narrow = render(&app, 60, 20);
     assert!(narrow.lines().any(|l| l.contains("kp-000")), "{narrow}");
 }
+
+#[test]
+fn a_dry_run_confirmation_says_what_would_be_sent() {
+    let mut app = small_app(AppOptions {
+        dry_run: true,
+        ..opts()
+    });
+    press(&mut app, "2d");
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("the plan below would send (dry run: nothing is sent) these calls"),
+        "{screen}"
+    );
+    assert!(screen.contains("Deleting cannot be undone"), "{screen}");
+}
