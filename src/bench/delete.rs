@@ -65,7 +65,7 @@ struct RunStats {
     actions: BTreeMap<String, ActionStats>,
     /// Seconds from the start until the last item outcome.
     calls_done: f64,
-    /// Seconds from the start until `Finished` (the post-run re-read comes after it).
+    /// Seconds from the start until `Settled` (the post-run re-read included).
     finished: f64,
     /// Item outcomes that failed with RequestLimitExceeded.
     rate_limit_failures: usize,
@@ -128,7 +128,8 @@ async fn execute(
                             .push((entry.action, entry.target, format!("{other:?}"))),
                     }
                 }
-                ExecEvent::Finished { .. } => stats.finished = at,
+                // Settled, not Finished: the figure keeps including the post-run re-read.
+                ExecEvent::Settled => stats.finished = at,
                 _ => {}
             }
         }
