@@ -128,6 +128,13 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let frame_ms = median(&mut frames);
 
     app::update(&mut app, key(KeyCode::Char('/')));
+    // Every keystroke below must reach the filter input, not the table's commands.
+    if app.filter_input.is_none() || app.modal.is_some() {
+        return Err(BenchError::Inconsistent(format!(
+            "/ did not open the filter input (dialog open: {})",
+            app.modal.is_some()
+        )));
+    }
     let mut strokes = Vec::with_capacity(sizes.ui_keystrokes);
     let mut narrowest = usize::MAX;
     let query: Vec<char> = QUERY.chars().collect();
@@ -143,6 +150,11 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             app::update(&mut app, key(KeyCode::Backspace));
             strokes.push(ms_since(start));
         }
+    }
+    if app.filter_input.is_none() || narrowest >= total {
+        return Err(BenchError::Inconsistent(format!(
+            "typing {QUERY:?} did not narrow the view ({narrowest} of {total})"
+        )));
     }
     if app.tab().view_len() != total {
         return Err(BenchError::Inconsistent(format!(
