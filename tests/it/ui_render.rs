@@ -276,6 +276,7 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     if !read_only {
         all.extend(of(&confirm::TYPED_CONFIRM_KEYS, |_| true));
         all.extend(of(&confirm::CONFIRM_KEYS, |_| true));
+        all.extend(of(&confirm::PLAN_SCROLL_KEYS, |_| true));
         all.extend(of(&keyward::app::modal::ROTATE_KEYS, |_| true));
         all.extend(of(&entry::ENTRY_KEYS, |_| true));
         all.extend(of(&secrets::SECRETS_KEYS, |_| true));

@@ -117,6 +117,14 @@ pub static CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
             help: "press the focused button (Cancel at first)",
             hint: Some("press"),
         },
+    ],
+};
+
+/// Scrolling the queue view, in both kinds of confirmation (arrows only: letters are
+/// typed into a typed-count gate).
+pub static PLAN_SCROLL_KEYS: KeyTable<ConfirmCommand> = KeyTable {
+    title: "confirmation: the plan",
+    bindings: &[
         Binding {
             keys: &[Key::Code(KeyCode::Up)],
             command: ConfirmCommand::ScrollUp,
@@ -160,30 +168,6 @@ pub static TYPED_CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
             help: "cancel: nothing is sent",
             hint: Some("cancel"),
         },
-        Binding {
-            keys: &[Key::Code(KeyCode::Up)],
-            command: ConfirmCommand::ScrollUp,
-            help: "scroll the plan up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::Down)],
-            command: ConfirmCommand::ScrollDown,
-            help: "scroll the plan down",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageUp)],
-            command: ConfirmCommand::PageUp,
-            help: "a page up",
-            hint: None,
-        },
-        Binding {
-            keys: &[Key::Code(KeyCode::PageDown)],
-            command: ConfirmCommand::PageDown,
-            help: "a page down",
-            hint: None,
-        },
     ],
 };
 
@@ -205,7 +189,7 @@ impl Confirm {
 impl Dialog for Confirm {
     fn on_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Step {
         let page = ctx.page.max(1);
-        let command = self.keys().lookup(key);
+        let command = PLAN_SCROLL_KEYS.lookup(key).or_else(|| self.keys().lookup(key));
         match command {
             Some(ConfirmCommand::Cancel | ConfirmCommand::No) => return self.cancelled(),
             Some(ConfirmCommand::ScrollUp) => self.scroll_by(-1, page),

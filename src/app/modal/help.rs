@@ -60,6 +60,7 @@ impl Help {
         if !read_only {
             section(&mut lines, &super::confirm::TYPED_CONFIRM_KEYS, |_| true);
             section(&mut lines, &super::confirm::CONFIRM_KEYS, |_| true);
+            section(&mut lines, &super::confirm::PLAN_SCROLL_KEYS, |_| true);
             section(&mut lines, &super::ROTATE_KEYS, |_| true);
             section(&mut lines, &super::entry::ENTRY_KEYS, |_| true);
             section(&mut lines, &super::secrets::SECRETS_KEYS, |_| true);
