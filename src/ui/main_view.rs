@@ -139,8 +139,12 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
     let rows_fit = (inner.height as usize).saturating_sub(1).max(1);
     app.page_rows.set(rows_fit);
     if tab.view_len() == 0 {
+        let (total, _, failed) = source_counts(app, tab.kind);
         let text = if app.loading_count(tab.kind) > 0 {
             "loading…"
+        } else if tab.is_empty() && total > 0 && failed == total {
+            // Not "no items": nothing could be listed, which is not an empty account.
+            "every listing failed: the log pane (L) has each error in full"
         } else if tab.is_empty() {
             "no items"
         } else {

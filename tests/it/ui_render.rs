@@ -493,3 +493,25 @@ fn a_dry_run_confirmation_says_what_would_be_sent() {
     );
     assert!(screen.contains("Deleting cannot be undone"), "{screen}");
 }
+
+#[test]
+fn a_tab_whose_every_source_failed_says_failed_not_empty() {
+    let mut app = App::new(vec![source(ProviderKind::Cvm, "prod", "ap-guangzhou")], opts());
+    let _ = app.load_all();
+    update(
+        &mut app,
+        Msg::Loaded {
+            scope: keyward::inventory::Scope::new(ProviderKind::Cvm, "prod", "ap-guangzhou"),
+            result: Err(ProviderError::new(
+                ErrorKind::Auth,
+                "AuthFailure.SecretIdNotFound",
+                "unknown SecretId",
+            )),
+        },
+    );
+    press(&mut app, "2");
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("2 CVM key pairs (failed)"), "{screen}");
+    assert!(screen.contains("every listing failed"), "{screen}");
+    assert!(!screen.contains("no items"), "{screen}");
+}
