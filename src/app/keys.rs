@@ -369,10 +369,7 @@ fn begin_rotate(app: &mut App) {
 }
 
 fn begin_rename(app: &mut App) {
-    let intent = Intent::Rename {
-        name: String::new(),
-        description: None,
-    };
+    let intent = Intent::Rename { name: String::new() };
     let Some((targets, _)) = mutating_targets(app, &intent) else {
         return;
     };

@@ -504,7 +504,7 @@ impl Run {
             return Ok(());
         };
         let (name, description, custom_secret) = match &call.op {
-            Op::Rename { name, description } => (Some(name.clone()), description.clone(), None),
+            Op::Rename { name } => (Some(name.clone()), None, None),
             Op::Rotate { custom } => (None, None, Some(custom.is_some())),
             _ => (None, None, None),
         };
@@ -670,8 +670,8 @@ async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) ->
         let outcome = match &call.op {
             Op::Disable => provider.disable(id).await.map(|r| ItemOutcome::ok(id, r.request_id)),
             Op::Enable => provider.enable(id).await.map(|r| ItemOutcome::ok(id, r.request_id)),
-            Op::Rename { name, description } => provider
-                .rename(id, name, description.as_deref())
+            Op::Rename { name } => provider
+                .rename(id, name, None)
                 .await
                 .map(|r| ItemOutcome::ok(id, r.request_id)),
             Op::Rotate { custom } => provider.rotate(id, custom.as_ref()).await.map(|r| ItemOutcome {

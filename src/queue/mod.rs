@@ -27,9 +27,9 @@ pub enum Intent {
     Rotate {
         custom: Option<Secret>,
     },
+    /// A new name (the key pair's description is left as it is).
     Rename {
         name: String,
-        description: Option<String>,
     },
 }
 
@@ -75,7 +75,7 @@ pub enum Op {
     Disable,
     Enable,
     Rotate { custom: Option<Secret> },
-    Rename { name: String, description: Option<String> },
+    Rename { name: String },
 }
 
 impl Op {

@@ -63,7 +63,7 @@ pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
             Intent::Delete => plan_delete(&mut plan, scope, &group_items),
             Intent::Disable | Intent::Enable => plan_toggle(&mut plan, scope, &group_items, intent),
             Intent::Rotate { custom } => plan_rotate(&mut plan, scope, &group_items, custom),
-            Intent::Rename { name, description } => plan_rename(&mut plan, scope, &group_items, name, description),
+            Intent::Rename { name } => plan_rename(&mut plan, scope, &group_items, name),
         }
     }
     plan
@@ -207,7 +207,7 @@ fn plan_rotate(plan: &mut Plan, scope: &Scope, items: &[&Item], custom: &Option<
     }
 }
 
-fn plan_rename(plan: &mut Plan, scope: &Scope, items: &[&Item], name: &str, description: &Option<String>) {
+fn plan_rename(plan: &mut Plan, scope: &Scope, items: &[&Item], name: &str) {
     let Some(action_name) = action(scope.kind, Operation::Rename) else {
         skip_all(plan, items, &format!("{} cannot be renamed", scope.kind.title()));
         return;
@@ -220,10 +220,7 @@ fn plan_rename(plan: &mut Plan, scope: &Scope, items: &[&Item], name: &str, desc
         plan.calls.push(call(
             scope,
             action_name,
-            Op::Rename {
-                name: name.to_string(),
-                description: description.clone(),
-            },
+            Op::Rename { name: name.to_string() },
             vec![item.key.id.to_string()],
             Vec::new(),
         ));

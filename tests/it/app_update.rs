@@ -380,13 +380,7 @@ fn rename_takes_one_key_pair_and_validates_the_name() {
     press(&mut app, "db_one");
     key(&mut app, KeyCode::Enter);
     let c = confirm(&app);
-    assert_eq!(
-        c.intent,
-        Intent::Rename {
-            name: "db_one".into(),
-            description: None
-        }
-    );
+    assert_eq!(c.intent, Intent::Rename { name: "db_one".into() });
     let effects = press(&mut app, "y");
     assert!(matches!(&effects[..], [Effect::Execute { plan, .. }] if plan.calls[0].action == "ModifyKeyPairAttribute"));
 

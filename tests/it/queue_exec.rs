@@ -580,10 +580,7 @@ async fn disable_enable_and_rename_reach_the_provider() {
 
     let pairs = vec![keypair("skey-1")];
     let cvm = mem(ProviderKind::Cvm, "prod", "ap-guangzhou", pairs.clone());
-    let rename = Intent::Rename {
-        name: "deploy".into(),
-        description: None,
-    };
+    let rename = Intent::Rename { name: "deploy".into() };
     run(
         plan_of(&pairs, &rename),
         vec![cvm.clone()],

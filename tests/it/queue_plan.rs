@@ -188,22 +188,13 @@ fn rotate_applies_to_api_keys_and_checks_the_custom_secret() {
 
 #[test]
 fn rename_is_one_cvm_key_pair_only() {
-    let rename = Intent::Rename {
-        name: "deploy".into(),
-        description: Some("ci".into()),
-    };
+    let rename = Intent::Rename { name: "deploy".into() };
     let one = plan_of(&[keypair("skey-1")], &rename);
     assert_eq!(
         shape(&one),
         vec![("ModifyKeyPairAttribute".into(), vec!["skey-1".into()])]
     );
-    assert_eq!(
-        one.calls[0].op,
-        Op::Rename {
-            name: "deploy".into(),
-            description: Some("ci".into())
-        }
-    );
+    assert_eq!(one.calls[0].op, Op::Rename { name: "deploy".into() });
 
     let two = plan_of(&[keypair("skey-1"), keypair("skey-2")], &rename);
     assert!(two.calls.is_empty());
@@ -219,10 +210,7 @@ fn rename_is_one_cvm_key_pair_only() {
 /// before the operator confirms anything.
 #[test]
 fn a_rename_to_a_name_the_key_pair_rule_refuses_is_skipped_with_the_rule() {
-    let rename = |name: &str| Intent::Rename {
-        name: name.into(),
-        description: None,
-    };
+    let rename = |name: &str| Intent::Rename { name: name.into() };
     for (name, why) in [
         (
             "web-01",

@@ -171,7 +171,6 @@ impl LineEntry {
             },
             EntryKind::KeyPairName { .. } => Intent::Rename {
                 name: self.input.0.clone(),
-                description: None,
             },
         };
         Step::Plan {
