@@ -38,7 +38,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     // One cancel key in every state: `c`, or Ctrl-C where `c` is a letter being typed.
     if app.is_running() {
-        let typing = app.filter_input.is_some() || app.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text());
+        let typing = app.typing();
         let c = key.code == KeyCode::Char('c');
         if c && (ctrl || (!typing && !key.modifiers.contains(KeyModifiers::ALT))) {
             return cancel_run(app);

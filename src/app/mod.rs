@@ -232,6 +232,12 @@ impl App {
         self.run.is_some()
     }
 
+    /// Whether typed characters are text right now (the filter, or a dialog's input), so
+    /// a run is cancelled with Ctrl-C instead of `c`.
+    pub fn typing(&self) -> bool {
+        self.filter_input.is_some() || self.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text())
+    }
+
     /// A run finished and its re-reads came back: what the table shows is the result.
     pub fn run_settled(&self) -> bool {
         self.run.is_none() && !self.settling && self.last_run.is_some()

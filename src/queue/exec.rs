@@ -285,7 +285,7 @@ struct Run {
     restores: AtomicUsize,
     calls: Vec<PlannedCall>,
     /// The items' names at planning time, for the log pane and the audit log.
-    names: std::collections::BTreeMap<crate::inventory::ItemKey, String>,
+    names: super::Names,
 }
 
 impl Run {
@@ -525,7 +525,7 @@ impl Run {
                 items: outcomes
                     .iter()
                     .map(|o| ItemResult {
-                        name: self.names.get(&call.scope.key(o.id.as_str())).cloned(),
+                        name: self.names.of(&call.scope, &o.id).map(str::to_string),
                         ..audit_item(o)
                     })
                     .collect(),
@@ -546,7 +546,7 @@ impl Run {
                 action: call.action.to_string(),
                 operation: Some(call.op.operation()),
                 target: o.id.clone(),
-                name: self.names.get(&call.scope.key(o.id.as_str())).cloned(),
+                name: self.names.of(&call.scope, &o.id).map(str::to_string),
                 outcome: o.outcome.clone(),
                 request_id: o.request_id.clone(),
                 hint: o.hint.clone(),

@@ -112,15 +112,27 @@ pub struct Plan {
     pub skipped: Vec<(ItemKey, String)>,
     /// The names of the planned and skipped items when planned, so the plan, the log pane,
     /// the audit log and the history say which key an id is.
-    pub names: std::collections::BTreeMap<ItemKey, String>,
+    pub names: Names,
+}
+
+/// Item names as they were when planned; the queue view and the executor read them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Names(std::collections::BTreeMap<ItemKey, String>);
+
+impl Names {
+    /// The name item `id` of `scope` had when planned.
+    pub fn of(&self, scope: &crate::inventory::Scope, id: &str) -> Option<&str> {
+        self.0.get(&scope.key(id)).map(String::as_str)
+    }
+}
+
+impl FromIterator<(ItemKey, String)> for Names {
+    fn from_iter<I: IntoIterator<Item = (ItemKey, String)>>(iter: I) -> Self {
+        Names(iter.into_iter().collect())
+    }
 }
 
 impl Plan {
-    /// The name the item `id` of `scope` had when planned.
-    pub fn name_of(&self, scope: &crate::inventory::Scope, id: &str) -> Option<&str> {
-        self.names.get(&scope.key(id)).map(String::as_str)
-    }
-
     /// Number of distinct items the plan touches (what a typed confirmation asks for).
     pub fn item_count(&self) -> usize {
         self.item_keys().len()

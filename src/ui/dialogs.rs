@@ -45,7 +45,7 @@ pub fn modal(frame: &mut Frame, app: &App) {
         ),
         Modal::Rename(entry) => line_entry(frame, " rename ", &format!("New name for {}", entry.target.id), entry),
         Modal::RotationResult(result) => rotation_result(frame, app, result),
-        Modal::History(h) => history(frame, h, &|rows| app.page_rows.set(rows.max(1))),
+        Modal::History(h) => history(frame, app, h),
         Modal::QuitDuringRun(_) => {
             let mut lines = vec![
                 Line::from("A run is in progress."),
@@ -60,8 +60,7 @@ pub fn modal(frame: &mut Frame, app: &App) {
 
 /// The cancel key that works in the current state (see `app::keys`).
 pub fn cancel_key(app: &App) -> &'static str {
-    let typing = app.filter_input.is_some() || app.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text());
-    if typing { "Ctrl-C" } else { "c" }
+    if app.typing() { "Ctrl-C" } else { "c" }
 }
 
 /// A dialog's keys as "  a  what it does" lines, from its key table.
@@ -430,7 +429,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
 }
 
 /// Past item results, newest first; only the window is built, however long the list.
-fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
+fn history(frame: &mut Frame, app: &App, h: &History) {
     let n = h.lines.len();
     let area = frame
         .area()
@@ -465,7 +464,7 @@ fn history(frame: &mut Frame, h: &History, app_rows: &dyn Fn(usize)) {
     }
     // One row is the header.
     let fit = usize::from(list_area.height.saturating_sub(1));
-    app_rows(fit);
+    app.page_rows.set(fit.max(1));
     let scroll = scroll::clamp(h.scroll, h.lines.len(), fit);
     let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
     let rows: Vec<Row> = h.lines[scroll..]

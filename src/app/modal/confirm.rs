@@ -279,7 +279,7 @@ fn thousands(n: usize) -> String {
 
 /// An id with the name it had when planned: `billing-webhook (AKID…)`.
 fn named(plan: &Plan, scope: &Scope, id: &str) -> String {
-    match plan.name_of(scope, id) {
+    match plan.names.of(scope, id) {
         Some(name) => format!("{} ({id})", crate::text::sanitize(name)),
         None => id.to_string(),
     }
