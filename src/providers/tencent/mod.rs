@@ -3,5 +3,6 @@
 pub mod apigateway;
 pub mod client;
 pub mod cvm;
+pub mod endpoint;
 mod page;
 pub mod sign;
