@@ -34,9 +34,17 @@ pub struct EmulatorArgs {
     /// Share of requests refused with RequestLimitExceeded / HTTP 429 (0.0-1.0).
     #[arg(long, value_name = "F")]
     pub force_rate_limit: Option<f64>,
-    /// Do not enforce the documented per-API request limits.
+    /// Do not enforce the documented per-API request limits (nor --uin-limit, --ip-limit).
     #[arg(long)]
     pub no_rate_limits: bool,
+    /// Cap one Tencent account at N requests/s over all its actions, services and hosts,
+    /// answering RequestLimitExceeded.UinLimitExceeded beyond (Tencent publishes no number).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub uin_limit: Option<u32>,
+    /// Cap all Tencent requests together at N/s, answering
+    /// RequestLimitExceeded.IPLimitExceeded beyond.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub ip_limit: Option<u32>,
     /// Run the server's clock this many seconds ahead (negative: behind), e.g. 600 to see
     /// how clients report AuthFailure.SignatureExpire.
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
@@ -79,9 +87,14 @@ pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
         let host = base_url.split_once("://").map_or(base_url, |(_, host)| host);
         let shim = path.with_file_name("keyward-tccli-shim");
         let _ = writeln!(out, "  CA certificate written to {}", path.display());
+        // The certificate names the real hosts (every region host of the seed's regions), so
+        // keyward keeps its real endpoints, and the rate buckets per access region, and only
+        // the connection goes here.
         let _ = writeln!(
             out,
-            "  keyward config: ca_cert = \"{}\" in the account's table",
+            "  keyward config: reach the real host names (cvm.ap-guangzhou.tencentcloudapi.com, ...), which this \
+             certificate covers, through the emulator with\n    [settings]\n    connect_to = \"{host}\"\n    \
+             ca_cert = \"{}\"",
             path.display()
         );
         // tccli's SDK verifies against certifi's bundle and ignores REQUESTS_CA_BUNDLE;
@@ -141,8 +154,11 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
     let opts = EmulatorOptions {
         listen: args.listen,
         faults,
+        tls: args.tls,
         tls_cert_out: args.tls.then(|| args.cert_out.clone()),
         enforce_rate_limits: !args.no_rate_limits,
+        uin_limit: args.uin_limit,
+        ip_limit: args.ip_limit,
         seed: seed.clone(),
     };
     let emu = start(opts).await.map_err(|e| match &e {
@@ -179,9 +195,10 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
     let state = emu.state();
     emu.shutdown().await;
     println!(
-        "Stopped after {} requests ({} rate limited).",
+        "Stopped after {} requests ({} rate limited, {} of them by the account cap).",
         state.request_count(),
-        state.rate_limited_count()
+        state.rate_limited_count(),
+        state.uin_limited_count()
     );
     Ok(())
 }
@@ -236,6 +253,10 @@ mod tests {
         );
         assert!(text.contains("--endpoint 127.0.0.1:9400"), "{text}");
         assert!(text.contains("ca_cert = \"/tmp/kw/ca.pem\""), "{text}");
+        assert!(
+            text.contains("[settings]\n    connect_to = \"127.0.0.1:9400\""),
+            "{text}"
+        );
         assert!(text.contains("# Tencent account \"acme-prod\""), "{text}");
     }
 
@@ -283,6 +304,8 @@ mod tests {
             drop_rate: None,
             force_rate_limit: None,
             no_rate_limits: false,
+            uin_limit: None,
+            ip_limit: None,
             clock_offset_secs: None,
         };
         let f = args.faults(&seed);

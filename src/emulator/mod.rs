@@ -52,6 +52,8 @@ pub enum EmulatorError {
     WriteCert { path: PathBuf, source: std::io::Error },
     #[error("invalid fault settings: {0}")]
     Faults(String),
+    #[error("invalid emulator options: {0}")]
+    Options(String),
 }
 
 /// How to run the emulator.
@@ -61,10 +63,21 @@ pub struct EmulatorOptions {
     pub listen: SocketAddr,
     pub seed: Seed,
     pub faults: Faults,
-    /// Some: serve HTTPS and write the CA certificate PEM to this path.
+    /// Serve HTTPS with a fresh CA whose certificate is in `Emulator::ca_cert_pem`; the
+    /// server certificate covers every host name the seed's accounts are reached by.
+    pub tls: bool,
+    /// With `tls`, also write the CA certificate PEM to this path (for other programs).
     pub tls_cert_out: Option<PathBuf>,
     /// Enforce the documented per-API request limits (default true).
     pub enforce_rate_limits: bool,
+    /// Requests per second one Tencent account may make over all its actions, services and
+    /// hosts, answered `RequestLimitExceeded.UinLimitExceeded` beyond. Tencent does not
+    /// publish the number: None (the default) enforces none.
+    pub uin_limit: Option<u32>,
+    /// Requests per second the Tencent API takes from all callers together (the emulator's
+    /// callers all come from loopback, so one IP), answered
+    /// `RequestLimitExceeded.IPLimitExceeded` beyond. None (the default): no cap.
+    pub ip_limit: Option<u32>,
 }
 
 /// An empty seed on a free loopback port; set `seed` (e.g. `Seed::demo()?`) to have data.
@@ -81,8 +94,11 @@ impl EmulatorOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             faults: seed.faults.map(Faults::from).unwrap_or_default(),
             seed,
+            tls: false,
             tls_cert_out: None,
             enforce_rate_limits: true,
+            uin_limit: None,
+            ip_limit: None,
         }
     }
 }
@@ -126,6 +142,18 @@ fn router(state: EmulatorState) -> Router {
 /// Starts serving in a background task and returns once the socket is bound.
 pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     opts.faults.validate().map_err(EmulatorError::Faults)?;
+    if opts.tls_cert_out.is_some() && !opts.tls {
+        return Err(EmulatorError::Options(
+            "tls_cert_out is where to also write the CA of an HTTPS emulator: set tls = true too".into(),
+        ));
+    }
+    for (name, limit) in [("uin_limit", opts.uin_limit), ("ip_limit", opts.ip_limit)] {
+        if limit == Some(0) {
+            return Err(EmulatorError::Options(format!(
+                "{name} 0 would refuse every request: give a rate above 0, or None for no cap"
+            )));
+        }
+    }
     let bind_err = |source| EmulatorError::Bind {
         addr: opts.listen,
         source,
@@ -134,33 +162,36 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, EmulatorError> {
     listener.set_nonblocking(true).map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
 
-    let state = EmulatorState::new(&opts.seed, opts.faults, opts.enforce_rate_limits);
+    let caps = ratelimit::Caps {
+        uin: opts.uin_limit,
+        ip: opts.ip_limit,
+    };
+    let state = EmulatorState::new(&opts.seed, opts.faults, opts.enforce_rate_limits, caps);
     state.set_server(addr.to_string());
     let make_service = faults::MakeFaultService::new(router(state.clone()), state.clone());
     let handle = axum_server::Handle::new();
 
-    let (scheme, ca_cert_pem, task) = match &opts.tls_cert_out {
-        None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
-            ("http", None, tokio::spawn(server.serve(make_service)))
-        }
-        Some(path) => {
-            crate::providers::http::install_crypto_provider();
-            let material = tls::generate()?;
+    let (scheme, ca_cert_pem, task) = if opts.tls {
+        crate::providers::http::install_crypto_provider();
+        let material = tls::generate(&tls::server_names(&opts.seed))?;
+        if let Some(path) = &opts.tls_cert_out {
             write_no_follow(path, material.ca_pem.as_bytes()).map_err(|source| EmulatorError::WriteCert {
                 path: path.clone(),
                 source,
             })?;
-            let config = axum_server::tls_rustls::RustlsConfig::from_der(material.chain_der, material.key_der)
-                .await
-                .map_err(EmulatorError::Tls)?;
-            let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
-            (
-                "https",
-                Some(material.ca_pem.into_bytes()),
-                tokio::spawn(server.serve(make_service)),
-            )
         }
+        let config = axum_server::tls_rustls::RustlsConfig::from_der(material.chain_der, material.key_der)
+            .await
+            .map_err(EmulatorError::Tls)?;
+        let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+        (
+            "https",
+            Some(material.ca_pem.into_bytes()),
+            tokio::spawn(server.serve(make_service)),
+        )
+    } else {
+        let server = axum_server::from_tcp(listener).handle(handle.clone());
+        ("http", None, tokio::spawn(server.serve(make_service)))
     };
     Ok(Emulator {
         addr,

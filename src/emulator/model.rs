@@ -106,6 +106,9 @@ pub struct ApiKeyRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPairRecord {
     pub id: String,
+    /// The region it was created in. For information only where an account's key pairs
+    /// are global (every region sees and acts on them); DescribeKeyPairs has no such field.
+    pub region: String,
     pub name: String,
     pub project_id: i64,
     pub description: String,

@@ -75,6 +75,13 @@ pub struct SeedTencentAccount {
     pub secret_key: String,
     /// Regions the account may call; others get an invalid-region error.
     pub regions: Vec<String>,
+    /// Key pairs belong to the account rather than to a region (the CVM doc's quota is
+    /// "per account" and says nothing of regions; which shape the service has is not
+    /// confirmed): every region answers DescribeKeyPairs with the same pairs, a delete or
+    /// rename from any region acts on the one pair, and the 100-pair quota counts per
+    /// account. Default false: each region has its own pairs and quota.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key_pairs_global: bool,
     #[serde(default)]
     pub api_keys: Vec<SeedApiKey>,
     #[serde(default)]
@@ -201,6 +208,7 @@ impl fmt::Debug for SeedTencentAccount {
             .field("secret_id", &self.secret_id)
             .field("secret_key", &"********")
             .field("regions", &self.regions)
+            .field("key_pairs_global", &self.key_pairs_global)
             .field("api_keys", &self.api_keys.len())
             .field("key_pairs", &self.key_pairs.len())
             .finish()
@@ -299,6 +307,7 @@ impl Seed {
                     ),
                     name,
                     regions: regions.iter().map(|r| r.to_string()).collect(),
+                    key_pairs_global: false,
                     api_keys: Vec::new(),
                     key_pairs: Vec::new(),
                     generate: regions
@@ -346,6 +355,25 @@ impl Seed {
         seed
     }
 
+    /// The same seed with every Tencent account's key pairs account-global. Key pair
+    /// names, unique per region until now, are made unique per account (a later duplicate
+    /// gets a `_2` suffix), as one account's names must be once its pairs are one set.
+    pub fn with_key_pairs_global(mut self) -> Seed {
+        for account in &mut self.tencent {
+            account.key_pairs_global = true;
+            let mut taken = HashSet::new();
+            for k in &mut account.key_pairs {
+                k.name = fake::unique_name(
+                    std::mem::take(&mut k.name),
+                    '_',
+                    crate::providers::tencent::cvm::KEY_PAIR_NAME_MAX,
+                    &mut taken,
+                );
+            }
+        }
+        self
+    }
+
     pub fn tencent_accounts(&self) -> &[SeedTencentAccount] {
         &self.tencent
     }
@@ -385,6 +413,7 @@ impl Seed {
                 return Err(format!("Tencent account {:?} lists no regions", a.name));
             }
             let mut ids = HashSet::new();
+            let mut pair_names = HashSet::new();
             for k in &a.api_keys {
                 check_region(&a.name, &a.regions, &k.region)?;
                 if !ids.insert(k.id.as_str()) {
@@ -401,6 +430,13 @@ impl Seed {
                 }
                 if !ids.insert(k.id.as_str()) {
                     return Err(format!("key pair id {} appears twice in {:?}", k.id, a.name));
+                }
+                if a.key_pairs_global && !pair_names.insert(k.name.as_str()) {
+                    return Err(format!(
+                        "key pair name {:?} appears twice in {:?}, whose key pairs are global: names must be \
+                         unique in the account",
+                        k.name, a.name
+                    ));
                 }
             }
         }

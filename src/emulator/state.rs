@@ -3,7 +3,7 @@
 //! it to inspect and arrange data without going through the APIs.
 
 use super::model::{ApiKeyRecord, Faults, KeyPairRecord, NonceTable, ObKeyRecord, TcService, roll};
-use super::ratelimit::RateLimits;
+use super::ratelimit::{Caps, RateLimits, Refusal};
 use super::seed::Seed;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
@@ -17,7 +17,37 @@ pub(crate) struct TencentAccount {
     pub regions: Vec<String>,
     /// Keyed by region.
     pub api_keys: BTreeMap<String, Vec<ApiKeyRecord>>,
+    /// Keyed by region, or all under [`GLOBAL_KEY_PAIRS`] when `key_pairs_global`.
     pub key_pairs: BTreeMap<String, Vec<KeyPairRecord>>,
+    /// Key pairs belong to the account, not to a region: every region sees the same ones.
+    pub key_pairs_global: bool,
+}
+
+/// The one `key_pairs` entry of an account whose key pairs are account-global.
+const GLOBAL_KEY_PAIRS: &str = "*";
+
+impl TencentAccount {
+    /// The key pairs a call in `region` sees and changes: that region's own, or the
+    /// account's one set when key pairs are global (the quota then counts per account too).
+    pub fn key_pairs_in(&mut self, region: &str) -> &mut Vec<KeyPairRecord> {
+        let scope = if self.key_pairs_global {
+            GLOBAL_KEY_PAIRS
+        } else {
+            region
+        };
+        self.key_pairs.entry(scope.to_string()).or_default()
+    }
+
+    fn key_pairs_seen_in(&self, region: &str) -> Option<&Vec<KeyPairRecord>> {
+        if !self.regions.iter().any(|r| r == region) {
+            return None;
+        }
+        self.key_pairs.get(if self.key_pairs_global {
+            GLOBAL_KEY_PAIRS
+        } else {
+            region
+        })
+    }
 }
 
 pub(crate) struct ObAccount {
@@ -56,11 +86,16 @@ impl Data {
                             modified: k.modified.clone().unwrap_or_else(|| k.created.clone()),
                         });
                     }
-                    let mut key_pairs: BTreeMap<String, Vec<KeyPairRecord>> =
-                        a.regions.iter().map(|r| (r.clone(), Vec::new())).collect();
+                    let mut key_pairs: BTreeMap<String, Vec<KeyPairRecord>> = BTreeMap::new();
                     for k in &a.key_pairs {
-                        key_pairs.entry(k.region.clone()).or_default().push(KeyPairRecord {
+                        let scope = if a.key_pairs_global {
+                            GLOBAL_KEY_PAIRS
+                        } else {
+                            &k.region
+                        };
+                        key_pairs.entry(scope.to_string()).or_default().push(KeyPairRecord {
                             id: k.id.clone(),
+                            region: k.region.clone(),
                             name: k.name.clone(),
                             project_id: k.project_id,
                             description: k.description.clone(),
@@ -79,6 +114,7 @@ impl Data {
                         regions: a.regions.clone(),
                         api_keys,
                         key_pairs,
+                        key_pairs_global: a.key_pairs_global,
                     }
                 })
                 .collect();
@@ -134,9 +170,13 @@ struct Shared {
     faults: Mutex<Faults>,
     nonces: Mutex<NonceTable>,
     limits: RateLimits,
+    caps: Caps,
     enforce_rate_limits: AtomicBool,
     requests: AtomicU64,
+    /// Every RequestLimitExceeded* answer (and OceanBase HTTP 429), forced ones included.
     rate_limited: AtomicU64,
+    /// The RequestLimitExceeded.UinLimitExceeded answers among them.
+    uin_limited: AtomicU64,
     /// Milliseconds added to the real clock wherever the emulator reads the time to judge a
     /// request (the TC3 timestamp window), to play a server whose clock differs from the client's.
     clock_offset_ms: AtomicI64,
@@ -157,16 +197,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl EmulatorState {
-    pub(crate) fn new(seed: &Seed, faults: Faults, enforce_rate_limits: bool) -> Self {
+    pub(crate) fn new(seed: &Seed, faults: Faults, enforce_rate_limits: bool, caps: Caps) -> Self {
         EmulatorState {
             shared: Arc::new(Shared {
                 data: Mutex::new(Data::from_seed(seed)),
                 faults: Mutex::new(faults),
                 nonces: Mutex::new(NonceTable::default()),
-                limits: RateLimits::new(),
+                limits: RateLimits::new(caps),
+                caps,
                 enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
                 requests: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
+                uin_limited: AtomicU64::new(0),
                 clock_offset_ms: AtomicI64::new(0),
                 server: Mutex::new(String::new()),
             }),
@@ -193,16 +235,53 @@ impl EmulatorState {
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The rate-limit decision for one authenticated call: forced by fault injection, or
-    /// the token bucket when limits are enforced. Counts refusals.
-    pub(crate) fn admit(&self, service: TcService, secret_id: &str, action: &str) -> bool {
-        let refused = self.forced_rate_limit()
-            || (self.shared.enforce_rate_limits.load(Ordering::Relaxed)
-                && !self.shared.limits.allow(service, secret_id, action));
-        if refused {
-            self.shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+    /// The optional account and IP caps this emulator enforces.
+    pub(crate) fn caps(&self) -> Caps {
+        self.shared.caps
+    }
+
+    fn enforcing(&self) -> bool {
+        self.shared.enforce_rate_limits.load(Ordering::Relaxed)
+    }
+
+    fn count_refusal(&self, refusal: Refusal) -> Refusal {
+        self.shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        if refusal == Refusal::Uin {
+            self.shared.uin_limited.fetch_add(1, Ordering::Relaxed);
         }
-        !refused
+        refusal
+    }
+
+    /// The IP cap, over every Tencent request whoever sends it (when limits are enforced
+    /// and a cap is set). Counts refusals.
+    pub(crate) fn admit_ip(&self) -> Result<(), Refusal> {
+        if !self.enforcing() {
+            return Ok(());
+        }
+        self.shared.limits.allow_ip().map_err(|r| self.count_refusal(r))
+    }
+
+    /// The rate-limit decision for one authenticated call: forced by fault injection (as
+    /// a per-API refusal), or the buckets of this caller's action at the access region its
+    /// `host` names and the account's cap, when limits are enforced. Counts refusals.
+    pub(crate) fn admit(
+        &self,
+        service: TcService,
+        account: &str,
+        secret_id: &str,
+        action: &str,
+        host: &str,
+    ) -> Result<(), Refusal> {
+        if self.forced_rate_limit() {
+            return Err(self.count_refusal(Refusal::PerApi));
+        }
+        if !self.enforcing() {
+            return Ok(());
+        }
+        self.shared
+            .limits
+            .allow(service, account, secret_id, action, host)
+            .map_err(|r| self.count_refusal(r))
     }
 
     /// Fault-injected refusal only (OceanBase documents no limits). Counts refusals.
@@ -257,9 +336,15 @@ impl EmulatorState {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Requests refused with RequestLimitExceeded (or HTTP 429), forced ones included.
+    /// Requests refused with any RequestLimitExceeded* code (or HTTP 429), forced ones
+    /// and the account and IP caps' included.
     pub fn rate_limited_count(&self) -> u64 {
         self.shared.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused with RequestLimitExceeded.UinLimitExceeded (the account-wide cap).
+    pub fn uin_limited_count(&self) -> u64 {
+        self.shared.uin_limited.load(Ordering::Relaxed)
     }
 
     /// Marks every outstanding digest nonce as expired: the next request that uses one
@@ -272,10 +357,12 @@ impl EmulatorState {
         self.key_pairs(account, region).into_iter().map(|k| k.id).collect()
     }
 
+    /// The key pairs DescribeKeyPairs in `region` answers with: that region's, or the
+    /// account's one set when its key pairs are global.
     pub fn key_pairs(&self, account: &str, region: &str) -> Vec<KeyPairRecord> {
         let data = self.data();
         data.tencent_by_name(account)
-            .and_then(|a| a.key_pairs.get(region))
+            .and_then(|a| a.key_pairs_seen_in(region))
             .cloned()
             .unwrap_or_default()
     }

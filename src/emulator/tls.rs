@@ -1,24 +1,41 @@
 //! HTTPS for the emulator: a throwaway CA and a server certificate it signs, made fresh
-//! at every start. Clients trust the CA PEM (reqwest root certificate, REQUESTS_CA_BUNDLE
-//! for tccli). A CA plus leaf rather than one self-signed leaf, because strict verifiers
+//! at every start. Clients trust the CA PEM (a reqwest root certificate; for tccli,
+//! certifi pointed at it, as its SDK ignores REQUESTS_CA_BUNDLE). A CA plus leaf rather than one self-signed leaf, because strict verifiers
 //! (webpki, Python 3.13's X509_STRICT) reject a leaf used as its own trust anchor.
 
+use super::model::TcService;
+use super::seed::Seed;
+use crate::providers::tencent::endpoint;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
 
-/// Names the server certificate covers: loopback, plus the real API hostnames so a client
-/// that keeps `Host: cvm.tencentcloudapi.com` (via /etc/hosts or a resolver override) verifies.
-pub const SERVER_NAMES: &[&str] = &[
-    "127.0.0.1",
-    "::1",
-    "localhost",
-    "tencentcloudapi.com",
-    "*.tencentcloudapi.com",
-    "*.intl.tencentcloudapi.com",
-    "api-cloud.oceanbase.com",
-];
+/// Names every certificate covers besides the Tencent hosts: loopback, and the MaaS host
+/// so a client keeping `Host: api-cloud.oceanbase.com` (via a resolver override) verifies.
+const FIXED_NAMES: &[&str] = &["api-cloud.oceanbase.com", "127.0.0.1", "::1", "localhost"];
+
+/// Every host name the emulator answers for this seed: for each Tencent service, both
+/// sites' nearest-access hosts and the region host of every region a seed account has
+/// (`endpoint::all_hosts`, the one home of those names), then the fixed names. Each region
+/// host is listed by name because a wildcard covers one label only: `*.tencentcloudapi.com`
+/// would not cover `cvm.ap-guangzhou.tencentcloudapi.com`.
+pub(crate) fn server_names(seed: &Seed) -> Vec<String> {
+    let mut regions: Vec<&str> = Vec::new();
+    for account in seed.tencent_accounts() {
+        for region in &account.regions {
+            if !regions.contains(&region.as_str()) {
+                regions.push(region);
+            }
+        }
+    }
+    let mut names: Vec<String> = [TcService::ApiGateway, TcService::Cvm]
+        .into_iter()
+        .flat_map(|service| endpoint::all_hosts(service.name(), regions.iter().copied()))
+        .collect();
+    names.extend(FIXED_NAMES.iter().map(|n| n.to_string()));
+    names
+}
 
 pub(crate) struct TlsMaterial {
     /// The CA certificate clients should trust.
@@ -29,7 +46,8 @@ pub(crate) struct TlsMaterial {
     pub key_der: Vec<u8>,
 }
 
-pub(crate) fn generate() -> Result<TlsMaterial, rcgen::Error> {
+/// A fresh CA and a server certificate for `names` that it signs.
+pub(crate) fn generate(names: &[String]) -> Result<TlsMaterial, rcgen::Error> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     let mut ca_name = DistinguishedName::new();
     ca_name.push(DnType::CommonName, "keyward emulator CA");
@@ -44,7 +62,7 @@ pub(crate) fn generate() -> Result<TlsMaterial, rcgen::Error> {
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let mut params = CertificateParams::new(SERVER_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    let mut params = CertificateParams::new(names.to_vec())?;
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, "keyward emulator");
     params.distinguished_name = name;
@@ -60,4 +78,37 @@ pub(crate) fn generate() -> Result<TlsMaterial, rcgen::Error> {
         chain_der: vec![cert.der().to_vec(), ca_cert.der().to_vec()],
         key_der: key.serialize_der(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cover_each_service_on_both_sites_and_every_seed_region_host() {
+        let seed = Seed::generated(2, &["ap-guangzhou", "ap-shanghai-fsi", "ap-jakarta"], 0, 0, 0);
+        let names = server_names(&seed);
+        for name in [
+            "cvm.tencentcloudapi.com",
+            "cvm.intl.tencentcloudapi.com",
+            "cvm.ap-guangzhou.tencentcloudapi.com",
+            "cvm.ap-shanghai-fsi.tencentcloudapi.com",
+            "apigateway.tencentcloudapi.com",
+            "apigateway.intl.tencentcloudapi.com",
+            "apigateway.ap-guangzhou.tencentcloudapi.com",
+            "apigateway.ap-shanghai-fsi.tencentcloudapi.com",
+            "api-cloud.oceanbase.com",
+            "127.0.0.1",
+            "::1",
+            "localhost",
+        ] {
+            assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
+        }
+        // A region without a documented host is reached through the nearest host; two
+        // accounts with the same regions name each host once.
+        assert!(!names.iter().any(|n| n.contains("ap-jakarta")), "{names:?}");
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains('*')), "no wildcards: {names:?}");
+    }
 }

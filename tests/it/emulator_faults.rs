@@ -104,6 +104,7 @@ async fn https_with_the_written_ca_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let cert_path = dir.path().join("ca.pem");
     let mut opts = EmulatorOptions::new(Seed::demo().unwrap());
+    opts.tls = true;
     opts.tls_cert_out = Some(cert_path.clone());
     let emu = emulator::start(opts).await.unwrap();
     assert!(emu.base_url.starts_with("https://127.0.0.1:"));
@@ -125,7 +126,7 @@ async fn https_with_the_written_ca_certificate() {
     // A client that does not trust the emulator's CA is refused.
     let other = emulator::start({
         let mut o = EmulatorOptions::new(Seed::demo().unwrap());
-        o.tls_cert_out = Some(dir.path().join("other.pem"));
+        o.tls = true;
         o
     })
     .await

@@ -47,10 +47,11 @@ pub(super) fn tencent(account: &mut SeedTencentAccount, spec: &TencentGenerate) 
             modified: Some(fake::iso(modified)),
         });
     }
+    // Names are unique where the pairs live: per region, or per account when global.
     let mut names: HashSet<String> = account
         .key_pairs
         .iter()
-        .filter(|k| k.region == spec.region)
+        .filter(|k| account.key_pairs_global || k.region == spec.region)
         .map(|k| k.name.clone())
         .collect();
     // 36^8 ids: collisions are rare but possible in big generated seeds, and two pairs

@@ -14,16 +14,27 @@ pub const ACTIONS: &[&str] = actions::ALL;
 /// Max ids in one DeleteKeyPairs call: the provider module's capability.
 pub const DELETE_BATCH: usize = CAPABILITIES.delete_batch;
 
+/// "Each Tencent Cloud account can have up to 100 SSH key pairs" (CVM SSH-key doc): counted
+/// over the pairs one call sees, a region's or, for an account with global pairs, the account's.
+pub const KEY_PAIR_QUOTA: usize = 100;
+
 /// `skey-` followed by 8 lowercase letters or digits.
 pub fn is_key_pair_id(id: &str) -> bool {
     id.strip_prefix("skey-")
         .is_some_and(|rest| rest.len() == 8 && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
-pub(crate) fn dispatch(action: &str, pairs: &mut Vec<KeyPairRecord>, p: &Params) -> Result<Value, ApiError> {
+/// One call over the pairs it sees (`pairs`); `region` is the call's X-TC-Region, which a
+/// new pair records as its creation region.
+pub(crate) fn dispatch(
+    action: &str,
+    pairs: &mut Vec<KeyPairRecord>,
+    region: &str,
+    p: &Params,
+) -> Result<Value, ApiError> {
     match action {
         actions::DESCRIBE_KEY_PAIRS => describe(pairs, p),
-        actions::CREATE_KEY_PAIR => create(pairs, p),
+        actions::CREATE_KEY_PAIR => create(pairs, region, p),
         actions::DELETE_KEY_PAIRS => delete(pairs, p),
         actions::MODIFY_KEY_PAIR_ATTRIBUTE => modify(pairs, p),
         _ => Err(ApiError::new(
@@ -139,7 +150,7 @@ fn check_name(pairs: &[KeyPairRecord], name: &str, except_id: Option<&str>) -> R
     Ok(())
 }
 
-fn create(pairs: &mut Vec<KeyPairRecord>, p: &Params) -> Result<Value, ApiError> {
+fn create(pairs: &mut Vec<KeyPairRecord>, region: &str, p: &Params) -> Result<Value, ApiError> {
     p.allow_only(&["KeyName", "ProjectId", "TagSpecification"])?;
     let name = p.req_str("KeyName")?;
     let project_id = p.req_int("ProjectId")?;
@@ -150,6 +161,12 @@ fn create(pairs: &mut Vec<KeyPairRecord>, p: &Params) -> Result<Value, ApiError>
         ));
     }
     check_name(pairs, name, None)?;
+    if pairs.len() >= KEY_PAIR_QUOTA {
+        return Err(ApiError::new(
+            "InvalidKeyPair.LimitExceeded",
+            format!("The key pair quota of {KEY_PAIR_QUOTA} is used up: delete a key pair before creating another."),
+        ));
+    }
     let mut rng = rand::rng();
     let mut id = fake::key_pair_id(&mut rng);
     while pairs.iter().any(|k| k.id == id) {
@@ -158,6 +175,7 @@ fn create(pairs: &mut Vec<KeyPairRecord>, p: &Params) -> Result<Value, ApiError>
     let pair = KeyPairRecord {
         public_key: fake::ssh_public_key(&mut rng, &id),
         id,
+        region: region.to_string(),
         name: name.to_string(),
         project_id,
         description: String::new(),
@@ -233,6 +251,7 @@ mod tests {
     fn pair(id: &str, name: &str, instances: &[&str], images: &[&str]) -> KeyPairRecord {
         KeyPairRecord {
             id: id.into(),
+            region: "ap-guangzhou".into(),
             name: name.into(),
             project_id: 0,
             description: String::new(),
@@ -244,7 +263,7 @@ mod tests {
     }
 
     fn call(action: &str, pairs: &mut Vec<KeyPairRecord>, v: Value) -> Result<Value, ApiError> {
-        dispatch(action, pairs, &Params::from_value(v))
+        dispatch(action, pairs, "ap-guangzhou", &Params::from_value(v))
     }
 
     #[test]
@@ -329,6 +348,30 @@ mod tests {
         assert_eq!(both.unwrap_err().code, "InvalidParameter");
         let over = call("DescribeKeyPairs", &mut pairs, json!({"Limit": 101}));
         assert_eq!(over.unwrap_err().code, "InvalidParameterValue.LimitExceeded");
+    }
+
+    #[test]
+    fn create_stops_at_the_quota_and_records_the_region() {
+        let mut pairs: Vec<KeyPairRecord> = (0..KEY_PAIR_QUOTA - 1)
+            .map(|i| pair(&format!("skey-{i:08}"), &format!("n{i}"), &[], &[]))
+            .collect();
+        let r = dispatch(
+            "CreateKeyPair",
+            &mut pairs,
+            "ap-shanghai",
+            &Params::from_value(json!({"KeyName": "last", "ProjectId": 0})),
+        )
+        .unwrap();
+        let id = r["KeyPair"]["KeyId"].as_str().unwrap();
+        let made = pairs.iter().find(|k| k.id == id).unwrap();
+        assert_eq!(made.region, "ap-shanghai");
+        let over = call(
+            "CreateKeyPair",
+            &mut pairs,
+            json!({"KeyName": "one_more", "ProjectId": 0}),
+        );
+        assert_eq!(over.unwrap_err().code, "InvalidKeyPair.LimitExceeded");
+        assert_eq!(pairs.len(), KEY_PAIR_QUOTA);
     }
 
     #[test]

@@ -1,20 +1,29 @@
 //! Tencent Cloud API 3.0 front door: `POST /` with a JSON body, routed by `X-TC-Action`.
-//! Checks run in the order a client meets them: headers, service and version, action,
-//! timestamp window, signature, rate limit, region, then the action's own parameters.
+//! Checks run in the order a client meets them: the IP cap and `X-TC-Language`, headers,
+//! service and version, action, timestamp window, signature, rate limits, region, then the
+//! action's own parameters.
+//!
+//! The Host is only the access point: "域名是 API 的接入点,并不代表产品或者接口实际提供服务的
+//! 地域", so a region host serves whatever `X-TC-Region` names, and counts the request in
+//! its own rate buckets (`ratelimit.rs`). Financial regions are the exception (below).
 //! Every answer is HTTP 200 with `{"Response": {..., "RequestId"}}`, errors included.
 
 pub mod apigateway;
 pub mod cvm;
+mod language;
 pub(crate) mod params;
 
 use super::auth::{self, SignedRequest};
 use super::model::{ApiError, TcService};
+use super::ratelimit::Refusal;
 use super::state::EmulatorState;
+use crate::providers::tencent::endpoint::{self, AccessRegion};
 use crate::providers::tencent::sign;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use language::Language;
 use params::Params;
 use serde_json::{Map, Value, json};
 
@@ -34,11 +43,79 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiErro
     }
 }
 
-/// The service a request is for: the Host's first label when it names one (as with
-/// `cvm.tencentcloudapi.com`), otherwise the credential scope of the signature.
+/// The service a request is for: the one its Host names (as `cvm.tencentcloudapi.com`),
+/// otherwise the credential scope of the signature.
 fn service_for(host: &str, scope_service: &str) -> Option<TcService> {
-    let first_label = host.split(['.', ':']).next().unwrap_or_default();
-    TcService::from_name(first_label).or_else(|| TcService::from_name(scope_service))
+    match endpoint::service_of_host(host) {
+        Some(service) => TcService::from_name(&service),
+        None => TcService::from_name(scope_service),
+    }
+}
+
+/// The answer to a request the rate limits refused.
+fn refusal_error(state: &EmulatorState, refusal: Refusal, service: TcService, action: &str, host: &str) -> ApiError {
+    let caps = state.caps();
+    match refusal {
+        Refusal::PerApi => {
+            let at = match endpoint::access_region(host) {
+                AccessRegion::Nearest => "the nearest-access host".to_string(),
+                AccessRegion::Region(r) => format!("the {r} region host"),
+            };
+            ApiError::new(
+                "RequestLimitExceeded",
+                format!(
+                    "Your request frequency for {action} through {at} exceeds the limit of {} per second.",
+                    service.rate_limit()
+                ),
+            )
+        }
+        Refusal::Uin => ApiError::new(
+            "RequestLimitExceeded.UinLimitExceeded",
+            format!(
+                "The account's requests over all actions, services and hosts exceed its limit of {} per second.",
+                caps.uin.unwrap_or_default()
+            ),
+        ),
+        Refusal::Ip => ApiError::new(
+            "RequestLimitExceeded.IPLimitExceeded",
+            format!(
+                "Requests from this IP address exceed the limit of {} per second.",
+                caps.ip.unwrap_or_default()
+            ),
+        ),
+    }
+}
+
+/// Financial regions are isolated from the rest (and nearest access "only supports
+/// non-financial regions"): an fsi region through a non-fsi host, or another region through
+/// an fsi host, is refused. The code is `UnsupportedRegion`, the common code "接口不支持所传
+/// 地域": the region is not served at that access point, which is what the caller must fix
+/// (the host), whereas the per-service invalid-region codes say the region is not the
+/// account's, which would send the operator to the wrong setting. Tencent documents the
+/// isolation but not the code a crossed request gets.
+fn check_financial_isolation(service: TcService, host: &str, region: &str) -> Result<(), ApiError> {
+    let host_region = match endpoint::access_region(host) {
+        AccessRegion::Nearest => None,
+        AccessRegion::Region(r) => Some(r),
+    };
+    let host_is_financial = host_region.as_deref().is_some_and(endpoint::is_financial);
+    if endpoint::is_financial(region) == host_is_financial {
+        return Ok(());
+    }
+    let own_host = endpoint::region_host(service.name(), endpoint::Site::Cn, region)
+        .unwrap_or_else(|| endpoint::nearest_host(service.name(), endpoint::Site::Cn));
+    let why = if host_is_financial {
+        format!(
+            "the host {host} serves only the financial region {}",
+            host_region.unwrap_or_default()
+        )
+    } else {
+        format!("{region} is a financial region, isolated from the others and served only through its own region host")
+    };
+    Err(ApiError::new(
+        "UnsupportedRegion",
+        format!("The region {region} is not supported through {host}: {why}; send it to {own_host}."),
+    ))
 }
 
 pub(crate) async fn handle(
@@ -48,7 +125,15 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = process(&state, &method, &uri, &headers, &body);
+    // The IP cap counts every request, whoever sends it and however malformed.
+    let ip = state
+        .admit_ip()
+        .map_err(|r| refusal_error(&state, r, TcService::Cvm, "", ""));
+    let language = Language::of(&headers);
+    let result = ip
+        .and(language.clone())
+        .and_then(|_| process(&state, &method, &uri, &headers, &body))
+        .map_err(|e| language.clone().unwrap_or_default().localize(e));
     let request_id = uuid::Uuid::new_v4().to_string();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("-");
     let outcome = result.as_ref().err().map_or("OK", |e| e.code.as_str());
@@ -168,16 +253,11 @@ fn process(
             },
         )?
     };
-    if !state.admit(service, &parsed.secret_id, action) {
-        return Err(ApiError::new(
-            "RequestLimitExceeded",
-            format!(
-                "Your request frequency for {action} exceeds the limit of {} per second.",
-                service.rate_limit()
-            ),
-        ));
-    }
+    state
+        .admit(service, &account_name, &parsed.secret_id, action, host)
+        .map_err(|r| refusal_error(state, r, service, action, host))?;
     let region = header_str(headers, "X-TC-Region")?;
+    check_financial_isolation(service, host, region)?;
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::new(
             "InvalidParameter",
@@ -203,10 +283,7 @@ fn process(
             let keys = account.api_keys.entry(region.to_string()).or_default();
             apigateway::dispatch(action, keys, &params)
         }
-        TcService::Cvm => {
-            let pairs = account.key_pairs.entry(region.to_string()).or_default();
-            cvm::dispatch(action, pairs, &params)
-        }
+        TcService::Cvm => cvm::dispatch(action, account.key_pairs_in(region), region, &params),
     }
 }
 
@@ -223,5 +300,40 @@ mod tests {
         assert_eq!(service_for("127.0.0.1:9400", "apigateway"), Some(TcService::ApiGateway));
         assert_eq!(service_for("localhost", "cvm"), Some(TcService::Cvm));
         assert_eq!(service_for("localhost", "cbs"), None);
+        assert_eq!(
+            service_for("cvm.ap-guangzhou.tencentcloudapi.com:443", "apigateway"),
+            Some(TcService::Cvm)
+        );
+    }
+
+    #[test]
+    fn financial_regions_are_served_only_through_their_own_hosts() {
+        let ok = |host: &str, region: &str| check_financial_isolation(TcService::Cvm, host, region);
+        // The host is only the access point: another ordinary region is served.
+        assert_eq!(ok("cvm.ap-guangzhou.tencentcloudapi.com", "ap-shanghai"), Ok(()));
+        assert_eq!(ok("cvm.tencentcloudapi.com", "ap-shanghai"), Ok(()));
+        assert_eq!(ok("cvm.ap-shanghai-fsi.tencentcloudapi.com", "ap-shanghai-fsi"), Ok(()));
+        // Another financial region through an fsi host is still financial-to-financial.
+        assert_eq!(ok("cvm.ap-shenzhen-fsi.tencentcloudapi.com", "ap-shanghai-fsi"), Ok(()));
+        for (host, region) in [
+            ("cvm.ap-shanghai.tencentcloudapi.com", "ap-shanghai-fsi"),
+            ("cvm.tencentcloudapi.com", "ap-shenzhen-fsi"),
+            ("127.0.0.1:9400", "ap-shenzhen-fsi"),
+            ("cvm.ap-shanghai-fsi.tencentcloudapi.com", "ap-shanghai"),
+        ] {
+            let err = ok(host, region).unwrap_err();
+            assert_eq!(err.code, "UnsupportedRegion", "{host} {region}");
+            assert!(
+                err.message.contains(region) && err.message.contains(host),
+                "{}",
+                err.message
+            );
+        }
+        let err = ok("cvm.tencentcloudapi.com", "ap-shanghai-fsi").unwrap_err();
+        assert!(
+            err.message.contains("cvm.ap-shanghai-fsi.tencentcloudapi.com"),
+            "{}",
+            err.message
+        );
     }
 }
