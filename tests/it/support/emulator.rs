@@ -44,6 +44,8 @@ pub struct TcCall {
     /// Sign with this host instead of the one sent.
     pub sign_host: Option<String>,
     pub omit_header: Option<&'static str>,
+    /// `X-TC-Language` to send; None sends none.
+    pub language: Option<String>,
 }
 
 impl TcCall {
@@ -69,7 +71,21 @@ impl TcCall {
             host: None,
             sign_host: None,
             omit_header: None,
+            language: None,
         }
+    }
+
+    /// Signs as this seed account instead of the demo's production one.
+    pub fn signed_by(mut self, account: &keyward::emulator::SeedTencentAccount) -> Self {
+        self.secret_id = account.secret_id.clone();
+        self.secret_key = account.secret_key.clone();
+        self
+    }
+
+    /// Sends and signs this Host (a real API host name) while connecting to the URL.
+    pub fn via(mut self, host: &str) -> Self {
+        self.host = Some(host.to_string());
+        self
     }
 
     pub fn region(mut self, r: &str) -> Self {
@@ -122,6 +138,9 @@ impl TcCall {
         }
         if self.host.is_some() {
             headers.push(("Host", sent_host));
+        }
+        if let Some(l) = &self.language {
+            headers.push(("X-TC-Language", l.clone()));
         }
         let mut req = http.post(format!("{base_url}/")).body(self.body.clone());
         for (k, v) in headers {
