@@ -188,6 +188,12 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
     if faults != Faults::default() {
         println!("Fault injection: {faults}");
     }
+    if let Some(n) = args.uin_limit {
+        println!("Account cap: {n} requests/s per Tencent account, RequestLimitExceeded.UinLimitExceeded beyond");
+    }
+    if let Some(n) = args.ip_limit {
+        println!("IP cap: {n} Tencent requests/s in all, RequestLimitExceeded.IPLimitExceeded beyond");
+    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

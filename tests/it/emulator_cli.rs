@@ -108,3 +108,16 @@ fn listening_on_every_interface_warns_and_prints_a_loopback_url() {
     keyward::config::Config::parse(&config, std::path::Path::new("c.toml"), &|_| None)
         .expect("the printed URL is accepted by a config");
 }
+
+/// A cap of 0 would refuse every request: the command says so instead of serving.
+#[test]
+fn a_zero_account_cap_is_refused_on_the_command_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["emulator", "--listen", "127.0.0.1:0", "--uin-limit", "0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("keyward runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--uin-limit"), "{stderr}");
+}
