@@ -374,6 +374,25 @@ impl Seed {
         self
     }
 
+    /// The same seed with exactly `per_region` usage plans in every region of every Tencent
+    /// account, each bound to two of the region's API keys (the first `2 x per_region` keys;
+    /// the rest unbound). The fleet bench uses it: the listing cost of bindings is one
+    /// DescribeUsagePlanSecretIds call per plan, so the count must be exact, not drawn.
+    pub fn with_usage_plans(mut self, per_region: usize) -> Seed {
+        for account in &mut self.tencent {
+            let mut pools: std::collections::HashMap<String, (Vec<String>, usize)> = std::collections::HashMap::new();
+            for k in &mut account.api_keys {
+                let (pool, next) = pools.entry(k.region.clone()).or_insert_with(|| {
+                    let mut rng = fake::rng_for(&format!("{}/{}/fleet-plans", account.name, k.region));
+                    ((0..per_region).map(|_| fake::usage_plan_id(&mut rng)).collect(), 0)
+                });
+                k.usage_plan = (*next < 2 * per_region && !pool.is_empty()).then(|| pool[*next % pool.len()].clone());
+                *next += 1;
+            }
+        }
+        self
+    }
+
     pub fn tencent_accounts(&self) -> &[SeedTencentAccount] {
         &self.tencent
     }
@@ -513,6 +532,20 @@ mod tests {
         assert_eq!(a.tencent_accounts()[1].api_keys.len(), 8);
         assert_eq!(a.oceanbase_accounts()[0].keys.len(), 3);
         assert!(a.validate().is_ok());
+    }
+
+    #[test]
+    fn usage_plans_are_exactly_as_many_as_asked_per_region() {
+        let seed = Seed::generated(2, &["ap-guangzhou", "ap-shanghai"], 0, 50, 0).with_usage_plans(10);
+        for account in seed.tencent_accounts() {
+            for region in ["ap-guangzhou", "ap-shanghai"] {
+                let keys: Vec<_> = account.api_keys.iter().filter(|k| k.region == region).collect();
+                let plans: HashSet<_> = keys.iter().filter_map(|k| k.usage_plan.clone()).collect();
+                assert_eq!(plans.len(), 10, "{} {region}", account.name);
+                assert_eq!(keys.iter().filter(|k| k.usage_plan.is_some()).count(), 20);
+            }
+        }
+        assert!(seed.validate().is_ok());
     }
 
     #[test]
