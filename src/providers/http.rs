@@ -1,11 +1,16 @@
 //! HTTP plumbing every provider client shares: the rustls crypto provider, building a
-//! `reqwest::Client` with an optional extra trusted root, endpoint rules, mapping
-//! transport failures to `ProviderError`, the retry rule for reads and writes, and the
-//! bounded excerpt of a body that error messages quote.
+//! `reqwest::Client` with an optional extra trusted root and an optional `connect_to`
+//! address, sharing one client (connection pool) between accounts, endpoint rules,
+//! mapping transport failures to `ProviderError`, the retry rule for reads and writes,
+//! and the bounded excerpt of a body that error messages quote.
 
 use super::{CONNECT_FAILED, ErrorKind, ProviderError};
 use reqwest::Url;
-use std::net::IpAddr;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// reqwest and axum-server are built without a default rustls provider, so a process-wide
@@ -16,12 +21,155 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// What every keyward client shares: the crypto provider installed, keyward's User-Agent
-/// and, optionally, one more trusted root certificate (PEM) on top of the platform roots —
-/// used for the emulator's self-signed CA. Callers add their timeouts and redirect policy.
-pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, ProviderError> {
+/// `[settings] connect_to` (like curl's `--connect-to`): every provider connection goes to
+/// this address, while the URL, the Host header, the signature and the TLS server name
+/// keep the real host. For a test host or an emulator that answers for the real names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConnectTo {
+    /// An IP address (IPv6 without brackets) or a name resolved at connect time.
+    pub host: String,
+    pub port: u16,
+}
+
+impl ConnectTo {
+    /// `HOST:PORT`, with an IPv6 address in brackets (`[::1]:9400`). The error says what
+    /// is wrong in one sentence.
+    pub fn parse(text: &str) -> Result<ConnectTo, String> {
+        let shape = "write it as HOST:PORT, like 127.0.0.1:9400, emulator.test:443 or [::1]:9400";
+        let Some((host, port)) = text.rsplit_once(':') else {
+            return Err(format!("connect_to \"{text}\" has no port; {shape}"));
+        };
+        let host = match host.strip_prefix('[') {
+            Some(inner) => inner
+                .strip_suffix(']')
+                .filter(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+                .ok_or_else(|| format!("connect_to \"{text}\" has a malformed [IPv6] address; {shape}"))?,
+            None if host.contains(':') => {
+                return Err(format!(
+                    "connect_to \"{text}\" looks like an IPv6 address without brackets; {shape}"
+                ));
+            }
+            None => host,
+        };
+        let name_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c));
+        if !name_ok {
+            return Err(format!("connect_to \"{text}\" has no usable host; {shape}"));
+        }
+        let port = port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("connect_to \"{text}\" has no port from 1 to 65535; {shape}"))?;
+        Ok(ConnectTo {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for ConnectTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Answers every name with the `connect_to` address. The port is part of the answer:
+/// hyper-util keeps a non-zero resolved port when the URL names none (an explicit port in
+/// the URL still wins, and a URL whose host is an IP literal is never resolved).
+struct ConnectToResolver(ConnectTo);
+
+impl Resolve for ConnectToResolver {
+    fn resolve(&self, _name: Name) -> Resolving {
+        let target = self.0.clone();
+        Box::pin(async move {
+            if let Ok(ip) = target.host.parse::<IpAddr>() {
+                let addrs: Addrs = Box::new(std::iter::once(SocketAddr::new(ip, target.port)));
+                return Ok(addrs);
+            }
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+                .await
+                .map_err(|e| format!("connect_to {target}: cannot resolve {}: {e}", target.host))?
+                .collect();
+            if found.is_empty() {
+                return Err(format!("connect_to {target}: {} resolves to no address", target.host).into());
+            }
+            let addrs: Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// What makes two HTTP clients interchangeable: accounts with equal settings share one
+/// `reqwest::Client` and so one connection pool (see [`HttpPool`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct HttpSettings {
+    /// Per attempt, from connecting until the whole body is read.
+    pub timeout: Duration,
+    /// A PEM certificate to trust in addition to the system roots (the emulator's).
+    pub extra_root_ca_pem: Option<Vec<u8>>,
+    pub connect_to: Option<ConnectTo>,
+}
+
+/// One `reqwest::Client` per distinct [`HttpSettings`], handed out as clones (a clone
+/// shares the pool). Many accounts with the same settings then open one pool, not one per
+/// account and service. Rate limiters and guards stay with the API clients: the pool is
+/// only connections.
+pub struct HttpPool {
+    build: fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>,
+    clients: Mutex<HashMap<HttpSettings, reqwest::Client>>,
+}
+
+impl HttpPool {
+    /// `build` makes the client for settings not seen yet (each API's own policy:
+    /// redirects, timeouts).
+    pub fn new(build: fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>) -> Self {
+        HttpPool {
+            build,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self, settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+        // A panic elsewhere while holding the lock leaves the map intact: keep using it.
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(settings) {
+            return Ok(client.clone());
+        }
+        let client = (self.build)(settings)?;
+        clients.insert(settings.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// How many distinct clients (pools) exist.
+    pub fn len(&self) -> usize {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What every keyward client shares: the crypto provider installed, keyward's User-Agent,
+/// optionally one more trusted root certificate (PEM) on top of the platform roots — used
+/// for the emulator's self-signed CA — and optionally a [`ConnectTo`] address. Callers add
+/// their timeouts and redirect policy.
+pub fn client_builder(
+    extra_root_ca_pem: Option<&[u8]>,
+    connect_to: Option<&ConnectTo>,
+) -> Result<reqwest::ClientBuilder, ProviderError> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder().user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
+    if let Some(target) = connect_to {
+        builder = builder.dns_resolver(ConnectToResolver(target.clone()));
+    }
     if let Some(pem) = extra_root_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             ProviderError::invalid(format!(
@@ -40,8 +188,12 @@ pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Clien
 }
 
 /// A [`client_builder`] client with a whole-request timeout.
-pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
-    client_builder(extra_root_ca_pem)?
+pub fn build_client(
+    timeout: Duration,
+    extra_root_ca_pem: Option<&[u8]>,
+    connect_to: Option<&ConnectTo>,
+) -> Result<reqwest::Client, ProviderError> {
+    client_builder(extra_root_ca_pem, connect_to)?
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .build()

@@ -188,7 +188,7 @@ async fn a_write_is_retried_when_the_connection_was_refused() {
         endpoint: Some(format!("http://{addr}")),
         timeout: Duration::from_secs(2),
         max_retries: 5,
-        extra_root_ca_pem: None,
+        ..ClientOptions::default()
     };
     let client = TencentClient::new(APIGATEWAY, creds(None), opts)
         .unwrap()

@@ -119,7 +119,7 @@ impl Fake {
             endpoint: Some(self.endpoint()),
             timeout: Duration::from_secs(2),
             max_retries,
-            extra_root_ca_pem: None,
+            ..ClientOptions::default()
         }
     }
 
