@@ -216,3 +216,155 @@ fn tencent(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::tencent::endpoint::{Access, Site};
+    use std::path::PathBuf;
+
+    const REGIONS: [&str; 5] = ["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-hongkong"];
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "TC_ID" => Some("AKIDtest".into()),
+            "TC_KEY" => Some("test-key".into()),
+            _ => None,
+        }
+    }
+
+    fn account(name: &str, regions: &[&str], services: Vec<TencentService>) -> TencentAccount {
+        TencentAccount {
+            name: name.into(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            services,
+            secret_id_env: Some("TC_ID".into()),
+            secret_key_env: Some("TC_KEY".into()),
+            session_token_env: None,
+            tccli_profile: None,
+            credentials_file: None,
+            site: Site::Cn,
+            access: Access::Regional,
+            apigateway_endpoint: None,
+            cvm_endpoint: None,
+            ca_cert: None,
+        }
+    }
+
+    fn config(accounts: Vec<TencentAccount>) -> Config {
+        Config {
+            path: PathBuf::from("/etc/keyward/config.toml"),
+            tencent: accounts,
+            ..Config::default()
+        }
+    }
+
+    fn sources(account: TencentAccount) -> TencentSources {
+        let cfg = config(vec![account.clone()]);
+        tencent(&cfg, &account, &env, &HttpPool::new(http_client)).unwrap()
+    }
+
+    fn hosts(sources: &TencentSources) -> Vec<&str> {
+        sources.clients.iter().map(|c| c.host()).collect()
+    }
+
+    #[test]
+    fn regional_access_gives_each_region_its_own_host_and_client() {
+        let built = sources(account("prod", &REGIONS, vec![TencentService::Cvm]));
+        assert_eq!(built.providers.len(), 5);
+        assert_eq!(hosts(&built), REGIONS.map(|r| format!("cvm.{r}.tencentcloudapi.com")));
+        assert!(built.providers.iter().all(|p| p.notice().is_none()));
+    }
+
+    #[test]
+    fn nearest_access_shares_one_host_per_service() {
+        let mut a = account("prod", &REGIONS, vec![TencentService::ApiGateway, TencentService::Cvm]);
+        a.access = Access::Nearest;
+        let built = sources(a);
+        assert_eq!(built.providers.len(), 10);
+        assert_eq!(
+            hosts(&built),
+            ["apigateway.tencentcloudapi.com", "cvm.tencentcloudapi.com"]
+        );
+        let mut a = account("prod", &REGIONS, vec![TencentService::Cvm]);
+        (a.access, a.site) = (Access::Nearest, Site::Intl);
+        assert_eq!(hosts(&sources(a)), ["cvm.intl.tencentcloudapi.com"]);
+    }
+
+    #[test]
+    fn an_endpoint_override_is_one_url_for_every_region_of_its_service() {
+        let mut a = account("prod", &REGIONS, vec![TencentService::ApiGateway, TencentService::Cvm]);
+        a.cvm_endpoint = Some("http://127.0.0.1:9400".into());
+        let built = sources(a);
+        assert_eq!(built.providers.len(), 10);
+        let mut got = hosts(&built);
+        got.sort_unstable();
+        let mut want: Vec<String> = REGIONS.map(|r| format!("apigateway.{r}.tencentcloudapi.com")).to_vec();
+        want.push("127.0.0.1:9400".into());
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_undocumented_region_uses_the_nearest_host_and_says_so() {
+        let built = sources(account(
+            "prod",
+            &["ap-guangzhou", "ap-jakarta"],
+            vec![TencentService::Cvm],
+        ));
+        assert_eq!(
+            hosts(&built),
+            ["cvm.ap-guangzhou.tencentcloudapi.com", "cvm.tencentcloudapi.com"]
+        );
+        assert_eq!(built.providers[0].notice(), None);
+        let note = built.providers[1].notice().expect("a fallback notice");
+        assert!(note.contains("ap-jakarta") && note.contains("nearest"), "{note}");
+    }
+
+    #[test]
+    fn a_financial_region_the_site_cannot_reach_is_unavailable_alone() {
+        let mut a = account(
+            "global",
+            &["ap-singapore", "ap-shanghai-fsi"],
+            vec![TencentService::Cvm],
+        );
+        a.site = Site::Intl;
+        let built = sources(a);
+        assert_eq!(hosts(&built), ["cvm.ap-singapore.tencentcloudapi.com"]);
+        assert_eq!(built.providers.len(), 2);
+        let unreachable = &built.providers[1];
+        assert_eq!(unreachable.scope().region, "ap-shanghai-fsi");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let err = rt.block_on(unreachable.list()).unwrap_err();
+        assert_eq!(err.code, crate::providers::unavailable::CONFIG_ERROR);
+        assert!(
+            err.message.contains("\"global\"")
+                && err.message.contains("intl site")
+                && err.message.contains("financial")
+                && err.message.contains("site = \"cn\""),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn accounts_with_the_same_settings_share_one_http_pool() {
+        let accounts: Vec<TencentAccount> = (0..20)
+            .map(|i| {
+                account(
+                    &format!("a{i}"),
+                    &REGIONS,
+                    vec![TencentService::ApiGateway, TencentService::Cvm],
+                )
+            })
+            .collect();
+        let cfg = config(accounts.clone());
+        let pool = HttpPool::new(http_client);
+        let mut clients = 0;
+        for a in &accounts {
+            clients += tencent(&cfg, a, &env, &pool).unwrap().clients.len();
+        }
+        assert_eq!(clients, 20 * 10);
+        assert_eq!(pool.len(), 1);
+    }
+}

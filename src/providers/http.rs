@@ -408,3 +408,122 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod connect_to_tests {
+    use super::*;
+    use axum::Router;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+
+    /// A server on 127.0.0.1 that answers with the host it was asked for: the Host header
+    /// (HTTP/1.1) or the `:authority` (HTTP/2, which TLS negotiates; it has no Host header).
+    async fn echo_host(tls_name: Option<&str>) -> (SocketAddr, Option<Vec<u8>>) {
+        let app = Router::new().route(
+            "/",
+            get(|headers: HeaderMap, uri: axum::http::Uri| async move {
+                let header = headers.get("host").and_then(|h| h.to_str().ok()).map(str::to_string);
+                header
+                    .or_else(|| uri.authority().map(|a| a.to_string()))
+                    .unwrap_or_default()
+            }),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let Some(name) = tls_name else {
+            tokio::spawn(axum_server::from_tcp(listener).serve(app.into_make_service()));
+            return (addr, None);
+        };
+        install_crypto_provider();
+        let cert = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
+        let pem = cert.cert.pem().into_bytes();
+        let config =
+            axum_server::tls_rustls::RustlsConfig::from_pem(pem.clone(), cert.signing_key.serialize_pem().into_bytes())
+                .await
+                .unwrap();
+        tokio::spawn(axum_server::from_tcp_rustls(listener, config).serve(app.into_make_service()));
+        (addr, Some(pem))
+    }
+
+    fn target(host: &str, port: u16) -> ConnectTo {
+        ConnectTo {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[tokio::test]
+    async fn tls_to_a_real_looking_host_arrives_at_the_connect_to_address_with_its_host_and_name() {
+        let host = "cvm.ap-guangzhou.tencentcloudapi.com";
+        let (addr, pem) = echo_host(Some(host)).await;
+        let to = target("127.0.0.1", addr.port());
+        let client = build_client(Duration::from_secs(5), pem.as_deref(), Some(&to)).unwrap();
+        // No port in the URL: the resolver's port is kept. The certificate names only the
+        // real host, so this also shows the TLS name stayed the real host.
+        let answer = client.get(format!("https://{host}/")).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), host);
+    }
+
+    #[tokio::test]
+    async fn a_connect_to_name_is_resolved() {
+        let (addr, _) = echo_host(None).await;
+        let to = target("localhost", addr.port());
+        let client = build_client(Duration::from_secs(5), None, Some(&to)).unwrap();
+        let answer = client
+            .get("http://apigateway.tencentcloudapi.com/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.text().await.unwrap(), "apigateway.tencentcloudapi.com");
+    }
+
+    #[tokio::test]
+    async fn an_unresolvable_connect_to_name_is_a_connect_failure() {
+        let to = target("no-such-host.invalid", 443);
+        let client = build_client(Duration::from_secs(5), None, Some(&to)).unwrap();
+        let e = client.get("https://cvm.tencentcloudapi.com/").send().await.unwrap_err();
+        assert!(e.is_connect(), "{e:?}");
+        assert_eq!(transport_failure(&e, "DescribeKeyPairs").code, CONNECT_FAILED);
+    }
+
+    #[test]
+    fn connect_to_parses_host_and_port() {
+        assert_eq!(ConnectTo::parse("127.0.0.1:9400"), Ok(target("127.0.0.1", 9400)));
+        assert_eq!(ConnectTo::parse("[::1]:443"), Ok(target("::1", 443)));
+        assert_eq!(ConnectTo::parse("emu.test:1"), Ok(target("emu.test", 1)));
+        assert_eq!(target("::1", 443).to_string(), "[::1]:443");
+        for bad in [
+            "emu.test",
+            "emu.test:",
+            ":1",
+            "emu.test:0",
+            "emu.test:65536",
+            "::1:443",
+            "[::1:443",
+            "a/b:1",
+        ] {
+            let e = ConnectTo::parse(bad).unwrap_err();
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_pool_shares_one_client_per_settings() {
+        let pool = HttpPool::new(|s| build_client(s.timeout, None, s.connect_to.as_ref()));
+        let a = HttpSettings {
+            timeout: Duration::from_secs(5),
+            ..HttpSettings::default()
+        };
+        let b = HttpSettings {
+            connect_to: Some(target("127.0.0.1", 9)),
+            ..a.clone()
+        };
+        for _ in 0..50 {
+            pool.client(&a).unwrap();
+        }
+        pool.client(&b).unwrap();
+        assert_eq!(pool.len(), 2);
+    }
+}
