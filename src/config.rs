@@ -12,6 +12,9 @@ mod validate;
 pub use credentials::{TencentSecrets, read_ca_cert};
 pub use error::{ConfigError, MissingCredentials};
 
+use crate::providers::http::ConnectTo;
+use crate::providers::tencent::client::Language;
+use crate::providers::tencent::endpoint::{Access, Site};
 use directories::ProjectDirs;
 use serde::Deserialize;
 use std::fmt;
@@ -58,6 +61,11 @@ pub struct TencentAccount {
     pub session_token_env: Option<String>,
     pub tccli_profile: Option<String>,
     pub credentials_file: Option<PathBuf>,
+    /// The Tencent Cloud site (China or international) the account belongs to.
+    pub site: Site,
+    /// Each region through its own host (own rate bucket) or all through the nearest one.
+    pub access: Access,
+    /// One URL for every region of that service, replacing `site`/`access` host choice.
     pub apigateway_endpoint: Option<String>,
     pub cvm_endpoint: Option<String>,
     pub ca_cert: Option<PathBuf>,
@@ -82,6 +90,10 @@ pub struct Settings {
     pub max_retries: u32,
     /// `None`: the platform data dir's keyward/audit.jsonl (see `audit_log_path`).
     pub audit_log: Option<PathBuf>,
+    /// Every provider connection goes here; URLs, Host headers and TLS names stay real.
+    pub connect_to: Option<ConnectTo>,
+    /// The language of Tencent Cloud's messages.
+    pub language: Language,
 }
 
 impl Default for Settings {
@@ -90,6 +102,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_retries: DEFAULT_MAX_RETRIES,
             audit_log: None,
+            connect_to: None,
+            language: Language::default(),
         }
     }
 }

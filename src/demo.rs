@@ -42,6 +42,8 @@ impl DemoConfig {
                 session_token_env: None,
                 tccli_profile: None,
                 credentials_file: None,
+                site: Default::default(),
+                access: Default::default(),
                 apigateway_endpoint: Some(emu.base_url.clone()),
                 cvm_endpoint: Some(emu.base_url.clone()),
                 ca_cert: None,

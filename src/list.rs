@@ -253,6 +253,20 @@ fn table(items: &[Item]) -> String {
     out
 }
 
+/// Each distinct notice of the selected providers, once, in provider order: several
+/// sources can share one (every region of a host that falls back to nearest access).
+fn notices(providers: &[Arc<dyn Provider>], selection: &Selection) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in providers.iter().filter(|p| selection.matches(p.as_ref())) {
+        if let Some(n) = p.notice()
+            && !out.contains(&n)
+        {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// Fetch, print, report failures; `true` when every selected provider answered.
 pub async fn run(
     providers: &[Arc<dyn Provider>],
@@ -273,6 +287,9 @@ pub async fn run(
                 .unwrap_or_default(),
         );
         return false;
+    }
+    for notice in notices(providers, selection) {
+        let _ = writeln!(err, "keyward: note: {notice}");
     }
     let inventory = fetch(providers, selection).await;
     let text = match render(&inventory.items, format) {

@@ -1,25 +1,35 @@
 //! Turns a validated `Config` into the provider set: one `Provider` per (account, region)
-//! for Tencent services and per (account, project) for OceanBase. Clients are shared by
-//! the providers of one account (and service), because credentials, Digest nonces and
-//! rate limits belong to the account, not the region.
+//! for Tencent services and per (account, project) for OceanBase. A Tencent client serves
+//! the regions of one account reached through one host (Tencent counts the per-API limit
+//! per host's access region); an OceanBase client serves one account's projects (the Digest
+//! nonce and rate belong to the account). Tencent clients of accounts with the same HTTP
+//! settings share one connection pool.
 
 use crate::config::{Config, ConfigError, EnvLookup, OceanBaseAccount, TencentAccount, TencentService, read_ca_cert};
 use crate::inventory::ProviderKind;
-use crate::providers::Provider;
+use crate::providers::http::HttpPool;
 use crate::providers::oceanbase::{ObOptions, OceanBase};
 use crate::providers::tencent::apigateway::ApiGateway;
-use crate::providers::tencent::client::{APIGATEWAY, CVM, ClientOptions, Credentials, TencentClient};
+use crate::providers::tencent::client::{
+    APIGATEWAY, CVM, ClientOptions, Credentials, DEFAULT_THROTTLE_RETRIES, ServiceSpec, TencentClient, http_client,
+};
 use crate::providers::tencent::cvm::Cvm;
+use crate::providers::tencent::endpoint;
+use crate::providers::tencent::throttle::Guards;
 use crate::providers::unavailable::Unavailable;
+use crate::providers::{Provider, ProviderError};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 /// Build every configured provider, failing on the first account that cannot be set up
 /// (missing credentials, unreadable CA file) with its name and the fix. For configs whose
 /// every account must work: the demo, benches and tests.
 pub fn build(cfg: &Config, env: EnvLookup<'_>) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
+    let pool = HttpPool::new(http_client);
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     for account in &cfg.tencent {
-        providers.extend(tencent(cfg, account, env)?);
+        providers.extend(tencent(cfg, account, env, &pool)?.providers);
     }
     for account in &cfg.oceanbase {
         providers.extend(oceanbase(cfg, account, env)?);
@@ -34,10 +44,11 @@ pub fn build_each(cfg: &Config, env: EnvLookup<'_>) -> Vec<Arc<dyn Provider>> {
     let unavailable = |kind: ProviderKind, account: &str, region: &str, e: &ConfigError| -> Arc<dyn Provider> {
         Arc::new(Unavailable::new(kind, account, region, &e.to_string()))
     };
+    let pool = HttpPool::new(http_client);
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     for account in &cfg.tencent {
-        match tencent(cfg, account, env) {
-            Ok(built) => providers.extend(built),
+        match tencent(cfg, account, env, &pool) {
+            Ok(built) => providers.extend(built.providers),
             Err(e) => {
                 for service in &account.services {
                     for region in &account.regions {
@@ -78,6 +89,7 @@ fn oceanbase(
         endpoint: account.endpoint.clone(),
         timeout: cfg.settings.timeout,
         extra_root_ca_pem,
+        connect_to: cfg.settings.connect_to.clone(),
         max_retries: cfg.settings.max_retries,
         ..ObOptions::default()
     };
@@ -99,41 +111,260 @@ fn oceanbase(
     Ok(out)
 }
 
-/// Per account, one `TencentClient` per service shared by that account's regions (the
-/// documented rate limits are per account and API, not per region).
-fn tencent(cfg: &Config, account: &TencentAccount, env: EnvLookup<'_>) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
+/// Where one Tencent source (service and region of an account) sends its requests: the
+/// endpoint override if set (one URL for every region), else the host `endpoint::choose`
+/// picks for the account's site and access, with its fallback note if any. `Err` is the
+/// reason this one source cannot be reached (a financial region the site does not serve).
+fn route(account: &TencentAccount, spec: ServiceSpec, region: &str) -> Result<(String, Option<String>), String> {
+    let endpoint_override = match spec.service {
+        s if s == APIGATEWAY.service => &account.apigateway_endpoint,
+        _ => &account.cvm_endpoint,
+    };
+    if let Some(url) = endpoint_override {
+        return Ok((url.clone(), None));
+    }
+    let choice = endpoint::choose(spec.service, account.site, account.access, region)?;
+    Ok((format!("https://{}", choice.host), choice.fallback_note))
+}
+
+/// One account's Tencent sources and the clients behind them.
+struct TencentSources {
+    providers: Vec<Arc<dyn Provider>>,
+    /// One per (service, endpoint): the regions reached through one host share it.
+    clients: Vec<Arc<TencentClient>>,
+}
+
+/// Per account, one `TencentClient` per (service, host), shared by the regions reached
+/// through that host: Tencent counts the per-API limit per access region (the host's), so
+/// each host gets its own pacer. Every client of the account shares one account guard and
+/// one HTTP pool (`pool`, across accounts with the same settings).
+fn tencent(
+    cfg: &Config,
+    account: &TencentAccount,
+    env: EnvLookup<'_>,
+    pool: &HttpPool,
+) -> Result<TencentSources, ConfigError> {
+    let setup_error = |source| ConfigError::Provider {
+        provider: "Tencent Cloud",
+        account: account.name.clone(),
+        source: Box::new(source),
+    };
     let secrets = account.credentials(cfg, env)?;
     let creds = Credentials {
         secret_id: secrets.secret_id,
         secret_key: secrets.secret_key,
         token: secrets.token,
     };
-    let extra_root_ca_pem = account.ca_cert.as_deref().map(read_ca_cert).transpose()?;
-    let mut out: Vec<Arc<dyn Provider>> = Vec::new();
+    let base = ClientOptions {
+        endpoint: None,
+        timeout: cfg.settings.timeout,
+        max_retries: cfg.settings.max_retries,
+        throttle_retries: DEFAULT_THROTTLE_RETRIES,
+        extra_root_ca_pem: account.ca_cert.as_deref().map(read_ca_cert).transpose()?,
+        connect_to: cfg.settings.connect_to.clone(),
+        language: cfg.settings.language,
+    };
+    let http = pool.client(&base.http_settings()).map_err(setup_error)?;
+    let guards = Guards::for_account();
+    let mut clients: HashMap<(&'static str, String), Arc<TencentClient>> = HashMap::new();
+    let mut out = TencentSources {
+        providers: Vec::new(),
+        clients: Vec::new(),
+    };
     for service in &account.services {
-        let (spec, endpoint) = match service {
-            TencentService::ApiGateway => (APIGATEWAY, account.apigateway_endpoint.clone()),
-            TencentService::Cvm => (CVM, account.cvm_endpoint.clone()),
+        let spec = match service {
+            TencentService::ApiGateway => APIGATEWAY,
+            TencentService::Cvm => CVM,
         };
-        let opts = ClientOptions {
-            endpoint,
-            timeout: cfg.settings.timeout,
-            max_retries: cfg.settings.max_retries,
-            extra_root_ca_pem: extra_root_ca_pem.clone(),
-        };
-        let client = TencentClient::new(spec, creds.clone(), opts).map_err(|source| ConfigError::Provider {
-            provider: "Tencent Cloud",
-            account: account.name.clone(),
-            source: Box::new(source),
-        })?;
-        let client = Arc::new(client);
         for region in &account.regions {
-            let p: Arc<dyn Provider> = match service {
-                TencentService::ApiGateway => Arc::new(ApiGateway::new(Arc::clone(&client), &account.name, region)),
-                TencentService::Cvm => Arc::new(Cvm::new(Arc::clone(&client), &account.name, region)),
+            let (endpoint, notice) = match route(account, spec, region) {
+                Ok(route) => route,
+                Err(problem) => {
+                    // Only this source is unreachable: the account's other regions still work.
+                    let e = setup_error(ProviderError::invalid(problem));
+                    out.providers.push(Arc::new(Unavailable::new(
+                        service_kind(*service),
+                        &account.name,
+                        region,
+                        &e.to_string(),
+                    )));
+                    continue;
+                }
             };
-            out.push(p);
+            let client = match clients.entry((spec.service, endpoint)) {
+                Entry::Occupied(e) => Arc::clone(e.get()),
+                Entry::Vacant(e) => {
+                    let opts = ClientOptions {
+                        endpoint: Some(e.key().1.clone()),
+                        ..base.clone()
+                    };
+                    let client = TencentClient::shared(spec, creds.clone(), opts, http.clone(), guards.clone())
+                        .map_err(setup_error)?;
+                    let client = Arc::new(client);
+                    out.clients.push(Arc::clone(&client));
+                    Arc::clone(e.insert(client))
+                }
+            };
+            let p: Arc<dyn Provider> = match service {
+                TencentService::ApiGateway => {
+                    Arc::new(ApiGateway::new(client, &account.name, region).with_notice(notice))
+                }
+                TencentService::Cvm => Arc::new(Cvm::new(client, &account.name, region).with_notice(notice)),
+            };
+            out.providers.push(p);
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::tencent::endpoint::{Access, Site};
+    use std::path::PathBuf;
+
+    const REGIONS: [&str; 5] = ["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-hongkong"];
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "TC_ID" => Some("AKIDtest".into()),
+            "TC_KEY" => Some("test-key".into()),
+            _ => None,
+        }
+    }
+
+    fn account(name: &str, regions: &[&str], services: Vec<TencentService>) -> TencentAccount {
+        TencentAccount {
+            name: name.into(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            services,
+            secret_id_env: Some("TC_ID".into()),
+            secret_key_env: Some("TC_KEY".into()),
+            session_token_env: None,
+            tccli_profile: None,
+            credentials_file: None,
+            site: Site::Cn,
+            access: Access::Regional,
+            apigateway_endpoint: None,
+            cvm_endpoint: None,
+            ca_cert: None,
+        }
+    }
+
+    fn config(accounts: Vec<TencentAccount>) -> Config {
+        Config {
+            path: PathBuf::from("/etc/keyward/config.toml"),
+            tencent: accounts,
+            ..Config::default()
+        }
+    }
+
+    fn sources(account: TencentAccount) -> TencentSources {
+        let cfg = config(vec![account.clone()]);
+        tencent(&cfg, &account, &env, &HttpPool::new(http_client)).unwrap()
+    }
+
+    fn hosts(sources: &TencentSources) -> Vec<&str> {
+        sources.clients.iter().map(|c| c.host()).collect()
+    }
+
+    #[test]
+    fn regional_access_gives_each_region_its_own_host_and_client() {
+        let built = sources(account("prod", &REGIONS, vec![TencentService::Cvm]));
+        assert_eq!(built.providers.len(), 5);
+        assert_eq!(hosts(&built), REGIONS.map(|r| format!("cvm.{r}.tencentcloudapi.com")));
+        assert!(built.providers.iter().all(|p| p.notice().is_none()));
+    }
+
+    #[test]
+    fn nearest_access_shares_one_host_per_service() {
+        let mut a = account("prod", &REGIONS, vec![TencentService::ApiGateway, TencentService::Cvm]);
+        a.access = Access::Nearest;
+        let built = sources(a);
+        assert_eq!(built.providers.len(), 10);
+        assert_eq!(
+            hosts(&built),
+            ["apigateway.tencentcloudapi.com", "cvm.tencentcloudapi.com"]
+        );
+        let mut a = account("prod", &REGIONS, vec![TencentService::Cvm]);
+        (a.access, a.site) = (Access::Nearest, Site::Intl);
+        assert_eq!(hosts(&sources(a)), ["cvm.intl.tencentcloudapi.com"]);
+    }
+
+    #[test]
+    fn an_endpoint_override_is_one_url_for_every_region_of_its_service() {
+        let mut a = account("prod", &REGIONS, vec![TencentService::ApiGateway, TencentService::Cvm]);
+        a.cvm_endpoint = Some("http://127.0.0.1:9400".into());
+        let built = sources(a);
+        assert_eq!(built.providers.len(), 10);
+        let mut got = hosts(&built);
+        got.sort_unstable();
+        let mut want: Vec<String> = REGIONS.map(|r| format!("apigateway.{r}.tencentcloudapi.com")).to_vec();
+        want.push("127.0.0.1:9400".into());
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_undocumented_region_uses_the_nearest_host_and_says_so() {
+        let built = sources(account(
+            "prod",
+            &["ap-guangzhou", "ap-jakarta"],
+            vec![TencentService::Cvm],
+        ));
+        assert_eq!(
+            hosts(&built),
+            ["cvm.ap-guangzhou.tencentcloudapi.com", "cvm.tencentcloudapi.com"]
+        );
+        assert_eq!(built.providers[0].notice(), None);
+        let note = built.providers[1].notice().expect("a fallback notice");
+        assert!(note.contains("ap-jakarta") && note.contains("nearest"), "{note}");
+    }
+
+    #[test]
+    fn a_financial_region_the_site_cannot_reach_is_unavailable_alone() {
+        let mut a = account(
+            "global",
+            &["ap-singapore", "ap-shanghai-fsi"],
+            vec![TencentService::Cvm],
+        );
+        a.site = Site::Intl;
+        let built = sources(a);
+        assert_eq!(hosts(&built), ["cvm.ap-singapore.tencentcloudapi.com"]);
+        assert_eq!(built.providers.len(), 2);
+        let unreachable = &built.providers[1];
+        assert_eq!(unreachable.scope().region, "ap-shanghai-fsi");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let err = rt.block_on(unreachable.list()).unwrap_err();
+        assert_eq!(err.code, crate::providers::unavailable::CONFIG_ERROR);
+        assert!(
+            err.message.contains("\"global\"")
+                && err.message.contains("intl site")
+                && err.message.contains("financial")
+                && err.message.contains("site = \"cn\""),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn accounts_with_the_same_settings_share_one_http_pool() {
+        let accounts: Vec<TencentAccount> = (0..20)
+            .map(|i| {
+                account(
+                    &format!("a{i}"),
+                    &REGIONS,
+                    vec![TencentService::ApiGateway, TencentService::Cvm],
+                )
+            })
+            .collect();
+        let cfg = config(accounts.clone());
+        let pool = HttpPool::new(http_client);
+        let mut clients = 0;
+        for a in &accounts {
+            clients += tencent(&cfg, a, &env, &pool).unwrap().clients.len();
+        }
+        assert_eq!(clients, 20 * 10);
+        assert_eq!(pool.len(), 1);
+    }
 }

@@ -2,7 +2,9 @@
 //! rule broken can name its line; unknown keys are refused.
 
 use super::{Config, ConfigError, EnvLookup, OceanBaseAccount, Settings, TencentAccount, TencentService, home_dir};
-use crate::providers::http::validate_endpoint;
+use crate::providers::http::{ConnectTo, validate_endpoint};
+use crate::providers::tencent::client::Language;
+use crate::providers::tencent::endpoint::{Access, Site};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,8 @@ struct RawTencent {
     session_token_env: Option<Spanned<String>>,
     tccli_profile: Option<Spanned<String>>,
     credentials_file: Option<Spanned<String>>,
+    site: Option<Spanned<String>>,
+    access: Option<Spanned<String>>,
     apigateway_endpoint: Option<Spanned<String>>,
     cvm_endpoint: Option<Spanned<String>>,
     ca_cert: Option<Spanned<String>>,
@@ -55,6 +59,8 @@ struct RawSettings {
     timeout_secs: Option<Spanned<u64>>,
     max_retries: Option<Spanned<u32>>,
     audit_log: Option<Spanned<String>>,
+    connect_to: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
 }
 
 pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
@@ -174,6 +180,34 @@ impl Checker<'_> {
             )
         })?;
         Ok(Some(v))
+    }
+
+    /// A value from a fixed list: `None` keeps the default; anything else not in `choices`
+    /// is an error naming the key, the value and every allowed value.
+    fn choice<T: Copy + Default>(
+        &self,
+        value: Option<Spanned<String>>,
+        key: &str,
+        choices: &[(&str, T)],
+        meaning: &str,
+    ) -> Result<T, ConfigError> {
+        let Some(value) = value else {
+            return Ok(T::default());
+        };
+        let span = value.span();
+        let v = value.into_inner();
+        if let Some((_, choice)) = choices.iter().find(|(name, _)| *name == v) {
+            return Ok(*choice);
+        }
+        let allowed: Vec<String> = choices.iter().map(|(name, _)| format!("\"{name}\"")).collect();
+        Err(self.invalid(
+            span.start,
+            format!("{key} = \"{v}\" is not one of {}", allowed.join(", ")),
+            format!(
+                "use {} ({meaning}), or remove the key for the default",
+                allowed.join(" or ")
+            ),
+        ))
     }
 
     fn env_name(&self, value: Option<Spanned<String>>) -> Result<Option<String>, ConfigError> {
@@ -311,6 +345,18 @@ impl Checker<'_> {
             session_token_env: self.env_name(raw.session_token_env)?,
             tccli_profile,
             credentials_file: self.path(raw.credentials_file)?,
+            site: self.choice(
+                raw.site,
+                "site",
+                &[("cn", Site::Cn), ("intl", Site::Intl)],
+                "the China site, the default as in tccli, or the international site",
+            )?,
+            access: self.choice(
+                raw.access,
+                "access",
+                &[("regional", Access::Regional), ("nearest", Access::Nearest)],
+                "each region through its own host, the default, or all through the nearest-access host",
+            )?,
             apigateway_endpoint: self.endpoint(raw.apigateway_endpoint)?,
             cvm_endpoint: self.endpoint(raw.cvm_endpoint)?,
             ca_cert: self.path(raw.ca_cert)?,
@@ -373,6 +419,23 @@ impl Checker<'_> {
             s.max_retries = r;
         }
         s.audit_log = self.path(raw.audit_log)?;
+        if let Some(c) = raw.connect_to {
+            let span = c.span();
+            let c = ConnectTo::parse(c.get_ref()).map_err(|reason| {
+                self.invalid(
+                    span.start,
+                    reason,
+                    "give the address to connect to instead of the real hosts, or remove the key",
+                )
+            })?;
+            s.connect_to = Some(c);
+        }
+        s.language = self.choice(
+            raw.language,
+            "language",
+            &[("en-US", Language::EnUs), ("zh-CN", Language::ZhCn)],
+            "the language of Tencent Cloud's error messages, English by default",
+        )?;
         Ok(s)
     }
 }

@@ -1,11 +1,16 @@
 //! HTTP plumbing every provider client shares: the rustls crypto provider, building a
-//! `reqwest::Client` with an optional extra trusted root, endpoint rules, mapping
-//! transport failures to `ProviderError`, the retry rule for reads and writes, and the
-//! bounded excerpt of a body that error messages quote.
+//! `reqwest::Client` with an optional extra trusted root and an optional `connect_to`
+//! address, sharing one client (connection pool) between accounts, endpoint rules,
+//! mapping transport failures to `ProviderError`, the retry rule for reads and writes,
+//! and the bounded excerpt of a body that error messages quote.
 
 use super::{CONNECT_FAILED, ErrorKind, ProviderError};
 use reqwest::Url;
-use std::net::IpAddr;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// reqwest and axum-server are built without a default rustls provider, so a process-wide
@@ -16,12 +21,155 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// What every keyward client shares: the crypto provider installed, keyward's User-Agent
-/// and, optionally, one more trusted root certificate (PEM) on top of the platform roots —
-/// used for the emulator's self-signed CA. Callers add their timeouts and redirect policy.
-pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::ClientBuilder, ProviderError> {
+/// `[settings] connect_to` (like curl's `--connect-to`): every provider connection goes to
+/// this address, while the URL, the Host header, the signature and the TLS server name
+/// keep the real host. For a test host or an emulator that answers for the real names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConnectTo {
+    /// An IP address (IPv6 without brackets) or a name resolved at connect time.
+    pub host: String,
+    pub port: u16,
+}
+
+impl ConnectTo {
+    /// `HOST:PORT`, with an IPv6 address in brackets (`[::1]:9400`). The error says what
+    /// is wrong in one sentence.
+    pub fn parse(text: &str) -> Result<ConnectTo, String> {
+        let shape = "write it as HOST:PORT, like 127.0.0.1:9400, emulator.test:443 or [::1]:9400";
+        let Some((host, port)) = text.rsplit_once(':') else {
+            return Err(format!("connect_to \"{text}\" has no port; {shape}"));
+        };
+        let host = match host.strip_prefix('[') {
+            Some(inner) => inner
+                .strip_suffix(']')
+                .filter(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+                .ok_or_else(|| format!("connect_to \"{text}\" has a malformed [IPv6] address; {shape}"))?,
+            None if host.contains(':') => {
+                return Err(format!(
+                    "connect_to \"{text}\" looks like an IPv6 address without brackets; {shape}"
+                ));
+            }
+            None => host,
+        };
+        let name_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c));
+        if !name_ok {
+            return Err(format!("connect_to \"{text}\" has no usable host; {shape}"));
+        }
+        let port = port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("connect_to \"{text}\" has no port from 1 to 65535; {shape}"))?;
+        Ok(ConnectTo {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for ConnectTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Answers every name with the `connect_to` address. The port is part of the answer:
+/// hyper-util keeps a non-zero resolved port when the URL names none (an explicit port in
+/// the URL still wins, and a URL whose host is an IP literal is never resolved).
+struct ConnectToResolver(ConnectTo);
+
+impl Resolve for ConnectToResolver {
+    fn resolve(&self, _name: Name) -> Resolving {
+        let target = self.0.clone();
+        Box::pin(async move {
+            if let Ok(ip) = target.host.parse::<IpAddr>() {
+                let addrs: Addrs = Box::new(std::iter::once(SocketAddr::new(ip, target.port)));
+                return Ok(addrs);
+            }
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+                .await
+                .map_err(|e| format!("connect_to {target}: cannot resolve {}: {e}", target.host))?
+                .collect();
+            if found.is_empty() {
+                return Err(format!("connect_to {target}: {} resolves to no address", target.host).into());
+            }
+            let addrs: Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// What makes two HTTP clients interchangeable: accounts with equal settings share one
+/// `reqwest::Client` and so one connection pool (see [`HttpPool`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct HttpSettings {
+    /// Per attempt, from connecting until the whole body is read.
+    pub timeout: Duration,
+    /// A PEM certificate to trust in addition to the system roots (the emulator's).
+    pub extra_root_ca_pem: Option<Vec<u8>>,
+    pub connect_to: Option<ConnectTo>,
+}
+
+/// One `reqwest::Client` per distinct [`HttpSettings`], handed out as clones (a clone
+/// shares the pool). Many accounts with the same settings then open one pool, not one per
+/// account and service. Rate limiters and guards stay with the API clients: the pool is
+/// only connections.
+pub struct HttpPool {
+    build: fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>,
+    clients: Mutex<HashMap<HttpSettings, reqwest::Client>>,
+}
+
+impl HttpPool {
+    /// `build` makes the client for settings not seen yet (each API's own policy:
+    /// redirects, timeouts).
+    pub fn new(build: fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>) -> Self {
+        HttpPool {
+            build,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self, settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+        // A panic elsewhere while holding the lock leaves the map intact: keep using it.
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(settings) {
+            return Ok(client.clone());
+        }
+        let client = (self.build)(settings)?;
+        clients.insert(settings.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// How many distinct clients (pools) exist.
+    pub fn len(&self) -> usize {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What every keyward client shares: the crypto provider installed, keyward's User-Agent,
+/// optionally one more trusted root certificate (PEM) on top of the platform roots — used
+/// for the emulator's self-signed CA — and optionally a [`ConnectTo`] address. Callers add
+/// their timeouts and redirect policy.
+pub fn client_builder(
+    extra_root_ca_pem: Option<&[u8]>,
+    connect_to: Option<&ConnectTo>,
+) -> Result<reqwest::ClientBuilder, ProviderError> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder().user_agent(concat!("keyward/", env!("CARGO_PKG_VERSION")));
+    if let Some(target) = connect_to {
+        builder = builder.dns_resolver(ConnectToResolver(target.clone()));
+    }
     if let Some(pem) = extra_root_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             ProviderError::invalid(format!(
@@ -40,8 +188,12 @@ pub fn client_builder(extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Clien
 }
 
 /// A [`client_builder`] client with a whole-request timeout.
-pub fn build_client(timeout: Duration, extra_root_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ProviderError> {
-    client_builder(extra_root_ca_pem)?
+pub fn build_client(
+    timeout: Duration,
+    extra_root_ca_pem: Option<&[u8]>,
+    connect_to: Option<&ConnectTo>,
+) -> Result<reqwest::Client, ProviderError> {
+    client_builder(extra_root_ca_pem, connect_to)?
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .build()
@@ -254,5 +406,124 @@ mod tests {
             excerpt("y".repeat(EXCERPT_CHARS).as_bytes()).chars().count(),
             EXCERPT_CHARS
         );
+    }
+}
+
+#[cfg(test)]
+mod connect_to_tests {
+    use super::*;
+    use axum::Router;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+
+    /// A server on 127.0.0.1 that answers with the host it was asked for: the Host header
+    /// (HTTP/1.1) or the `:authority` (HTTP/2, which TLS negotiates; it has no Host header).
+    async fn echo_host(tls_name: Option<&str>) -> (SocketAddr, Option<Vec<u8>>) {
+        let app = Router::new().route(
+            "/",
+            get(|headers: HeaderMap, uri: axum::http::Uri| async move {
+                let header = headers.get("host").and_then(|h| h.to_str().ok()).map(str::to_string);
+                header
+                    .or_else(|| uri.authority().map(|a| a.to_string()))
+                    .unwrap_or_default()
+            }),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let Some(name) = tls_name else {
+            tokio::spawn(axum_server::from_tcp(listener).serve(app.into_make_service()));
+            return (addr, None);
+        };
+        install_crypto_provider();
+        let cert = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
+        let pem = cert.cert.pem().into_bytes();
+        let config =
+            axum_server::tls_rustls::RustlsConfig::from_pem(pem.clone(), cert.signing_key.serialize_pem().into_bytes())
+                .await
+                .unwrap();
+        tokio::spawn(axum_server::from_tcp_rustls(listener, config).serve(app.into_make_service()));
+        (addr, Some(pem))
+    }
+
+    fn target(host: &str, port: u16) -> ConnectTo {
+        ConnectTo {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[tokio::test]
+    async fn tls_to_a_real_looking_host_arrives_at_the_connect_to_address_with_its_host_and_name() {
+        let host = "cvm.ap-guangzhou.tencentcloudapi.com";
+        let (addr, pem) = echo_host(Some(host)).await;
+        let to = target("127.0.0.1", addr.port());
+        let client = build_client(Duration::from_secs(5), pem.as_deref(), Some(&to)).unwrap();
+        // No port in the URL: the resolver's port is kept. The certificate names only the
+        // real host, so this also shows the TLS name stayed the real host.
+        let answer = client.get(format!("https://{host}/")).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), host);
+    }
+
+    #[tokio::test]
+    async fn a_connect_to_name_is_resolved() {
+        let (addr, _) = echo_host(None).await;
+        let to = target("localhost", addr.port());
+        let client = build_client(Duration::from_secs(5), None, Some(&to)).unwrap();
+        let answer = client
+            .get("http://apigateway.tencentcloudapi.com/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.text().await.unwrap(), "apigateway.tencentcloudapi.com");
+    }
+
+    #[tokio::test]
+    async fn an_unresolvable_connect_to_name_is_a_connect_failure() {
+        let to = target("no-such-host.invalid", 443);
+        let client = build_client(Duration::from_secs(5), None, Some(&to)).unwrap();
+        let e = client.get("https://cvm.tencentcloudapi.com/").send().await.unwrap_err();
+        assert!(e.is_connect(), "{e:?}");
+        assert_eq!(transport_failure(&e, "DescribeKeyPairs").code, CONNECT_FAILED);
+    }
+
+    #[test]
+    fn connect_to_parses_host_and_port() {
+        assert_eq!(ConnectTo::parse("127.0.0.1:9400"), Ok(target("127.0.0.1", 9400)));
+        assert_eq!(ConnectTo::parse("[::1]:443"), Ok(target("::1", 443)));
+        assert_eq!(ConnectTo::parse("emu.test:1"), Ok(target("emu.test", 1)));
+        assert_eq!(target("::1", 443).to_string(), "[::1]:443");
+        for bad in [
+            "emu.test",
+            "emu.test:",
+            ":1",
+            "emu.test:0",
+            "emu.test:65536",
+            "::1:443",
+            "[::1:443",
+            "a/b:1",
+        ] {
+            let e = ConnectTo::parse(bad).unwrap_err();
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_pool_shares_one_client_per_settings() {
+        let pool = HttpPool::new(|s| build_client(s.timeout, None, s.connect_to.as_ref()));
+        let a = HttpSettings {
+            timeout: Duration::from_secs(5),
+            ..HttpSettings::default()
+        };
+        let b = HttpSettings {
+            connect_to: Some(target("127.0.0.1", 9)),
+            ..a.clone()
+        };
+        for _ in 0..50 {
+            pool.client(&a).unwrap();
+        }
+        pool.client(&b).unwrap();
+        assert_eq!(pool.len(), 2);
     }
 }

@@ -238,6 +238,12 @@ pub trait Provider: Send + Sync {
     /// item it lists carries this scope.
     fn scope(&self) -> &Scope;
 
+    /// Something the operator should hear once about how this source is reached (a Tencent
+    /// region with no documented region host, served through the nearest-access host).
+    fn notice(&self) -> Option<String> {
+        None
+    }
+
     /// What this provider's kind supports: [`capabilities`] of its kind.
     fn capabilities(&self) -> Capabilities {
         capabilities(self.scope().kind)

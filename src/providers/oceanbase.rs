@@ -10,7 +10,7 @@ mod digest;
 mod envelope;
 
 use crate::inventory::{Item, ProviderKind, Scope, Status};
-use crate::providers::http::excerpt;
+use crate::providers::http::{ConnectTo, excerpt};
 use crate::providers::{BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError};
 use crate::secret::Secret;
 use async_trait::async_trait;
@@ -82,6 +82,8 @@ pub struct ObOptions {
     pub timeout: Duration,
     /// One more trusted root certificate (PEM), e.g. the emulator's CA.
     pub extra_root_ca_pem: Option<Vec<u8>>,
+    /// `[settings] connect_to`: connect here while keeping the endpoint's host name.
+    pub connect_to: Option<ConnectTo>,
     /// Retries after the first try (see the retry policy on reads vs deletes).
     pub max_retries: u32,
     /// First backoff step; doubles per retry, with jitter.
@@ -98,6 +100,7 @@ impl Default for ObOptions {
             endpoint: None,
             timeout: Duration::from_secs(30),
             extra_root_ca_pem: None,
+            connect_to: None,
             max_retries: 3,
             retry_base_delay: Duration::from_millis(250),
             requests_per_second: 10,
@@ -128,6 +131,7 @@ impl OceanBase {
             credential_source: &creds.source,
             timeout: opts.timeout,
             extra_root_ca_pem: opts.extra_root_ca_pem.as_deref(),
+            connect_to: opts.connect_to.as_ref(),
             max_retries: opts.max_retries,
             retry_base_delay: opts.retry_base_delay,
             requests_per_second: opts.requests_per_second,

@@ -289,3 +289,75 @@ fn config_is_refused_where_it_would_be_ignored() {
         assert!(stderr.contains("--config") && stderr.contains("fix:"), "{stderr}");
     }
 }
+
+mod hosts_and_settings {
+    use super::*;
+    use keyward::providers::http::ConnectTo;
+    use keyward::providers::tencent::client::Language;
+    use keyward::providers::tencent::endpoint::{Access, Site};
+
+    const ACCOUNT: &str = "[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\"]\n";
+
+    #[test]
+    fn site_and_access_default_to_cn_and_regional() {
+        let cfg = parse(ACCOUNT).unwrap();
+        assert_eq!(
+            (cfg.tencent[0].site, cfg.tencent[0].access),
+            (Site::Cn, Access::Regional)
+        );
+        assert_eq!(cfg.settings.connect_to, None);
+        assert_eq!(cfg.settings.language, Language::EnUs);
+    }
+
+    #[test]
+    fn site_access_connect_to_and_language_are_read() {
+        let text = format!(
+            "{ACCOUNT}site = \"intl\"\naccess = \"nearest\"\n[settings]\nconnect_to = \"emulator.test:9400\"\nlanguage = \"zh-CN\"\n"
+        );
+        let cfg = parse(&text).unwrap();
+        assert_eq!(
+            (cfg.tencent[0].site, cfg.tencent[0].access),
+            (Site::Intl, Access::Nearest)
+        );
+        assert_eq!(
+            cfg.settings.connect_to,
+            Some(ConnectTo {
+                host: "emulator.test".into(),
+                port: 9400
+            })
+        );
+        assert_eq!(cfg.settings.language, Language::ZhCn);
+        let cfg = parse("[settings]\nconnect_to = \"[::1]:443\"\n").unwrap();
+        assert_eq!(cfg.settings.connect_to.unwrap().to_string(), "[::1]:443");
+    }
+
+    #[test]
+    fn bad_values_name_the_line_the_choices_and_the_fix() {
+        let e = err(&format!("{ACCOUNT}site = \"china\"\n"));
+        assert!(e.contains("config.toml:4") && e.contains("\"china\""), "{e}");
+        assert!(e.contains("\"cn\" or \"intl\""), "{e}");
+        let e = err(&format!("{ACCOUNT}access = \"Regional\"\n"));
+        assert!(
+            e.contains("config.toml:4") && e.contains("\"regional\" or \"nearest\""),
+            "{e}"
+        );
+        let e = err("[settings]\nlanguage = \"zh\"\n");
+        assert!(
+            e.contains("config.toml:2") && e.contains("\"en-US\" or \"zh-CN\""),
+            "{e}"
+        );
+        for bad in [
+            "localhost",
+            "127.0.0.1:0",
+            "127.0.0.1:99999",
+            "::1:443",
+            ":443",
+            "a b:1",
+            "[nope]:1",
+        ] {
+            let e = err(&format!("[settings]\n\nconnect_to = \"{bad}\"\n"));
+            assert!(e.contains("config.toml:3") && e.contains("HOST:PORT"), "{bad}: {e}");
+            assert!(e.contains("fix:"), "{e}");
+        }
+    }
+}

@@ -486,3 +486,59 @@ fn format_flags_and_shorthands() {
     let e = parse(&["--provider", "aws"]).err().unwrap().to_string();
     assert!(e.contains("apigateway, cvm, oceanbase"), "{e}");
 }
+
+/// An in-memory source with a notice, like a Tencent region reached through the nearest host.
+struct Noted {
+    inner: MemoryProvider,
+    notice: &'static str,
+}
+
+#[async_trait]
+impl Provider for Noted {
+    fn scope(&self) -> &Scope {
+        self.inner.scope()
+    }
+    fn notice(&self) -> Option<String> {
+        Some(self.notice.to_string())
+    }
+    async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        self.inner.list().await
+    }
+    async fn delete(&self, _ids: &[String]) -> Result<DeleteReport, ProviderError> {
+        unreachable!("list never deletes")
+    }
+}
+
+#[tokio::test]
+async fn each_distinct_notice_of_the_selected_sources_is_said_once_on_stderr() {
+    let noted = |kind, region: &str, notice| -> Arc<dyn Provider> {
+        Arc::new(Noted {
+            inner: MemoryProvider::new(kind, "prod", region, Vec::new()),
+            notice,
+        })
+    };
+    let mut providers = fleet();
+    providers.push(noted(ProviderKind::Cvm, "ap-jakarta", "ap-jakarta has no region host"));
+    providers.push(noted(ProviderKind::Cvm, "ap-jakarta", "ap-jakarta has no region host"));
+    providers.push(noted(
+        ProviderKind::ApiGateway,
+        "ap-jakarta",
+        "apigateway ap-jakarta note",
+    ));
+    let (ok, out, err) = run(&providers, Selection::default(), Format::Json).await;
+    assert!(ok, "{err}");
+    assert_eq!(json_ids(&out).len(), 3, "notices go to stderr, not into the output");
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "keyward: note: ap-jakarta has no region host",
+            "keyward: note: apigateway ap-jakarta note"
+        ]
+    );
+    let only_cvm = Selection {
+        kind: Some(ProviderKind::Cvm),
+        ..Selection::default()
+    };
+    let (_, _, err) = run(&providers, only_cvm, Format::Json).await;
+    assert_eq!(err, "keyward: note: ap-jakarta has no region host\n");
+}

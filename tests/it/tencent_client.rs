@@ -188,7 +188,7 @@ async fn a_write_is_retried_when_the_connection_was_refused() {
         endpoint: Some(format!("http://{addr}")),
         timeout: Duration::from_secs(2),
         max_retries: 5,
-        extra_root_ca_pem: None,
+        ..ClientOptions::default()
     };
     let client = TencentClient::new(APIGATEWAY, creds(None), opts)
         .unwrap()
@@ -378,4 +378,109 @@ async fn an_oversized_answer_is_refused_without_reading_it_all() {
     assert_eq!(err.kind, ErrorKind::Protocol);
     assert!(err.message.contains("MiB"), "{}", err.message);
     assert!(err.message.len() < 300);
+}
+
+mod language_throttling_and_connect_to {
+    use super::*;
+    use keyward::providers::http::ConnectTo;
+    use keyward::providers::tencent::client::Language;
+
+    #[tokio::test]
+    async fn every_request_says_the_configured_language() {
+        let fake = Fake::start(CVM, |_| Reply::Ok(json!({}))).await;
+        fake.client(CVM, 0)
+            .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+            .await
+            .unwrap();
+        let opts = ClientOptions {
+            language: Language::ZhCn,
+            ..fake.options(0)
+        };
+        // Signed as before: the language header is not part of the signature.
+        client_for(CVM, opts, creds(None))
+            .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+            .await
+            .unwrap();
+        let languages: Vec<String> = fake.seen().into_iter().map(|s| s.language).collect();
+        assert_eq!(languages, ["en-US", "zh-CN"]);
+    }
+
+    #[tokio::test]
+    async fn throttled_writes_are_retried_on_their_own_budget() {
+        let fake = Fake::start(
+            APIGATEWAY,
+            failing_then_ok(vec![
+                || Reply::Error("RequestLimitExceeded.UinLimitExceeded", "主账号限频"),
+                || Reply::Error("RequestLimitExceeded.IPLimitExceeded", "IP限频"),
+                || {
+                    Reply::Error(
+                        "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+                        "主账号超过频率限制",
+                    )
+                },
+                || Reply::Error("RequestLimitExceeded", "slow down"),
+            ]),
+        )
+        .await;
+        // No retries for other errors: the four refusals use the throttling budget.
+        let (_, request_id) = fake
+            .client(APIGATEWAY, 0)
+            .call(
+                "ap-guangzhou",
+                "DeleteApiKey",
+                &json!({ "AccessKeyId": "AKID1" }),
+                Retry::Write,
+            )
+            .await
+            .unwrap();
+        assert_eq!(request_id, "req-5");
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_throttling_budget_says_which_limit_and_what_to_do() {
+        let fake = Fake::start(CVM, |_| Reply::Error("RequestLimitExceeded.IPLimitExceeded", "IP限频")).await;
+        let opts = ClientOptions {
+            throttle_retries: 2,
+            ..fake.options(5)
+        };
+        let err = client_for(CVM, opts, creds(None))
+            .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+            .await
+            .unwrap_err();
+        assert_eq!(fake.seen().len(), 3, "max_retries does not apply to throttling");
+        assert_eq!(
+            (err.kind, err.code.as_str()),
+            (ErrorKind::RateLimited, "RequestLimitExceeded.IPLimitExceeded")
+        );
+        assert!(err.message.starts_with("DescribeKeyPairs: IP限频"), "{}", err.message);
+        assert!(
+            err.message.contains("IP address") && err.message.contains("3 attempts"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.request_id.as_deref(), Some("req-3"));
+    }
+
+    #[tokio::test]
+    async fn connect_to_reaches_a_region_host_with_its_real_host_signed() {
+        let host = "cvm.ap-guangzhou.tencentcloudapi.com";
+        let (fake, pem) = Fake::start_tls_for(CVM, &[host], |_| Reply::Ok(json!({ "TotalCount": 0 }))).await;
+        let opts = ClientOptions {
+            endpoint: Some(format!("https://{host}")),
+            extra_root_ca_pem: Some(pem),
+            connect_to: Some(ConnectTo {
+                host: "127.0.0.1".into(),
+                port: fake.addr.port(),
+            }),
+            ..fake.options(0)
+        };
+        let client = client_for(CVM, opts, creds(None));
+        assert_eq!(client.host(), host);
+        client
+            .call("ap-guangzhou", "DescribeKeyPairs", &json!({}), Retry::Read)
+            .await
+            .unwrap();
+        // The fake answers from its handler only when the signature over this Host verifies.
+        assert_eq!(fake.seen()[0].host, host);
+    }
 }

@@ -5,7 +5,7 @@
 use super::digest::{Challenge, DigestAuth, best_challenge};
 use super::envelope::{self, Success};
 use crate::providers::http::{
-    BodyError, MAX_BODY_BYTES, Retry, build_client, read_body_capped, transport_failure, validate_endpoint,
+    BodyError, ConnectTo, MAX_BODY_BYTES, Retry, build_client, read_body_capped, transport_failure, validate_endpoint,
 };
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
@@ -53,6 +53,7 @@ pub(crate) struct ClientConfig<'a> {
     pub credential_source: &'a str,
     pub timeout: Duration,
     pub extra_root_ca_pem: Option<&'a [u8]>,
+    pub connect_to: Option<&'a ConnectTo>,
     pub max_retries: u32,
     pub retry_base_delay: Duration,
     pub requests_per_second: u32,
@@ -67,7 +68,7 @@ impl ObClient {
             ));
         }
         Ok(ObClient {
-            http: build_client(cfg.timeout, cfg.extra_root_ca_pem)?,
+            http: build_client(cfg.timeout, cfg.extra_root_ca_pem, cfg.connect_to)?,
             base,
             org_id: header_value("organization id", cfg.org_id)?,
             digest: DigestAuth::new(cfg.access_key_id.to_string(), cfg.access_key_secret.clone()),

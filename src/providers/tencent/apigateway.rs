@@ -192,6 +192,8 @@ impl UsagePlan {
 pub struct ApiGateway {
     client: Arc<TencentClient>,
     scope: Scope,
+    /// Said once to the operator: why this region is not reached through its own host.
+    notice: Option<String>,
 }
 
 impl ApiGateway {
@@ -199,7 +201,14 @@ impl ApiGateway {
         ApiGateway {
             client,
             scope: Scope::new(ProviderKind::ApiGateway, account.into(), region.into()),
+            notice: None,
         }
+    }
+
+    /// The same provider with the host choice's fallback note (see `endpoint::choose`).
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
     }
 
     fn item(&self, key: ApiKey) -> Item {
@@ -318,6 +327,10 @@ impl ApiGateway {
 impl Provider for ApiGateway {
     fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    fn notice(&self) -> Option<String> {
+        self.notice.clone()
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {

@@ -1,11 +1,14 @@
 //! The Tencent Cloud API 3.0 JSON client: one POST per action, signed with TC3
-//! (`sign.rs`), paced per action by a client-side rate limiter, retried only when
-//! retrying is safe, and every answer mapped into the `{"Response": ...}` envelope or a
-//! typed `ProviderError` that carries the RequestId whenever the server sent one.
+//! (`sign.rs`), paced per action by a client-side rate limiter and by the learned account
+//! and IP limits (`throttle.rs`), retried only when retrying is safe, and every answer
+//! mapped into the `{"Response": ...}` envelope or a typed `ProviderError` that carries the
+//! RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
+use super::throttle::{self, Guards};
 use crate::providers::http::{
-    BodyError, MAX_BODY_BYTES, Retry, client_builder, error_chain, excerpt, parse_with_transport_rule, read_body_capped,
+    BodyError, ConnectTo, HttpSettings, MAX_BODY_BYTES, Retry, client_builder, error_chain, excerpt,
+    parse_with_transport_rule, read_body_capped,
 };
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
@@ -13,8 +16,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE as CONTENT_TYPE_HEADER, HOST, HeaderMap, HeaderValue};
+use serde::Deserialize;
 use serde_json::Value;
-use std::time::Duration;
+use std::fmt;
+use std::time::{Duration, Instant};
 
 /// Keyward's own error codes for failures that never got a Tencent error code.
 pub mod codes {
@@ -62,17 +67,53 @@ pub const CVM: ServiceSpec = ServiceSpec {
     rate_per_second: 10,
 };
 
+/// Retries after a `RequestLimitExceeded*` refusal, apart from `max_retries`: a refused
+/// request certainly did not apply, and the learned limits need a few refusals to settle.
+pub const DEFAULT_THROTTLE_RETRIES: u32 = 8;
+
+/// The language of the service's messages (`X-TC-Language`), `[settings] language`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "en-US")]
+    EnUs,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Language {
+    /// The header value, as the API spells it.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::EnUs => "en-US",
+            Language::ZhCn => "zh-CN",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Base URL override (the emulator). Plain `http` is refused unless the host is loopback,
-    /// so credentials and secrets never cross a network unencrypted.
+    /// Base URL: an override (the emulator), or `https://<host>` from `endpoint::choose`;
+    /// `None` is the service's nearest-access host. Plain `http` is refused unless the host
+    /// is loopback, so credentials and secrets never cross a network unencrypted.
     pub endpoint: Option<String>,
     /// Per attempt, from connecting until the whole body is read.
     pub timeout: Duration,
-    /// Extra attempts after the first, for errors that are safe to retry.
+    /// Extra attempts after the first, for errors other than throttling that are safe to retry.
     pub max_retries: u32,
+    /// Extra attempts after a `RequestLimitExceeded*` refusal, reads and writes alike.
+    pub throttle_retries: u32,
     /// A PEM certificate to trust in addition to the system roots (the emulator's self-signed one).
     pub extra_root_ca_pem: Option<Vec<u8>>,
+    /// `[settings] connect_to`: connect here, keep the real host everywhere else.
+    pub connect_to: Option<ConnectTo>,
+    pub language: Language,
 }
 
 impl Default for ClientOptions {
@@ -81,13 +122,45 @@ impl Default for ClientOptions {
             endpoint: None,
             timeout: Duration::from_secs(15),
             max_retries: 3,
+            throttle_retries: DEFAULT_THROTTLE_RETRIES,
             extra_root_ca_pem: None,
+            connect_to: None,
+            language: Language::default(),
         }
     }
 }
 
-/// One client per (account, service), shared by that account's regions through an `Arc`,
-/// so the per-action rate limit is counted once for the SecretId as the service does.
+impl ClientOptions {
+    /// What the HTTP connection pool depends on (see `http::HttpPool`).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            timeout: self.timeout,
+            extra_root_ca_pem: self.extra_root_ca_pem.clone(),
+            connect_to: self.connect_to.clone(),
+        }
+    }
+}
+
+/// The `reqwest::Client` Tencent clients use; `http::HttpPool` shares one per settings.
+pub fn http_client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    client_builder(settings.extra_root_ca_pem.as_deref(), settings.connect_to.as_ref())?
+        .connect_timeout(settings.timeout)
+        // Redirects would re-post a signed body to another host.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Transport,
+                codes::TRANSPORT,
+                format!("cannot build the HTTP client: {}", error_chain(&e)),
+            )
+        })
+}
+
+/// One client per (account, service, host), shared by the regions reached through that
+/// host via an `Arc`: Tencent counts the per-action limit per (action, access region of
+/// the host, SecretId), so each client paces its own actions. The HTTP pool and the
+/// account/IP guards are shared more widely and only referenced here.
 pub struct TencentClient {
     spec: ServiceSpec,
     creds: Credentials,
@@ -96,8 +169,11 @@ pub struct TencentClient {
     /// The Host header exactly as sent and signed (`host[:port]`, port only when not default).
     host: String,
     limiter: DefaultKeyedRateLimiter<String>,
+    guards: Guards,
+    language: Language,
     timeout: Duration,
     max_retries: u32,
+    throttle_retries: u32,
     backoff_base: Duration,
     backoff_cap: Duration,
 }
@@ -237,7 +313,21 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 }
 
 impl TencentClient {
+    /// A client with its own HTTP pool and its own guards, sharing nothing.
     pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
+        let http = http_client(&opts.http_settings())?;
+        Self::shared(spec, creds, opts, http, Guards::standalone())
+    }
+
+    /// A client over a shared HTTP client (`opts`' timeout, CA and connect_to must be the
+    /// ones `http` was built with) and its account's guards.
+    pub fn shared(
+        spec: ServiceSpec,
+        creds: Credentials,
+        opts: ClientOptions,
+        http: reqwest::Client,
+        guards: Guards,
+    ) -> Result<Self, ProviderError> {
         if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
             return Err(ProviderError::invalid(format!(
                 "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
@@ -252,17 +342,7 @@ impl TencentClient {
         };
         let endpoint = opts.endpoint.as_deref().unwrap_or(spec.default_endpoint);
         let (url, host) = parse_endpoint(endpoint)?;
-        let builder = client_builder(opts.extra_root_ca_pem.as_deref())?
-            .connect_timeout(opts.timeout)
-            // Redirects would re-post a signed body to another host.
-            .redirect(reqwest::redirect::Policy::none());
-        let http = builder.build().map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Transport,
-                codes::TRANSPORT,
-                format!("cannot build the HTTP client: {}", error_chain(&e)),
-            )
-        })?;
+        guards.add_capacity(f64::from(spec.rate_per_second));
         Ok(TencentClient {
             spec,
             creds,
@@ -270,8 +350,11 @@ impl TencentClient {
             url,
             host,
             limiter: RateLimiter::keyed(quota),
+            guards,
+            language: opts.language,
             timeout: opts.timeout,
             max_retries: opts.max_retries,
+            throttle_retries: opts.throttle_retries,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(8),
         })
@@ -292,6 +375,11 @@ impl TencentClient {
         &self.creds.secret_id
     }
 
+    /// The Host header this client sends and signs.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// POST JSON; returns the parsed `Response` object (RequestId included) and its RequestId.
     pub async fn call(
         &self,
@@ -303,20 +391,39 @@ impl TencentClient {
         let payload = serde_json::to_vec(params)
             .map_err(|e| ProviderError::invalid(format!("{action} parameters cannot be encoded as JSON: {e}")))?;
         let key = action.to_string();
-        let mut attempt = 0u32;
+        let (mut retries, mut throttled) = (0u32, 0u32);
         loop {
-            // Every attempt, retries included, counts against the service's limit.
+            // Every attempt, retries included, counts against the service's limits.
             self.limiter.until_key_ready(&key).await;
-            let result = self.attempt(region, action, &payload).await;
-            match result {
-                Err(err) if attempt < self.max_retries && retry.allows(&err) => {
-                    tracing::debug!(action, region, attempt, code = %err.code, "retrying Tencent call");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    attempt += 1;
+            self.guards.acquire().await;
+            let sent_at = Instant::now();
+            let err = match self.attempt(region, action, &payload).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => err,
+            };
+            // A throttling refusal certainly did not apply: reads and writes alike are
+            // retried, on a budget of their own, after telling the guard of that limit.
+            if let Some(limit) = throttle::limit_of(&err.code) {
+                self.guards.throttled(limit, sent_at, Instant::now());
+                if throttled >= self.throttle_retries {
+                    let attempts = throttled + 1;
+                    return Err(throttle::exhausted(err, limit, attempts, &self.host).in_action(action));
                 }
-                // Every error names its action, the service's own messages included.
-                other => return other.map_err(|e| e.in_action(action)),
+                let delay = self.backoff(throttled);
+                tracing::debug!(action, region, host = %self.host, throttled, code = %err.code, ?delay, "Tencent throttled the call; backing off");
+                tokio::time::sleep(delay).await;
+                throttled += 1;
+                continue;
             }
+            if retries < self.max_retries && retry.allows(&err) {
+                let delay = self.backoff(retries);
+                tracing::debug!(action, region, retries, code = %err.code, ?delay, "retrying Tencent call");
+                tokio::time::sleep(delay).await;
+                retries += 1;
+                continue;
+            }
+            // Every error names its action, the service's own messages included.
+            return Err(err.in_action(action));
         }
     }
 
@@ -350,6 +457,8 @@ impl TencentClient {
         headers.insert("X-TC-Version", HeaderValue::from_static(self.spec.version));
         headers.insert("X-TC-Region", header(region, "region")?);
         headers.insert("X-TC-Timestamp", HeaderValue::from(timestamp));
+        // Not signed: TC3 signs only content-type and host.
+        headers.insert("X-TC-Language", HeaderValue::from_static(self.language.tag()));
         if let Some(token) = &self.creds.token {
             let mut value = header(token.expose(), "session token")?;
             value.set_sensitive(true);

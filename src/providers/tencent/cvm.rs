@@ -138,6 +138,8 @@ struct KeyPair {
 pub struct Cvm {
     client: Arc<TencentClient>,
     scope: Scope,
+    /// Said once to the operator: why this region is not reached through its own host.
+    notice: Option<String>,
 }
 
 impl Cvm {
@@ -145,7 +147,14 @@ impl Cvm {
         Cvm {
             client,
             scope: Scope::new(ProviderKind::Cvm, account.into(), region.into()),
+            notice: None,
         }
+    }
+
+    /// The same provider with the host choice's fallback note (see `endpoint::choose`).
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
     }
 
     fn item(&self, pair: KeyPair) -> Item {
@@ -236,6 +245,10 @@ fn kept_reason(item: &Item) -> String {
 impl Provider for Cvm {
     fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    fn notice(&self) -> Option<String> {
+        self.notice.clone()
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {

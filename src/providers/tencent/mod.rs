@@ -6,3 +6,4 @@ pub mod cvm;
 pub mod endpoint;
 mod page;
 pub mod sign;
+pub mod throttle;

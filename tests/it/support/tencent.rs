@@ -26,6 +26,8 @@ pub struct Seen {
     pub region: String,
     pub version: String,
     pub host: String,
+    /// `X-TC-Language`, empty when absent.
+    pub language: String,
     pub token: Option<String>,
     pub params: Value,
     pub at: Instant,
@@ -92,7 +94,16 @@ impl Fake {
         spec: ServiceSpec,
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> (Fake, Vec<u8>) {
-        let (listener, config, cert_pem) = super::tls::self_signed_listener().await;
+        Self::start_tls_for(spec, &["127.0.0.1", "localhost"], handler).await
+    }
+
+    /// The TLS fake with a certificate for `names` only.
+    pub async fn start_tls_for(
+        spec: ServiceSpec,
+        names: &[&str],
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> (Fake, Vec<u8>) {
+        let (listener, config, cert_pem) = super::tls::self_signed_listener_for(names).await;
         let addr = listener.local_addr().unwrap();
         let state = FakeState::new(spec, handler);
         let app = Router::new().route("/", post(answer)).with_state(state.clone());
@@ -119,7 +130,7 @@ impl Fake {
             endpoint: Some(self.endpoint()),
             timeout: Duration::from_secs(2),
             max_retries,
-            extra_root_ca_pem: None,
+            ..ClientOptions::default()
         }
     }
 
@@ -186,6 +197,7 @@ async fn answer(State(state): State<Arc<FakeState>>, headers: HeaderMap, body: B
         region: header(&headers, "x-tc-region").to_string(),
         version: header(&headers, "x-tc-version").to_string(),
         host: header(&headers, "host").to_string(),
+        language: header(&headers, "x-tc-language").to_string(),
         token: headers
             .get("x-tc-token")
             .map(|v| v.to_str().unwrap_or_default().to_string()),
