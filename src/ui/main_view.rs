@@ -262,17 +262,7 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
-    // Every region that lists the key; its calls go to the first.
-    let regions = if item.also_in.is_empty() {
-        format!("region {}", item.key.scope.region)
-    } else {
-        format!(
-            "regions {} (calls go to {})",
-            item.regions().collect::<Vec<_>>().join(", "),
-            item.key.scope.region
-        )
-    };
-    let lines = vec![
+    let mut lines = vec![
         Line::from(format!(
             "name {}   id {}   status {}   type {}",
             item.name,
@@ -281,14 +271,26 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
             or_dash(&item.key_type)
         )),
         Line::from(format!(
-            "account {}   {regions}   created {}   modified {}",
+            "account {}   region {}   created {}   modified {}",
             item.key.scope.account,
+            item.region_label(),
             or_dash(&item.created),
             or_dash(&item.modified)
         )),
         Line::from(format!("bindings {}", or_dash(&item.bindings_text()))),
         Line::from(format!("description {}", or_dash(&item.description))),
     ];
+    // A key several regions list: name them all, right under its region.
+    if !item.also_in.is_empty() {
+        lines.insert(
+            2,
+            Line::from(format!(
+                "also listed by {}: one key, its calls go to {}",
+                item.also_in.join(", "),
+                item.key.scope.region
+            )),
+        );
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
