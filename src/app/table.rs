@@ -558,4 +558,38 @@ mod tests {
         assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
         assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
     }
+
+    /// The post-run re-read of one region takes only that region off a row other regions
+    /// list; the row goes with the re-read of its last region, and a region that still
+    /// lists it keeps it.
+    #[test]
+    fn a_re_read_takes_only_its_own_region_off_a_merged_row() {
+        let regions = ["r1", "r2", "r3"];
+        let scope = |r: &str| Scope::new(ProviderKind::Cvm, "acct", r);
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        tab.set_region_order(RegionOrder::new(regions.map(scope)));
+        // Loaded last region first: the config order still decides which region leads.
+        for r in regions.iter().rev() {
+            tab.replace_source(&scope(r), vec![item(r, "skey-1", "web")]);
+        }
+        assert_eq!(tab.len(), 1);
+        assert_eq!(tab.items()[0].key, scope("r1").key("skey-1"));
+        tab.toggle_highlighted();
+        let touched: HashSet<String> = ["skey-1".to_string()].into();
+        tab.apply_refresh(&scope("r2"), &touched, Vec::new());
+        assert_eq!(tab.items()[0].regions().collect::<Vec<_>>(), ["r1", "r3"]);
+        tab.apply_refresh(&scope("r1"), &touched, Vec::new());
+        assert_eq!(tab.items()[0].key, scope("r3").key("skey-1"));
+        assert!(
+            tab.is_selected(&scope("r3").key("skey-1")),
+            "the selection follows the row"
+        );
+        // r3 still lists it (the delete was kept, say): the row stays.
+        tab.apply_refresh(&scope("r3"), &touched, vec![item("r3", "skey-1", "web")]);
+        assert_eq!(tab.len(), 1);
+        tab.apply_refresh(&scope("r3"), &touched, Vec::new());
+        assert!(tab.is_empty());
+        assert_eq!(tab.selected_count(), 0);
+        assert!(!tab.any_merged());
+    }
 }
