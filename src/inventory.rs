@@ -250,3 +250,230 @@ impl Item {
             .join(", ")
     }
 }
+
+/// The configured order of the sources: which of an account's regions comes first. A key
+/// listed by several regions is addressed through the first (see [`Row`]).
+#[derive(Debug, Clone, Default)]
+pub struct RegionOrder(Vec<Scope>);
+
+impl RegionOrder {
+    /// `scopes` in config order (duplicates are harmless: the first counts).
+    pub fn new(scopes: impl IntoIterator<Item = Scope>) -> Self {
+        RegionOrder(scopes.into_iter().collect())
+    }
+
+    /// Whether region `a` comes before region `b` among `kind`'s regions of `account`: by
+    /// config position, then by name, so a region missing from the config still sorts
+    /// the same way every time.
+    fn before(&self, kind: ProviderKind, account: &str, a: &str, b: &str) -> bool {
+        let position = |region: &str| {
+            self.0
+                .iter()
+                .position(|s| s.kind == kind && s.account == account && s.region == region)
+                .unwrap_or(usize::MAX)
+        };
+        (position(a), a) < (position(b), b)
+    }
+}
+
+/// One key as the table and `keyward list` show it: the item, and the other regions of
+/// its account whose listing returned the same id.
+///
+/// Why merged: CVM key pairs may be account-global (the quota is per account, and some doc
+/// versions say DescribeKeyPairs needs no region), and API Gateway SecretIds are unique
+/// across regions, so the same id from several regions is one key. Shown once, selected
+/// once, deleted with one call. Per-region keys have distinct ids and stay one row each.
+///
+/// `item.key` names the first of the regions in config order: that is where its calls go.
+/// Derefs to the item so code that reads fields reads them the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub item: Item,
+    /// The other regions that list it, in config order; empty for a per-region key.
+    pub also_in: Vec<CompactString>,
+}
+
+impl From<Item> for Row {
+    fn from(item: Item) -> Self {
+        Row {
+            item,
+            also_in: Vec::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for Row {
+    type Target = Item;
+    fn deref(&self) -> &Item {
+        &self.item
+    }
+}
+
+impl Row {
+    /// Every region that lists it, the one its calls go to first.
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.item.key.scope.region.as_str()).chain(self.also_in.iter().map(|r| r.as_str()))
+    }
+
+    pub fn lists_in(&self, region: &str) -> bool {
+        self.regions().any(|r| r == region)
+    }
+
+    /// The region column: `ap-guangzhou`, or `ap-guangzhou +2` when two more regions list it.
+    pub fn region_label(&self) -> String {
+        match self.also_in.len() {
+            0 => self.item.key.scope.region.to_string(),
+            n => format!("{} +{n}", self.item.key.scope.region),
+        }
+    }
+
+    /// The other scopes that list it: the run re-reads them too, so a key deleted through
+    /// its first region leaves every region's row.
+    pub fn also_listed_scopes(&self) -> Vec<Scope> {
+        let scope = &self.item.key.scope;
+        self.also_in
+            .iter()
+            .map(|r| Scope::new(scope.kind, scope.account.clone(), r.clone()))
+            .collect()
+    }
+
+    /// `item` (same kind, account and id) was listed by its own region too. A region
+    /// before the current first one in `order` takes over (its listing becomes the row's
+    /// data); the same region as the first replaces the data; any other is added.
+    pub fn add_listing(&mut self, item: Item, order: &RegionOrder) {
+        let new = item.key.scope.region.clone();
+        let first = self.item.key.scope.region.clone();
+        if new == first {
+            self.item = item;
+        } else if self.before(order, &new, &first) {
+            self.item = item;
+            self.also_in.retain(|r| *r != new);
+            self.insert_also(first, order);
+        } else if !self.also_in.contains(&new) {
+            self.insert_also(new, order);
+        }
+    }
+
+    fn before(&self, order: &RegionOrder, a: &str, b: &str) -> bool {
+        let scope = &self.item.key.scope;
+        order.before(scope.kind, &scope.account, a, b)
+    }
+
+    fn insert_also(&mut self, region: CompactString, order: &RegionOrder) {
+        let at = self.also_in.partition_point(|r| self.before(order, r, &region));
+        self.also_in.insert(at, region);
+    }
+
+    /// `region` no longer lists it. When that was the first region the next one takes
+    /// over (the data stays: it is the same key). `false` when no region lists it now.
+    pub fn remove_region(&mut self, region: &str) -> bool {
+        if self.item.key.scope.region == region {
+            if self.also_in.is_empty() {
+                return false;
+            }
+            self.item.key.scope.region = self.also_in.remove(0);
+        } else {
+            self.also_in.retain(|r| r != region);
+        }
+        true
+    }
+}
+
+/// Merge listings (any order) into one row per (kind, account, id), rows in key order.
+pub fn merge_listings(items: impl IntoIterator<Item = Item>, order: &RegionOrder) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut index: std::collections::HashMap<(ProviderKind, CompactString, CompactString), usize> =
+        std::collections::HashMap::new();
+    for item in items {
+        let id = (item.key.scope.kind, item.key.scope.account.clone(), item.key.id.clone());
+        match index.get(&id) {
+            Some(&i) => rows[i].add_listing(item, order),
+            None => {
+                index.insert(id, rows.len());
+                rows.push(Row::from(item));
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(region: &str, id: &str) -> Item {
+        Item {
+            key: Scope::new(ProviderKind::Cvm, "acct", region).key(id),
+            name: format!("name-{id}").into(),
+            status: Status::Active,
+            key_type: CompactString::default(),
+            description: CompactString::default(),
+            created: CompactString::default(),
+            modified: CompactString::default(),
+            last_used: CompactString::default(),
+            bindings: Vec::new(),
+        }
+    }
+
+    fn order(regions: &[&str]) -> RegionOrder {
+        RegionOrder::new(regions.iter().map(|r| Scope::new(ProviderKind::Cvm, "acct", *r)))
+    }
+
+    /// The row is addressed through the first region in config order, whatever order the
+    /// listings arrived in.
+    #[test]
+    fn the_first_region_in_config_order_leads_whatever_the_arrival_order() {
+        let order = order(&["ap-guangzhou", "ap-shanghai", "ap-beijing"]);
+        let rows = merge_listings(
+            ["ap-beijing", "ap-guangzhou", "ap-shanghai"].map(|r| pair(r, "skey-1")),
+            &order,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].key.scope.region, "ap-guangzhou");
+        assert_eq!(
+            rows[0].regions().collect::<Vec<_>>(),
+            ["ap-guangzhou", "ap-shanghai", "ap-beijing"]
+        );
+        assert_eq!(rows[0].region_label(), "ap-guangzhou +2");
+    }
+
+    #[test]
+    fn distinct_ids_stay_one_row_each_and_other_accounts_never_merge() {
+        let mut other = pair("ap-guangzhou", "skey-1");
+        other.key.scope.account = "other".into();
+        let rows = merge_listings(
+            [pair("ap-guangzhou", "skey-1"), pair("ap-shanghai", "skey-2"), other],
+            &order(&["ap-guangzhou", "ap-shanghai"]),
+        );
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.also_in.is_empty()));
+        assert_eq!(rows[0].region_label(), "ap-guangzhou");
+    }
+
+    #[test]
+    fn removing_the_first_region_hands_the_row_to_the_next() {
+        let mut row = merge_listings(
+            ["ap-guangzhou", "ap-shanghai"].map(|r| pair(r, "skey-1")),
+            &order(&["ap-guangzhou", "ap-shanghai"]),
+        )
+        .remove(0);
+        assert!(row.remove_region("ap-guangzhou"));
+        assert_eq!(row.key.scope.region, "ap-shanghai");
+        assert!(row.also_in.is_empty());
+        assert!(!row.remove_region("ap-shanghai"), "no region lists it any more");
+    }
+
+    /// A region missing from the config sorts after the configured ones, by name.
+    #[test]
+    fn unconfigured_regions_sort_last_by_name() {
+        let rows = merge_listings(
+            ["ap-zzz", "ap-aaa", "ap-shanghai"].map(|r| pair(r, "skey-1")),
+            &order(&["ap-shanghai"]),
+        );
+        assert_eq!(
+            rows[0].regions().collect::<Vec<_>>(),
+            ["ap-shanghai", "ap-aaa", "ap-zzz"]
+        );
+    }
+}

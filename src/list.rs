@@ -3,7 +3,7 @@
 //! error goes to stderr with (provider, account, region) and the exit status is non-zero.
 
 use crate::config::{Config, process_env};
-use crate::inventory::{Item, ProviderKind, Scope};
+use crate::inventory::{ProviderKind, RegionOrder, Row, Scope, merge_listings};
 use crate::providers::{Provider, ProviderError};
 use crate::registry;
 use crate::text::sanitize;
@@ -109,8 +109,10 @@ impl fmt::Display for Failure {
 
 #[derive(Debug, Default)]
 pub struct Inventory {
-    /// Sorted by provider, account, region, id.
-    pub items: Vec<Item>,
+    /// One row per (provider, account, id), sorted by provider, account, region, id. A key
+    /// several regions list is one row (see `inventory::Row`), its first region in config
+    /// order in `region`.
+    pub items: Vec<Row>,
     pub failures: Vec<Failure>,
     /// How many providers were asked.
     pub providers: usize,
@@ -125,22 +127,28 @@ pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> In
         providers: chosen.len(),
         ..Inventory::default()
     };
+    let mut listed = Vec::new();
     for (p, result) in chosen.iter().zip(results) {
         match result {
-            Ok(items) => inventory.items.extend(items),
+            Ok(items) => listed.extend(items),
             Err(error) => inventory.failures.push(Failure {
                 scope: p.scope().clone(),
                 error,
             }),
         }
     }
-    inventory.items.sort_by(|a, b| a.key.cmp(&b.key));
+    // `providers` is in config order, which decides a merged row's first region.
+    let order = RegionOrder::new(providers.iter().map(|p| p.scope().clone()));
+    inventory.items = merge_listings(listed, &order);
     inventory
 }
 
 /// The field names of every format: the CSV header, the JSON object keys and (upper-cased)
 /// the table header, so a script can switch formats without renaming anything.
-pub const COLUMNS: [&str; 12] = [
+///
+/// `region` is where keyward sends a key's calls; `regions` every region that lists it
+/// (the same, unless the key is listed by several), joined with `,` (a JSON array).
+pub const COLUMNS: [&str; 13] = [
     "provider",
     "account",
     "region",
@@ -153,12 +161,15 @@ pub const COLUMNS: [&str; 12] = [
     "modified",
     "last_used",
     "bindings",
+    "regions",
 ];
 
 /// Index of `bindings` in [`COLUMNS`]: JSON gives it structure, the others its text.
 const BINDINGS: usize = 11;
+/// Index of `regions` in [`COLUMNS`]: an array in JSON.
+const REGIONS: usize = 12;
 
-fn row(item: &Item) -> [String; 12] {
+fn row(item: &Row) -> [String; 13] {
     [
         item.key.scope.kind.slug().to_string(),
         item.key.scope.account.to_string(),
@@ -172,12 +183,14 @@ fn row(item: &Item) -> [String; 12] {
         item.modified.to_string(),
         item.last_used.to_string(),
         item.bindings_text(),
+        item.regions().collect::<Vec<_>>().join(","),
     ]
 }
 
 /// One item as a JSON object with the [`COLUMNS`] as keys, in that order; `bindings` is an
-/// array of `{kind, id, name?}` objects instead of the text the other formats show.
-struct JsonRow<'a>(&'a Item);
+/// array of `{kind, id, name?}` objects and `regions` an array of region names instead of
+/// the text the other formats show.
+struct JsonRow<'a>(&'a Row);
 
 impl serde::Serialize for JsonRow<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -186,6 +199,8 @@ impl serde::Serialize for JsonRow<'_> {
         for (i, (column, cell)) in COLUMNS.iter().zip(row(self.0)).enumerate() {
             if i == BINDINGS {
                 map.serialize_entry(column, &self.0.bindings)?;
+            } else if i == REGIONS {
+                map.serialize_entry(column, &self.0.regions().collect::<Vec<_>>())?;
             } else {
                 map.serialize_entry(column, &cell)?;
             }
@@ -195,7 +210,7 @@ impl serde::Serialize for JsonRow<'_> {
 }
 
 /// Render items in a format. Items never hold secrets, so every field may be printed.
-pub fn render(items: &[Item], format: Format) -> Result<String, String> {
+pub fn render(items: &[Row], format: Format) -> Result<String, String> {
     match format {
         Format::Json => serde_json::to_string_pretty(&items.iter().map(JsonRow).collect::<Vec<_>>())
             .map(|mut s| {
@@ -225,7 +240,7 @@ pub fn render(items: &[Item], format: Format) -> Result<String, String> {
 
 /// Aligned text. Cell text comes from the cloud, so it goes through `text::sanitize`: a key
 /// named with terminal escape sequences must not be able to rewrite the operator's screen.
-fn table(items: &[Item]) -> String {
+fn table(items: &[Row]) -> String {
     let header: Vec<String> = COLUMNS.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = items
         .iter()

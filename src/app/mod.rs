@@ -178,10 +178,20 @@ pub struct App {
 impl App {
     pub fn new(sources: Vec<Source>, options: AppOptions) -> Self {
         let now = Instant::now();
+        // A key several regions list is one row, addressed through the first in config order.
+        let order = crate::inventory::RegionOrder::new(sources.iter().map(|s| s.scope.clone()));
+        let tabs = ProviderKind::ALL
+            .iter()
+            .map(|k| {
+                let mut tab = TabState::new(*k);
+                tab.set_region_order(order.clone());
+                tab
+            })
+            .collect();
         App {
             options,
             sources,
-            tabs: ProviderKind::ALL.iter().map(|k| TabState::new(*k)).collect(),
+            tabs,
             active: 0,
             focus: Focus::Table,
             filter_input: None,

@@ -33,6 +33,12 @@ impl RunState {
                 .entry(call.scope.clone())
                 .or_default()
                 .extend(call.ids.iter().cloned());
+            // The other regions that list the key are re-read too: there it is touched as well.
+            for id in &call.ids {
+                for other in plan.also_listed.get(&call.scope.key(id.as_str())).into_iter().flatten() {
+                    touched.entry(other.clone()).or_default().insert(id.clone());
+                }
+            }
         }
         RunState {
             verb,

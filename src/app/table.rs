@@ -6,9 +6,11 @@
 //! The sorted order of all items is kept apart from the view, so a filter keystroke is
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
-use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
+use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope};
+use compact_str::CompactString;
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::collections::HashSet;
 
 /// Table columns, in display order. `s` cycles the sort through them.
@@ -54,12 +56,18 @@ impl Column {
         Column::ALL[(i + 1) % Column::ALL.len()]
     }
 
-    fn compare(self, a: &Item, b: &Item) -> Ordering {
+    fn compare(self, a: &Row, b: &Row) -> Ordering {
         match self {
             Column::Name => a.name.cmp(&b.name),
             Column::Id => a.key.id.cmp(&b.key.id),
             Column::Account => a.key.scope.account.cmp(&b.key.scope.account),
-            Column::Region => a.key.scope.region.cmp(&b.key.scope.region),
+            // The first region, then how many more list it.
+            Column::Region => a
+                .key
+                .scope
+                .region
+                .cmp(&b.key.scope.region)
+                .then_with(|| a.also_in.len().cmp(&b.also_in.len())),
             Column::Status => a.status.label().cmp(b.status.label()),
             Column::Type => a.key_type.cmp(&b.key_type),
             Column::Created => a.created.cmp(&b.created),
@@ -69,14 +77,17 @@ impl Column {
 }
 
 /// Lower-cased text of every column, computed once per data change so that each
-/// filter keystroke is one `contains` per row.
-fn haystack(item: &Item) -> String {
+/// filter keystroke is one `contains` per row. Every region that lists the row is in
+/// it, so a region filter finds a merged row whichever of its regions is typed.
+fn haystack(row: &Row) -> String {
+    let item = &row.item;
+    let regions = row.regions().collect::<Vec<_>>().join(" ");
     format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
         item.name,
         item.key.id,
         item.key.scope.account,
-        item.key.scope.region,
+        regions,
         item.status.label(),
         item.key_type,
         item.created,
@@ -86,9 +97,17 @@ fn haystack(item: &Item) -> String {
     .to_lowercase()
 }
 
+/// Whether `scope` lists `row` (the tab holds one kind: account and region decide).
+fn in_scope(row: &Row, scope: &Scope) -> bool {
+    row.key.scope.account == scope.account && row.lists_in(&scope.region)
+}
+
 pub struct TabState {
     pub kind: ProviderKind,
-    items: Vec<Item>,
+    /// One row per (account, id): a key several regions list is one row (see `Row`).
+    items: Vec<Row>,
+    /// Which of an account's regions a merged row is addressed through.
+    region_order: RegionOrder,
     /// `haystack(items[i])`, kept in step with `items`.
     haystacks: Vec<Box<str>>,
     /// Every index into `items`, sorted by the current sort; rebuilt when the data or the
@@ -110,6 +129,8 @@ pub struct TabState {
     selected_visible: usize,
     /// Scopes whose last reload failed: their rows are from an earlier load.
     stale: HashSet<Scope>,
+    /// Rows several regions list, counted on each data change (the region column widens).
+    merged: usize,
 }
 
 impl TabState {
@@ -117,6 +138,7 @@ impl TabState {
         TabState {
             kind,
             items: Vec::new(),
+            region_order: RegionOrder::default(),
             haystacks: Vec::new(),
             order: Vec::new(),
             view: Vec::new(),
@@ -129,10 +151,17 @@ impl TabState {
             selected: HashSet::new(),
             selected_visible: 0,
             stale: HashSet::new(),
+            merged: 0,
         }
     }
 
-    pub fn items(&self) -> &[Item] {
+    /// The configured order of the sources (the app sets it from its sources); without it
+    /// a merged row is addressed through its regions in name order.
+    pub fn set_region_order(&mut self, order: RegionOrder) {
+        self.region_order = order;
+    }
+
+    pub fn items(&self) -> &[Row] {
         &self.items
     }
 
@@ -149,7 +178,7 @@ impl TabState {
     }
 
     /// The item at view position `pos`.
-    pub fn view_item(&self, pos: usize) -> Option<&Item> {
+    pub fn view_item(&self, pos: usize) -> Option<&Row> {
         self.view.get(pos).and_then(|&i| self.items.get(i))
     }
 
@@ -157,7 +186,7 @@ impl TabState {
         self.cursor
     }
 
-    pub fn highlighted(&self) -> Option<&Item> {
+    pub fn highlighted(&self) -> Option<&Row> {
         self.view_item(self.cursor)
     }
 
@@ -182,11 +211,12 @@ impl TabState {
     }
 
     /// Selected items in data order (what an action acts on).
-    pub fn selected_items(&self) -> Vec<&Item> {
+    pub fn selected_items(&self) -> Vec<&Row> {
         self.items.iter().filter(|i| self.selected.contains(&i.key)).collect()
     }
 
-    /// Replace every item of one scope with a fresh listing.
+    /// Replace every item of one scope with a fresh listing. Rows other regions list too
+    /// keep those regions; rows only this scope listed go.
     pub fn replace_source(&mut self, scope: &Scope, fresh: Vec<Item>) {
         // While regions load one by one, an operator who has not moved expects the top of
         // the list, not whichever item happened to arrive first; one who has moved keeps
@@ -196,17 +226,22 @@ impl TabState {
         } else {
             self.highlighted().map(|i| i.key.clone())
         };
-        self.retain_items(|i| i.key.scope != *scope);
-        self.append_items(fresh);
+        self.unlist(scope, |_| true);
+        self.list(fresh);
         self.stale.remove(scope);
         self.data_changed(keep);
     }
 
     /// A reload of `scope` failed: its rows stay, marked as from an earlier load.
     pub fn mark_stale(&mut self, scope: &Scope) {
-        if self.items.iter().any(|i| i.key.scope == *scope) {
+        if self.items.iter().any(|i| in_scope(i, scope)) {
             self.stale.insert(scope.clone());
         }
+    }
+
+    /// Whether a row is listed by several regions (`ap-guangzhou +2` needs a wider column).
+    pub fn any_merged(&self) -> bool {
+        self.merged > 0
     }
 
     pub fn any_stale(&self) -> bool {
@@ -218,33 +253,86 @@ impl TabState {
     }
 
     /// Apply a post-run re-read: `ids` were touched by the run in `scope`;
-    /// those missing from `fresh` are gone, those present are replaced or added.
+    /// those missing from `fresh` are gone from it, those present are replaced or added.
+    /// A row other regions list too stays until their re-reads say otherwise.
     pub fn apply_refresh(&mut self, scope: &Scope, ids: &HashSet<String>, fresh: Vec<Item>) {
         let keep = self.highlighted().map(|i| i.key.clone());
         let fresh_ids: HashSet<&str> = fresh.iter().map(|i| i.key.id.as_str()).collect();
-        self.retain_items(|i| {
-            let here = i.key.scope == *scope;
-            !(here && (fresh_ids.contains(i.key.id.as_str()) || ids.contains(i.key.id.as_str())))
+        self.unlist(scope, |row| {
+            fresh_ids.contains(row.key.id.as_str()) || ids.contains(row.key.id.as_str())
         });
-        self.append_items(fresh);
+        self.list(fresh);
         self.data_changed(keep);
     }
 
-    /// Drop the items `keep` refuses, with their haystacks.
-    fn retain_items(&mut self, keep: impl Fn(&Item) -> bool) {
-        let kept: Vec<bool> = self.items.iter().map(keep).collect();
-        // `retain` visits every element once, in order, so the flags line up with both vectors.
-        let mut flags = kept.iter();
-        self.items.retain(|_| flags.next().copied().unwrap_or(true));
-        let mut flags = kept.iter();
-        self.haystacks.retain(|_| flags.next().copied().unwrap_or(true));
+    /// Take `scope`'s region off the rows it lists that `chosen` picks; rows no region
+    /// lists any more go. A row whose
+    /// first region went is addressed through the next one: its selection follows it.
+    fn unlist(&mut self, scope: &Scope, chosen: impl Fn(&Row) -> bool) {
+        let mut gone = vec![false; self.items.len()];
+        for (i, row) in self.items.iter_mut().enumerate() {
+            if !in_scope(row, scope) || !chosen(row) {
+                continue;
+            }
+            let before = row.key.clone();
+            if !row.remove_region(&scope.region) {
+                gone[i] = true;
+                continue;
+            }
+            if row.key != before && self.selected.remove(&before) {
+                self.selected.insert(row.key.clone());
+            }
+            self.haystacks[i] = haystack(row).into_boxed_str();
+        }
+        if gone.contains(&true) {
+            // `retain` visits every element once, in order, so the flags line up with both vectors.
+            let mut flags = gone.iter();
+            self.items.retain(|_| !flags.next().copied().unwrap_or(false));
+            let mut flags = gone.iter();
+            self.haystacks.retain(|_| !flags.next().copied().unwrap_or(false));
+        }
     }
 
-    /// Only the new items' haystacks are computed: loading N sources one by one stays linear.
-    fn append_items(&mut self, fresh: Vec<Item>) {
-        self.haystacks
-            .extend(fresh.iter().map(|i| haystack(i).into_boxed_str()));
-        self.items.extend(fresh);
+    /// Add one scope's items: an id a row of the same account already has joins that row
+    /// (see `Row::add_listing`), any other is a new row. Only the touched rows' haystacks
+    /// are computed: loading N sources one by one stays linear.
+    fn list(&mut self, fresh: Vec<Item>) {
+        let Some(first) = fresh.first() else {
+            return;
+        };
+        let account = first.key.scope.account.clone();
+        // A source lists one account: index that account's rows by id.
+        let mut by_id: HashMap<CompactString, usize> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.key.scope.account == account)
+            .map(|(i, r)| (r.key.id.clone(), i))
+            .collect();
+        for item in fresh {
+            let found = (item.key.scope.account == account)
+                .then(|| by_id.get(&item.key.id).copied())
+                .flatten();
+            match found {
+                Some(i) => {
+                    let row = &mut self.items[i];
+                    let before = row.key.clone();
+                    row.add_listing(item, &self.region_order);
+                    if row.key != before && self.selected.remove(&before) {
+                        self.selected.insert(row.key.clone());
+                    }
+                    self.haystacks[i] = haystack(row).into_boxed_str();
+                }
+                None => {
+                    let row = Row::from(item);
+                    if row.key.scope.account == account {
+                        by_id.insert(row.key.id.clone(), self.items.len());
+                    }
+                    self.haystacks.push(haystack(&row).into_boxed_str());
+                    self.items.push(row);
+                }
+            }
+        }
     }
 
     /// After the items changed: forget selected items that are gone, re-sort, re-filter,
@@ -254,7 +342,13 @@ impl TabState {
             let present: HashSet<&ItemKey> = self.items.iter().map(|i| &i.key).collect();
             self.selected.retain(|k| present.contains(k));
         }
-        let keep = keep.and_then(|k| self.items.iter().position(|i| i.key == k));
+        self.merged = self.items.iter().filter(|r| !r.also_in.is_empty()).count();
+        // By account and id: a merged row may now be addressed through another region.
+        let keep = keep.and_then(|k| {
+            self.items
+                .iter()
+                .position(|i| i.key.id == k.id && i.key.scope.account == k.scope.account)
+        });
         self.sort_order();
         self.refilter(keep, false);
     }
@@ -386,8 +480,8 @@ impl TabState {
         }
     }
 
-    /// Items for `keys` that still exist, in data order.
-    pub fn items_for(&self, keys: &[ItemKey]) -> Vec<&Item> {
+    /// Rows for `keys` that still exist, in data order.
+    pub fn items_for(&self, keys: &[ItemKey]) -> Vec<&Row> {
         let wanted: HashSet<&ItemKey> = keys.iter().collect();
         self.items.iter().filter(|i| wanted.contains(&i.key)).collect()
     }
@@ -463,5 +557,39 @@ mod tests {
         );
         assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
         assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
+    }
+
+    /// The post-run re-read of one region takes only that region off a row other regions
+    /// list; the row goes with the re-read of its last region, and a region that still
+    /// lists it keeps it.
+    #[test]
+    fn a_re_read_takes_only_its_own_region_off_a_merged_row() {
+        let regions = ["r1", "r2", "r3"];
+        let scope = |r: &str| Scope::new(ProviderKind::Cvm, "acct", r);
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        tab.set_region_order(RegionOrder::new(regions.map(scope)));
+        // Loaded last region first: the config order still decides which region leads.
+        for r in regions.iter().rev() {
+            tab.replace_source(&scope(r), vec![item(r, "skey-1", "web")]);
+        }
+        assert_eq!(tab.len(), 1);
+        assert_eq!(tab.items()[0].key, scope("r1").key("skey-1"));
+        tab.toggle_highlighted();
+        let touched: HashSet<String> = ["skey-1".to_string()].into();
+        tab.apply_refresh(&scope("r2"), &touched, Vec::new());
+        assert_eq!(tab.items()[0].regions().collect::<Vec<_>>(), ["r1", "r3"]);
+        tab.apply_refresh(&scope("r1"), &touched, Vec::new());
+        assert_eq!(tab.items()[0].key, scope("r3").key("skey-1"));
+        assert!(
+            tab.is_selected(&scope("r3").key("skey-1")),
+            "the selection follows the row"
+        );
+        // r3 still lists it (the delete was kept, say): the row stays.
+        tab.apply_refresh(&scope("r3"), &touched, vec![item("r3", "skey-1", "web")]);
+        assert_eq!(tab.len(), 1);
+        tab.apply_refresh(&scope("r3"), &touched, Vec::new());
+        assert!(tab.is_empty());
+        assert_eq!(tab.selected_count(), 0);
+        assert!(!tab.any_merged());
     }
 }

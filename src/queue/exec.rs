@@ -48,6 +48,7 @@ pub async fn execute(
     let total_items = plan.item_count();
     let calls = one_request_per_call(plan.calls);
     let names = plan.names;
+    let also_listed = plan.also_listed;
     let mut by_scope: HashMap<Scope, Arc<dyn Provider>> = HashMap::new();
     for p in providers {
         by_scope.entry(p.scope().clone()).or_insert(p);
@@ -64,6 +65,7 @@ pub async fn execute(
         restores: AtomicUsize::new(0),
         calls,
         names,
+        also_listed,
     };
     run.emit(ExecEvent::Started {
         total_calls: run.calls.len(),
@@ -286,6 +288,8 @@ struct Run {
     calls: Vec<PlannedCall>,
     /// The items' names at planning time, for the log pane and the audit log.
     names: super::Names,
+    /// Other scopes that list a planned item: re-read with the scope its call went to.
+    also_listed: BTreeMap<crate::inventory::ItemKey, Vec<Scope>>,
 }
 
 impl Run {
@@ -339,6 +343,13 @@ impl Run {
                 let (sent, sent_outcomes) = self.send(index, call, &ids).await;
                 if sent {
                     result.sent_scopes.insert(call.scope.clone());
+                    // A key other regions list too: re-read them as well, so its row
+                    // leaves every region it was seen in (or stays where it still is).
+                    for id in &ids {
+                        if let Some(others) = self.also_listed.get(&call.scope.key(id.as_str())) {
+                            result.sent_scopes.extend(others.iter().cloned());
+                        }
+                    }
                 }
                 outcomes.extend(sent_outcomes);
             }

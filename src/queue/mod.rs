@@ -113,6 +113,10 @@ pub struct Plan {
     /// The names of the planned and skipped items when planned, so the plan, the log pane,
     /// the audit log and the history say which key an id is.
     pub names: Names,
+    /// The other scopes that list a planned item (a key several regions return is one
+    /// row, addressed through its first region): the executor re-reads them too after
+    /// sending, so the row leaves every region it was seen in.
+    pub also_listed: std::collections::BTreeMap<ItemKey, Vec<Scope>>,
 }
 
 /// Item names as they were when planned; the queue view and the executor read them.
@@ -277,4 +281,4 @@ mod exec;
 mod plan;
 
 pub use exec::{MAX_IN_FLIGHT, execute};
-pub use plan::{IMAGE_NOTE, build_plan};
+pub use plan::{IMAGE_NOTE, Selected, build_plan};

@@ -6,7 +6,7 @@
 //! items are deduplicated and sorted by (kind, account, region, id).
 
 use super::{Intent, Op, Plan, PlannedCall};
-use crate::inventory::{Binding, Item, ItemKey, Scope, Status};
+use crate::inventory::{Binding, Item, ItemKey, Row, Scope, Status};
 use crate::providers::{BoundDelete, Operation, action, capabilities, validate_new_name};
 use std::collections::BTreeMap;
 
@@ -19,18 +19,52 @@ use crate::providers::tencent::apigateway::validate_custom_secret;
 pub const IMAGE_NOTE: &str = "key pairs used by an image cannot be seen before the delete: the service keeps them, and keyward \
      reports each kept pair after the call";
 
+/// What the planner takes: an item, and the other scopes that list the same key. A table
+/// [`Row`] several regions list is planned once, addressed through its first region; the
+/// other regions are re-read after the run (`Plan::also_listed`).
+pub trait Selected {
+    fn item(&self) -> &Item;
+    fn also_listed(&self) -> Vec<Scope>;
+}
+
+/// A bare item is listed by its own scope alone.
+impl Selected for Item {
+    fn item(&self) -> &Item {
+        self
+    }
+    fn also_listed(&self) -> Vec<Scope> {
+        Vec::new()
+    }
+}
+
+impl Selected for Row {
+    fn item(&self) -> &Item {
+        &self.item
+    }
+    fn also_listed(&self) -> Vec<Scope> {
+        self.also_listed_scopes()
+    }
+}
+
 /// Build the calls for `intent` on the selected items. Pure.
 ///
 /// What each kind supports, the action names and the input rules come from the kind's
 /// provider module (`providers::capabilities`, `providers::action`, the validators): the
 /// planner holds only the rules that are about plans.
-pub fn build_plan(items: &[&Item], intent: &Intent) -> Plan {
+pub fn build_plan<S: Selected>(selected: &[&S], intent: &Intent) -> Plan {
     // Deduplicate (the same item selected twice is one item) and fix the order.
     let mut unique: BTreeMap<&ItemKey, &Item> = BTreeMap::new();
-    for item in items {
+    let mut also_listed = BTreeMap::new();
+    for s in selected {
+        let item = s.item();
         unique.entry(&item.key).or_insert(item);
+        let others = s.also_listed();
+        if !others.is_empty() {
+            also_listed.insert(item.key.clone(), others);
+        }
     }
     let mut plan = Plan {
+        also_listed,
         names: unique
             .iter()
             .filter(|(_, item)| !item.name.is_empty())

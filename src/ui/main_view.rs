@@ -161,7 +161,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     // Which columns fit: name and id always; the others join in priority order while
     // the width allows, so at 80 columns name and id stay readable.
-    let columns = visible_columns(inner.width.saturating_sub(3), tab.any_stale());
+    let columns = visible_columns(inner.width.saturating_sub(3), tab.any_stale(), tab.any_merged());
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
@@ -174,7 +174,8 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                     Column::Name => crate::text::sanitize(&item.name).into_owned(),
                     Column::Id => item.key.id.to_string(),
                     Column::Account => item.key.scope.account.to_string(),
-                    Column::Region => item.key.scope.region.to_string(),
+                    // `ap-guangzhou +2`: the same key listed by two more regions.
+                    Column::Region => item.region_label(),
                     Column::Status if stale => format!("{} (stale)", item.status.label()),
                     Column::Status => item.status.label().to_string(),
                     Column::Type => item.key_type.to_string(),
@@ -217,7 +218,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
 /// share what the others leave; status, bindings, region, account, created and type are
 /// added in that order while they fit.
-fn visible_columns(width: u16, any_stale: bool) -> Vec<(Column, Constraint)> {
+fn visible_columns(width: u16, any_stale: bool, any_merged: bool) -> Vec<(Column, Constraint)> {
     const NAME_MIN: u16 = 14;
     const ID_MIN: u16 = 20;
     // Status and bindings first: they are what a delete or disable is judged by. Each
@@ -226,7 +227,8 @@ fn visible_columns(width: u16, any_stale: bool) -> Vec<(Column, Constraint)> {
         // "disabled", or "enabled (stale)" when a reload failed.
         (Column::Status, if any_stale { 15 } else { 8 }),
         (Column::Bindings, 16),
-        (Column::Region, 14),
+        // "ap-guangzhou", or "ap-guangzhou +2" when a key is listed by several regions.
+        (Column::Region, if any_merged { 17 } else { 14 }),
         (Column::Account, 10),
         (Column::Created, 20),
         (Column::Type, 9),
@@ -260,7 +262,7 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
-    let lines = vec![
+    let mut lines = vec![
         Line::from(format!(
             "name {}   id {}   status {}   type {}",
             item.name,
@@ -271,13 +273,24 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(format!(
             "account {}   region {}   created {}   modified {}",
             item.key.scope.account,
-            item.key.scope.region,
+            item.region_label(),
             or_dash(&item.created),
             or_dash(&item.modified)
         )),
         Line::from(format!("bindings {}", or_dash(&item.bindings_text()))),
         Line::from(format!("description {}", or_dash(&item.description))),
     ];
+    // A key several regions list: name them all, right under its region.
+    if !item.also_in.is_empty() {
+        lines.insert(
+            2,
+            Line::from(format!(
+                "also listed by {}: one key, its calls go to {}",
+                item.also_in.join(", "),
+                item.key.scope.region
+            )),
+        );
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -97,7 +97,7 @@ proptest! {
             prop_assert_eq!(tab.view_len(), expected_view);
             // The view is in sort order (column, then key; reversed when descending).
             let (column, descending) = tab.sort();
-            let shown: Vec<&keyward::inventory::Item> = (0..tab.view_len()).filter_map(|p| tab.view_item(p)).collect();
+            let shown: Vec<&keyward::inventory::Item> = (0..tab.view_len()).filter_map(|p| tab.view_item(p)).map(|r| &r.item).collect();
             for pair in shown.windows(2) {
                 let by = |i: &keyward::inventory::Item| match column {
                     Column::Name => i.name.to_string(),

@@ -472,7 +472,7 @@ fn exec_events_drive_progress_log_refresh_and_finish() {
         .items()
         .iter()
         .filter(|i| !first_two.iter().any(|id| *id == i.key.id))
-        .cloned()
+        .map(|r| r.item.clone())
         .collect();
     update(
         &mut app,

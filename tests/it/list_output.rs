@@ -3,7 +3,7 @@
 use crate::support::items::{Knobs, item};
 use async_trait::async_trait;
 use clap::Parser;
-use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Row, Scope, Status};
 use keyward::list::{self, Format, ListArgs, Selection};
 use keyward::providers::memory::MemoryProvider;
 use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
@@ -138,13 +138,17 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
         "kind": "usage_plan",
         "id": "usagePlan-noname"
       }
+    ],
+    "regions": [
+      "ap-guangzhou"
     ]
   }
 ]
 "#;
-    let out = list::render(std::slice::from_ref(&item), Format::Json).unwrap();
+    let rows = [Row::from(item.clone())];
+    let out = list::render(&rows, Format::Json).unwrap();
     assert_eq!(out, expected);
-    let csv = list::render(std::slice::from_ref(&item), Format::Csv).unwrap();
+    let csv = list::render(&rows, Format::Csv).unwrap();
     let header = csv.lines().next().unwrap();
     let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&out).unwrap();
     let json_keys: Vec<&str> = rows[0].keys().map(String::as_str).collect::<Vec<_>>();
@@ -177,7 +181,8 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
             "created",
             "modified",
             "last_used",
-            "bindings"
+            "bindings",
+            "regions"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -217,7 +222,7 @@ async fn table_columns_line_up_even_with_wide_characters() {
     assert_eq!(
         lines[1],
         "apigateway  prod     ap-shanghai   AKID1   ci              enabled  auto                      \
-         2025-03-01T08:00:00Z  2025-03-02T09:30:00Z"
+         2025-03-01T08:00:00Z  2025-03-02T09:30:00Z                             ap-shanghai"
     );
 }
 
@@ -457,7 +462,9 @@ async fn providers_are_fetched_concurrently() {
     )
     .await
     .expect("lists must run concurrently");
-    assert_eq!(inventory.items.len(), 3);
+    // Each region returned the same id: one row, listed by all three.
+    assert_eq!(inventory.items.len(), 1);
+    assert_eq!(inventory.items[0].regions().collect::<Vec<_>>(), ["r0", "r1", "r2"]);
 }
 
 #[derive(Parser)]

@@ -17,6 +17,7 @@ mod emulator_faults;
 mod emulator_oceanbase;
 mod emulator_tccli;
 mod emulator_tencent;
+mod global_keys;
 mod list_output;
 mod oceanbase_api;
 mod props_tencent;

@@ -10,6 +10,8 @@ pub mod exec;
 pub mod harness;
 /// The one item builder.
 pub mod items;
+/// Account-global keys: one memory store every region of an account lists.
+pub mod regions;
 /// An in-process Tencent API 3.0 fake that verifies signatures and records requests.
 pub mod tencent;
 /// A TLS listener with a fresh self-signed certificate.
