@@ -94,6 +94,10 @@ pub struct Settings {
     pub connect_to: Option<ConnectTo>,
     /// The language of Tencent Cloud's messages.
     pub language: Language,
+    /// A CA certificate (PEM) every account trusts on top of its own `ca_cert`. Never read
+    /// from a config file: the demo, tests and bench set it to their emulator's CA, so the
+    /// real host names can be verified against it without writing a file.
+    pub trusted_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for Settings {
@@ -104,11 +108,26 @@ impl Default for Settings {
             audit_log: None,
             connect_to: None,
             language: Language::default(),
+            trusted_ca_pem: None,
         }
     }
 }
 
 impl Settings {
+    /// The extra roots one account trusts: its `ca_cert` file and `trusted_ca_pem`, as one
+    /// PEM bundle, or None for the platform roots alone.
+    pub fn extra_roots(&self, ca_cert: Option<&Path>) -> Result<Option<Vec<u8>>, ConfigError> {
+        let mut pem = ca_cert.map(read_ca_cert).transpose()?;
+        if let Some(extra) = &self.trusted_ca_pem {
+            let bundle = pem.get_or_insert_with(Vec::new);
+            if !bundle.is_empty() && !bundle.ends_with(b"\n") {
+                bundle.push(b'\n');
+            }
+            bundle.extend_from_slice(extra);
+        }
+        Ok(pem)
+    }
+
     /// Where the JSONL audit log goes.
     pub fn audit_log_path(&self) -> Result<PathBuf, ConfigError> {
         if let Some(p) = &self.audit_log {

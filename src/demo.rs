@@ -1,11 +1,16 @@
 //! The configuration `--demo`, the end-to-end tests and `keyward bench` point keyward at:
-//! every account of an emulator seed, with the endpoints overridden to the emulator.
-//! It goes through the same `registry::build` as a real config file, so the emulator
-//! checks the real request path; only the endpoints and the credential source differ.
+//! every account of an emulator seed. It goes through the same `registry::build` as a real
+//! config file. With an emulator serving HTTPS (the demo, the bench, most tests) it is the
+//! production path: no endpoint override, the real host names in URL, Host header,
+//! signature and TLS name (each region through its region host), and `connect_to` sending
+//! every connection to the emulator, whose CA is trusted. A plain-HTTP emulator gets the
+//! endpoints overridden to its URL instead. Only the credential source differs from an
+//! operator's config.
 
 use crate::config::{Config, ConfigError, OceanBaseAccount, Settings, TencentAccount, TencentService};
 use crate::emulator::{Emulator, Seed};
 use crate::providers::Provider;
+use crate::providers::http::ConnectTo;
 use crate::registry;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,10 +26,23 @@ pub struct DemoConfig {
 impl DemoConfig {
     pub fn new(emu: &Emulator, seed: &Seed, audit_log: Option<PathBuf>) -> Self {
         let mut env = HashMap::new();
+        // HTTPS: real hosts reached through connect_to; plain HTTP: endpoint overrides.
+        let (connect_to, endpoint) = match &emu.ca_cert_pem {
+            Some(_) => (
+                Some(ConnectTo {
+                    host: emu.addr.ip().to_string(),
+                    port: emu.addr.port(),
+                }),
+                None,
+            ),
+            None => (None, Some(emu.base_url.clone())),
+        };
         let mut config = Config {
             path: PathBuf::from("<demo>"),
             settings: Settings {
                 audit_log,
+                connect_to,
+                trusted_ca_pem: emu.ca_cert_pem.clone(),
                 ..Settings::default()
             },
             ..Config::default()
@@ -44,8 +62,8 @@ impl DemoConfig {
                 credentials_file: None,
                 site: Default::default(),
                 access: Default::default(),
-                apigateway_endpoint: Some(emu.base_url.clone()),
-                cvm_endpoint: Some(emu.base_url.clone()),
+                apigateway_endpoint: endpoint.clone(),
+                cvm_endpoint: endpoint.clone(),
                 ca_cert: None,
             });
         }
@@ -60,7 +78,7 @@ impl DemoConfig {
                 access_key_id_env: Some(id_var),
                 access_key_secret_env: Some(key_var),
                 credentials_file: None,
-                endpoint: Some(emu.base_url.clone()),
+                endpoint: endpoint.clone(),
                 ca_cert: None,
             });
         }

@@ -5,7 +5,7 @@
 //! nonce and rate belong to the account). Tencent clients of accounts with the same HTTP
 //! settings share one connection pool.
 
-use crate::config::{Config, ConfigError, EnvLookup, OceanBaseAccount, TencentAccount, TencentService, read_ca_cert};
+use crate::config::{Config, ConfigError, EnvLookup, OceanBaseAccount, TencentAccount, TencentService};
 use crate::inventory::ProviderKind;
 use crate::providers::http::HttpPool;
 use crate::providers::oceanbase::{ObOptions, OceanBase};
@@ -84,7 +84,7 @@ fn oceanbase(
     env: EnvLookup<'_>,
 ) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
     let creds = account.credentials(cfg, env)?;
-    let extra_root_ca_pem = account.ca_cert.as_deref().map(read_ca_cert).transpose()?;
+    let extra_root_ca_pem = cfg.settings.extra_roots(account.ca_cert.as_deref())?;
     let opts = ObOptions {
         endpoint: account.endpoint.clone(),
         timeout: cfg.settings.timeout,
@@ -160,7 +160,7 @@ fn tencent(
         timeout: cfg.settings.timeout,
         max_retries: cfg.settings.max_retries,
         throttle_retries: DEFAULT_THROTTLE_RETRIES,
-        extra_root_ca_pem: account.ca_cert.as_deref().map(read_ca_cert).transpose()?,
+        extra_root_ca_pem: cfg.settings.extra_roots(account.ca_cert.as_deref())?,
         connect_to: cfg.settings.connect_to.clone(),
         language: cfg.settings.language,
     };
