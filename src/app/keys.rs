@@ -411,8 +411,8 @@ fn execute(app: &mut App, confirm: Confirm) -> Vec<Effect> {
         confirm.plan.calls.len(),
         confirm.plan.item_count()
     )));
-    vec![Effect::Execute {
-        plan: confirm.plan,
-        dry_run,
-    }]
+    let mut plan = confirm.plan;
+    // Taken now, not when the plan was shown: a listing may have arrived meanwhile.
+    plan.listed = app.listed_for(&plan);
+    vec![Effect::Execute { plan, dry_run }]
 }

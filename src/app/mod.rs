@@ -277,6 +277,17 @@ impl App {
             .count()
     }
 
+    /// Every item the tables hold in the scopes `plan` calls into, for `Plan::listed`: the
+    /// executor's re-read after the run starts from them.
+    fn listed_for(&self, plan: &Plan) -> Vec<Item> {
+        let scopes: HashSet<&Scope> = plan.calls.iter().map(|c| &c.scope).collect();
+        self.tabs
+            .iter()
+            .filter(|t| scopes.iter().any(|s| s.kind == t.kind))
+            .flat_map(|t| t.items().iter().filter(|i| scopes.contains(&i.key.scope)).cloned())
+            .collect()
+    }
+
     fn plan_for(&self, keys: &[ItemKey], intent: &Intent) -> Plan {
         let items = self.tab().items_for(keys);
         crate::queue::build_plan(&items, intent)

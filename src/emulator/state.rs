@@ -137,6 +137,8 @@ struct Shared {
     enforce_rate_limits: AtomicBool,
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// Authenticated Tencent calls per action name, admitted or refused.
+    by_action: Mutex<BTreeMap<String, u64>>,
     /// Milliseconds added to the real clock wherever the emulator reads the time to judge a
     /// request (the TC3 timestamp window), to play a server whose clock differs from the client's.
     clock_offset_ms: AtomicI64,
@@ -167,6 +169,7 @@ impl EmulatorState {
                 enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
                 requests: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
+                by_action: Mutex::new(BTreeMap::new()),
                 clock_offset_ms: AtomicI64::new(0),
                 server: Mutex::new(String::new()),
             }),
@@ -196,6 +199,7 @@ impl EmulatorState {
     /// The rate-limit decision for one authenticated call: forced by fault injection, or
     /// the token bucket when limits are enforced. Counts refusals.
     pub(crate) fn admit(&self, service: TcService, secret_id: &str, action: &str) -> bool {
+        *lock(&self.shared.by_action).entry(action.to_string()).or_default() += 1;
         let refused = self.forced_rate_limit()
             || (self.shared.enforce_rate_limits.load(Ordering::Relaxed)
                 && !self.shared.limits.allow(service, secret_id, action));
@@ -255,6 +259,11 @@ impl EmulatorState {
     /// HTTP requests received, including dropped and failed ones.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Authenticated Tencent calls of `action` so far (rate-limited ones included).
+    pub fn action_count(&self, action: &str) -> u64 {
+        lock(&self.shared.by_action).get(action).copied().unwrap_or(0)
     }
 
     /// Requests refused with RequestLimitExceeded (or HTTP 429), forced ones included.

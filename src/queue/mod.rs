@@ -113,6 +113,11 @@ pub struct Plan {
     /// The names of the planned and skipped items when planned, so the plan, the log pane,
     /// the audit log and the history say which key an id is.
     pub names: Names,
+    /// Every item of the plan's scopes as the app held them when the run started (the
+    /// whole scope, not only the planned items). The re-read after the run starts from
+    /// them (`Provider::refresh`), so it re-reads only what the run can have changed;
+    /// empty for a scope means that scope is listed in full.
+    pub listed: Vec<crate::inventory::Item>,
 }
 
 /// Item names as they were when planned; the queue view and the executor read them.
