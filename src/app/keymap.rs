@@ -138,6 +138,7 @@ pub enum Command {
     Cancel,
     FocusLog,
     History,
+    Failures,
     Reload,
     ReenableLeftDisabled,
     Redraw,
@@ -272,6 +273,12 @@ pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
             keys: &[Char('H')],
             command: Command::History,
             help: "past results from the audit log, newest first",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('f')],
+            command: Command::Failures,
+            help: "the active tab's failed sources, grouped by error code",
             hint: None,
         },
         Binding {

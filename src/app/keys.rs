@@ -248,6 +248,7 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         }
         Command::FocusLog => app.focus = Focus::Log,
         Command::History => return vec![Effect::LoadHistory],
+        Command::Failures => open_failures(app),
         // A run is cancelled above, before any table key; with none there is nothing to do.
         Command::Cancel => {}
         Command::Reload => {
@@ -267,6 +268,16 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Command::Rename => begin_rename(app),
     }
     Vec::new()
+}
+
+/// `f`: the active tab's failed sources by error code, or why there is nothing to show.
+fn open_failures(app: &mut App) {
+    let kind = app.tab().kind;
+    if app.sources.counts(kind).failed == 0 {
+        app.info(format!("no {kind} source failed to list"));
+        return;
+    }
+    app.open(Modal::Failures(super::modal::Failures::new(kind)));
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
@@ -411,8 +422,8 @@ fn execute(app: &mut App, confirm: Confirm) -> Vec<Effect> {
         confirm.plan.calls.len(),
         confirm.plan.item_count()
     )));
-    vec![Effect::Execute {
-        plan: confirm.plan,
-        dry_run,
-    }]
+    let mut plan = confirm.plan;
+    // Taken now, not when the plan was shown: a listing may have arrived meanwhile.
+    plan.listed = app.listed_for(&plan);
+    vec![Effect::Execute { plan, dry_run }]
 }

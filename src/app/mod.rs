@@ -10,6 +10,7 @@ mod keys;
 pub mod modal;
 pub mod run;
 pub mod scroll;
+pub mod sources;
 pub mod table;
 
 use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
@@ -19,6 +20,7 @@ use crate::secret::Secret;
 use crossterm::event::KeyEvent;
 use modal::{Modal, RotatedSecret, RotationResult};
 use run::{RunState, RunSummary};
+pub use sources::{LoadState, Source, SourceCounts, Sources};
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 use table::TabState;
@@ -77,20 +79,6 @@ pub enum Effect {
     Quit,
 }
 
-/// One configured provider (its scope), as the loading lines show it.
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub scope: Scope,
-    pub state: LoadState,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadState {
-    Loading,
-    Loaded(usize),
-    Failed(ProviderError),
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
     pub read_only: bool,
@@ -139,7 +127,9 @@ const FLASH_TICKS: u32 = 24;
 
 pub struct App {
     pub options: AppOptions,
-    pub sources: Vec<Source>,
+    /// Every configured source and how its listing went (read-only: states change through
+    /// `Sources::set_state`, which keeps the per-kind counts the screen reads).
+    pub sources: Sources,
     /// One per `ProviderKind::ALL`, in that order.
     pub tabs: Vec<TabState>,
     pub active: usize,
@@ -190,7 +180,7 @@ impl App {
             .collect();
         App {
             options,
-            sources,
+            sources: Sources::new(sources),
             tabs,
             active: 0,
             focus: Focus::Table,
@@ -216,9 +206,7 @@ impl App {
 
     /// Start listing every source.
     pub fn load_all(&mut self) -> Vec<Effect> {
-        for s in &mut self.sources {
-            s.state = LoadState::Loading;
-        }
+        self.sources.set_all_loading();
         self.sources
             .iter()
             .map(|s| Effect::Load { scope: s.scope.clone() })
@@ -281,10 +269,31 @@ impl App {
 
     /// Sources of one kind still loading, for the tab title.
     pub fn loading_count(&self, kind: ProviderKind) -> usize {
-        self.sources
-            .iter()
-            .filter(|s| s.scope.kind == kind && s.state == LoadState::Loading)
-            .count()
+        self.sources.counts(kind).loading
+    }
+
+    /// Every item the tables hold in the scopes `plan` calls into, for `Plan::listed`: the
+    /// executor's re-read after the run starts from them.
+    /// A row several regions list counts as an item of each of them (with that region's
+    /// scope), since each region's re-read starts from its own listing.
+    fn listed_for(&self, plan: &Plan) -> Vec<Item> {
+        let scopes: HashSet<&Scope> = plan.calls.iter().map(|c| &c.scope).collect();
+        let mut out = Vec::new();
+        for tab in self.tabs.iter().filter(|t| scopes.iter().any(|s| s.kind == t.kind)) {
+            for row in tab.items() {
+                let first = &row.item.key.scope;
+                let regions = std::iter::once(first.region.clone()).chain(row.also_in.iter().cloned());
+                for region in regions {
+                    let scope = Scope::new(first.kind, first.account.clone(), region);
+                    if scopes.contains(&scope) {
+                        let mut item = row.item.clone();
+                        item.key.scope = scope;
+                        out.push(item);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn plan_for(&self, keys: &[ItemKey], intent: &Intent) -> Plan {
@@ -352,18 +361,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderError>) {
-    let Some(source) = app.sources.iter_mut().find(|s| s.scope == scope) else {
-        return;
+    let state = match &result {
+        Ok(items) => LoadState::Loaded(items.len()),
+        Err(err) => LoadState::Failed(err.clone()),
     };
+    if !app.sources.set_state(&scope, state) {
+        return;
+    }
     match result {
         Ok(items) => {
-            source.state = LoadState::Loaded(items.len());
             app.tab_for(scope.kind).replace_source(&scope, items);
         }
         Err(err) => {
             // Keep whatever this source showed before: a failed reload must not hide
             // data, but those rows are marked stale.
-            source.state = LoadState::Failed(err.clone());
             app.tab_for(scope.kind).mark_stale(&scope);
             // The failure in full, with its fix, where it can be read and scrolled.
             app.log.push(LogEntry {

@@ -177,6 +177,8 @@ struct Shared {
     rate_limited: AtomicU64,
     /// The RequestLimitExceeded.UinLimitExceeded answers among them.
     uin_limited: AtomicU64,
+    /// Authenticated Tencent calls per action name, admitted or refused.
+    by_action: Mutex<BTreeMap<String, u64>>,
     /// Milliseconds added to the real clock wherever the emulator reads the time to judge a
     /// request (the TC3 timestamp window), to play a server whose clock differs from the client's.
     clock_offset_ms: AtomicI64,
@@ -209,6 +211,7 @@ impl EmulatorState {
                 requests: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
                 uin_limited: AtomicU64::new(0),
+                by_action: Mutex::new(BTreeMap::new()),
                 clock_offset_ms: AtomicI64::new(0),
                 server: Mutex::new(String::new()),
             }),
@@ -272,6 +275,7 @@ impl EmulatorState {
         action: &str,
         host: &str,
     ) -> Result<(), Refusal> {
+        *lock(&self.shared.by_action).entry(action.to_string()).or_default() += 1;
         if self.forced_rate_limit() {
             return Err(self.count_refusal(Refusal::PerApi));
         }
@@ -334,6 +338,11 @@ impl EmulatorState {
     /// HTTP requests received, including dropped and failed ones.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Authenticated Tencent calls of `action` so far (rate-limited ones included).
+    pub fn action_count(&self, action: &str) -> u64 {
+        lock(&self.shared.by_action).get(action).copied().unwrap_or(0)
     }
 
     /// Requests refused with any RequestLimitExceeded* code (or HTTP 429), forced ones

@@ -252,6 +252,14 @@ pub trait Provider: Send + Sync {
     /// Every item, all pages followed.
     async fn list(&self) -> Result<Vec<Item>, ProviderError>;
 
+    /// Every item again after a run that sent calls for the ids `touched`, when the scope
+    /// held `previous` before it (the whole scope as last listed; empty when unknown). A
+    /// provider whose full listing is costly re-reads only what keyward's own calls can
+    /// have changed and keeps the rest from `previous`; by default this is [`list`](Self::list).
+    async fn refresh(&self, _touched: &[String], _previous: &[Item]) -> Result<Vec<Item>, ProviderError> {
+        self.list().await
+    }
+
     /// Delete at most `capabilities().delete_batch` ids in one call.
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError>;
 

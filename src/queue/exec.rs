@@ -14,7 +14,7 @@
 
 use super::{ExecEvent, ExecOptions, LogEntry, Op, Outcome, OutcomeKind, Plan, PlannedCall, Tally};
 use crate::audit::{AuditLog, CallRef, ItemResult, Record};
-use crate::inventory::{ProviderKind, Scope};
+use crate::inventory::{Item, ProviderKind, Scope};
 use crate::providers::tencent::apigateway::{RESOURCE_IS_IN_USE, actions as apigateway_actions};
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::secret::Secret;
@@ -49,6 +49,10 @@ pub async fn execute(
     let calls = one_request_per_call(plan.calls);
     let names = plan.names;
     let also_listed = plan.also_listed;
+    let mut listed: HashMap<Scope, Vec<Item>> = HashMap::new();
+    for item in plan.listed {
+        listed.entry(item.key.scope.clone()).or_default().push(item);
+    }
     let mut by_scope: HashMap<Scope, Arc<dyn Provider>> = HashMap::new();
     for p in providers {
         by_scope.entry(p.scope().clone()).or_insert(p);
@@ -66,6 +70,7 @@ pub async fn execute(
         calls,
         names,
         also_listed,
+        listed,
     };
     run.emit(ExecEvent::Started {
         total_calls: run.calls.len(),
@@ -290,6 +295,8 @@ struct Run {
     names: super::Names,
     /// Other scopes that list a planned item: re-read with the scope its call went to.
     also_listed: BTreeMap<crate::inventory::ItemKey, Vec<Scope>>,
+    /// Each scope's items before the run (`Plan::listed`), where its re-read starts from.
+    listed: HashMap<Scope, Vec<Item>>,
 }
 
 impl Run {
@@ -573,13 +580,25 @@ impl Run {
     }
 
     /// Re-read every scope a request went to, so the table shows what is really there.
+    /// Each provider is told which ids the run addressed there and what the scope held
+    /// before (`Provider::refresh`), so it can re-read only what the run can have changed.
     async fn refresh(&self, scopes: BTreeSet<Scope>) {
         let reads = scopes.into_iter().filter_map(|scope| {
             let provider = self.providers.get(&scope)?.clone();
+            // Every id a call of this scope addressed, sent or not: a superset is safe.
+            let touched: Vec<String> = self
+                .calls
+                .iter()
+                .filter(|c| c.scope == scope)
+                .flat_map(|c| c.ids.iter().cloned())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let previous = self.listed.get(&scope).map(Vec::as_slice).unwrap_or_default();
             Some(async move {
                 // Caught like every other provider call: a panic here must not run the
                 // terminal-restoring hook mid-session.
-                let listed = crate::panic_guard::caught(provider.list()).await;
+                let listed = crate::panic_guard::caught(provider.refresh(&touched, previous)).await;
                 (scope, listed)
             })
         });

@@ -117,6 +117,11 @@ pub struct Plan {
     /// row, addressed through its first region): the executor re-reads them too after
     /// sending, so the row leaves every region it was seen in.
     pub also_listed: std::collections::BTreeMap<ItemKey, Vec<Scope>>,
+    /// Every item of the plan's scopes as the app held them when the run started (the
+    /// whole scope, not only the planned items). The re-read after the run starts from
+    /// them (`Provider::refresh`), so it re-reads only what the run can have changed;
+    /// empty for a scope means that scope is listed in full.
+    pub listed: Vec<crate::inventory::Item>,
 }
 
 /// Item names as they were when planned; the queue view and the executor read them.

@@ -4,6 +4,7 @@
 use crate::app::App;
 use crate::app::history::{HISTORY_KEYS, History};
 use crate::app::keymap::KeyTable;
+use crate::app::modal::failures::{FAILURES_KEYS, Failures, failure_groups};
 use crate::app::modal::{
     Button, Confirm, Help, LineEntry, Modal, PlanLine, PlanLineKind, QUIT_KEYS, ROTATE_KEYS, RotationResult,
     help::HelpLine,
@@ -46,6 +47,7 @@ pub fn modal(frame: &mut Frame, app: &App) {
         Modal::Rename(entry) => line_entry(frame, " rename ", &format!("New name for {}", entry.target.id), entry),
         Modal::RotationResult(result) => rotation_result(frame, app, result),
         Modal::History(h) => history(frame, app, h),
+        Modal::Failures(f) => failures(frame, app, f),
         Modal::QuitDuringRun(_) => {
             let mut lines = vec![
                 Line::from("A run is in progress."),
@@ -519,6 +521,67 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
         Constraint::Length(24),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), list_area);
+}
+
+/// The failed sources of the overlay's tab, one paragraph per error code ("code × n (hint):
+/// account/region, …"), wrapped to the box; only the rows in view are drawn.
+fn failures(frame: &mut Frame, app: &App, f: &Failures) {
+    let counts = app.sources.counts(f.kind);
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(90), Constraint::Percentage(85));
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(
+            " {}: {} of {} sources failed, by error code ",
+            f.kind, counts.failed, counts.total
+        ))
+        .border_style(Style::new().fg(Color::Red));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ]));
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "j k PgUp PgDn g G scroll · {} · each error is in full in the log pane",
+                FAILURES_KEYS.hints(|_| true)
+            ),
+            Style::new().fg(Color::DarkGray),
+        )),
+        keys_area,
+    );
+    let width = usize::from(list_area.width.max(1));
+    let mut rows: Vec<Line> = Vec::new();
+    for group in failure_groups(&app.sources, f.kind) {
+        let why = group.hint.clone().unwrap_or(group.message.clone());
+        let text = crate::text::sanitize(&format!(
+            "{} × {} ({why}): {}",
+            group.code,
+            group.scopes.len(),
+            group.scopes.join(", ")
+        ))
+        .into_owned();
+        for (i, row) in wrap(&text, width).into_iter().enumerate() {
+            rows.push(if i == 0 {
+                Line::styled(row, Style::new().fg(Color::Red))
+            } else {
+                Line::from(row)
+            });
+        }
+    }
+    if rows.is_empty() {
+        rows.push(Line::from("No source of this tab has failed (any more)."));
+    }
+    let fit = usize::from(list_area.height.max(1));
+    app.page_rows.set(fit);
+    f.rows.set(rows.len());
+    let scroll = scroll::clamp(f.scroll, rows.len(), fit);
+    let shown: Vec<Line> = rows.into_iter().skip(scroll).take(fit).collect();
+    frame.render_widget(Paragraph::new(shown), list_area);
 }
 
 fn help(frame: &mut Frame, app: &App, h: &Help) {

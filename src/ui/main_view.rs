@@ -2,7 +2,7 @@
 //! the status line and the key hints.
 
 use crate::app::table::Column;
-use crate::app::{App, FlashLevel, Focus, LoadState, keymap};
+use crate::app::{App, FlashLevel, Focus, keymap};
 use crate::providers::capabilities;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -32,7 +32,8 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let titles = app.tabs.iter().enumerate().map(|(i, tab)| {
-        let (total, loading, failed) = source_counts(app, tab.kind);
+        let c = app.sources.counts(tab.kind);
+        let (total, loading, failed) = (c.total, c.loading, c.failed);
         let count = if loading > 0 && tab.is_empty() {
             "…".to_string()
         } else if failed > 0 && failed == total && tab.is_empty() {
@@ -56,23 +57,14 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(tabs, area);
 }
 
-/// (sources, still loading, failed) of one kind.
-fn source_counts(app: &App, kind: crate::inventory::ProviderKind) -> (usize, usize, usize) {
-    let of_kind = app.sources.iter().filter(|s| s.scope.kind == kind);
-    of_kind.fold((0, 0, 0), |(n, loading, failed), s| {
-        (
-            n + 1,
-            loading + usize::from(s.state == LoadState::Loading),
-            failed + usize::from(matches!(s.state, LoadState::Failed(_))),
-        )
-    })
-}
-
-/// One line about the active tab's sources: loading progress and failures, counted (each
-/// failure is in the log pane in full), however many accounts and regions there are.
+/// One line about the active tab's sources: loading progress and failures, counted (the
+/// failures by error code behind `f`, each in full in the log pane), however many accounts
+/// and regions there are. Reads the kept counts and the first failure: no scan of the
+/// sources per frame.
 pub fn source_lines(app: &App) -> Vec<Line<'static>> {
     let kind = app.tab().kind;
-    let (total, loading, failed) = source_counts(app, kind);
+    let c = app.sources.counts(kind);
+    let (total, loading, failed) = (c.total, c.loading, c.failed);
     if total == 0 {
         return vec![Line::styled(
             format!("{kind}: no account configured for {}", kind.title()),
@@ -93,21 +85,21 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         if !spans.is_empty() {
             spans.push(Span::raw(" · "));
         }
-        let first = app.sources.iter().find_map(|s| match &s.state {
-            LoadState::Failed(e) if s.scope.kind == kind => Some((s, e)),
-            _ => None,
-        });
-        let example = first
-            .map(|(s, e)| {
+        let example = app
+            .sources
+            .first_failure(kind)
+            .map(|(scope, e)| {
                 let hint = crate::hints::for_error(e)
                     .map(|h| format!(" · {h}"))
                     .unwrap_or_default();
-                format!(": {} {}{hint}", s.scope, e.code)
+                format!(": {scope} {}{hint}", e.code)
             })
             .unwrap_or_default();
         spans.push(Span::styled(
             format!(
-                "{failed} of {total} failed (each in full in the log pane, L){}",
+                "{failed} of {total} failed ({} lists them by error, {} the log pane){}",
+                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
+                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
                 crate::text::sanitize(&example)
             ),
             Style::new().fg(Color::Red),
@@ -139,16 +131,20 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
     let rows_fit = (inner.height as usize).saturating_sub(1).max(1);
     app.page_rows.set(rows_fit);
     if tab.view_len() == 0 {
-        let (total, _, failed) = source_counts(app, tab.kind);
-        let text = if app.loading_count(tab.kind) > 0 {
-            "loading…"
-        } else if tab.is_empty() && total > 0 && failed == total {
+        let c = app.sources.counts(tab.kind);
+        let text = if c.loading > 0 {
+            "loading…".to_string()
+        } else if tab.is_empty() && c.total > 0 && c.failed == c.total {
             // Not "no items": nothing could be listed, which is not an empty account.
-            "every listing failed: the log pane (L) has each error in full"
+            format!(
+                "every listing failed: {} lists them by error code, the log pane ({}) has each in full",
+                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
+                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
+            )
         } else if tab.is_empty() {
-            "no items"
+            "no items".to_string()
         } else {
-            "no item matches the filter (Esc clears it)"
+            "no item matches the filter (Esc clears it)".to_string()
         };
         frame.render_widget(Paragraph::new(text).style(Style::new().fg(Color::DarkGray)), inner);
         return;

@@ -836,3 +836,22 @@ fn a_dry_run_confirmation_says_would_send_and_its_summary_would_have_been_sent()
     };
     assert_eq!(summary.text(), "dry run: 3 would have been sent");
 }
+
+#[test]
+fn a_run_carries_every_item_of_the_scopes_it_calls_into_for_its_re_read() {
+    // fleet(): 300 CVM pairs and 5 API keys, all in prod/ap-guangzhou.
+    let mut app = app_with(fleet(), opts());
+    press(&mut app, "ra");
+    let effects = press(&mut app, "y");
+    let [Effect::Execute { plan, .. }] = &effects[..] else {
+        panic!("expected Execute, got {effects:?}");
+    };
+    assert_eq!(plan.item_count(), 1, "one key is rotated");
+    let mut listed: Vec<&str> = plan.listed.iter().map(|i| i.key.id.as_str()).collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["AKID0000", "AKID0001", "AKID0002", "AKID0003", "AKID0004"],
+        "the whole scope of the API key tab, and nothing of the CVM tab"
+    );
+}

@@ -922,7 +922,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
     assert!(screen.contains("e2e (emulator)"));
     assert!(screen.contains("API Gateway keys (9, 2 failed)"), "{screen}");
     assert!(
-        screen.contains("2 of 3 failed (each in full in the log pane, L)"),
+        screen.contains("2 of 3 failed (f lists them by error, L the log pane)"),
         "{screen}"
     );
     env.emu.shutdown().await;

@@ -461,3 +461,112 @@ async fn ten_thousand_key_pairs_list_exactly_within_the_limits() {
     assert_eq!((pairs, keys), (10_000, 2_000));
     world.finish().await;
 }
+
+/// Ten usage plans in ap-guangzhou with two keys bound to each, and ten unbound keys.
+fn ten_plans_seed() -> Seed {
+    let mut seed = Seed::generated(1, &[GZ], 0, 0, 0);
+    let account = &mut seed.tencent[0];
+    for p in 0..10 {
+        for k in 0..2 {
+            let plan = format!("usagePlan-kwtest{p:02}");
+            account.api_keys.push(api_key(
+                &format!("AKIDkeywardtestplan{p:02}key{k}000000000000000"),
+                "auto",
+                false,
+                Some(&plan),
+            ));
+        }
+    }
+    for i in 0..10 {
+        account.api_keys.push(api_key(
+            &format!("AKIDkeywardtestunboundkey{i:02}0000000000000"),
+            "auto",
+            false,
+            None,
+        ));
+    }
+    seed
+}
+
+/// Run `plan` (its `listed` set to `before`) to the end; the items of its one re-read.
+async fn run_and_refresh(plan: keyward::queue::Plan, before: Vec<Item>, provider: Arc<dyn Provider>) -> Vec<Item> {
+    use keyward::queue::{ExecEvent, ExecOptions};
+    let plan = keyward::queue::Plan { listed: before, ..plan };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    keyward::queue::execute(plan, vec![provider], ExecOptions::default(), None, cancel, tx).await;
+    let mut refreshed = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let ExecEvent::Refreshed { items, .. } = event {
+            refreshed.push(items);
+        }
+    }
+    assert_eq!(refreshed.len(), 1, "one scope was touched, so one re-read");
+    refreshed.remove(0)
+}
+
+#[tokio::test]
+async fn the_refresh_after_a_run_looks_up_no_usage_plan_the_run_did_not_touch() {
+    use keyward::queue::{Intent, build_plan};
+    let world = World::start(ten_plans_seed()).await;
+    let gw = world.provider(ProviderKind::ApiGateway, GZ);
+    let state = world.emu.state();
+    let lookups = || state.action_count("DescribeUsagePlanSecretIds");
+    let before = gw.list().await.unwrap();
+    assert_eq!(lookups(), 10, "a full listing looks up each of the 10 plans");
+    assert_eq!(before.iter().filter(|i| i.is_bound()).count(), 20);
+
+    let free: Vec<&Item> = before.iter().filter(|i| !i.is_bound()).take(3).collect();
+    let disabled: BTreeSet<String> = free.iter().map(|i| i.key.id.to_string()).collect();
+    let plan = build_plan(&free, &Intent::Disable);
+    let plan_lists = state.action_count("DescribeUsagePlansStatus");
+    let refreshed = run_and_refresh(plan, before.clone(), gw.clone()).await;
+
+    assert_eq!(lookups(), 10, "no DescribeUsagePlanSecretIds for the untouched plans");
+    assert_eq!(
+        state.action_count("DescribeUsagePlansStatus"),
+        plan_lists + 1,
+        "the plan list itself is read again (a new plan would show there)"
+    );
+    for item in &refreshed {
+        let expected = if disabled.contains(item.key.id.as_str()) {
+            Status::Disabled
+        } else {
+            Status::Enabled
+        };
+        assert_eq!(item.status, expected, "{}", item.key.id);
+    }
+    // The bindings shown are what a full listing finds.
+    assert_eq!(by_id(refreshed), by_id(gw.list().await.unwrap()));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn the_refresh_after_a_run_looks_up_the_plans_of_the_keys_it_touched() {
+    use keyward::queue::{Intent, build_plan};
+    let world = World::start(ten_plans_seed()).await;
+    let gw = world.provider(ProviderKind::ApiGateway, GZ);
+    let state = world.emu.state();
+    let before = gw.list().await.unwrap();
+    let bound = before.iter().find(|i| i.is_bound()).unwrap();
+    let plan = build_plan(&[bound], &Intent::Disable);
+    let lookups = state.action_count("DescribeUsagePlanSecretIds");
+    let refreshed = run_and_refresh(plan, before.clone(), gw.clone()).await;
+    assert_eq!(
+        state.action_count("DescribeUsagePlanSecretIds"),
+        lookups + 1,
+        "only the one plan the disabled key is bound to is looked up again"
+    );
+    let shown = by_id(refreshed);
+    assert_eq!(shown[bound.key.id.as_str()].bindings, bound.bindings);
+    assert_eq!(shown[bound.key.id.as_str()].status, Status::Disabled);
+    assert_eq!(shown, by_id(gw.list().await.unwrap()));
+
+    // Without the items it planned from, the re-read is a full listing.
+    let again = build_plan(&[&shown[bound.key.id.as_str()]], &Intent::Enable);
+    let lookups = state.action_count("DescribeUsagePlanSecretIds");
+    let refreshed = run_and_refresh(again, Vec::new(), gw.clone()).await;
+    assert_eq!(state.action_count("DescribeUsagePlanSecretIds"), lookups + 10);
+    assert_eq!(by_id(refreshed), by_id(gw.list().await.unwrap()));
+    world.finish().await;
+}

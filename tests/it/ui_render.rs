@@ -67,7 +67,7 @@ fn main_table_with_loading_and_failed_regions() {
     let screen = render(&app, 120, 32);
     // One counted line, however many sources; the failure itself is in the log pane.
     assert!(
-        screen.contains("cvm loading 4/5 sources · 1 of 5 failed (each in full in the log pane, L): cvm prod/eu-frankfurt AuthFailure.SignatureEx"),
+        screen.contains("cvm loading 4/5 sources · 1 of 5 failed (f lists them by error, L the log pane): cvm prod/eu-frankfurt AuthFailure"),
         "{screen}"
     );
     assert!(
@@ -273,6 +273,7 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     all.extend(of(&keymap::FILTER_KEYS, |_| true));
     all.extend(of(&keymap::LOG_KEYS, |_| true));
     all.extend(of(&keyward::app::history::HISTORY_KEYS, |_| true));
+    all.extend(of(&keyward::app::modal::failures::FAILURES_KEYS, |_| true));
     if !read_only {
         all.extend(of(&confirm::TYPED_CONFIRM_KEYS, |_| true));
         all.extend(of(&confirm::CONFIRM_KEYS, |_| true));
@@ -514,4 +515,94 @@ fn a_tab_whose_every_source_failed_says_failed_not_empty() {
     assert!(screen.contains("2 CVM key pairs (failed)"), "{screen}");
     assert!(screen.contains("every listing failed"), "{screen}");
     assert!(!screen.contains("no items"), "{screen}");
+}
+
+/// 200 accounts x 5 regions: 120 sources refused (accounts 0-23), 30 in a region the
+/// service does not serve (ap-tokyo of accounts 24-53), 3 rate-limited, 50 still loading
+/// (accounts 190-199), the rest loaded.
+fn thousand_sources() -> App {
+    many_sources(200, |n| {
+        let (account, region) = (n / 5, n % 5);
+        let fail = |code: &str| {
+            Some(Err(ProviderError::new(
+                ErrorKind::Api,
+                code,
+                format!("source {n} failed"),
+            )))
+        };
+        match account {
+            0..24 => fail("AuthFailure.SecretIdNotFound"),
+            24..54 if region == 4 => fail("InvalidParameterValue.InvalidRegion"),
+            100..103 if region == 0 => fail("RequestLimitExceeded"),
+            190.. => None,
+            _ => Some(Ok(())),
+        }
+    })
+}
+
+#[test]
+fn a_thousand_sources_keep_the_loading_line_to_one_counted_line() {
+    let app = thousand_sources();
+    let counts = app.sources.counts(ProviderKind::Cvm);
+    assert_eq!((counts.total, counts.loading, counts.failed), (1000, 50, 153));
+    let screen = render(&app, 120, 32);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[2].contains("cvm loading 950/1000 sources · 153 of 1000 failed (f lists them by error, L the log pane): cvm acme-000/ap-guangzhou Aut"),
+        "{screen}"
+    );
+    // The table starts on the next row: the sources took one line, not one per source.
+    assert!(lines[3].contains("┌ CVM key pairs: 797 items"), "{screen}");
+    assert!(lines[1].contains("2 CVM key pairs (797, 153 failed)"), "{screen}");
+    assert!(
+        !screen.contains("acme-000/ap-shanghai"),
+        "no source is listed on the main screen"
+    );
+    insta::assert_snapshot!("thousand_sources", screen);
+}
+
+#[test]
+fn the_failures_overlay_groups_a_thousand_sources_by_error_code() {
+    let mut app = thousand_sources();
+    press(&mut app, "f");
+    assert!(
+        matches!(app.modal, Some(Modal::Failures(_))),
+        "f opens the failed sources"
+    );
+    let screen = render(&app, 120, 32);
+    assert!(
+        screen.contains("cvm: 153 of 1000 sources failed, by error code"),
+        "{screen}"
+    );
+    // Largest group first, its sources in configuration order after its count and hint.
+    assert!(
+        screen.contains("AuthFailure.SecretIdNotFound × 120 (the SecretId does not exist"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("acme-000/ap-guangzhou, acme-000/ap-shanghai, acme-000/ap-beijing"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("RequestLimitExceeded × 3"),
+        "the last group is below the fold"
+    );
+    insta::assert_snapshot!("failures_overlay", screen);
+
+    // The shared scrolling keys reach the last group; Esc closes.
+    press(&mut app, "G");
+    let bottom = render(&app, 120, 32);
+    assert!(bottom.contains("RequestLimitExceeded × 3 ("), "{bottom}");
+    assert!(
+        bottom.contains("acme-100/ap-guangzhou, acme-101/ap-guangzhou, acme-102/ap-guangzhou"),
+        "{bottom}"
+    );
+    assert!(bottom.contains("InvalidParameterValue.InvalidRegion × 30"), "{bottom}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.modal.is_none());
+
+    // A tab without failures says so instead of opening an empty overlay.
+    press(&mut app, "1f");
+    assert!(app.modal.is_none());
+    assert!(render(&app, 120, 32).contains("no apigateway source failed to list"));
 }

@@ -57,6 +57,7 @@ impl Help {
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
+        section(&mut lines, &super::failures::FAILURES_KEYS, |_| true);
         if !read_only {
             section(&mut lines, &super::confirm::TYPED_CONFIRM_KEYS, |_| true);
             section(&mut lines, &super::confirm::CONFIRM_KEYS, |_| true);

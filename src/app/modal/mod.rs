@@ -8,11 +8,13 @@
 
 pub mod confirm;
 pub mod entry;
+pub mod failures;
 pub mod help;
 pub mod secrets;
 
 pub use confirm::{Button, Confirm, PlanLine, PlanLineKind, plan_view};
 pub use entry::{EntryKind, LineEntry, MaskedInput, edit_line, insertable};
+pub use failures::Failures;
 pub use help::Help;
 pub use secrets::{RotatedSecret, RotationResult};
 
@@ -203,6 +205,8 @@ pub enum Modal {
     QuitDuringRun(QuitDuringRun),
     /// `H`: past item results from the audit log.
     History(History),
+    /// `f`: the active tab's failed sources, by error code.
+    Failures(Failures),
 }
 
 impl Modal {
@@ -215,6 +219,7 @@ impl Modal {
             Modal::RotationResult(d) => d,
             Modal::QuitDuringRun(d) => d,
             Modal::History(d) => d,
+            Modal::Failures(d) => d,
         }
     }
 
@@ -227,6 +232,7 @@ impl Modal {
             Modal::RotationResult(d) => d,
             Modal::QuitDuringRun(d) => d,
             Modal::History(d) => d,
+            Modal::Failures(d) => d,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! The documented `ApiKey` structure has no usage-plan field, and a key bound to a usage
 //! plan cannot be deleted (`UnsupportedOperation.ResourceIsInUse`). So `list` learns the
 //! bindings the other way round: every usage plan of the region (DescribeUsagePlansStatus),
-//! then every plan's keys (DescribeUsagePlanSecretIds), all pages of both.
+//! then every plan's keys (DescribeUsagePlanSecretIds), all pages of both. The re-read
+//! after a run (`refresh`) looks up again only the plans the run can have changed.
 
 use super::client::TencentClient;
 use super::page::{Entries, Page, collect_pages, expect_ids, field, protocol_error};
@@ -20,7 +21,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Page size of DescribeApiKeysStatus, DescribeUsagePlansStatus and
@@ -141,7 +142,7 @@ struct ApiKeysStatus {
 
 /// One entry of `Result.UsagePlanStatusSet` (`UsagePlanStatusInfo`). The id is required:
 /// a plan keyward cannot name is a plan whose keys it cannot look up.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct UsagePlan {
     usage_plan_id: String,
@@ -188,6 +189,9 @@ impl UsagePlan {
         }
     }
 }
+
+/// AccessKeyId -> the usage plans the key is bound to.
+type Bindings = HashMap<String, Vec<Binding>>;
 
 pub struct ApiGateway {
     client: Arc<TencentClient>,
@@ -284,9 +288,9 @@ impl ApiGateway {
         Ok(keys.into_iter().map(|k| k.access_key_id).collect())
     }
 
-    /// AccessKeyId -> the usage plans it is bound to, for every plan of the region.
-    async fn usage_plan_bindings(&self) -> Result<HashMap<String, Vec<Binding>>, ProviderError> {
-        let plans = self.usage_plans().await?;
+    /// AccessKeyId -> the usage plans it is bound to, for each of `plans`
+    /// (DescribeUsagePlanSecretIds, all pages, per plan).
+    async fn bindings_of(&self, plans: Vec<UsagePlan>) -> Result<Bindings, ProviderError> {
         let per_plan: Vec<(Binding, Vec<String>)> = futures::stream::iter(plans)
             .map(|plan| async move {
                 let ids = self.plan_key_ids(&plan.usage_plan_id).await?;
@@ -302,6 +306,64 @@ impl ApiGateway {
             }
         }
         Ok(bindings)
+    }
+
+    /// The plans whose keys a refresh must look up again, and the bindings every other key
+    /// keeps from `previous` (by AccessKeyId, named as the plan is named now); `None` when
+    /// every plan must be looked up again.
+    ///
+    /// Why keeping the rest is right: keyward's own calls (disable, enable, delete, rotate)
+    /// never bind or unbind a key, and the planner never deletes a bound key, so a run
+    /// changes no binding. What `previous` cannot vouch for is re-read: a plan no previous
+    /// binding names (new since the listing, or bound to no key then: the items cannot tell
+    /// the two apart), every plan a touched key was bound to, and, when a key keyward has
+    /// not seen appears, every plan (it may be bound to any). A plan that is gone takes its
+    /// bindings with it. Bindings someone else changed on untouched keys since the listing
+    /// show at the next full listing (R); a key wrongly shown unbound is still safe to plan,
+    /// as DeleteApiKey refuses it and the executor enables it again.
+    fn refresh_plan(
+        keys: &[Item],
+        touched: &[String],
+        previous: &[Item],
+        plans: &[UsagePlan],
+    ) -> Option<(Vec<UsagePlan>, Bindings)> {
+        let before: HashMap<&str, &Item> = previous.iter().map(|i| (i.key.id.as_str(), i)).collect();
+        if previous.is_empty() || keys.iter().any(|k| !before.contains_key(k.key.id.as_str())) {
+            return None;
+        }
+        let plan_ids = |item: &Item| {
+            item.bindings
+                .iter()
+                .filter_map(|b| match b {
+                    Binding::UsagePlan { id, .. } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let known: HashSet<String> = previous.iter().flat_map(plan_ids).collect();
+        let of_touched: HashSet<String> = touched
+            .iter()
+            .filter_map(|id| before.get(id.as_str()))
+            .flat_map(|i| plan_ids(i))
+            .collect();
+        let (reread, kept): (Vec<&UsagePlan>, Vec<&UsagePlan>) = plans
+            .iter()
+            .partition(|p| !known.contains(&p.usage_plan_id) || of_touched.contains(&p.usage_plan_id));
+        let kept: HashMap<&str, Binding> = kept
+            .into_iter()
+            .map(|p| (p.usage_plan_id.as_str(), p.binding()))
+            .collect();
+        let mut bindings: HashMap<String, Vec<Binding>> = HashMap::new();
+        for item in previous {
+            let still: Vec<Binding> = plan_ids(item)
+                .iter()
+                .filter_map(|id| kept.get(id.as_str()).cloned())
+                .collect();
+            if !still.is_empty() {
+                bindings.insert(item.key.id.to_string(), still);
+            }
+        }
+        Some((reread.into_iter().cloned().collect(), bindings))
     }
 
     async fn call(&self, action: &str, params: Value, retry: Retry) -> Result<(Value, String), ProviderError> {
@@ -334,6 +396,13 @@ impl Provider for ApiGateway {
     }
 
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
+        self.refresh(&[], &[]).await
+    }
+
+    /// The keys and the plan list in full (DescribeApiKeysStatus, DescribeUsagePlansStatus),
+    /// but DescribeUsagePlanSecretIds only for the plans [`ApiGateway::refresh_plan`] names:
+    /// one call per plan is most of a listing's cost, and a run changes no binding.
+    async fn refresh(&self, touched: &[String], previous: &[Item]) -> Result<Vec<Item>, ProviderError> {
         let mut items = self.list_keys().await?;
         if items.is_empty() {
             // Nothing to mark: spare the usage-plan calls.
@@ -343,13 +412,23 @@ impl Provider for ApiGateway {
         // unbound: an "unbound" key is planned as DisableApiKey + DeleteApiKey, and for a bound
         // key that disables it (cutting off its callers) before a delete that cannot succeed.
         // A missing tab is visible and retryable; a wrong "unbound" is neither.
-        let mut bindings = self.usage_plan_bindings().await.map_err(|mut e| {
+        let unknown_bindings = |mut e: ProviderError| {
             e.message = format!(
                 "cannot tell which API keys are bound to usage plans, so the keys are not listed: {}",
                 e.message
             );
             e
-        })?;
+        };
+        let plans = self.usage_plans().await.map_err(unknown_bindings)?;
+        let mut bindings = match Self::refresh_plan(&items, touched, previous, &plans) {
+            None => self.bindings_of(plans).await.map_err(unknown_bindings)?,
+            Some((reread, mut kept)) => {
+                for (id, fresh) in self.bindings_of(reread).await.map_err(unknown_bindings)? {
+                    kept.entry(id).or_default().extend(fresh);
+                }
+                kept
+            }
+        };
         for item in &mut items {
             if let Some(mut plans) = bindings.remove(item.key.id.as_str()) {
                 plans.sort();
@@ -451,6 +530,79 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    fn key(id: &str, plans: &[&str]) -> Item {
+        let mut item = Item {
+            key: Scope::new(ProviderKind::ApiGateway, "prod", "ap-guangzhou").key(id),
+            name: CompactString::default(),
+            status: Status::Enabled,
+            key_type: CompactString::default(),
+            description: CompactString::default(),
+            created: CompactString::default(),
+            modified: CompactString::default(),
+            last_used: CompactString::default(),
+            bindings: Vec::new(),
+        };
+        item.bindings = plans
+            .iter()
+            .map(|p| Binding::UsagePlan {
+                id: p.to_string(),
+                name: Some("old name".into()),
+            })
+            .collect();
+        item
+    }
+
+    fn plans(ids: &[&str]) -> Vec<UsagePlan> {
+        ids.iter()
+            .map(|id| UsagePlan {
+                usage_plan_id: id.to_string(),
+                usage_plan_name: Some(format!("{id} now")),
+            })
+            .collect()
+    }
+
+    fn reread_ids(reread: &[UsagePlan]) -> Vec<&str> {
+        reread.iter().map(|p| p.usage_plan_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_refresh_looks_up_only_new_plans_and_the_plans_of_touched_keys() {
+        let previous = vec![key("k1", &["p1"]), key("k2", &["p2", "p3"]), key("k3", &[])];
+        let keys = vec![key("k1", &[]), key("k2", &[]), key("k3", &[])];
+        let now = plans(&["p1", "p2", "p3", "p4"]);
+        let touched = ["k1".to_string(), "k3".to_string()];
+        let (reread, kept) = ApiGateway::refresh_plan(&keys, &touched, &previous, &now).unwrap();
+        // p1: k1 was touched; p4: no previous binding names it. p2, p3 are kept.
+        assert_eq!(reread_ids(&reread), ["p1", "p4"]);
+        assert_eq!(
+            kept.get("k2").cloned().unwrap_or_default(),
+            vec![plans(&["p2"])[0].binding(), plans(&["p3"])[0].binding()],
+            "kept bindings carry the plan's current name"
+        );
+        assert!(!kept.contains_key("k1"), "a re-read plan's keys come from its lookup");
+        assert!(!kept.contains_key("k3"));
+    }
+
+    #[test]
+    fn a_refresh_drops_bindings_to_plans_that_are_gone() {
+        let previous = vec![key("k1", &["p1"]), key("k2", &["p2"])];
+        let (reread, kept) = ApiGateway::refresh_plan(&previous, &[], &previous, &plans(&["p2"])).unwrap();
+        assert!(reread.is_empty());
+        assert!(!kept.contains_key("k1"));
+        assert!(kept.contains_key("k2"));
+    }
+
+    #[test]
+    fn a_refresh_looks_up_every_plan_when_it_cannot_vouch_for_the_bindings() {
+        let previous = vec![key("k1", &["p1"])];
+        let now = plans(&["p1", "p2"]);
+        // A key keyward has not seen may be bound to any plan.
+        let keys = vec![key("k1", &[]), key("k9", &[])];
+        assert!(ApiGateway::refresh_plan(&keys, &[], &previous, &now).is_none());
+        // Nothing known before: a full listing.
+        assert!(ApiGateway::refresh_plan(&keys, &[], &[], &now).is_none());
     }
 
     #[test]

@@ -111,3 +111,44 @@ pub fn entry(target: &str, outcome: Outcome, request_id: Option<&str>, hint: Opt
 pub fn providers_of(list: Vec<Arc<keyward::providers::memory::MemoryProvider>>) -> Vec<Arc<dyn Provider>> {
     list.into_iter().map(|p| p as Arc<dyn Provider>).collect()
 }
+
+/// The regions of each account in [`many_sources`].
+pub const MANY_REGIONS: [&str; 5] = ["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-singapore", "ap-tokyo"];
+
+/// An app with `accounts` x 5 CVM sources (accounts `acme-000`...). Source `n` (in
+/// configuration order: account by account, region by region) gets `outcome(n)`: `Some(Ok)`
+/// loads one in-memory key pair (`MemoryProvider::sample_items`), `Some(Err)` fails,
+/// `None` is still loading. The CVM tab is active.
+pub fn many_sources(
+    accounts: usize,
+    outcome: impl Fn(usize) -> Option<Result<(), keyward::providers::ProviderError>>,
+) -> App {
+    use keyward::providers::memory::MemoryProvider;
+    let scopes: Vec<Scope> = (0..accounts)
+        .flat_map(|a| MANY_REGIONS.map(|r| Scope::new(ProviderKind::Cvm, format!("acme-{a:03}"), r)))
+        .collect();
+    let sources = scopes
+        .iter()
+        .map(|s| Source {
+            scope: s.clone(),
+            state: LoadState::Loading,
+        })
+        .collect();
+    let mut app = App::new(sources, opts());
+    for (n, scope) in scopes.into_iter().enumerate() {
+        let result = match outcome(n) {
+            None => continue,
+            Some(Ok(())) => Ok(MemoryProvider::sample_items(
+                scope.kind,
+                &scope.account,
+                &scope.region,
+                &format!("kp{n:04}"),
+                1,
+            )),
+            Some(Err(e)) => Err(e),
+        };
+        update(&mut app, Msg::Loaded { scope, result });
+    }
+    app.active = 1;
+    app
+}
