@@ -16,12 +16,18 @@ use rcgen::{
 const FIXED_NAMES: &[&str] = &["api-cloud.oceanbase.com", "127.0.0.1", "::1", "localhost"];
 
 /// Every host name the emulator answers for this seed: for each Tencent service, both
-/// sites' nearest-access hosts and the region host of every region a seed account has
-/// (`endpoint::all_hosts`, the one home of those names), then the fixed names. Each region
+/// sites' nearest-access hosts and the region host of every documented region and of every
+/// region a seed account has (`endpoint::all_hosts`, the one home of those names), then the
+/// fixed names. Documented regions the seed lacks are covered too: the real service answers
+/// a region an account does not use with its own region error, not a TLS failure. Each region
 /// host is listed by name because a wildcard covers one label only: `*.tencentcloudapi.com`
 /// would not cover `cvm.ap-guangzhou.tencentcloudapi.com`.
 pub(crate) fn server_names(seed: &Seed) -> Vec<String> {
-    let mut regions: Vec<&str> = Vec::new();
+    let mut regions: Vec<&str> = endpoint::REGION_HOSTS
+        .iter()
+        .chain(endpoint::FINANCIAL_REGIONS)
+        .copied()
+        .collect();
     for account in seed.tencent_accounts() {
         for region in &account.regions {
             if !regions.contains(&region.as_str()) {

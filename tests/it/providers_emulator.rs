@@ -34,7 +34,12 @@ struct World {
 
 impl World {
     async fn start(seed: Seed) -> World {
-        let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+        let emu = emulator::start(EmulatorOptions {
+            tls: true,
+            ..EmulatorOptions::new(seed.clone())
+        })
+        .await
+        .unwrap();
         let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
         World { emu, providers }
     }
