@@ -163,6 +163,9 @@ pub struct App {
     pub page_rows: std::cell::Cell<usize>,
     /// Lines the log pane showed in the last frame (a render cache, for its scrolling).
     pub log_rows: std::cell::Cell<usize>,
+    /// How some sources are reached, said once per kind under the tabs (a region with no
+    /// documented region host, served through the nearest-access host): distinct texts.
+    pub notices: Vec<(ProviderKind, String)>,
 }
 
 impl App {
@@ -201,6 +204,7 @@ impl App {
             flash_ticks: 0,
             page_rows: std::cell::Cell::new(10),
             log_rows: std::cell::Cell::new(6),
+            notices: Vec::new(),
         }
     }
 
@@ -239,6 +243,13 @@ impl App {
     /// A run finished and its re-reads came back: what the table shows is the result.
     pub fn run_settled(&self) -> bool {
         self.run.is_none() && !self.settling && self.last_run.is_some()
+    }
+
+    /// Adds a setup note for the sources of `kind`, once however many sources share it.
+    pub fn add_notice(&mut self, kind: ProviderKind, text: String) {
+        if !self.notices.iter().any(|(k, t)| *k == kind && *t == text) {
+            self.notices.push((kind, text));
+        }
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

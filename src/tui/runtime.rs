@@ -79,6 +79,14 @@ impl Runtime {
                 title: opts.title.clone(),
             },
         );
+        // A setup note (a region reached through the nearest-access host, say) is said
+        // once under the tabs, however many sources share it.
+        let mut app = app;
+        for p in &providers {
+            if let Some(notice) = p.notice() {
+                app.add_notice(p.scope().kind, notice);
+            }
+        }
         let (tx, rx) = unbounded_channel();
         Runtime {
             app,

@@ -71,8 +71,21 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
             Style::new().fg(Color::DarkGray),
         )];
     }
+    let mut notes = app.notices.iter().filter(|(k, _)| *k == kind).map(|(_, t)| t);
+    let note = notes.next().map(|first| {
+        let more = notes.count();
+        let more = if more > 0 {
+            format!(" (and {more} more like it)")
+        } else {
+            String::new()
+        };
+        Line::styled(
+            crate::text::sanitize(&format!("note: {first}{more}")).into_owned(),
+            Style::new().fg(Color::DarkGray),
+        )
+    });
     if loading == 0 && failed == 0 {
-        return Vec::new();
+        return note.into_iter().collect();
     }
     let mut spans = Vec::new();
     if loading > 0 {
@@ -105,7 +118,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
             Style::new().fg(Color::Red),
         ));
     }
-    vec![Line::from(spans)]
+    std::iter::once(Line::from(spans)).chain(note).collect()
 }
 
 pub fn sources(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {

@@ -517,6 +517,29 @@ fn a_tab_whose_every_source_failed_says_failed_not_empty() {
     assert!(!screen.contains("no items"), "{screen}");
 }
 
+/// A region served through the nearest-access host is said once under its tab's title,
+/// however many sources share the note, and not under the other tabs.
+#[test]
+fn setup_notes_are_said_once_under_their_tab() {
+    let mut app = small_app(opts());
+    app.add_notice(ProviderKind::Cvm, "ap-jakarta has no documented cvm region host".into());
+    app.add_notice(ProviderKind::Cvm, "ap-jakarta has no documented cvm region host".into());
+    app.add_notice(
+        ProviderKind::Cvm,
+        "sa-saopaulo has no documented cvm region host".into(),
+    );
+    press(&mut app, "2");
+    let screen = render(&app, 120, 30);
+    assert_eq!(screen.matches("note: ").count(), 1, "{screen}");
+    assert!(
+        screen.contains("note: ap-jakarta has no documented cvm region host (and 1 more like it)"),
+        "{screen}"
+    );
+    press(&mut app, "1");
+    let screen = render(&app, 120, 30);
+    assert!(!screen.contains("note: "), "{screen}");
+}
+
 /// 200 accounts x 5 regions: 120 sources refused (accounts 0-23), 30 in a region the
 /// service does not serve (ap-tokyo of accounts 24-53), 3 rate-limited, 50 still loading
 /// (accounts 190-199), the rest loaded.
