@@ -126,7 +126,7 @@ fn apply(app: &mut App, step: Step) -> Vec<Effect> {
                 app.set_flash(flash);
             }
         }
-        Step::Open(modal) => app.open(modal),
+        Step::Open(modal) => app.open(*modal),
         Step::Plan {
             intent,
             targets,

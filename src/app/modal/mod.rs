@@ -45,7 +45,7 @@ pub enum Step {
     /// Close the dialog, optionally saying why.
     Close(Option<Flash>),
     /// Replace the dialog by another.
-    Open(Modal),
+    Open(Box<Modal>),
     /// Close the dialog and open the confirmation of this intent's plan.
     Plan {
         intent: Intent,
@@ -139,7 +139,7 @@ impl Dialog for RotateChoice {
                 hidden: self.hidden,
             },
             Some(RotateCommand::Custom) => match self.targets.as_slice() {
-                [target] => Step::Open(Modal::SecretEntry(LineEntry::custom_secret(target.clone()))),
+                [target] => Step::Open(Box::new(Modal::SecretEntry(LineEntry::custom_secret(target.clone())))),
                 _ => {
                     self.error = Some(format!(
                         "a custom secret is set on one key at a time; {} are selected",
