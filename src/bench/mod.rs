@@ -11,6 +11,7 @@
 //! could not run (emulator, config, an unexpected provider error).
 
 mod delete;
+mod fleet;
 mod list;
 mod ui;
 
@@ -54,6 +55,10 @@ pub struct Sizes {
     pub ui_items: usize,
     pub ui_frames: usize,
     pub ui_keystrokes: usize,
+    /// Accounts of the fleet figure (5 regions each).
+    pub fleet_accounts: usize,
+    /// Key pairs per region of the account-wide-cap figure.
+    pub uin_key_pairs_per_region: usize,
 }
 
 impl Sizes {
@@ -67,6 +72,8 @@ impl Sizes {
             ui_items: 100_000,
             ui_frames: 200,
             ui_keystrokes: 64,
+            fleet_accounts: 200,
+            uin_key_pairs_per_region: 5_000,
         }
     }
 
@@ -82,6 +89,8 @@ impl Sizes {
             ui_items: 5_000,
             ui_frames: 10,
             ui_keystrokes: 16,
+            fleet_accounts: 10,
+            uin_key_pairs_per_region: 1_000,
         }
     }
 }
@@ -260,6 +269,7 @@ pub async fn run(args: &BenchArgs, mut on_figure: impl FnMut(&Figure)) -> Result
     }
     if wanted(Only::List) {
         emit(list::measure(&sizes).await?, &mut figures);
+        emit(fleet::measure(&sizes).await?, &mut figures);
     }
     if wanted(Only::Delete) {
         emit(delete::measure(&sizes).await?, &mut figures);
@@ -312,8 +322,18 @@ pub fn command(args: &BenchArgs) -> ExitCode {
 
 /// Resident set size of this process in bytes (Linux), None elsewhere.
 fn rss_bytes() -> Option<u64> {
+    proc_status_bytes("VmRSS:")
+}
+
+/// Peak resident set size of this process in bytes (Linux's VmHWM), None elsewhere.
+fn peak_rss_bytes() -> Option<u64> {
+    proc_status_bytes("VmHWM:")
+}
+
+/// A `kB` field of /proc/self/status, in bytes.
+fn proc_status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
@@ -383,6 +403,11 @@ mod tests {
             "ui.rss",
             "list.ratio",
             "list.rate_limited",
+            "list.uin_backoff",
+            "list.fleet",
+            "list.fleet.frame",
+            "list.fleet.load",
+            "list.fleet.rss",
             "delete.key_pairs",
             "delete.api_keys.disable",
             "delete.api_keys.delete",

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
-const FRAME_TARGET_MS: f64 = 2.0;
+pub(super) const FRAME_TARGET_MS: f64 = 2.0;
 const KEYSTROKE_TARGET_MS: f64 = 10.0;
 const RSS_TARGET_MIB: f64 = 64.0;
 const ACCOUNTS: [&str; 2] = ["tencent-prod", "tencent-staging"];
@@ -58,6 +58,25 @@ fn key(code: KeyCode) -> Msg {
 
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Median time of `frames` full frames to a `TestBackend`, scrolling one row per frame
+/// so every frame has something new to show.
+pub(super) fn frame_median(app: &mut App, frames: usize) -> Result<f64, BenchError> {
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))
+        .map_err(|e| BenchError::Inconsistent(format!("cannot create the test terminal: {e}")))?;
+    let mut samples = Vec::with_capacity(frames + 1);
+    for _ in 0..=frames {
+        app::update(app, key(KeyCode::Down));
+        let start = Instant::now();
+        terminal
+            .draw(|f| crate::ui::draw(f, app))
+            .map_err(|e| BenchError::Inconsistent(format!("drawing to the test terminal failed: {e}")))?;
+        samples.push(ms_since(start));
+    }
+    // The first frame fills an empty buffer: not what a running TUI draws.
+    samples.remove(0);
+    Ok(median(&mut samples))
 }
 
 pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
@@ -111,21 +130,7 @@ pub fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
         )));
     }
 
-    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))
-        .map_err(|e| BenchError::Inconsistent(format!("cannot create the test terminal: {e}")))?;
-    let mut frames = Vec::with_capacity(sizes.ui_frames);
-    for _ in 0..=sizes.ui_frames {
-        // Scroll one row per frame so every frame has something new to show.
-        app::update(&mut app, key(KeyCode::Down));
-        let start = Instant::now();
-        terminal
-            .draw(|f| crate::ui::draw(f, &app))
-            .map_err(|e| BenchError::Inconsistent(format!("drawing to the test terminal failed: {e}")))?;
-        frames.push(ms_since(start));
-    }
-    // The first frame fills an empty buffer: not what a running TUI draws.
-    frames.remove(0);
-    let frame_ms = median(&mut frames);
+    let frame_ms = frame_median(&mut app, sizes.ui_frames)?;
 
     app::update(&mut app, key(KeyCode::Char('/')));
     // Every keystroke below must reach the filter input, not the table's commands.
