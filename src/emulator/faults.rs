@@ -112,6 +112,7 @@ impl Service<SocketAddr> for MakeFaultService {
     }
 
     fn call(&mut self, _peer: SocketAddr) -> Self::Future {
+        self.0.state.count_connection();
         std::future::ready(Ok(self.0.clone()))
     }
 }

@@ -173,6 +173,8 @@ struct Shared {
     caps: Caps,
     enforce_rate_limits: AtomicBool,
     requests: AtomicU64,
+    /// Connections accepted (each TLS or TCP connection, whatever it carries).
+    connections: AtomicU64,
     /// Every RequestLimitExceeded* answer (and OceanBase HTTP 429), forced ones included.
     rate_limited: AtomicU64,
     /// The RequestLimitExceeded.UinLimitExceeded answers among them.
@@ -209,6 +211,7 @@ impl EmulatorState {
                 caps,
                 enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
                 requests: AtomicU64::new(0),
+                connections: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
                 uin_limited: AtomicU64::new(0),
                 by_action: Mutex::new(BTreeMap::new()),
@@ -236,6 +239,15 @@ impl EmulatorState {
 
     pub(crate) fn count_request(&self) {
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_connection(&self) {
+        self.shared.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections accepted so far.
+    pub fn connection_count(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// The optional account and IP caps this emulator enforces.

@@ -10,6 +10,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -120,7 +121,7 @@ pub struct HttpSettings {
 /// only connections.
 pub struct HttpPool {
     build: fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>,
-    clients: Mutex<HashMap<HttpSettings, reqwest::Client>>,
+    clients: Mutex<HashMap<HttpSettings, SharedHttp>>,
 }
 
 impl HttpPool {
@@ -133,13 +134,13 @@ impl HttpPool {
         }
     }
 
-    pub fn client(&self, settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    pub fn client(&self, settings: &HttpSettings) -> Result<SharedHttp, ProviderError> {
         // A panic elsewhere while holding the lock leaves the map intact: keep using it.
         let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(client) = clients.get(settings) {
             return Ok(client.clone());
         }
-        let client = (self.build)(settings)?;
+        let client = SharedHttp::new((self.build)(settings)?);
         clients.insert(settings.clone(), client.clone());
         Ok(client)
     }
@@ -154,6 +155,64 @@ impl HttpPool {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A pooled `reqwest::Client` and the first-contact gate of each host it talks to.
+///
+/// Whether a host speaks HTTP/2 is learnt from the first TLS handshake (ALPN), so a burst
+/// of concurrent calls to a host no connection exists for yet opens one connection (and one
+/// handshake) per call: 2,000 sources listing at once opened 2,000. The gate lets the first
+/// call to a host go alone; the others wait until it has its answer, then share its HTTP/2
+/// connection (or, with an HTTP/1.1 server, open their own as before).
+#[derive(Clone)]
+pub struct SharedHttp {
+    pub client: reqwest::Client,
+    gates: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
+}
+
+#[derive(Default)]
+struct Gate {
+    open: std::sync::atomic::AtomicBool,
+    first: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Held by the first call to a host until its answer (or failure) is in; dropping it opens
+/// the gate for every later call.
+pub struct FirstContact {
+    gate: Arc<Gate>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for FirstContact {
+    fn drop(&mut self) {
+        self.gate.open.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl SharedHttp {
+    pub fn new(client: reqwest::Client) -> Self {
+        SharedHttp {
+            client,
+            gates: Arc::default(),
+        }
+    }
+
+    /// Wait for this host's first contact to finish; `Some` when the caller is the first
+    /// contact (keep it until the answer is read), `None` when the host is known.
+    pub async fn first_contact(&self, host: &str) -> Option<FirstContact> {
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(gates.entry(host.to_string()).or_default())
+        };
+        if gate.open.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let turn = Arc::clone(&gate.first).lock_owned().await;
+        if gate.open.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        Some(FirstContact { gate, _turn: turn })
     }
 }
 
@@ -379,6 +438,34 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first call to a host goes alone; the next waits until it is done and then goes
+    /// as one of many (the gate is open); another host has its own gate.
+    #[tokio::test]
+    async fn the_first_contact_to_a_host_goes_alone() {
+        use futures::FutureExt;
+        let http = SharedHttp::new(build_client(Duration::from_secs(1), None, None).unwrap());
+        let first = http.first_contact("cvm.ap-guangzhou.tencentcloudapi.com").await;
+        assert!(first.is_some());
+        let mut waiting = Box::pin(http.first_contact("cvm.ap-guangzhou.tencentcloudapi.com"));
+        assert!(
+            (&mut waiting).now_or_never().is_none(),
+            "a second call waits for the first"
+        );
+        assert!(
+            http.first_contact("cvm.ap-shanghai.tencentcloudapi.com")
+                .await
+                .is_some(),
+            "another host is not held up"
+        );
+        drop(first);
+        assert!(waiting.await.is_none(), "after the first, calls go without a gate");
+        assert!(
+            http.first_contact("cvm.ap-guangzhou.tencentcloudapi.com")
+                .await
+                .is_none()
+        );
+    }
 
     #[test]
     fn https_anywhere_http_only_on_loopback() {

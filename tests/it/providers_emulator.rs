@@ -575,3 +575,31 @@ async fn the_refresh_after_a_run_looks_up_the_plans_of_the_keys_it_touched() {
     assert_eq!(by_id(refreshed), by_id(gw.list().await.unwrap()));
     world.finish().await;
 }
+
+/// Twenty accounts listing two regions of two services at once: every account's requests
+/// to one region host share one HTTP/2 connection, instead of each of the 80 first calls
+/// racing its own TLS handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_accounts_listing_at_once_share_one_connection_per_host() {
+    let seed = Seed::generated(20, &["ap-guangzhou", "ap-shanghai"], 3, 3, 0);
+    let world = World::start(seed).await;
+    let tencent: Vec<_> = world
+        .providers
+        .iter()
+        .filter(|p| p.scope().kind != ProviderKind::OceanBase)
+        .cloned()
+        .collect();
+    assert_eq!(tencent.len(), 80);
+    let results = futures::future::join_all(tencent.iter().map(|p| p.list())).await;
+    for (p, r) in tencent.iter().zip(results) {
+        assert_eq!(
+            r.unwrap_or_else(|e| panic!("{}: {e}", p.scope())).len(),
+            3,
+            "{}",
+            p.scope()
+        );
+    }
+    // apigateway and cvm, each through the ap-guangzhou and ap-shanghai region hosts.
+    assert_eq!(world.emu.state().connection_count(), 4);
+    world.finish().await;
+}

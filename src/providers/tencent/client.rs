@@ -7,7 +7,7 @@
 use super::sign::{self, CONTENT_TYPE, SignInput};
 use super::throttle::{self, Guards};
 use crate::providers::http::{
-    BodyError, ConnectTo, HttpSettings, MAX_BODY_BYTES, Retry, client_builder, error_chain, excerpt,
+    BodyError, ConnectTo, HttpSettings, MAX_BODY_BYTES, Retry, SharedHttp, client_builder, error_chain, excerpt,
     parse_with_transport_rule, read_body_capped,
 };
 use crate::providers::{ErrorKind, ProviderError};
@@ -164,7 +164,7 @@ pub fn http_client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderE
 pub struct TencentClient {
     spec: ServiceSpec,
     creds: Credentials,
-    http: reqwest::Client,
+    http: SharedHttp,
     url: Url,
     /// The Host header exactly as sent and signed (`host[:port]`, port only when not default).
     host: String,
@@ -315,7 +315,7 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 impl TencentClient {
     /// A client with its own HTTP pool and its own guards, sharing nothing.
     pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
-        let http = http_client(&opts.http_settings())?;
+        let http = SharedHttp::new(http_client(&opts.http_settings())?);
         Self::shared(spec, creds, opts, http, Guards::standalone())
     }
 
@@ -325,7 +325,7 @@ impl TencentClient {
         spec: ServiceSpec,
         creds: Credentials,
         opts: ClientOptions,
-        http: reqwest::Client,
+        http: SharedHttp,
         guards: Guards,
     ) -> Result<Self, ProviderError> {
         if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
@@ -472,8 +472,11 @@ impl TencentClient {
 
     async fn attempt(&self, region: &str, action: &str, payload: &[u8]) -> Result<(Value, String), ProviderError> {
         let headers = self.headers(region, action, payload)?;
+        // Kept until the answer is read: see `SharedHttp`.
+        let _first = self.http.first_contact(&self.host).await;
         let request = self
             .http
+            .client
             .post(self.url.clone())
             .headers(headers)
             .timeout(self.timeout)
