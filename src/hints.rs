@@ -39,6 +39,13 @@ pub fn for_code(code: &str) -> Option<&'static str> {
         }
         "AuthFailure.InvalidSecretId" => "the SecretId is malformed: check this account's credentials",
         "RequestLimitExceeded" => "the service is rate limiting this account: wait a few seconds and retry",
+        "RequestLimitExceeded.UinLimitExceeded" | "RequestLimitExceeded.GlobalRegionUinLimitExceeded" => {
+            "the main account's request limit is exceeded (all its sub-accounts and tools count): wait a minute, \
+             or pause other tools using this account"
+        }
+        "RequestLimitExceeded.IPLimitExceeded" => {
+            "this machine's IP address is over its request limit: wait a minute, or run fewer API tools from it"
+        }
         "InternalError" | "InternalError.OssException" | "InternalServerError" => {
             "the service failed: the call may or may not have taken effect; refresh, then retry"
         }
@@ -127,6 +134,8 @@ mod tests {
         );
         assert!(for_code("AuthFailure.SignatureExpire").unwrap().contains("clock"));
         assert!(for_code("RequestLimitExceeded").is_some());
+        assert!(for_code("RequestLimitExceeded.UinLimitExceeded").is_some_and(|h| h.contains("main account")));
+        assert!(for_code("RequestLimitExceeded.IPLimitExceeded").is_some_and(|h| h.contains("IP address")));
         assert!(for_code("InvalidKeyPairId.NotFound").unwrap().contains("refresh"));
         assert!(for_code("AuthFailure.SecretIdNotFound").unwrap().contains("SecretId"));
         assert!(for_code("AuthFailure.SignatureFailure").unwrap().contains("SecretKey"));
