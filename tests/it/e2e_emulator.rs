@@ -1444,3 +1444,59 @@ async fn the_run_summary_stays_and_a_cancelled_delete_offers_to_enable_the_keys_
     );
     env.emu.shutdown().await;
 }
+
+/// Account-global key pairs (the emulator's `key_pairs_global`: every region answers with
+/// the same KeyIds): one row each showing its regions, `delete 6` for six rows (not 18),
+/// one DeleteKeyPairs sent through the first region, and after the re-read of every region
+/// none of them is listed anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_global_key_pairs_are_one_row_each_and_deleted_with_one_call() {
+    const BJ: &str = "ap-beijing";
+    let mut seed = Seed::generated(1, &[GZ, SH, BJ], 0, 0, 0).with_key_pairs_global();
+    for i in 0..6 {
+        seed.tencent[0].key_pairs.push(SeedKeyPair {
+            region: GZ.into(),
+            id: format!("skey-glob{i:04}"),
+            name: format!("global_{i}"),
+            project_id: 0,
+            description: String::new(),
+            public_key: None,
+            instances: Vec::new(),
+            images: Vec::new(),
+            created: "2025-01-01T00:00:00Z".into(),
+        });
+    }
+    let mut env = start(seed, RunOptions::default(), |_| {}).await;
+    let state = env.emu.state();
+    for region in [GZ, SH, BJ] {
+        assert_eq!(state.key_pairs(ACCOUNT, region).len(), 6, "{region} lists the one set");
+    }
+    let h = &mut env.harness;
+    h.press("2");
+    assert_eq!(h.app().tab().len(), 6, "one row per pair, not one per region");
+    assert!(h.render().contains("ap-guangzhou +2"), "{}", h.render());
+
+    let deletes_before = state.action_count("DeleteKeyPairs");
+    h.press("a");
+    h.press("d");
+    h.press("delete 6");
+    h.key(KeyCode::Enter);
+    assert!(h.app().run.is_some(), "six rows confirm with `delete 6`");
+    h.wait_until("the delete run to finish", |app| app.run_settled())
+        .await
+        .unwrap();
+
+    assert_eq!(state.action_count("DeleteKeyPairs") - deletes_before, 1);
+    for region in [GZ, SH, BJ] {
+        assert!(state.key_pairs(ACCOUNT, region).is_empty(), "{region}");
+    }
+    let h = &mut env.harness;
+    assert_eq!(h.app().tab().len(), 0, "every region's re-read dropped the rows");
+    let log = &h.app().log;
+    assert_eq!(log.len(), 6);
+    assert!(log.iter().all(|e| e.outcome == Outcome::Ok && e.scope.region == GZ));
+    let intents = env.audit_records("intent");
+    assert_eq!(intents.len(), 1);
+    assert_eq!(intents[0]["region"], GZ, "{}", intents[0]);
+    env.emu.shutdown().await;
+}
