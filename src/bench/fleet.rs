@@ -3,11 +3,11 @@
 //! resident memory, and the TUI frame time with all the sources loaded.
 //!
 //! Every (action, region host, credential) has its own budget, so the bound is one region's
-//! chain of calls ([`RegionLoad::bound`]): the sources run in parallel. What the bound does
+//! chain of calls (`list::RegionLoad::bound`): the sources run in parallel. What the bound does
 //! not count is this machine: every request is served by the in-process emulator on the
 //! same cores, so the measured figure carries the machine's request rate too (noted).
 
-use super::list::{REGIONS, RegionLoad, list_all, plans_per_region};
+use super::list::{REGIONS, list_all, seed_bound};
 use super::ui::{FRAME_TARGET_MS, frame_median};
 use super::{BenchError, Figure, Sizes, Target, peak_rss_bytes};
 use crate::app::{self, App, AppOptions, LoadState, Msg, Source};
@@ -51,18 +51,7 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             "the fleet listing returned {items} items, the emulator holds {want}"
         )));
     }
-    let (bound, limiting) = plans_per_region(&seed)
-        .into_iter()
-        .map(|(_, plans)| {
-            RegionLoad {
-                key_pairs: kp_per_region,
-                api_keys: API_KEYS_PER_REGION,
-                usage_plans: plans,
-            }
-            .bound()
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((0.0, String::new()));
+    let (bound, limiting) = seed_bound(&seed, kp_per_region, API_KEYS_PER_REGION);
     let ratio = if bound > 0.0 { wall / bound } else { f64::INFINITY };
 
     // The TUI with every source loaded, as the runtime delivers the listings.

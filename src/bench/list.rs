@@ -84,9 +84,10 @@ impl RegionLoad {
     }
 }
 
-/// Usage plans per (account, region) of a seed, as its API keys are bound.
-pub(super) fn plans_per_region(seed: &Seed) -> Vec<((String, String), usize)> {
-    let mut out = Vec::new();
+/// The bound of a seed whose every (account, region) lists `key_pairs` and `api_keys`:
+/// the slowest region's chain, its usage plans counted as the seed binds its keys.
+pub(super) fn seed_bound(seed: &Seed, key_pairs: usize, api_keys: usize) -> (f64, String) {
+    let mut worst = (0.0, String::new());
     for account in seed.tencent_accounts() {
         for region in &account.regions {
             let plans: HashSet<&str> = account
@@ -95,13 +96,21 @@ pub(super) fn plans_per_region(seed: &Seed) -> Vec<((String, String), usize)> {
                 .filter(|k| &k.region == region)
                 .filter_map(|k| k.usage_plan.as_deref())
                 .collect();
-            out.push(((account.name.clone(), region.clone()), plans.len()));
+            let load = RegionLoad {
+                key_pairs,
+                api_keys,
+                usage_plans: plans.len(),
+            };
+            let bound = load.bound();
+            if bound.0 > worst.0 {
+                worst = bound;
+            }
         }
     }
-    out
+    worst
 }
 
-/// Lists every provider at once; returns the wall time and (key pairs, API keys) listed.
+/// Lists every provider at once; returns the wall time and each provider's items.
 pub(super) async fn list_all(
     providers: &[Arc<dyn Provider>],
 ) -> Result<(f64, Vec<Vec<crate::inventory::Item>>), BenchError> {
@@ -159,18 +168,7 @@ async fn ratio(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
             "listing returned {key_pairs} key pairs and {api_keys} API keys, the emulator holds {want_kp} and {want_ak}"
         )));
     }
-    let (bound, limiting) = plans_per_region(&seed)
-        .into_iter()
-        .map(|(_, plans)| {
-            RegionLoad {
-                key_pairs: kp_per_region,
-                api_keys: ak_per_region,
-                usage_plans: plans,
-            }
-            .bound()
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap_or((0.0, String::new()));
+    let (bound, limiting) = seed_bound(&seed, kp_per_region, ak_per_region);
     // What one shared bucket per account (nearest access) would allow, for comparison.
     let nearest = (pages(kp_per_region) * regions) as f64 / f64::from(CVM.rate_per_second);
     let ratio = if bound > 0.0 { wall / bound } else { f64::INFINITY };
