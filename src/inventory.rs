@@ -15,10 +15,18 @@ pub enum ProviderKind {
     Cvm,
     /// OceanBase Cloud MaaS API keys.
     OceanBase,
+    /// Tencent Cloud CAM access keys (cam 2019-01-16): the SecretIds of an account's root
+    /// and sub-users. Global: one source per account, region `cam::GLOBAL`.
+    Cam,
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [ProviderKind::ApiGateway, ProviderKind::Cvm, ProviderKind::OceanBase];
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::ApiGateway,
+        ProviderKind::Cvm,
+        ProviderKind::OceanBase,
+        ProviderKind::Cam,
+    ];
 
     /// Human title, used for tabs.
     pub fn title(self) -> &'static str {
@@ -26,6 +34,7 @@ impl ProviderKind {
             ProviderKind::ApiGateway => "API Gateway keys",
             ProviderKind::Cvm => "CVM key pairs",
             ProviderKind::OceanBase => "OceanBase MaaS keys",
+            ProviderKind::Cam => "CAM access keys",
         }
     }
 
@@ -35,6 +44,7 @@ impl ProviderKind {
             ProviderKind::ApiGateway => "apigateway",
             ProviderKind::Cvm => "cvm",
             ProviderKind::OceanBase => "oceanbase",
+            ProviderKind::Cam => "cam",
         }
     }
 
@@ -235,6 +245,24 @@ pub struct Item {
     #[serde(default)]
     pub last_used: CompactString,
     pub bindings: Vec<Binding>,
+    /// The key is the one keyward signs this account's calls with (CAM): the planner never
+    /// disables or deletes it (that would lock keyward out mid-run). Set by the provider
+    /// that lists it, the one that knows its own SecretId.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub signs_keyward: bool,
+    /// How many active keys this key's owner (a CAM root or user) had when listed; 0 for
+    /// kinds without owners. The planner warns when a plan disables or deletes them all.
+    /// One byte, in what was padding: every item of every kind stays the same size.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub owner_active_keys: u8,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl Item {
@@ -413,6 +441,8 @@ mod tests {
             modified: CompactString::default(),
             last_used: CompactString::default(),
             bindings: Vec::new(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         }
     }
 

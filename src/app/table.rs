@@ -570,6 +570,8 @@ mod tests {
             modified: CompactString::default(),
             last_used: CompactString::default(),
             bindings: Vec::new(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         }
     }
 

@@ -47,6 +47,8 @@ fn items(scope: &Scope, count: usize) -> Vec<Item> {
                 } else {
                     Vec::new()
                 },
+                signs_keyward: false,
+                owner_active_keys: 0,
             }
         })
         .collect()

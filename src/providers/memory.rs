@@ -46,6 +46,8 @@ impl MemoryProvider {
                 modified: "2025-01-01T00:00:00Z".into(),
                 last_used: CompactString::default(),
                 bindings: Vec::new(),
+                signs_keyward: false,
+                owner_active_keys: 0,
             })
             .collect()
     }
@@ -67,7 +69,7 @@ impl MemoryProvider {
 
     fn not_found(&self, id: &str) -> ProviderError {
         let code = match self.scope.kind {
-            ProviderKind::ApiGateway | ProviderKind::Cvm => {
+            ProviderKind::ApiGateway | ProviderKind::Cvm | ProviderKind::Cam => {
                 super::capabilities(self.scope.kind).gone_code.unwrap_or("NotFound")
             }
             // Undocumented for the real service.

@@ -196,6 +196,7 @@ pub fn capabilities(kind: ProviderKind) -> Capabilities {
         ProviderKind::ApiGateway => tencent::apigateway::CAPABILITIES,
         ProviderKind::Cvm => tencent::cvm::CAPABILITIES,
         ProviderKind::OceanBase => oceanbase::CAPABILITIES,
+        ProviderKind::Cam => tencent::cam::CAPABILITIES,
     }
 }
 
@@ -207,6 +208,7 @@ pub fn action(kind: ProviderKind, op: Operation) -> Option<&'static str> {
         ProviderKind::ApiGateway => tencent::apigateway::action(op),
         ProviderKind::Cvm => tencent::cvm::action(op),
         ProviderKind::OceanBase => oceanbase::action(op),
+        ProviderKind::Cam => tencent::cam::action(op),
     }
 }
 
@@ -215,7 +217,7 @@ pub fn action(kind: ProviderKind, op: Operation) -> Option<&'static str> {
 pub fn validate_new_name(kind: ProviderKind, name: &str) -> Result<(), String> {
     match kind {
         ProviderKind::Cvm => tencent::cvm::validate_key_pair_name(name),
-        ProviderKind::ApiGateway | ProviderKind::OceanBase => Ok(()),
+        ProviderKind::ApiGateway | ProviderKind::OceanBase | ProviderKind::Cam => Ok(()),
     }
 }
 

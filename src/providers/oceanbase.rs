@@ -170,6 +170,8 @@ impl OceanBase {
             modified: text(&key.updated_at).unwrap_or_default().into(),
             last_used: text(&key.last_used_at).unwrap_or_default().into(),
             bindings: Vec::new(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         }
     }
 }

@@ -49,6 +49,7 @@ async fn demo_providers_list_every_item_of_the_seed() {
             ProviderKind::ApiGateway => state.api_key_ids(&p.scope().account, &p.scope().region),
             ProviderKind::Cvm => state.key_pair_ids(&p.scope().account, &p.scope().region),
             ProviderKind::OceanBase => state.ob_key_ids(&p.scope().account, &p.scope().region),
+            ProviderKind::Cam => unreachable!("the demo lists no CAM source yet"),
         }
         .into_iter()
         .collect();

@@ -114,6 +114,8 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
             },
             Binding::usage_plan("usagePlan-noname"),
         ],
+        signs_keyward: false,
+        owner_active_keys: 0,
     };
     let expected = r#"[
   {

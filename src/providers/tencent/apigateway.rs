@@ -232,6 +232,8 @@ impl ApiGateway {
             // DescribeApiKeysStatus has no last-use time.
             last_used: CompactString::default(),
             bindings: Vec::new(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         }
     }
 
@@ -543,6 +545,8 @@ mod tests {
             modified: CompactString::default(),
             last_used: CompactString::default(),
             bindings: Vec::new(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         };
         item.bindings = plans
             .iter()

@@ -46,3 +46,43 @@ pub fn rate_per_second(action: &str) -> u32 {
         _ => 20,
     }
 }
+
+// The provider (listing, the calls, the owner bookkeeping) and the pure reading of each
+// answer, kept apart so the mapping rules are tested without a client.
+mod answers;
+mod provider;
+
+pub use answers::{beijing_to_utc, last_used_date};
+pub use provider::{Cam, NewAccessKey};
+
+use crate::providers::{BoundDelete, Capabilities, Operation};
+
+/// The action of each operation CAM access keys support: disable, enable and delete
+/// (rotation is staged, through [`Cam::create_access_key`], not an in-place secret change).
+pub const fn action(op: Operation) -> Option<&'static str> {
+    match op {
+        Operation::Delete => Some(actions::DELETE_ACCESS_KEY),
+        Operation::Disable | Operation::Enable => Some(actions::UPDATE_ACCESS_KEY),
+        Operation::Rotate | Operation::Rename => None,
+    }
+}
+
+/// What CAM access keys support. Disable before delete: the console deletes only a
+/// disabled key ("删除主账号 API 密钥: 单击操作列的【禁用】..." first, tencentcloud.com/zh/
+/// document/product/598/34228), and a key still in use is far better caught by a disable
+/// the operator can undo than by a delete nobody can. One key per DeleteAccessKey. No
+/// documented error code for an AccessKeyId that does not exist.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    enable_disable: action(Operation::Disable).is_some() && action(Operation::Enable).is_some(),
+    rotate: action(Operation::Rotate).is_some(),
+    rename: action(Operation::Rename).is_some(),
+    delete_requires_disabled: true,
+    delete_batch: 1,
+    bound_delete: BoundDelete::Unknown,
+    gone_code: None,
+};
+
+/// What the confirmation says of a plan that deletes CAM keys, in words: DeleteAccessKey
+/// "is a high-risk operation because the key cannot be recovered once deleted".
+pub const DELETE_WARNING: &str = "deleting a CAM access key cannot be undone: Tencent Cloud refuses every request signed \
+     with it from then on, and the SecretKey is gone for good";

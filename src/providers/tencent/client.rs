@@ -12,13 +12,15 @@ use crate::providers::http::{
 };
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE as CONTENT_TYPE_HEADER, HOST, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Keyward's own error codes for failures that never got a Tencent error code.
@@ -42,13 +44,24 @@ pub struct Credentials {
 }
 
 /// The fixed facts of one Tencent Cloud service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ServiceSpec {
     pub service: &'static str,
     pub version: &'static str,
     pub default_endpoint: &'static str,
-    /// Documented limit, requests per second per action.
+    /// Documented limit, requests per second per action (every action of the service,
+    /// unless `action_rate` names another figure for it).
     pub rate_per_second: u32,
+    /// A service whose pages document a different limit per action (CAM: 20/s for the
+    /// lists, 5/s for the writes) gives its module's rule here; `None` is one figure for all.
+    pub action_rate: Option<fn(&str) -> u32>,
+}
+
+impl ServiceSpec {
+    /// The documented requests per second of `action`.
+    pub fn rate_of(&self, action: &str) -> u32 {
+        self.action_rate.map_or(self.rate_per_second, |rate| rate(action))
+    }
 }
 
 /// API Gateway: "A maximum of 20 requests can be initiated per second for this API."
@@ -57,6 +70,7 @@ pub const APIGATEWAY: ServiceSpec = ServiceSpec {
     version: "2018-08-08",
     default_endpoint: "https://apigateway.tencentcloudapi.com",
     rate_per_second: 20,
+    action_rate: None,
 };
 
 /// CVM key pairs: "A maximum of 10 requests can be initiated per second for this API."
@@ -65,6 +79,18 @@ pub const CVM: ServiceSpec = ServiceSpec {
     version: "2017-03-12",
     default_endpoint: "https://cvm.tencentcloudapi.com",
     rate_per_second: 10,
+    action_rate: None,
+};
+
+/// CAM access keys: global (no region hosts, no X-TC-Region), a limit per action
+/// (`cam::rate_per_second`); `rate_per_second` is that of the list calls, which a
+/// listing sends most of.
+pub const CAM: ServiceSpec = ServiceSpec {
+    service: super::cam::SERVICE,
+    version: super::cam::VERSION,
+    default_endpoint: "https://cam.tencentcloudapi.com",
+    rate_per_second: 20,
+    action_rate: Some(super::cam::rate_per_second),
 };
 
 /// Retries after a `RequestLimitExceeded*` refusal, apart from `max_retries`: a refused
@@ -168,7 +194,9 @@ pub struct TencentClient {
     url: Url,
     /// The Host header exactly as sent and signed (`host[:port]`, port only when not default).
     host: String,
-    limiter: DefaultKeyedRateLimiter<String>,
+    /// One pacer per action, made at its first call with that action's documented rate
+    /// (`ServiceSpec::rate_of`): Tencent counts each action's limit on its own.
+    limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
     guards: Guards,
     language: Language,
     timeout: Duration,
@@ -334,12 +362,12 @@ impl TencentClient {
                 spec.service
             )));
         }
-        let Some(quota) = action_quota(spec.rate_per_second) else {
+        if action_quota(spec.rate_per_second).is_none() {
             return Err(ProviderError::invalid(format!(
                 "{} rate_per_second must be at least 1",
                 spec.service
             )));
-        };
+        }
         let endpoint = opts.endpoint.as_deref().unwrap_or(spec.default_endpoint);
         let (url, host) = parse_endpoint(endpoint)?;
         guards.add_capacity(f64::from(spec.rate_per_second));
@@ -349,7 +377,7 @@ impl TencentClient {
             http,
             url,
             host,
-            limiter: RateLimiter::keyed(quota),
+            limiters: Mutex::new(HashMap::new()),
             guards,
             language: opts.language,
             timeout: opts.timeout,
@@ -390,11 +418,11 @@ impl TencentClient {
     ) -> Result<(Value, String), ProviderError> {
         let payload = serde_json::to_vec(params)
             .map_err(|e| ProviderError::invalid(format!("{action} parameters cannot be encoded as JSON: {e}")))?;
-        let key = action.to_string();
+        let limiter = self.limiter(action)?;
         let (mut retries, mut throttled) = (0u32, 0u32);
         loop {
             // Every attempt, retries included, counts against the service's limits.
-            self.limiter.until_key_ready(&key).await;
+            limiter.until_ready().await;
             self.guards.acquire().await;
             let sent_at = Instant::now();
             let err = match self.attempt(region, action, &payload).await {
@@ -427,6 +455,23 @@ impl TencentClient {
         }
     }
 
+    /// The pacer of `action`, made on its first call.
+    fn limiter(&self, action: &str) -> Result<Arc<DefaultDirectRateLimiter>, ProviderError> {
+        let mut limiters = self.limiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(limiter) = limiters.get(action) {
+            return Ok(Arc::clone(limiter));
+        }
+        let Some(quota) = action_quota(self.spec.rate_of(action)) else {
+            return Err(ProviderError::invalid(format!(
+                "{action}: the {} rate for this action must be at least 1 request per second",
+                self.spec.service
+            )));
+        };
+        let limiter = Arc::new(RateLimiter::direct(quota));
+        limiters.insert(action.to_string(), Arc::clone(&limiter));
+        Ok(limiter)
+    }
+
     /// Exponential backoff with "equal jitter": half fixed, half random, so concurrent
     /// retries spread out but never come back immediately.
     fn backoff(&self, attempt: u32) -> Duration {
@@ -455,7 +500,11 @@ impl TencentClient {
         headers.insert(HOST, header(&self.host, "endpoint host")?);
         headers.insert("X-TC-Action", header(action, "action")?);
         headers.insert("X-TC-Version", HeaderValue::from_static(self.spec.version));
-        headers.insert("X-TC-Region", header(region, "region")?);
+        // A global service (CAM: "Region: this parameter is not required for this API")
+        // is called with an empty region, and then sends none.
+        if !region.is_empty() {
+            headers.insert("X-TC-Region", header(region, "region")?);
+        }
         headers.insert("X-TC-Timestamp", HeaderValue::from(timestamp));
         // Not signed: TC3 signs only content-type and host.
         headers.insert("X-TC-Language", HeaderValue::from_static(self.language.tag()));

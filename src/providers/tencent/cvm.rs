@@ -181,6 +181,8 @@ impl Cvm {
                 .into_iter()
                 .map(Binding::Instance)
                 .collect(),
+            signs_keyward: false,
+            owner_active_keys: 0,
         }
     }
 

@@ -113,6 +113,7 @@ impl Provider for Faulty {
             ProviderKind::ApiGateway => "DeleteApiKey",
             ProviderKind::Cvm => "DeleteKeyPairs",
             ProviderKind::OceanBase => "DELETE /api/v2/maas/apikeys",
+            ProviderKind::Cam => "DeleteAccessKey",
         };
         self.before(action, ids).await?;
         self.inner.delete(ids).await

@@ -21,6 +21,8 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &st
         modified: "2025-03-02T09:30:00Z".into(),
         last_used: "".into(),
         bindings: Vec::new(),
+        signs_keyward: false,
+        owner_active_keys: 0,
     }
 }
 
