@@ -39,6 +39,8 @@ const DEFAULT_MAX_RETRIES: u32 = 3;
 pub enum TencentService {
     ApiGateway,
     Cvm,
+    /// CAM access keys: global, one source per account whatever `regions` lists.
+    Cam,
 }
 
 impl fmt::Display for TencentService {
@@ -46,6 +48,7 @@ impl fmt::Display for TencentService {
         f.write_str(match self {
             TencentService::ApiGateway => "apigateway",
             TencentService::Cvm => "cvm",
+            TencentService::Cam => "cam",
         })
     }
 }
@@ -68,6 +71,8 @@ pub struct TencentAccount {
     /// One URL for every region of that service, replacing `site`/`access` host choice.
     pub apigateway_endpoint: Option<String>,
     pub cvm_endpoint: Option<String>,
+    /// One URL for CAM (global: there is only one), replacing the site's CAM host.
+    pub cam_endpoint: Option<String>,
     pub ca_cert: Option<PathBuf>,
 }
 

@@ -64,6 +64,7 @@ impl DemoConfig {
                 access: Default::default(),
                 apigateway_endpoint: endpoint.clone(),
                 cvm_endpoint: endpoint.clone(),
+                cam_endpoint: endpoint.clone(),
                 ca_cert: None,
             });
         }

@@ -10,8 +10,9 @@ use crate::inventory::ProviderKind;
 use crate::providers::http::HttpPool;
 use crate::providers::oceanbase::{ObOptions, OceanBase};
 use crate::providers::tencent::apigateway::ApiGateway;
+use crate::providers::tencent::cam::{self, Cam};
 use crate::providers::tencent::client::{
-    APIGATEWAY, CVM, ClientOptions, Credentials, DEFAULT_THROTTLE_RETRIES, ServiceSpec, TencentClient, http_client,
+    APIGATEWAY, CAM, CVM, ClientOptions, Credentials, DEFAULT_THROTTLE_RETRIES, ServiceSpec, TencentClient, http_client,
 };
 use crate::providers::tencent::cvm::Cvm;
 use crate::providers::tencent::endpoint;
@@ -51,7 +52,7 @@ pub fn build_each(cfg: &Config, env: EnvLookup<'_>) -> Vec<Arc<dyn Provider>> {
             Ok(built) => providers.extend(built.providers),
             Err(e) => {
                 for service in &account.services {
-                    for region in &account.regions {
+                    for region in source_regions(account, *service) {
                         providers.push(unavailable(service_kind(*service), &account.name, region, &e));
                     }
                 }
@@ -75,6 +76,24 @@ fn service_kind(service: TencentService) -> ProviderKind {
     match service {
         TencentService::ApiGateway => ProviderKind::ApiGateway,
         TencentService::Cvm => ProviderKind::Cvm,
+        TencentService::Cam => ProviderKind::Cam,
+    }
+}
+
+fn service_spec(service: TencentService) -> ServiceSpec {
+    match service {
+        TencentService::ApiGateway => APIGATEWAY,
+        TencentService::Cvm => CVM,
+        TencentService::Cam => CAM,
+    }
+}
+
+/// The regions one service of an account is a source for: each configured region, or
+/// for CAM, which is global, the one `cam::GLOBAL` whatever `regions` lists.
+fn source_regions(account: &TencentAccount, service: TencentService) -> Vec<&str> {
+    match service {
+        TencentService::Cam => vec![cam::GLOBAL],
+        TencentService::ApiGateway | TencentService::Cvm => account.regions.iter().map(String::as_str).collect(),
     }
 }
 
@@ -115,13 +134,23 @@ fn oceanbase(
 /// endpoint override if set (one URL for every region), else the host `endpoint::choose`
 /// picks for the account's site and access, with its fallback note if any. `Err` is the
 /// reason this one source cannot be reached (a financial region the site does not serve).
-fn route(account: &TencentAccount, spec: ServiceSpec, region: &str) -> Result<(String, Option<String>), String> {
-    let endpoint_override = match spec.service {
-        s if s == APIGATEWAY.service => &account.apigateway_endpoint,
-        _ => &account.cvm_endpoint,
+fn route(account: &TencentAccount, service: TencentService, region: &str) -> Result<(String, Option<String>), String> {
+    let endpoint_override = match service {
+        TencentService::ApiGateway => &account.apigateway_endpoint,
+        TencentService::Cvm => &account.cvm_endpoint,
+        TencentService::Cam => &account.cam_endpoint,
     };
     if let Some(url) = endpoint_override {
         return Ok((url.clone(), None));
+    }
+    let spec = service_spec(service);
+    if service == TencentService::Cam {
+        // CAM has no region hosts: its one host per site, and nothing to say about it
+        // (no region falls back to anything).
+        return Ok((
+            format!("https://{}", endpoint::nearest_host(spec.service, account.site)),
+            None,
+        ));
     }
     let choice = endpoint::choose(spec.service, account.site, account.access, region)?;
     Ok((format!("https://{}", choice.host), choice.fallback_note))
@@ -172,12 +201,9 @@ fn tencent(
         clients: Vec::new(),
     };
     for service in &account.services {
-        let spec = match service {
-            TencentService::ApiGateway => APIGATEWAY,
-            TencentService::Cvm => CVM,
-        };
-        for region in &account.regions {
-            let (endpoint, notice) = match route(account, spec, region) {
+        let spec = service_spec(*service);
+        for region in source_regions(account, *service) {
+            let (endpoint, notice) = match route(account, *service, region) {
                 Ok(route) => route,
                 Err(problem) => {
                     // Only this source is unreachable: the account's other regions still work.
@@ -210,6 +236,7 @@ fn tencent(
                     Arc::new(ApiGateway::new(client, &account.name, region).with_notice(notice))
                 }
                 TencentService::Cvm => Arc::new(Cvm::new(client, &account.name, region).with_notice(notice)),
+                TencentService::Cam => Arc::new(Cam::new(client, &account.name)),
             };
             out.providers.push(p);
         }
@@ -247,6 +274,7 @@ mod tests {
             access: Access::Regional,
             apigateway_endpoint: None,
             cvm_endpoint: None,
+            cam_endpoint: None,
             ca_cert: None,
         }
     }
@@ -366,5 +394,52 @@ mod tests {
         }
         assert_eq!(clients, 20 * 10);
         assert_eq!(pool.len(), 1);
+    }
+
+    /// CAM is global: one source per account whatever `regions` lists, through the site's
+    /// one CAM host, and never a fallback notice (no region is "missing" a host).
+    #[test]
+    fn cam_is_one_global_source_per_account_with_no_notice() {
+        let mut a = account("prod", &["ap-guangzhou", "ap-jakarta"], vec![TencentService::Cam]);
+        let built = sources(a.clone());
+        assert_eq!(built.providers.len(), 1);
+        let scope = built.providers[0].scope();
+        assert_eq!((scope.kind, scope.region.as_str()), (ProviderKind::Cam, cam::GLOBAL));
+        assert_eq!(built.providers[0].notice(), None);
+        assert_eq!(hosts(&built), ["cam.tencentcloudapi.com"]);
+        a.site = Site::Intl;
+        a.access = Access::Nearest;
+        assert_eq!(hosts(&sources(a.clone())), ["cam.intl.tencentcloudapi.com"]);
+        a.cam_endpoint = Some("http://127.0.0.1:9400".into());
+        assert_eq!(hosts(&sources(a)), ["127.0.0.1:9400"]);
+    }
+
+    /// The per-action rates reach the client: CAM's writes at 5/s, its lists at 20/s; the
+    /// other services keep one figure for every action.
+    #[test]
+    fn cam_rates_are_per_action_and_the_others_are_not() {
+        use crate::providers::tencent::cam::actions;
+        assert_eq!(CAM.rate_of(actions::LIST_ACCESS_KEYS), 20);
+        assert_eq!(CAM.rate_of(actions::GET_SECURITY_LAST_USED), 20);
+        assert_eq!(CAM.rate_of(actions::CREATE_ACCESS_KEY), 5);
+        assert_eq!(CAM.rate_of(actions::DELETE_ACCESS_KEY), 5);
+        for action in actions::ALL {
+            assert_eq!(CAM.rate_of(action), cam::rate_per_second(action), "{action}");
+        }
+        assert_eq!(CVM.rate_of("DeleteKeyPairs"), 10);
+        assert_eq!(APIGATEWAY.rate_of("DeleteApiKey"), 20);
+    }
+
+    #[test]
+    fn an_account_that_cannot_be_set_up_makes_its_cam_source_unavailable_once() {
+        let mut a = account("prod", &REGIONS, vec![TencentService::Cvm, TencentService::Cam]);
+        a.secret_id_env = Some("MISSING_ID".into());
+        a.secret_key_env = Some("MISSING_KEY".into());
+        let cfg = config(vec![a]);
+        let built = build_each(&cfg, &env);
+        let cam: Vec<_> = built.iter().filter(|p| p.scope().kind == ProviderKind::Cam).collect();
+        assert_eq!(cam.len(), 1);
+        assert_eq!(cam[0].scope().region, cam::GLOBAL);
+        assert_eq!(built.len(), REGIONS.len() + 1);
     }
 }

@@ -37,6 +37,7 @@ struct RawTencent {
     access: Option<Spanned<String>>,
     apigateway_endpoint: Option<Spanned<String>>,
     cvm_endpoint: Option<Spanned<String>>,
+    cam_endpoint: Option<Spanned<String>>,
     ca_cert: Option<Spanned<String>>,
 }
 
@@ -305,7 +306,7 @@ impl Checker<'_> {
                     return Err(self.invalid(
                         span.start,
                         "services is empty",
-                        "list at least one of \"apigateway\", \"cvm\", or remove the key for both",
+                        "list at least one of \"apigateway\", \"cvm\", \"cam\", or remove the key for apigateway and cvm",
                     ));
                 }
                 list
@@ -359,6 +360,7 @@ impl Checker<'_> {
             )?,
             apigateway_endpoint: self.endpoint(raw.apigateway_endpoint)?,
             cvm_endpoint: self.endpoint(raw.cvm_endpoint)?,
+            cam_endpoint: self.endpoint(raw.cam_endpoint)?,
             ca_cert: self.path(raw.ca_cert)?,
         })
     }

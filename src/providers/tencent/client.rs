@@ -579,6 +579,41 @@ impl TencentClient {
 mod tests {
     use super::*;
 
+    fn offline(spec: ServiceSpec) -> TencentClient {
+        let creds = Credentials {
+            secret_id: "AKIDtest".into(),
+            secret_key: Secret::new("test-key"),
+            token: None,
+        };
+        TencentClient::new(spec, creds, ClientOptions::default()).unwrap()
+    }
+
+    /// A global service is called with an empty region and sends no X-TC-Region
+    /// ("Region: this parameter is not required for this API"); a regional one sends it.
+    #[test]
+    fn an_empty_region_sends_no_region_header() {
+        let cam = offline(CAM).headers("", "ListUsers", b"{}").unwrap();
+        assert!(cam.get("X-TC-Region").is_none());
+        assert_eq!(cam.get("X-TC-Version").unwrap(), super::super::cam::VERSION);
+        let cvm = offline(CVM).headers("ap-guangzhou", "DescribeKeyPairs", b"{}").unwrap();
+        assert_eq!(cvm.get("X-TC-Region").unwrap(), "ap-guangzhou");
+    }
+
+    /// Each action gets its own pacer at its own documented rate, made once.
+    #[test]
+    fn each_action_is_paced_at_its_own_rate() {
+        let client = offline(CAM);
+        let a = client.limiter("CreateAccessKey").unwrap();
+        let b = client.limiter("CreateAccessKey").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let list = client.limiter("ListAccessKeys").unwrap();
+        assert!(!Arc::ptr_eq(&a, &list));
+        // A 5/s pacer has no burst: a second request at once is refused, as is the 2nd of 20/s.
+        assert!(a.check().is_ok() && a.check().is_err());
+        assert!(list.check().is_ok() && list.check().is_err());
+        assert_eq!(client.limiters.lock().unwrap().len(), 2);
+    }
+
     #[test]
     fn error_codes_map_to_kinds() {
         assert_eq!(kind_for_code("AuthFailure.SignatureFailure"), ErrorKind::Auth);
