@@ -175,6 +175,9 @@ pub struct Capabilities {
     /// The error code the service answers for an id that does not exist (documented);
     /// a delete answered so for one id means the item is already gone.
     pub gone_code: Option<&'static str>,
+    /// What the confirmation says once, in words, of a plan that deletes this kind
+    /// (CAM: that the delete cannot be undone).
+    pub delete_note: Option<&'static str>,
 }
 
 impl Capabilities {

@@ -62,6 +62,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     bound_delete: BoundDelete::Unknown,
     // The MaaS error codes are not documented: a failed delete stays a failure.
     gone_code: None,
+    delete_note: None,
 };
 
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).

@@ -8,7 +8,8 @@
 use super::{Intent, Op, Plan, PlannedCall};
 use crate::inventory::{Binding, Item, ItemKey, Row, Scope, Status};
 use crate::providers::{BoundDelete, Operation, action, capabilities, validate_new_name};
-use std::collections::BTreeMap;
+use compact_str::CompactString;
+use std::collections::{BTreeMap, HashMap};
 
 // The rule UpdateApiKey enforces on a custom AccessKeySecret, checked before planning so
 // the operator hears it before confirming: one rule, kept with the provider that sends it.
@@ -131,6 +132,10 @@ fn plan_delete(plan: &mut Plan, scope: &Scope, items: &[&Item]) {
     };
     let mut sendable = Vec::with_capacity(items.len());
     for item in items {
+        if let Some(reason) = keywards_own_key(item, scope) {
+            skip(plan, item, reason);
+            continue;
+        }
         if item.is_bound() && caps.bound_delete == BoundDelete::Refused {
             // Not even disabled: disabling would cut off its clients while the delete is
             // doomed to fail (API Gateway: ResourceIsInUse).
@@ -139,6 +144,7 @@ fn plan_delete(plan: &mut Plan, scope: &Scope, items: &[&Item]) {
         }
         sendable.push(*item);
     }
+    let mut last_active = last_active_warnings(&sendable, "deleting");
     for batch in sendable.chunks(caps.delete_batch.max(1)) {
         if caps.delete_requires_disabled {
             // The service refuses to delete an enabled key (API Gateway: InvalidStatus).
@@ -161,10 +167,53 @@ fn plan_delete(plan: &mut Plan, scope: &Scope, items: &[&Item]) {
             BoundDelete::Kept => "the service will keep it",
             BoundDelete::Unknown | BoundDelete::Refused => "the delete may fail",
         };
-        let warnings = batch.iter().flat_map(|i| binding_warnings(i, consequence)).collect();
+        let warnings = batch
+            .iter()
+            .flat_map(|i| {
+                let last = last_active.remove(&i.key.id);
+                binding_warnings(i, consequence).into_iter().chain(last)
+            })
+            .collect();
         let ids = batch.iter().map(|i| i.key.id.to_string()).collect();
         plan.calls.push(call(scope, delete, Op::Delete, ids, warnings));
     }
+}
+
+/// The self-lockout rule, kept here alone: keyward never disables or deletes the key it
+/// signs that account's calls with (the provider marks it when listing, `signs_keyward`).
+/// Disabling it would fail every later call of the run, the re-read and the undo.
+fn keywards_own_key(item: &Item, scope: &Scope) -> Option<String> {
+    item.signs_keyward
+        .then(|| format!("keyward is using this key for account {}", scope.account))
+}
+
+/// A warning for each of `leaving` (items a plan disables or deletes) that takes its
+/// owner's last active key: the owner's active keys in the listing
+/// (`owner_active_keys`, 0 for kinds without owners) all among them. By id.
+fn last_active_warnings(leaving: &[&Item], doing: &str) -> HashMap<CompactString, String> {
+    let mut per_owner: HashMap<&str, Vec<&Item>> = HashMap::new();
+    for item in leaving
+        .iter()
+        .filter(|i| i.owner_active_keys > 0 && i.status == Status::Enabled)
+    {
+        per_owner.entry(item.name.as_str()).or_default().push(item);
+    }
+    let mut warnings = HashMap::new();
+    for (owner, items) in per_owner {
+        if items.len() < usize::from(items[0].owner_active_keys) {
+            continue;
+        }
+        for item in items {
+            warnings.insert(
+                item.key.id.clone(),
+                format!(
+                    "{}: {doing} the last active key of {owner}: nothing can call Tencent Cloud as {owner} afterwards",
+                    item.key.id
+                ),
+            );
+        }
+    }
+    warnings
 }
 
 fn binding_warnings(item: &Item, consequence: &str) -> Vec<String> {
@@ -190,7 +239,18 @@ fn plan_toggle(plan: &mut Plan, scope: &Scope, items: &[&Item], intent: &Intent)
         );
         return;
     };
+    let own = |item: &Item| if enable { None } else { keywards_own_key(item, scope) };
+    let leaving: Vec<&Item> = if enable {
+        Vec::new()
+    } else {
+        items.iter().copied().filter(|i| own(i).is_none()).collect()
+    };
+    let mut last_active = last_active_warnings(&leaving, "disabling");
     for item in items {
+        if let Some(reason) = own(item) {
+            skip(plan, item, reason);
+            continue;
+        }
         match (enable, item.status) {
             (true, Status::Enabled) => skip(plan, item, "already enabled"),
             (false, Status::Disabled) => skip(plan, item, "already disabled"),
@@ -198,7 +258,8 @@ fn plan_toggle(plan: &mut Plan, scope: &Scope, items: &[&Item], intent: &Intent)
                 .calls
                 .push(call(scope, name, Op::Enable, vec![item.key.id.to_string()], Vec::new())),
             (false, _) => {
-                let warnings = usage_plan_warnings(item, "its clients will be refused");
+                let mut warnings = usage_plan_warnings(item, "its clients will be refused");
+                warnings.extend(last_active.remove(&item.key.id));
                 plan.calls
                     .push(call(scope, name, Op::Disable, vec![item.key.id.to_string()], warnings));
             }

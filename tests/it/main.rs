@@ -24,6 +24,7 @@ mod props_tencent;
 mod providers_emulator;
 mod queue_exec;
 mod queue_plan;
+mod queue_plan_cam;
 mod reliability;
 mod signals;
 mod tencent_apigateway;

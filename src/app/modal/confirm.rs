@@ -360,6 +360,17 @@ pub fn plan_view(plan: &Plan) -> Vec<PlanLine> {
     if plan.calls.iter().any(keeps_bound) {
         lines.push(line(PlanLineKind::Warning, format!("  ! {}", crate::queue::IMAGE_NOTE)));
     }
+    // Said once per kind whose delete the provider module says more of (CAM: it cannot
+    // be undone), in words and not only by the typed confirmation.
+    let mut noted = Vec::new();
+    for call in plan.calls.iter().filter(|c| c.op == Op::Delete) {
+        if let Some(note) = crate::providers::capabilities(call.scope.kind).delete_note
+            && !noted.contains(&note)
+        {
+            noted.push(note);
+            lines.push(line(PlanLineKind::Warning, format!("  ! {note}")));
+        }
+    }
     if !plan.skipped.is_empty() {
         lines.push(line(
             PlanLineKind::SkippedHeader,

@@ -82,6 +82,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     bound_delete: BoundDelete::Refused,
     gone_code: Some("ResourceNotFound.InvalidAccessKeyId"),
+    delete_note: None,
 };
 
 /// UpdateApiKey's rule for a custom AccessKeySecret ("10-50 letters, digits, and

@@ -80,6 +80,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     bound_delete: BoundDelete::Unknown,
     gone_code: None,
+    delete_note: Some(DELETE_WARNING),
 };
 
 /// What the confirmation says of a plan that deletes CAM keys, in words: DeleteAccessKey

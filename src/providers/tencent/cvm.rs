@@ -58,6 +58,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: PAGE_LIMIT,
     bound_delete: BoundDelete::Kept,
     gone_code: Some("InvalidKeyPairId.NotFound"),
+    delete_note: None,
 };
 
 /// The longest KeyName CreateKeyPair and ModifyKeyPairAttribute accept.

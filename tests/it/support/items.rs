@@ -70,3 +70,19 @@ pub fn keypair(id: &str) -> Item {
 pub fn maaskey(id: &str) -> Item {
     item(ProviderKind::OceanBase, "ob", "proj-1", id, &format!("name-{id}"))
 }
+
+/// A CAM access key of account prod owned by `owner` ("root" or "alice (100012345678)"),
+/// whose owner had `owner_active` active keys when listed.
+pub fn camkey(id: &str, owner: &str, status: Status, owner_active: u8) -> Item {
+    let mut key = item(
+        ProviderKind::Cam,
+        "prod",
+        keyward::providers::tencent::cam::GLOBAL,
+        id,
+        owner,
+    )
+    .with_status(status);
+    key.key_type = if owner == "root" { "root" } else { "sub-user" }.into();
+    key.owner_active_keys = owner_active;
+    key
+}
