@@ -735,6 +735,52 @@ mod tests {
     }
 
     #[test]
+    fn demo_cam_has_users_with_zero_one_and_two_keys_of_every_age() {
+        let seed = Seed::demo().unwrap();
+        for a in seed.tencent_accounts() {
+            let cam = a.cam.as_ref().unwrap_or_else(|| panic!("{} has a cam section", a.name));
+            let own = cam.keys.iter().find(|k| k.id == a.secret_id).unwrap();
+            assert_eq!((own.user, own.inactive), (cam.root_uin, false), "{}", a.name);
+            let keys_of = |uin: u64| cam.keys.iter().filter(|k| k.user == uin).count();
+            let counts: HashSet<usize> = cam.users.iter().map(|u| keys_of(u.uin)).collect();
+            assert_eq!(counts, HashSet::from([0, 1, 2]), "{}", a.name);
+            assert!(cam.keys.iter().any(|k| k.inactive), "{}", a.name);
+        }
+        let ages: HashSet<Option<u32>> = seed
+            .tencent_accounts()
+            .iter()
+            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .map(|k| k.last_used_days_ago)
+            .collect();
+        for age in [None, Some(1), Some(40), Some(400)] {
+            assert!(ages.contains(&age), "last used {age:?} days ago: {ages:?}");
+        }
+    }
+
+    #[test]
+    fn cam_sections_that_break_a_rule_are_refused_by_name() {
+        let seed = |cam: &str| {
+            let text = format!(
+                "[[tencent]]\nname = \"a\"\nsecret_id = \"AKIDown\"\nsecret_key = \"k\"\nregions = [\"ap-guangzhou\"]\n\
+                 [tencent.cam]\nroot_uin = 1\n[[tencent.cam.users]]\nuin = 2\nname = \"dev\"\n{cam}"
+            );
+            Seed::parse(&text, "test").map(|_| ()).map_err(|e| e.to_string())
+        };
+        let key = |user: u64, id: &str| format!("[[tencent.cam.keys]]\nuser = {user}\nid = \"{id}\"\n");
+        assert_eq!(seed(&key(1, "AKIDown")), Ok(()));
+        let err = seed(&key(2, "AKIDdev")).unwrap_err();
+        assert!(err.contains("secret_id AKIDown"), "{err}");
+        let err = seed(&format!("{}{}", key(1, "AKIDown"), key(3, "AKIDx"))).unwrap_err();
+        assert!(err.contains("uin 3"), "{err}");
+        let three = format!("{}{}{}{}", key(1, "AKIDown"), key(2, "A1"), key(2, "A2"), key(2, "A3"));
+        assert!(seed(&three).unwrap_err().contains("more than 2 keys"));
+        let twice = format!("{}{}{}", key(1, "AKIDown"), key(2, "A1"), key(2, "A1"));
+        assert!(seed(&twice).unwrap_err().contains("A1"));
+        let own_inactive = "[[tencent.cam.keys]]\nuser = 1\nid = \"AKIDown\"\ninactive = true\n";
+        assert!(seed(own_inactive).unwrap_err().contains("Active key of the root"));
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let seed = Seed::demo().unwrap();
         let text = format!("{seed:?}");
@@ -743,6 +789,14 @@ mod tests {
         }
         for a in seed.oceanbase_accounts() {
             assert!(!text.contains(&a.access_key_secret));
+        }
+        let cam_secrets = seed
+            .tencent_accounts()
+            .iter()
+            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .filter_map(|k| k.secret.as_ref());
+        for s in cam_secrets {
+            assert!(!text.contains(s.as_str()), "a CAM secret in Debug");
         }
     }
 
