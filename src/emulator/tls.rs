@@ -119,6 +119,8 @@ mod tests {
         // A region without a documented host is reached through the nearest host; two
         // accounts with the same regions name each host once.
         assert!(!names.iter().any(|n| n.contains("ap-jakarta")), "{names:?}");
+        // CAM is global: it documents no region hosts.
+        assert!(!names.iter().any(|n| n.starts_with("cam.ap-")), "{names:?}");
         let unique: std::collections::HashSet<&String> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "{names:?}");
         assert!(!names.iter().any(|n| n.contains('*')), "no wildcards: {names:?}");
