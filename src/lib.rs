@@ -15,6 +15,7 @@ pub mod panic_guard;
 pub mod providers;
 pub mod queue;
 pub mod registry;
+pub mod rotation;
 pub(crate) mod runtime;
 pub mod secret;
 pub(crate) mod text;

@@ -1,5 +1,8 @@
 //! TC3-HMAC-SHA256 verification: recompute the signature with the crate's own signer from
-//! the request exactly as received (Host header, Content-Type, body) and compare.
+//! the request exactly as received (Host header, Content-Type, body) and compare. The
+//! SecretId names a CAM access key of some user (the root or a sub-user) of some account;
+//! a disabled or deleted key signs nothing, as the service's SecretIdNotFound text says
+//! ("check whether the key has been deleted or disabled").
 
 use super::model::{ApiError, TcService};
 use super::state::Data;
@@ -36,13 +39,20 @@ fn signature_failure(detail: impl std::fmt::Display) -> ApiError {
     )
 }
 
-/// Returns the account name the signature authenticates.
+/// Who signed a request: the account and the CAM user whose key it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    pub account: String,
+    pub uin: u64,
+}
+
+/// Returns the account and user the signature authenticates.
 pub(crate) fn verify(
     data: &Data,
     service: TcService,
     auth: &ParsedAuthorization,
     req: &SignedRequest<'_>,
-) -> Result<String, ApiError> {
+) -> Result<Caller, ApiError> {
     if auth.signed_headers != sign::SIGNED_HEADERS {
         return Err(signature_failure(format_args!(
             "SignedHeaders must be {:?}, got {:?}.",
@@ -64,19 +74,21 @@ pub(crate) fn verify(
             auth.date
         )));
     }
-    let account = data
-        .tencent
-        .iter()
-        .find(|a| a.secret_id == auth.secret_id)
-        .ok_or_else(|| {
-            ApiError::new(
-                "AuthFailure.SecretIdNotFound",
-                "The SecretId is not found, please ensure that your SecretId is correct.",
-            )
-        })?;
+    let (account, key) = data.tencent_key(&auth.secret_id).ok_or_else(|| {
+        ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found, please ensure that your SecretId is correct.",
+        )
+    })?;
+    if !key.active {
+        return Err(ApiError::new(
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is disabled (Inactive in CAM): enable it with UpdateAccessKey or sign with another key.",
+        ));
+    }
     let expected = sign::sign(&SignInput {
         secret_id: &auth.secret_id,
-        secret_key: account.secret_key.expose(),
+        secret_key: key.secret.expose(),
         service: service.name(),
         host: req.host,
         content_type: req.content_type,
@@ -90,7 +102,10 @@ pub(crate) fn verify(
             expected.string_to_sign
         )));
     }
-    Ok(account.name.clone())
+    Ok(Caller {
+        account: account.name.clone(),
+        uin: key.owner_uin,
+    })
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn env_stem(name: &str) -> String {
 pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "keyward emulator listening on {base_url}");
-    let _ = writeln!(out, "  Tencent Cloud API 3.0 (apigateway, cvm): POST {base_url}/");
+    let _ = writeln!(out, "  Tencent Cloud API 3.0 (apigateway, cvm, cam): POST {base_url}/");
     let _ = writeln!(out, "  OceanBase MaaS API keys: {base_url}/api/v2/maas/apikeys");
     if let Some(path) = cert {
         let host = base_url.split_once("://").map_or(base_url, |(_, host)| host);

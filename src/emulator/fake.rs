@@ -32,6 +32,16 @@ pub fn api_key_secret(rng: &mut impl Rng) -> String {
     chars(rng, ALNUM, 35)
 }
 
+/// A CAM SecretId: `AKID` and 32 letters and digits, the shape Tencent's have.
+pub fn cam_secret_id(rng: &mut impl Rng) -> String {
+    format!("AKID{}", chars(rng, ALNUM, 32))
+}
+
+/// A CAM SecretKey: 32 letters and digits.
+pub fn cam_secret_key(rng: &mut impl Rng) -> String {
+    chars(rng, ALNUM, 32)
+}
+
 /// `skey-` + 8 lowercase alphanumerics, the documented key pair id format.
 pub fn key_pair_id(rng: &mut impl Rng) -> String {
     format!("skey-{}", chars(rng, LOWER_ALNUM, 8))

@@ -1,6 +1,6 @@
-//! A strict, in-process emulator of the three provider APIs keyward manages, in the
-//! spirit of LocalStack/moto: Tencent Cloud API 3.0 (apigateway 2018-08-08 API keys and
-//! cvm 2017-03-12 key pairs, TC3-signed, rate limited) and OceanBase Cloud MaaS API keys
+//! A strict, in-process emulator of the provider APIs keyward manages, in the spirit of
+//! LocalStack/moto: Tencent Cloud API 3.0 (apigateway 2018-08-08 API keys, cvm 2017-03-12
+//! key pairs and cam 2019-01-16 access keys, TC3-signed, rate limited) and OceanBase Cloud MaaS API keys
 //! (HTTP Digest). It serves on 127.0.0.1, seeded from `assets/demo-seed.toml` or any
 //! seed, with optional fault injection and HTTPS.
 //!
@@ -28,10 +28,10 @@ mod state;
 pub mod tencent;
 mod tls;
 
-pub use model::{ApiKeyRecord, Faults, KeyPairRecord, ObKeyRecord, TcService};
+pub use model::{ApiKeyRecord, CamKeyView, CamUserRecord, Faults, KeyPairRecord, ObKeyRecord, TcService};
 pub use seed::{
-    ObGenerate, Seed, SeedApiKey, SeedError, SeedFaults, SeedKeyPair, SeedObAccount, SeedObKey, SeedTencentAccount,
-    TencentGenerate,
+    ObGenerate, Seed, SeedApiKey, SeedCam, SeedCamKey, SeedCamUser, SeedError, SeedFaults, SeedKeyPair, SeedObAccount,
+    SeedObKey, SeedTencentAccount, TencentGenerate,
 };
 pub use state::EmulatorState;
 

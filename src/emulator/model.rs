@@ -5,24 +5,30 @@
 //! on either, so `emulator/` has no dependency circle.
 
 use crate::providers::tencent::apigateway::actions as apigateway_actions;
+use crate::providers::tencent::cam;
 use crate::providers::tencent::cvm::actions as cvm_actions;
 use crate::secret::Secret;
 use rand::Rng;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The two Tencent services keyward manages.
+/// The Tencent services keyward manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TcService {
     ApiGateway,
     Cvm,
+    /// CAM access keys: global, one set of users and keys per account, no region.
+    Cam,
 }
 
 impl TcService {
+    pub const ALL: [TcService; 3] = [TcService::ApiGateway, TcService::Cvm, TcService::Cam];
+
     pub fn name(self) -> &'static str {
         match self {
             TcService::ApiGateway => "apigateway",
             TcService::Cvm => "cvm",
+            TcService::Cam => cam::SERVICE,
         }
     }
 
@@ -30,23 +36,28 @@ impl TcService {
         match self {
             TcService::ApiGateway => "2018-08-08",
             TcService::Cvm => "2017-03-12",
+            TcService::Cam => cam::VERSION,
         }
     }
 
-    /// Documented requests per second per API.
-    pub fn rate_limit(self) -> u32 {
+    /// Documented requests per second of `action`: one figure for every API of apigateway
+    /// and cvm, a figure per action for CAM (the provider module's).
+    pub fn rate_limit(self, action: &str) -> u32 {
         match self {
             TcService::ApiGateway => 20,
             TcService::Cvm => 10,
+            TcService::Cam => cam::rate_per_second(action),
         }
     }
 
     pub fn from_name(name: &str) -> Option<TcService> {
-        match name {
-            "apigateway" => Some(TcService::ApiGateway),
-            "cvm" => Some(TcService::Cvm),
-            _ => None,
-        }
+        TcService::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the service is global ("Region: this parameter is not required for this
+    /// API"): `X-TC-Region` is then optional and ignored, and no region check applies.
+    pub fn is_global(self) -> bool {
+        self == TcService::Cam
     }
 
     /// Every action the emulator serves for this service: the provider module's list.
@@ -54,12 +65,18 @@ impl TcService {
         match self {
             TcService::ApiGateway => apigateway_actions::ALL,
             TcService::Cvm => cvm_actions::ALL,
+            TcService::Cam => cam::actions::ALL,
         }
     }
 
-    /// The error an account gets for a region it does not have.
+    /// The error an account gets for a region it does not have (never asked of a global
+    /// service, which has no regions; the common code stands in).
     pub(crate) fn invalid_region(self, region: &str) -> ApiError {
         match self {
+            TcService::Cam => ApiError::new(
+                "UnsupportedRegion",
+                format!("The region {region} is not supported: cam is global."),
+            ),
             TcService::ApiGateway => ApiError::new(
                 "InvalidParameterValue.InvalidRegion",
                 format!("Incorrect region: {region} is not a region of this account."),
@@ -124,6 +141,102 @@ impl KeyPairRecord {
     pub fn is_bound(&self) -> bool {
         !self.instance_ids.is_empty() || !self.image_ids.is_empty()
     }
+}
+
+/// A CAM user of an account: its root (the account's owner) or a sub-user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CamUserRecord {
+    pub uin: u64,
+    pub name: String,
+    pub uid: u64,
+    pub remark: String,
+    pub console_login: bool,
+    /// Beijing time, `YYYY-MM-DD hh:mm:ss`, as ListUsers writes it.
+    pub created: String,
+    /// The account's root user: ListUsers (sub-users only) does not list it.
+    pub root: bool,
+}
+
+/// A CAM access key (a SecretId and its SecretKey) as the emulator stores it. `Debug`
+/// masks the secret (`Secret`'s own Debug).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CamKeyRecord {
+    pub id: String,
+    pub secret: Secret,
+    /// The uin of the user the key belongs to.
+    pub owner_uin: u64,
+    pub active: bool,
+    /// Beijing time (UTC+8) without a zone, `YYYY-MM-DD hh:mm:ss`, as ListAccessKeys writes it.
+    pub created: String,
+    pub description: String,
+    /// When the key was last used; None: never.
+    pub last_used: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl CamKeyRecord {
+    /// `Active` or `Inactive`, the API's words.
+    pub fn status(&self) -> &'static str {
+        if self.active { "Active" } else { "Inactive" }
+    }
+}
+
+/// A CAM key as tests see it through `EmulatorState::cam_keys`: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CamKeyView {
+    pub id: String,
+    pub owner_uin: u64,
+    pub status: &'static str,
+    pub created: String,
+    pub description: String,
+    pub last_used: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&CamKeyRecord> for CamKeyView {
+    fn from(k: &CamKeyRecord) -> Self {
+        CamKeyView {
+            id: k.id.clone(),
+            owner_uin: k.owner_uin,
+            status: k.status(),
+            created: k.created.clone(),
+            description: k.description.clone(),
+            last_used: k.last_used,
+        }
+    }
+}
+
+/// One account's CAM: its users (the root first) and their access keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CamAccount {
+    pub root_uin: u64,
+    pub users: Vec<CamUserRecord>,
+    pub keys: Vec<CamKeyRecord>,
+    /// The seed's switch: DeleteAccessKey refuses an Active key.
+    pub delete_requires_inactive: bool,
+}
+
+impl CamAccount {
+    pub fn user(&self, uin: u64) -> Option<&CamUserRecord> {
+        self.users.iter().find(|u| u.uin == uin)
+    }
+
+    pub fn key(&self, id: &str) -> Option<&CamKeyRecord> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+}
+
+/// Beijing time (UTC+8), the zone ListAccessKeys' and ListUsers' zone-less `CreateTime`
+/// is read in (the assumption keyward documents), as `YYYY-MM-DD hh:mm:ss`.
+pub(crate) fn beijing(t: chrono::DateTime<chrono::Utc>) -> String {
+    // Shifting the UTC wall clock by eight hours is the fixed offset without a fallible
+    // zone constructor; Beijing has no daylight saving time.
+    (t.naive_utc() + chrono::TimeDelta::hours(8))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// The Beijing calendar date of `t`, `YYYY-MM-DD` (GetSecurityLastUsed's `LastUsedDate`).
+pub(crate) fn beijing_date(t: chrono::DateTime<chrono::Utc>) -> String {
+    beijing(t)[..10].to_string()
 }
 
 /// A MaaS API key as the emulator stores it.

@@ -1,7 +1,8 @@
 //! The request limits the emulator enforces, as token buckets (capacity = limit, refill =
 //! limit per second; governor's GCRA with a burst equal to the per-second quota is exactly
 //! that bucket):
-//! - the documented per-API limits (apigateway 20/s, cvm 10/s), counted as the service
+//! - the documented per-API limits (apigateway 20/s, cvm 10/s, cam 5 or 20/s by action,
+//!   `TcService::rate_limit`), counted as the service
 //!   does (doc 1278/109059) per API + *access region* + caller: the access region is the one
 //!   the request's Host names (`endpoint::access_region`), so every nearest-access host (and
 //!   any host naming no region, such as 127.0.0.1:PORT) shares one bucket and each region
@@ -18,6 +19,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 /// One per-API bucket: (SecretId, action, access region).
@@ -45,8 +47,11 @@ pub(crate) struct Caps {
 }
 
 pub(crate) struct RateLimits<C: Clock = DefaultClock> {
-    apigateway: Keyed<ApiKey, C>,
-    cvm: Keyed<ApiKey, C>,
+    /// One keyed limiter per service and documented rate: apigateway and cvm have one rate
+    /// for every API, CAM one per action (two distinct figures). Each bucket is still one
+    /// (SecretId, action, access region), so sharing a limiter between actions of the same
+    /// rate shares nothing but the quota's shape.
+    per_api: HashMap<(TcService, u32), Keyed<ApiKey, C>>,
     /// Keyed by account name: one seed account is one Tencent account (UIN).
     uin: Option<Keyed<String, C>>,
     ip: Option<Direct<C>>,
@@ -64,11 +69,19 @@ impl RateLimits<DefaultClock> {
 
 impl<C: Clock + Clone> RateLimits<C> {
     pub fn with_clock(caps: Caps, clock: C) -> Self {
-        // The documented limits are constants above zero; `MIN` is only the type's fallback.
-        let per_api = |s: TcService| quota(s.rate_limit()).unwrap_or(Quota::per_second(NonZeroU32::MIN));
+        let mut per_api = HashMap::new();
+        for service in TcService::ALL {
+            for action in service.actions() {
+                let rate = service.rate_limit(action);
+                // The documented limits are constants above zero; `MIN` is only the type's fallback.
+                let q = quota(rate).unwrap_or(Quota::per_second(NonZeroU32::MIN));
+                per_api
+                    .entry((service, rate))
+                    .or_insert_with(|| RateLimiter::hashmap_with_clock(q, clock.clone()));
+            }
+        }
         RateLimits {
-            apigateway: RateLimiter::hashmap_with_clock(per_api(TcService::ApiGateway), clock.clone()),
-            cvm: RateLimiter::hashmap_with_clock(per_api(TcService::Cvm), clock.clone()),
+            per_api,
             // A cap of 0 would refuse everything; callers validate it away, and here it means "off".
             uin: caps
                 .uin
@@ -103,13 +116,13 @@ impl<C: Clock + Clone> RateLimits<C> {
         action: &str,
         host: &str,
     ) -> Result<(), Refusal> {
-        let limiter = match service {
-            TcService::ApiGateway => &self.apigateway,
-            TcService::Cvm => &self.cvm,
-        };
-        let key = (secret_id.to_string(), action.to_string(), endpoint::access_region(host));
-        if limiter.check_key(&key).is_err() {
-            return Err(Refusal::PerApi);
+        // Every served action has its limiter (built from the same action lists the front
+        // door checks before it gets here); an unknown one has no documented limit to enforce.
+        if let Some(limiter) = self.per_api.get(&(service, service.rate_limit(action))) {
+            let key = (secret_id.to_string(), action.to_string(), endpoint::access_region(host));
+            if limiter.check_key(&key).is_err() {
+                return Err(Refusal::PerApi);
+            }
         }
         match &self.uin {
             Some(uin) if uin.check_key(&account.to_string()).is_err() => Err(Refusal::Uin),
@@ -245,6 +258,20 @@ mod tests {
         // 10 admitted so far: one more fits in the cap of 11.
         assert_eq!(cvm(&l, "AKID1", "DeleteKeyPairs", NEAREST), Ok(()));
         assert_eq!(cvm(&l, "AKID1", "CreateKeyPair", NEAREST), Err(Refusal::Uin));
+    }
+
+    #[test]
+    fn cam_actions_have_their_own_documented_rates() {
+        let (l, _) = limits(Caps::default());
+        let cam = |action: &str| l.allow(TcService::Cam, "acme", "AKID1", action, "cam.tencentcloudapi.com");
+        for (action, rate) in [("DeleteAccessKey", 5), ("UpdateAccessKey", 5), ("ListAccessKeys", 20)] {
+            for i in 0..rate {
+                assert_eq!(cam(action), Ok(()), "{action} request {i}");
+            }
+            assert_eq!(cam(action), Err(Refusal::PerApi), "{action} beyond {rate}");
+        }
+        // CreateAccessKey shares DeleteAccessKey's rate, not its bucket.
+        assert_eq!(cam("CreateAccessKey"), Ok(()));
     }
 
     #[test]

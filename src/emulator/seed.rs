@@ -89,6 +89,168 @@ pub struct SeedTencentAccount {
     /// Expanded into `api_keys` / `key_pairs` on load.
     #[serde(default, skip_serializing)]
     pub generate: Vec<TencentGenerate>,
+    /// The account's CAM users and access keys. Absent: a root user (uin derived from the
+    /// account name) whose one key is the account's own `secret_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cam: Option<SeedCam>,
+}
+
+/// An account's CAM users and access keys. The account's `secret_id` must be one of the
+/// root user's keys: it is the root's credential, and disabling or deleting it through
+/// CAM stops the account from signing requests, as on the real service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCam {
+    /// The account's root (owner) uin.
+    pub root_uin: u64,
+    /// DeleteAccessKey of an Active key is refused (`FailedOperation.Accesskey`) until the
+    /// key is disabled. The API docs are silent (the console asks to disable first); false
+    /// plays a service that deletes an Active key outright. Default true.
+    #[serde(default = "yes")]
+    pub delete_requires_inactive: bool,
+    /// Sub-users (the root is implied by `root_uin`).
+    #[serde(default)]
+    pub users: Vec<SeedCamUser>,
+    #[serde(default)]
+    pub keys: Vec<SeedCamKey>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A CAM sub-user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCamUser {
+    pub uin: u64,
+    pub name: String,
+    /// Default: derived from the uin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u64>,
+    #[serde(default)]
+    pub remark: String,
+    #[serde(default)]
+    pub console_login: bool,
+    /// Days before the emulator starts that the user was created.
+    #[serde(default)]
+    pub created_days_ago: u32,
+}
+
+/// A CAM access key of the root (`user = root_uin`) or of a sub-user. Ages are days before
+/// the emulator starts, so a seed keeps the same shape whenever it runs.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCamKey {
+    /// The owner's uin.
+    pub user: u64,
+    pub id: String,
+    /// Default: the account's `secret_key` for the account's own key, else a generated one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub inactive: bool,
+    #[serde(default)]
+    pub created_days_ago: u32,
+    #[serde(default)]
+    pub description: String,
+    /// Days since the key was last used; absent: never used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_days_ago: Option<u32>,
+}
+
+impl SeedCam {
+    /// The CAM of an account whose seed has none: a root user whose one key is the
+    /// account's credential, created a year before the emulator starts, never used.
+    pub fn default_for(account: &SeedTencentAccount) -> SeedCam {
+        let mut rng = fake::rng_for(&format!("{}/cam-root", account.name));
+        SeedCam {
+            root_uin: rand::Rng::random_range(&mut rng, 100_000_000_000..200_000_000_000),
+            delete_requires_inactive: true,
+            users: Vec::new(),
+            keys: vec![SeedCamKey {
+                user: 0,
+                id: account.secret_id.clone(),
+                secret: None,
+                inactive: false,
+                created_days_ago: 365,
+                description: String::new(),
+                last_used_days_ago: None,
+            }],
+        }
+        .with_root_keys()
+    }
+
+    /// Keys given `user = 0` belong to the root (only `default_for` makes them).
+    fn with_root_keys(mut self) -> SeedCam {
+        for k in &mut self.keys {
+            if k.user == 0 {
+                k.user = self.root_uin;
+            }
+        }
+        self
+    }
+
+    /// Every rule a CAM section must keep, naming what is wrong; `credentials` holds the
+    /// SecretIds already taken by every account (a SecretId signs, so it names one key).
+    fn validate(&self, account: &SeedTencentAccount, credentials: &mut HashSet<String>) -> Result<(), String> {
+        use crate::providers::tencent::cam::MAX_KEYS_PER_USER;
+        let who = &account.name;
+        let mut uins = HashSet::from([self.root_uin]);
+        for u in &self.users {
+            if !uins.insert(u.uin) {
+                return Err(format!(
+                    "CAM user uin {} appears twice in {who:?} (or is the root's)",
+                    u.uin
+                ));
+            }
+        }
+        let mut per_user: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        let mut own_key = false;
+        for k in &self.keys {
+            if !uins.contains(&k.user) {
+                return Err(format!(
+                    "CAM key {} of {who:?} belongs to uin {}, which is neither root_uin nor a listed user",
+                    k.id, k.user
+                ));
+            }
+            let count = per_user.entry(k.user).or_default();
+            *count += 1;
+            if *count > MAX_KEYS_PER_USER {
+                return Err(format!(
+                    "CAM user {} of {who:?} has more than {MAX_KEYS_PER_USER} keys, the service's limit",
+                    k.user
+                ));
+            }
+            if k.id == account.secret_id {
+                own_key = true;
+                if k.user != self.root_uin || k.inactive {
+                    return Err(format!(
+                        "{who:?}'s secret_id {} must be an Active key of the root user (root_uin {})",
+                        k.id, self.root_uin
+                    ));
+                }
+                if k.secret.as_ref().is_some_and(|s| *s != account.secret_key) {
+                    return Err(format!(
+                        "CAM key {} of {who:?} is the account's secret_id: leave out its secret (it is secret_key)",
+                        k.id
+                    ));
+                }
+            } else if !credentials.insert(k.id.clone()) {
+                return Err(format!(
+                    "CAM key id {} of {who:?} is used by another key or account",
+                    k.id
+                ));
+            }
+        }
+        if !own_key {
+            return Err(format!(
+                "the cam section of {who:?} must list the account's secret_id {} as a key of the root user",
+                account.secret_id
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An API Gateway API key.
@@ -211,6 +373,20 @@ impl fmt::Debug for SeedTencentAccount {
             .field("key_pairs_global", &self.key_pairs_global)
             .field("api_keys", &self.api_keys.len())
             .field("key_pairs", &self.key_pairs.len())
+            .field("cam", &self.cam)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SeedCamKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedCamKey")
+            .field("user", &self.user)
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| "********"))
+            .field("inactive", &self.inactive)
+            .field("created_days_ago", &self.created_days_ago)
+            .field("last_used_days_ago", &self.last_used_days_ago)
             .finish()
     }
 }
@@ -310,6 +486,8 @@ impl Seed {
                     key_pairs_global: false,
                     api_keys: Vec::new(),
                     key_pairs: Vec::new(),
+                    // The default CAM: the root user and the account's own key.
+                    cam: None,
                     generate: regions
                         .iter()
                         .map(|r| TencentGenerate {
@@ -417,7 +595,15 @@ impl Seed {
 
     fn validate(&self) -> Result<(), String> {
         let mut names = HashSet::new();
-        let mut credentials = HashSet::new();
+        let mut credentials: HashSet<String> = self.tencent.iter().map(|a| a.secret_id.clone()).collect();
+        if credentials.len() < self.tencent.len() {
+            let mut seen = HashSet::new();
+            let dup = self.tencent.iter().find(|a| !seen.insert(a.secret_id.as_str()));
+            return Err(format!(
+                "secret_id of {:?} is used by another account",
+                dup.map(|a| a.name.as_str()).unwrap_or_default()
+            ));
+        }
         for a in &self.tencent {
             if !names.insert(a.name.as_str()) {
                 return Err(format!("account name {:?} is used twice; names must be unique", a.name));
@@ -425,8 +611,8 @@ impl Seed {
             if a.secret_id.is_empty() || a.secret_key.is_empty() {
                 return Err(format!("Tencent account {:?} needs secret_id and secret_key", a.name));
             }
-            if !credentials.insert(a.secret_id.as_str()) {
-                return Err(format!("secret_id of {:?} is used by another account", a.name));
+            if let Some(cam) = &a.cam {
+                cam.validate(a, &mut credentials)?;
             }
             if a.regions.is_empty() {
                 return Err(format!("Tencent account {:?} lists no regions", a.name));
@@ -463,7 +649,7 @@ impl Seed {
             if !names.insert(a.name.as_str()) {
                 return Err(format!("account name {:?} is used twice; names must be unique", a.name));
             }
-            if !credentials.insert(a.access_key_id.as_str()) {
+            if !credentials.insert(a.access_key_id.clone()) {
                 return Err(format!("access_key_id of {:?} is used by another account", a.name));
             }
             let mut ids = HashSet::new();
@@ -549,6 +735,52 @@ mod tests {
     }
 
     #[test]
+    fn demo_cam_has_users_with_zero_one_and_two_keys_of_every_age() {
+        let seed = Seed::demo().unwrap();
+        for a in seed.tencent_accounts() {
+            let cam = a.cam.as_ref().unwrap_or_else(|| panic!("{} has a cam section", a.name));
+            let own = cam.keys.iter().find(|k| k.id == a.secret_id).unwrap();
+            assert_eq!((own.user, own.inactive), (cam.root_uin, false), "{}", a.name);
+            let keys_of = |uin: u64| cam.keys.iter().filter(|k| k.user == uin).count();
+            let counts: HashSet<usize> = cam.users.iter().map(|u| keys_of(u.uin)).collect();
+            assert_eq!(counts, HashSet::from([0, 1, 2]), "{}", a.name);
+            assert!(cam.keys.iter().any(|k| k.inactive), "{}", a.name);
+        }
+        let ages: HashSet<Option<u32>> = seed
+            .tencent_accounts()
+            .iter()
+            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .map(|k| k.last_used_days_ago)
+            .collect();
+        for age in [None, Some(1), Some(40), Some(400)] {
+            assert!(ages.contains(&age), "last used {age:?} days ago: {ages:?}");
+        }
+    }
+
+    #[test]
+    fn cam_sections_that_break_a_rule_are_refused_by_name() {
+        let seed = |cam: &str| {
+            let text = format!(
+                "[[tencent]]\nname = \"a\"\nsecret_id = \"AKIDown\"\nsecret_key = \"k\"\nregions = [\"ap-guangzhou\"]\n\
+                 [tencent.cam]\nroot_uin = 1\n[[tencent.cam.users]]\nuin = 2\nname = \"dev\"\n{cam}"
+            );
+            Seed::parse(&text, "test").map(|_| ()).map_err(|e| e.to_string())
+        };
+        let key = |user: u64, id: &str| format!("[[tencent.cam.keys]]\nuser = {user}\nid = \"{id}\"\n");
+        assert_eq!(seed(&key(1, "AKIDown")), Ok(()));
+        let err = seed(&key(2, "AKIDdev")).unwrap_err();
+        assert!(err.contains("secret_id AKIDown"), "{err}");
+        let err = seed(&format!("{}{}", key(1, "AKIDown"), key(3, "AKIDx"))).unwrap_err();
+        assert!(err.contains("uin 3"), "{err}");
+        let three = format!("{}{}{}{}", key(1, "AKIDown"), key(2, "A1"), key(2, "A2"), key(2, "A3"));
+        assert!(seed(&three).unwrap_err().contains("more than 2 keys"));
+        let twice = format!("{}{}{}", key(1, "AKIDown"), key(2, "A1"), key(2, "A1"));
+        assert!(seed(&twice).unwrap_err().contains("A1"));
+        let own_inactive = "[[tencent.cam.keys]]\nuser = 1\nid = \"AKIDown\"\ninactive = true\n";
+        assert!(seed(own_inactive).unwrap_err().contains("Active key of the root"));
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let seed = Seed::demo().unwrap();
         let text = format!("{seed:?}");
@@ -557,6 +789,14 @@ mod tests {
         }
         for a in seed.oceanbase_accounts() {
             assert!(!text.contains(&a.access_key_secret));
+        }
+        let cam_secrets = seed
+            .tencent_accounts()
+            .iter()
+            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .filter_map(|k| k.secret.as_ref());
+        for s in cam_secrets {
+            assert!(!text.contains(s.as_str()), "a CAM secret in Debug");
         }
     }
 

@@ -2,9 +2,12 @@
 //! `EmulatorState` is a cheap clone handle shared by the handlers and by tests, which use
 //! it to inspect and arrange data without going through the APIs.
 
-use super::model::{ApiKeyRecord, Faults, KeyPairRecord, NonceTable, ObKeyRecord, TcService, roll};
+use super::model::{
+    ApiKeyRecord, CamAccount, CamKeyRecord, CamKeyView, CamUserRecord, Faults, KeyPairRecord, NonceTable, ObKeyRecord,
+    TcService, beijing, roll,
+};
 use super::ratelimit::{Caps, RateLimits, Refusal};
-use super::seed::Seed;
+use super::seed::{Seed, SeedCam, SeedTencentAccount};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -12,8 +15,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) struct TencentAccount {
     pub name: String,
-    pub secret_id: String,
-    pub secret_key: Secret,
     pub regions: Vec<String>,
     /// Keyed by region.
     pub api_keys: BTreeMap<String, Vec<ApiKeyRecord>>,
@@ -21,6 +22,9 @@ pub(crate) struct TencentAccount {
     pub key_pairs: BTreeMap<String, Vec<KeyPairRecord>>,
     /// Key pairs belong to the account, not to a region: every region sees the same ones.
     pub key_pairs_global: bool,
+    /// CAM users and access keys. The seed account's `secret_id` is one of the root's keys:
+    /// the credentials live here only, so disabling that key through CAM locks it out.
+    pub cam: CamAccount,
 }
 
 /// The one `key_pairs` entry of an account whose key pairs are account-global.
@@ -109,12 +113,11 @@ impl Data {
                     }
                     TencentAccount {
                         name: a.name.clone(),
-                        secret_id: a.secret_id.clone(),
-                        secret_key: Secret::new(a.secret_key.clone()),
                         regions: a.regions.clone(),
                         api_keys,
                         key_pairs,
                         key_pairs_global: a.key_pairs_global,
+                        cam: cam_from_seed(a, chrono::Utc::now()),
                     }
                 })
                 .collect();
@@ -148,20 +151,75 @@ impl Data {
         Data { tencent, oceanbase }
     }
 
-    pub fn tencent_by_secret_id(&mut self, secret_id: &str) -> Option<&mut TencentAccount> {
-        self.tencent.iter_mut().find(|a| a.secret_id == secret_id)
+    /// The account and CAM key a SecretId names, whichever user of whichever account it
+    /// belongs to; None when no key has that id.
+    pub fn tencent_key(&self, secret_id: &str) -> Option<(&TencentAccount, &CamKeyRecord)> {
+        self.tencent.iter().find_map(|a| a.cam.key(secret_id).map(|k| (a, k)))
     }
 
     fn tencent_by_name(&self, name: &str) -> Option<&TencentAccount> {
         self.tencent.iter().find(|a| a.name == name)
     }
 
-    fn tencent_by_name_mut(&mut self, name: &str) -> Option<&mut TencentAccount> {
+    pub fn tencent_by_name_mut(&mut self, name: &str) -> Option<&mut TencentAccount> {
         self.tencent.iter_mut().find(|a| a.name == name)
     }
 
     pub fn ob_by_access_key(&self, access_key_id: &str) -> Option<&ObAccount> {
         self.oceanbase.iter().find(|a| a.access_key_id == access_key_id)
+    }
+}
+
+/// An account's CAM as the emulator starts with it: the seed's section (or the default of
+/// a root user holding the account's key), ages resolved against `now`.
+fn cam_from_seed(account: &SeedTencentAccount, now: chrono::DateTime<chrono::Utc>) -> CamAccount {
+    let seed = account.cam.clone().unwrap_or_else(|| SeedCam::default_for(account));
+    let days_ago = |days: u32| now - chrono::TimeDelta::days(i64::from(days));
+    let mut users = vec![CamUserRecord {
+        uin: seed.root_uin,
+        name: account.name.clone(),
+        uid: seed.root_uin % 100_000_000,
+        remark: String::new(),
+        console_login: true,
+        created: beijing(days_ago(3650)),
+        root: true,
+    }];
+    users.extend(seed.users.iter().map(|u| CamUserRecord {
+        uin: u.uin,
+        name: u.name.clone(),
+        uid: u.uid.unwrap_or(u.uin % 100_000_000),
+        remark: u.remark.clone(),
+        console_login: u.console_login,
+        created: beijing(days_ago(u.created_days_ago)),
+        root: false,
+    }));
+    let keys = seed
+        .keys
+        .iter()
+        .map(|k| {
+            let secret = if k.id == account.secret_id {
+                account.secret_key.clone()
+            } else {
+                k.secret
+                    .clone()
+                    .unwrap_or_else(|| super::fake::cam_secret_key(&mut super::fake::rng_for(&k.id)))
+            };
+            CamKeyRecord {
+                id: k.id.clone(),
+                secret: Secret::new(secret),
+                owner_uin: k.user,
+                active: !k.inactive,
+                created: beijing(days_ago(k.created_days_ago)),
+                description: k.description.clone(),
+                last_used: k.last_used_days_ago.map(days_ago),
+            }
+        })
+        .collect();
+    CamAccount {
+        root_uin: seed.root_uin,
+        users,
+        keys,
+        delete_requires_inactive: seed.delete_requires_inactive,
     }
 }
 
@@ -420,6 +478,47 @@ impl EmulatorState {
             .and_then(|a| a.keys.get(project_id))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The account's CAM access keys, every user's, without their secrets.
+    pub fn cam_keys(&self, account: &str) -> Vec<CamKeyView> {
+        let data = self.data();
+        data.tencent_by_name(account)
+            .map(|a| a.cam.keys.iter().map(CamKeyView::from).collect())
+            .unwrap_or_default()
+    }
+
+    /// `Active` or `Inactive`, or None when the account has no key `id` (deleted, or never was).
+    pub fn cam_key_status(&self, account: &str, id: &str) -> Option<&'static str> {
+        let data = self.data();
+        data.tencent_by_name(account)
+            .and_then(|a| a.cam.key(id))
+            .map(CamKeyRecord::status)
+    }
+
+    /// The account's CAM users, the root first.
+    pub fn cam_users(&self, account: &str) -> Vec<CamUserRecord> {
+        let data = self.data();
+        data.tencent_by_name(account)
+            .map(|a| a.cam.users.clone())
+            .unwrap_or_default()
+    }
+
+    /// The account's root uin.
+    pub fn cam_root_uin(&self, account: &str) -> Option<u64> {
+        self.data().tencent_by_name(account).map(|a| a.cam.root_uin)
+    }
+
+    /// Sets the seed's `delete_requires_inactive` switch of one account; false when there
+    /// is no such account.
+    pub fn set_cam_delete_requires_inactive(&self, account: &str, on: bool) -> bool {
+        match self.data().tencent_by_name_mut(account) {
+            Some(a) => {
+                a.cam.delete_requires_inactive = on;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Applies `f` to one API key; false when the account, region or id does not exist.

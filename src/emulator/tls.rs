@@ -35,9 +35,13 @@ pub(crate) fn server_names(seed: &Seed) -> Vec<String> {
             }
         }
     }
-    let mut names: Vec<String> = [TcService::ApiGateway, TcService::Cvm]
+    let mut names: Vec<String> = TcService::ALL
         .into_iter()
-        .flat_map(|service| endpoint::all_hosts(service.name(), regions.iter().copied()))
+        .flat_map(|service| {
+            // A global service (CAM) documents only its two nearest-access hosts.
+            let regions = if service.is_global() { &[][..] } else { &regions[..] };
+            endpoint::all_hosts(service.name(), regions.iter().copied())
+        })
         .collect();
     names.extend(FIXED_NAMES.iter().map(|n| n.to_string()));
     names
@@ -103,6 +107,8 @@ mod tests {
             "apigateway.intl.tencentcloudapi.com",
             "apigateway.ap-guangzhou.tencentcloudapi.com",
             "apigateway.ap-shanghai-fsi.tencentcloudapi.com",
+            "cam.tencentcloudapi.com",
+            "cam.intl.tencentcloudapi.com",
             "api-cloud.oceanbase.com",
             "127.0.0.1",
             "::1",
@@ -113,6 +119,8 @@ mod tests {
         // A region without a documented host is reached through the nearest host; two
         // accounts with the same regions name each host once.
         assert!(!names.iter().any(|n| n.contains("ap-jakarta")), "{names:?}");
+        // CAM is global: it documents no region hosts.
+        assert!(!names.iter().any(|n| n.starts_with("cam.ap-")), "{names:?}");
         let unique: std::collections::HashSet<&String> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "{names:?}");
         assert!(!names.iter().any(|n| n.contains('*')), "no wildcards: {names:?}");

@@ -12,6 +12,7 @@ mod config_errors;
 mod demo_inventory;
 mod e2e_emulator;
 mod emulator_access;
+mod emulator_cam;
 mod emulator_cli;
 mod emulator_faults;
 mod emulator_oceanbase;

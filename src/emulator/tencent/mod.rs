@@ -7,8 +7,12 @@
 //! 地域", so a region host serves whatever `X-TC-Region` names, and counts the request in
 //! its own rate buckets (`ratelimit.rs`). Financial regions are the exception (below).
 //! Every answer is HTTP 200 with `{"Response": {..., "RequestId"}}`, errors included.
+//!
+//! CAM is global: its requests need no `X-TC-Region` (one that is sent is accepted and
+//! ignored) and have no region or financial-isolation check.
 
 pub mod apigateway;
+pub mod cam;
 pub mod cvm;
 mod language;
 pub(crate) mod params;
@@ -65,7 +69,7 @@ fn refusal_error(state: &EmulatorState, refusal: Refusal, service: TcService, ac
                 "RequestLimitExceeded",
                 format!(
                     "Your request frequency for {action} through {at} exceeds the limit of {} per second.",
-                    service.rate_limit()
+                    service.rate_limit(action)
                 ),
             )
         }
@@ -209,7 +213,7 @@ fn process(
         ApiError::new(
             "InvalidAction",
             format!(
-                "Unknown service {:?}: this endpoint serves apigateway and cvm.",
+                "Unknown service {:?}: this endpoint serves apigateway, cvm and cam.",
                 parsed.service
             ),
         )
@@ -239,7 +243,7 @@ fn process(
     })?;
     auth::check_timestamp(timestamp, state.now().timestamp())?;
     let content_type = header_str(headers, "Content-Type")?;
-    let account_name = {
+    let caller = {
         let data = state.data();
         auth::verify(
             &data,
@@ -254,10 +258,16 @@ fn process(
         )?
     };
     state
-        .admit(service, &account_name, &parsed.secret_id, action, host)
+        .admit(service, &caller.account, &parsed.secret_id, action, host)
         .map_err(|r| refusal_error(state, r, service, action, host))?;
-    let region = header_str(headers, "X-TC-Region")?;
-    check_financial_isolation(service, host, region)?;
+    // A global service ignores the region ("not required for this API"), sent or not.
+    let region = if service.is_global() {
+        ""
+    } else {
+        let region = header_str(headers, "X-TC-Region")?;
+        check_financial_isolation(service, host, region)?;
+        region
+    };
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::new(
             "InvalidParameter",
@@ -266,19 +276,21 @@ fn process(
     }
     let params = Params::parse(body)?;
 
+    let now = state.now();
     let mut data = state.data();
     // The account was found under the lock above; it can only be missing now if a test
     // removed it in between, which reads as an unknown SecretId.
-    let account = data.tencent_by_secret_id(&parsed.secret_id).ok_or_else(|| {
+    let account = data.tencent_by_name_mut(&caller.account).ok_or_else(|| {
         ApiError::new(
             "AuthFailure.SecretIdNotFound",
-            format!("Account {account_name} no longer exists."),
+            format!("Account {} no longer exists.", caller.account),
         )
     })?;
-    if !account.regions.iter().any(|r| r == region) {
+    if !service.is_global() && !account.regions.iter().any(|r| r == region) {
         return Err(service.invalid_region(region));
     }
     match service {
+        TcService::Cam => cam::dispatch(action, &mut account.cam, caller.uin, &params, now),
         TcService::ApiGateway => {
             let keys = account.api_keys.entry(region.to_string()).or_default();
             apigateway::dispatch(action, keys, &params)

@@ -2,10 +2,13 @@
 //! account's root and sub-users. CAM is global: one source per account, no region.
 //!
 //! Facts (CAM API pages: ListAccessKeys 598/45156, GetSecurityLastUsed 598/58230,
-//! DeleteAccessKey 598/82369, CreateAccessKey 598/52594 on the international site):
+//! DeleteAccessKey 598/82369, CreateAccessKey 598/52594, UpdateAccessKey 598/52592 on the
+//! international site):
 //! - hosts: `cam.tencentcloudapi.com` (China site), `cam.intl.tencentcloudapi.com`
 //!   (international site); "Region: this parameter is not required for this API";
 //! - DeleteAccessKey is high risk: "the key cannot be recovered once deleted"; 5 req/s;
+//! - CreateAccessKey and UpdateAccessKey: 5 req/s; ListUsers, ListAccessKeys and
+//!   GetSecurityLastUsed: 20 req/s;
 //! - GetSecurityLastUsed takes at most 10 SecretIds per call; LastUsedDate lags a day;
 //! - a user has at most two access keys.
 
@@ -42,7 +45,8 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 /// Documented requests per second of each action (check each action's page).
 pub fn rate_per_second(action: &str) -> u32 {
     match action {
-        actions::CREATE_ACCESS_KEY | actions::DELETE_ACCESS_KEY => 5,
+        // UpdateAccessKey (598/52592): "A maximum of 5 requests can be initiated per second".
+        actions::CREATE_ACCESS_KEY | actions::DELETE_ACCESS_KEY | actions::UPDATE_ACCESS_KEY => 5,
         _ => 20,
     }
 }

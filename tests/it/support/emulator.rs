@@ -57,6 +57,20 @@ impl TcCall {
         Self::new("apigateway", "2018-08-08", action, body)
     }
 
+    /// A CAM call: global, so no `X-TC-Region` (set one with `region` to send it anyway).
+    pub fn cam(action: &str, body: Value) -> Self {
+        let mut call = Self::new("cam", "2019-01-16", action, body);
+        call.region = None;
+        call
+    }
+
+    /// Signs with this SecretId and SecretKey (a CAM key of a sub-user, say).
+    pub fn signed_with(mut self, secret_id: &str, secret_key: &str) -> Self {
+        self.secret_id = secret_id.to_string();
+        self.secret_key = secret_key.to_string();
+        self
+    }
+
     fn new(service: &'static str, version: &'static str, action: &str, body: Value) -> Self {
         let (secret_id, secret_key) = prod_credentials();
         TcCall {
