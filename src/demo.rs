@@ -54,7 +54,7 @@ impl DemoConfig {
             config.tencent.push(TencentAccount {
                 name: account.name.clone(),
                 regions: account.regions.clone(),
-                services: vec![TencentService::ApiGateway, TencentService::Cvm],
+                services: vec![TencentService::ApiGateway, TencentService::Cvm, TencentService::Cam],
                 secret_id_env: Some(id_var),
                 secret_key_env: Some(key_var),
                 session_token_env: None,

@@ -18,7 +18,9 @@ async fn demo_providers_list_every_item_of_the_seed() {
     let providers = demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
     let regions: usize = seed.tencent_accounts().iter().map(|a| a.regions.len()).sum();
     let projects: usize = seed.oceanbase_accounts().iter().map(|a| a.project_ids.len()).sum();
-    assert_eq!(providers.len(), 2 * regions + projects);
+    // API Gateway and CVM per region, CAM once per account.
+    let accounts = seed.tencent_accounts().len();
+    assert_eq!(providers.len(), 2 * regions + accounts + projects);
 
     for p in &providers {
         let items = p.list().await.unwrap();
@@ -49,7 +51,7 @@ async fn demo_providers_list_every_item_of_the_seed() {
             ProviderKind::ApiGateway => state.api_key_ids(&p.scope().account, &p.scope().region),
             ProviderKind::Cvm => state.key_pair_ids(&p.scope().account, &p.scope().region),
             ProviderKind::OceanBase => state.ob_key_ids(&p.scope().account, &p.scope().region),
-            ProviderKind::Cam => unreachable!("the demo lists no CAM source yet"),
+            ProviderKind::Cam => state.cam_keys(&p.scope().account).into_iter().map(|k| k.id).collect(),
         }
         .into_iter()
         .collect();

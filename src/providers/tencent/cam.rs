@@ -74,8 +74,9 @@ pub const fn action(op: Operation) -> Option<&'static str> {
 /// What CAM access keys support. Disable before delete: the console deletes only a
 /// disabled key ("删除主账号 API 密钥: 单击操作列的【禁用】..." first, tencentcloud.com/zh/
 /// document/product/598/34228), and a key still in use is far better caught by a disable
-/// the operator can undo than by a delete nobody can. One key per DeleteAccessKey. No
-/// documented error code for an AccessKeyId that does not exist.
+/// the operator can undo than by a delete nobody can. One key per DeleteAccessKey. An
+/// AccessKeyId that does not exist: `ResourceNotFound.SecretNotExist` ("密钥不存在", the
+/// SDK's UpdateAccessKey error list, tencentcloud-sdk-go cam/v20190116 errors.go).
 pub const CAPABILITIES: Capabilities = Capabilities {
     enable_disable: action(Operation::Disable).is_some() && action(Operation::Enable).is_some(),
     rotate: action(Operation::Rotate).is_some(),
@@ -83,7 +84,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     delete_requires_disabled: true,
     delete_batch: 1,
     bound_delete: BoundDelete::Unknown,
-    gone_code: None,
+    gone_code: Some("ResourceNotFound.SecretNotExist"),
     delete_note: Some(DELETE_WARNING),
 };
 
