@@ -29,6 +29,7 @@ mod queue_plan_cam;
 mod reliability;
 mod signals;
 mod tencent_apigateway;
+mod tencent_cam;
 mod tencent_client;
 mod tencent_cvm;
 mod ui_render;
