@@ -43,9 +43,15 @@ fn tabs_switch_with_numbers_tab_and_backtab() {
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.tab().kind, ProviderKind::OceanBase);
     key(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab().kind, ProviderKind::Cam);
+    key(&mut app, KeyCode::Tab);
     assert_eq!(app.tab().kind, ProviderKind::ApiGateway);
     key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab().kind, ProviderKind::Cam);
+    press(&mut app, "3");
     assert_eq!(app.tab().kind, ProviderKind::OceanBase);
+    press(&mut app, "4");
+    assert_eq!(app.tab().kind, ProviderKind::Cam);
     press(&mut app, "1");
     assert_eq!(app.tab().kind, ProviderKind::ApiGateway);
 }

@@ -59,6 +59,7 @@ fn every_commented_option_in_the_example_is_accepted() {
     assert_eq!(tc.tccli_profile.as_deref(), Some("default"));
     assert_eq!(tc.session_token_env.as_deref(), Some("PROD_TC_SESSION_TOKEN"));
     assert_eq!(tc.cvm_endpoint.as_deref(), Some("https://cvm.tencentcloudapi.com"));
+    assert_eq!(tc.cam_endpoint.as_deref(), Some("https://cam.tencentcloudapi.com"));
     assert_eq!(tc.ca_cert.as_deref(), Some(Path::new("/path/to/emulator-ca.pem")));
     let ob = &cfg.oceanbase[0];
     assert_eq!(ob.access_key_id_env.as_deref(), Some("OB_MAIN_ACCESS_KEY_ID"));

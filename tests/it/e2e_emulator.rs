@@ -884,6 +884,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
         [
             (ProviderKind::ApiGateway, ACCOUNT, GZ),
             (ProviderKind::Cvm, ACCOUNT, GZ),
+            (ProviderKind::Cam, ACCOUNT, keyward::providers::tencent::cam::GLOBAL),
             (ProviderKind::OceanBase, "oceanbase-00", "proj-00"),
         ]
     );

@@ -40,7 +40,13 @@ impl World {
         })
         .await
         .unwrap();
-        let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
+        // The regional services and OceanBase; CAM's listing has its own tests (tencent_cam).
+        let providers = DemoConfig::new(&emu, &seed, None)
+            .providers()
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.scope().kind != ProviderKind::Cam)
+            .collect();
         World { emu, providers }
     }
 
@@ -195,7 +201,7 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 let dump = format!("{items:?}");
                 assert!(records.iter().all(|r| !dump.contains(r.secret.expose())));
             }
-            ProviderKind::Cam => unreachable!("this seed configures no CAM source"),
+            ProviderKind::Cam => unreachable!("World leaves the CAM sources out"),
         }
     }
     world.finish().await;

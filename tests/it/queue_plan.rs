@@ -240,6 +240,7 @@ fn planned_actions_and_refusals_follow_the_provider_modules() {
         apikey("AKID-2", Status::Disabled),
         keypair("skey-1"),
         item(ProviderKind::OceanBase, "prod", "proj-1", "ob-1", "maas-1"),
+        camkey("AKIDcam-1", "root", Status::Enabled, 2),
     ];
     let intents = [
         (Intent::Delete, Operation::Delete),
