@@ -372,11 +372,45 @@ fn begin_rotate(app: &mut App) {
     let Some((targets, hidden)) = mutating_targets(app, &Intent::Rotate { custom: None }) else {
         return;
     };
+    if capabilities(app.tab().kind).staged_rotation {
+        return begin_staged_rotation(app, &targets, hidden);
+    }
     app.open(Modal::RotateChoice(RotateChoice {
         targets,
         hidden,
         error: None,
     }));
+}
+
+/// `r` on a key whose rotation is staged (CAM): each press takes the highlighted key's
+/// rotation one step further, each step through its own confirmation. No rotation yet:
+/// create the new key. New key created: disable the old one. Old one disabled: delete it.
+/// Pressed on either key of a rotation, it acts on that rotation's old key.
+fn begin_staged_rotation(app: &mut App, targets: &[ItemKey], hidden: usize) {
+    use crate::rotation::Stage;
+    let [target] = targets else {
+        app.error(format!(
+            "a staged rotation acts on one key; {} are selected (A clears the selection)",
+            targets.len()
+        ));
+        return;
+    };
+    let Some(rotation) = app.rotation_of(target).cloned() else {
+        return open_confirm(app, Intent::Rotate { custom: None }, targets, hidden);
+    };
+    let old = target.scope.key(rotation.old_key.as_str());
+    if app.tab().items_for(std::slice::from_ref(&old)).is_empty() {
+        app.error(format!(
+            "the rotation's old key {} is no longer listed: refresh (R); if it is gone, the rotation is done",
+            rotation.old_key
+        ));
+        return;
+    }
+    let intent = match rotation.stage {
+        Stage::NewKeyCreated => Intent::Disable,
+        Stage::OldKeyDisabled => Intent::Delete,
+    };
+    open_confirm(app, intent, &[old], 0);
 }
 
 fn begin_rename(app: &mut App) {

@@ -76,6 +76,8 @@ pub enum Effect {
     Suspend,
     /// Read the audit log for the history overlay; answered by `Msg::History`.
     LoadHistory,
+    /// Replace the staged rotations kept beside the audit log with these.
+    SaveRotations(Vec<crate::rotation::Rotation>),
     Quit,
 }
 
@@ -166,6 +168,8 @@ pub struct App {
     /// How some sources are reached, said once per kind under the tabs (a region with no
     /// documented region host, served through the nearest-access host): distinct texts.
     pub notices: Vec<(ProviderKind, String)>,
+    /// Staged rotations in progress (CAM), as kept beside the audit log.
+    pub rotations: Vec<crate::rotation::Rotation>,
 }
 
 impl App {
@@ -205,6 +209,7 @@ impl App {
             page_rows: std::cell::Cell::new(10),
             log_rows: std::cell::Cell::new(6),
             notices: Vec::new(),
+            rotations: Vec::new(),
         }
     }
 
@@ -243,6 +248,13 @@ impl App {
     /// A run finished and its re-reads came back: what the table shows is the result.
     pub fn run_settled(&self) -> bool {
         self.run.is_none() && !self.settling && self.last_run.is_some()
+    }
+
+    /// The staged rotation `key` is the old or the new key of, if any.
+    pub fn rotation_of(&self, key: &ItemKey) -> Option<&crate::rotation::Rotation> {
+        self.rotations
+            .iter()
+            .find(|r| r.account == key.scope.account.as_str() && (r.old_key == key.id || r.new_key == key.id))
     }
 
     /// Adds a setup note for the sources of `kind`, once however many sources share it.
@@ -342,10 +354,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             on_loaded(app, scope, result);
             Vec::new()
         }
-        Msg::Exec(event) => {
-            on_exec(app, event);
-            Vec::new()
-        }
+        Msg::Exec(event) => on_exec(app, event),
         Msg::ExecAborted(why) => {
             if app.run.take().is_some() {
                 app.error(format!(
@@ -416,7 +425,7 @@ fn on_history(app: &mut App, result: Result<Vec<history::HistoryLine>, String>) 
     }
 }
 
-fn on_exec(app: &mut App, event: ExecEvent) {
+fn on_exec(app: &mut App, event: ExecEvent) -> Vec<Effect> {
     match event {
         ExecEvent::Started {
             total_calls,
@@ -431,6 +440,10 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             if let Some(run) = &mut app.run {
                 run.record_item(&entry);
             }
+            if let Some(effect) = rotation_step_done(app, &entry) {
+                app.log.push(entry);
+                return vec![effect];
+            }
             app.log.push(entry);
             if app.log_scroll > 0 {
                 // Keep the lines the operator is reading in place while new ones arrive.
@@ -441,7 +454,40 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             key,
             request_id,
             secret,
+            new_id,
         } => {
+            let mut effects = Vec::new();
+            // A staged rotation created a new key: the secret is the new key's, and the
+            // rotation is kept on disk until the old key is deleted.
+            let shown_key = match &new_id {
+                Some(new_id) => {
+                    let owner = app
+                        .tabs
+                        .iter()
+                        .find(|t| t.kind == key.scope.kind)
+                        .and_then(|t| {
+                            t.items_for(std::slice::from_ref(&key))
+                                .first()
+                                .map(|i| i.name.to_string())
+                        })
+                        .unwrap_or_default();
+                    app.rotations
+                        .retain(|r| !(r.account == key.scope.account.as_str() && r.old_key == key.id.as_str()));
+                    app.rotations.push(crate::rotation::Rotation {
+                        account: key.scope.account.to_string(),
+                        owner,
+                        owner_uin: None,
+                        old_key: key.id.to_string(),
+                        new_key: new_id.clone(),
+                        stage: crate::rotation::Stage::NewKeyCreated,
+                        started: app.wall_clock,
+                        updated: app.wall_clock,
+                    });
+                    effects.push(Effect::SaveRotations(app.rotations.clone()));
+                    key.scope.key(new_id.as_str())
+                }
+                None => key.clone(),
+            };
             let name = app
                 .tabs
                 .iter()
@@ -452,7 +498,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                         .map(|i| i.name.to_string())
                 })
                 .unwrap_or_default();
-            let rotated = RotatedSecret::new(key, name, request_id, secret);
+            let rotated = RotatedSecret::new(shown_key, name, request_id, secret);
             match &mut app.modal {
                 Some(Modal::RotationResult(result)) => result.push(rotated),
                 _ => {
@@ -461,6 +507,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
                     app.open(Modal::RotationResult(result));
                 }
             }
+            return effects;
         }
         ExecEvent::Progress {
             done_calls,
@@ -486,7 +533,7 @@ fn on_exec(app: &mut App, event: ExecEvent) {
         }
         ExecEvent::Finished { cancelled, tally } => {
             let Some(run) = app.run.take() else {
-                return;
+                return Vec::new();
             };
             // Re-reads of what the run touched arrive after it ends.
             app.refreshing = run.touched;
@@ -509,4 +556,29 @@ fn on_exec(app: &mut App, event: ExecEvent) {
             app.last_run = Some(summary);
         }
     }
+    Vec::new()
+}
+
+/// A later step of a staged rotation went through: the old key disabled moves the
+/// rotation on, the old key deleted (or found already gone) ends it. Returns the save.
+fn rotation_step_done(app: &mut App, entry: &crate::queue::LogEntry) -> Option<Effect> {
+    use crate::providers::Operation;
+    use crate::rotation::Stage;
+    let ok = entry.outcome == crate::queue::Outcome::Ok;
+    let at = app
+        .rotations
+        .iter()
+        .position(|r| r.account == entry.scope.account.as_str() && r.old_key == entry.target)?;
+    match (entry.operation?, ok) {
+        (Operation::Disable, true) => {
+            let rotation = &mut app.rotations[at];
+            rotation.stage = Stage::OldKeyDisabled;
+            rotation.updated = app.wall_clock;
+        }
+        (Operation::Delete, true) => {
+            app.rotations.remove(at);
+        }
+        _ => return None,
+    }
+    Some(Effect::SaveRotations(app.rotations.clone()))
 }

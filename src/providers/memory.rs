@@ -167,7 +167,11 @@ impl Provider for MemoryProvider {
         let new_secret = custom
             .cloned()
             .unwrap_or_else(|| Secret::new(format!("generated_{}", receipt.request_id)));
-        Ok(Rotated { receipt, new_secret })
+        Ok(Rotated {
+            receipt,
+            new_secret,
+            new_id: None,
+        })
     }
 
     async fn rename(&self, id: &str, name: &str, description: Option<&str>) -> Result<Receipt, ProviderError> {

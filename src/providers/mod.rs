@@ -130,6 +130,9 @@ pub struct DeleteReport {
 pub struct Rotated {
     pub receipt: Receipt,
     pub new_secret: Secret,
+    /// The id of a new key, when rotating creates one beside the old (CAM's staged
+    /// rotation); None when the key keeps its id and only its secret changes.
+    pub new_id: Option<String>,
 }
 
 /// An operation keyward can ask of a kind of key. Whether a kind supports it, and under
@@ -175,6 +178,10 @@ pub struct Capabilities {
     /// The error code the service answers for an id that does not exist (documented);
     /// a delete answered so for one id means the item is already gone.
     pub gone_code: Option<&'static str>,
+    /// Rotation creates a new key beside the old one, and the old one is disabled and
+    /// deleted in later steps the operator triggers (CAM); otherwise a rotation replaces
+    /// the secret in one call.
+    pub staged_rotation: bool,
     /// What the confirmation says once, in words, of a plan that deletes this kind
     /// (CAM: that the delete cannot be undone).
     pub delete_note: Option<&'static str>,

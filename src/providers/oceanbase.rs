@@ -63,6 +63,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // The MaaS error codes are not documented: a failed delete stays a failure.
     gone_code: None,
     delete_note: None,
+    staged_rotation: false,
 };
 
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).

@@ -184,6 +184,8 @@ struct ItemOutcome {
     hint: Option<String>,
     /// Set only by a successful rotation; goes to `ExecEvent::Rotated` and nowhere else.
     new_secret: Option<Secret>,
+    /// The new key's id, when the rotation created one (staged rotation).
+    new_id: Option<String>,
 }
 
 impl ItemOutcome {
@@ -194,6 +196,7 @@ impl ItemOutcome {
             request_id: None,
             hint: None,
             new_secret: None,
+            new_id: None,
         }
     }
 
@@ -574,6 +577,7 @@ impl Run {
                     key: call.scope.key(o.id.as_str()),
                     request_id: request_id.clone(),
                     secret,
+                    new_id: o.new_id.clone(),
                 });
             }
         }
@@ -706,6 +710,7 @@ async fn perform(provider: &dyn Provider, call: &PlannedCall, ids: &[String]) ->
                 .map(|r| ItemOutcome::ok(id, r.request_id)),
             Op::Rotate { custom } => provider.rotate(id, custom.as_ref()).await.map(|r| ItemOutcome {
                 new_secret: Some(r.new_secret),
+                new_id: r.new_id,
                 ..ItemOutcome::ok(id, r.receipt.request_id)
             }),
             // Handled above; kept here so a new Op cannot be silently dropped.

@@ -232,6 +232,8 @@ pub enum ExecEvent {
         key: ItemKey,
         request_id: String,
         secret: Secret,
+        /// The new key's id when the rotation created one beside the old (staged).
+        new_id: Option<String>,
     },
     /// Calls completed so far (for the gauge).
     Progress {

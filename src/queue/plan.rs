@@ -290,8 +290,16 @@ fn plan_rotate(plan: &mut Plan, scope: &Scope, items: &[&Item], custom: &Option<
         );
         return;
     };
+    let staged = crate::providers::capabilities(scope.kind).staged_rotation;
     for item in items {
-        let warnings = usage_plan_warnings(item, "its clients need the new secret");
+        let mut warnings = usage_plan_warnings(item, "its clients need the new secret");
+        if staged {
+            warnings.push(format!(
+                "step 1 of 3: {name} makes a second key for {}; {} stays active until you rotate it again \
+                 (step 2 disables it, step 3 deletes it)",
+                item.name, item.key.id
+            ));
+        }
         plan.calls.push(call(
             scope,
             name,

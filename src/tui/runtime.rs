@@ -8,6 +8,7 @@ use crate::audit::AuditLog;
 use crate::inventory::Scope;
 use crate::providers::{ErrorKind, Provider, ProviderError};
 use crate::queue::{ExecOptions, Plan};
+use crate::rotation::RotationStore;
 use base64::Engine;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +55,7 @@ pub struct Runtime {
     pub app: App,
     providers: Vec<Arc<dyn Provider>>,
     audit: Option<Arc<AuditLog>>,
+    rotations: Option<RotationStore>,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
     cancel: Option<CancellationToken>,
@@ -82,6 +84,14 @@ impl Runtime {
         // A setup note (a region reached through the nearest-access host, say) is said
         // once under the tabs, however many sources share it.
         let mut app = app;
+        // Staged rotations live beside the audit log; without one (tests) nothing is kept.
+        let rotations = opts.audit.as_ref().map(|a| RotationStore::beside(a.path()));
+        if let Some(store) = &rotations {
+            match store.load() {
+                Ok(loaded) => app.rotations = loaded,
+                Err(e) => app.error(e.to_string()),
+            }
+        }
         for p in &providers {
             if let Some(notice) = p.notice() {
                 app.add_notice(p.scope().kind, notice);
@@ -92,6 +102,7 @@ impl Runtime {
             app,
             providers,
             audit: opts.audit.clone(),
+            rotations,
             tx,
             rx,
             cancel: None,
@@ -182,6 +193,15 @@ impl Runtime {
                 }
                 Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
                 Effect::LoadHistory => self.spawn_load_history(),
+                // Written before anything else happens: a rotation whose new key exists must
+                // not be forgotten by a crash right after (a small file, replaced atomically).
+                Effect::SaveRotations(rotations) => {
+                    if let Some(store) = &self.rotations
+                        && let Err(e) = store.save(&rotations)
+                    {
+                        self.app.error(e.to_string());
+                    }
+                }
                 Effect::Redraw => terminal.redraw = true,
                 Effect::Suspend => terminal.suspend = true,
                 Effect::Quit => terminal.quit = true,

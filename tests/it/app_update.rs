@@ -538,6 +538,7 @@ fn rotation_secret_is_shown_once_masked_copied_and_dropped() {
             key: key0,
             request_id: "rid-9".into(),
             secret: "NewSecret_0123456789".into(),
+            new_id: None,
         }),
     );
     let Some(Modal::RotationResult(r)) = &app.modal else {

@@ -403,6 +403,7 @@ async fn rotation_secret_goes_only_to_the_rotated_event() {
                 key,
                 request_id,
                 secret,
+                ..
             } => Some((key.id.clone(), request_id.clone(), secret.expose().to_string())),
             _ => None,
         })

@@ -151,7 +151,7 @@ async fn disable_enable_and_delete_reach_the_owner_through_target_uin() {
     let p = world.cam();
     // Before a listing keyward does not know whose key it is: refused, nothing sent.
     let err = p.disable(CI_OLD).await.unwrap_err();
-    assert!(err.message.contains("refresh"), "{err}");
+    assert!(err.message.contains("reload (R)"), "{err}");
     assert_eq!(world.status(CI_OLD), Some("Active"));
     p.list().await.unwrap();
     p.disable(CI_OLD).await.unwrap();

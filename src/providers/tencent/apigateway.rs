@@ -83,6 +83,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     bound_delete: BoundDelete::Refused,
     gone_code: Some("ResourceNotFound.InvalidAccessKeyId"),
     delete_note: None,
+    staged_rotation: false,
 };
 
 /// UpdateApiKey's rule for a custom AccessKeySecret ("10-50 letters, digits, and
@@ -491,6 +492,7 @@ impl Provider for ApiGateway {
         Ok(Rotated {
             receipt: Receipt { request_id },
             new_secret,
+            new_id: None,
         })
     }
 }

@@ -67,7 +67,9 @@ pub const fn action(op: Operation) -> Option<&'static str> {
     match op {
         Operation::Delete => Some(actions::DELETE_ACCESS_KEY),
         Operation::Disable | Operation::Enable => Some(actions::UPDATE_ACCESS_KEY),
-        Operation::Rotate | Operation::Rename => None,
+        // Staged: a new key beside the old one (see `CAPABILITIES.staged_rotation`).
+        Operation::Rotate => Some(actions::CREATE_ACCESS_KEY),
+        Operation::Rename => None,
     }
 }
 
@@ -86,6 +88,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     bound_delete: BoundDelete::Unknown,
     gone_code: Some("ResourceNotFound.SecretNotExist"),
     delete_note: Some(DELETE_WARNING),
+    staged_rotation: true,
 };
 
 /// What the confirmation says of a plan that deletes CAM keys, in words: DeleteAccessKey

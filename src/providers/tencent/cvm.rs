@@ -59,6 +59,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     bound_delete: BoundDelete::Kept,
     gone_code: Some("InvalidKeyPairId.NotFound"),
     delete_note: None,
+    staged_rotation: false,
 };
 
 /// The longest KeyName CreateKeyPair and ModifyKeyPairAttribute accept.

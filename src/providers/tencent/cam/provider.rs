@@ -14,7 +14,7 @@ use crate::inventory::{Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
 use crate::providers::tencent::client::TencentClient;
 use crate::providers::tencent::page::{Entries, expect_ids, field, protocol_error};
-use crate::providers::{DeleteReport, Provider, ProviderError, Receipt};
+use crate::providers::{DeleteReport, Provider, ProviderError, Receipt, Rotated};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use compact_str::CompactString;
@@ -135,7 +135,7 @@ impl Cam {
         let owners = self.owners.read().unwrap_or_else(|p| p.into_inner());
         owners.of_key.get(id).copied().ok_or_else(|| {
             ProviderError::invalid(format!(
-                "keyward has not listed access key {id} in account {}: refresh (r) first, so the call names \
+                "keyward has not listed access key {id} in account {}: reload (R) first, so the call names \
                  the key's owner",
                 self.scope.account
             ))
@@ -369,6 +369,28 @@ impl Provider for Cam {
 
     async fn disable(&self, id: &str) -> Result<Receipt, ProviderError> {
         self.update_status(id, "Inactive").await
+    }
+
+    /// The first step of a staged rotation: a new key for the owner of `id`, which stays
+    /// active until the operator disables and deletes it in later steps. A CAM secret
+    /// cannot be chosen, so `custom` is refused.
+    async fn rotate(&self, id: &str, custom: Option<&Secret>) -> Result<Rotated, ProviderError> {
+        let action = actions::CREATE_ACCESS_KEY;
+        if custom.is_some() {
+            return Err(
+                ProviderError::invalid("CAM generates every SecretKey: a custom one cannot be set").in_action(action),
+            );
+        }
+        let owner = self.target_of(action, id)?;
+        // The documented description rule allows no spaces.
+        let created = self
+            .create_access_key(owner, Some(&format!("keyward-rotation-of:{id}")))
+            .await?;
+        Ok(Rotated {
+            receipt: created.receipt,
+            new_secret: created.secret_key,
+            new_id: Some(created.secret_id),
+        })
     }
 
     async fn enable(&self, id: &str) -> Result<Receipt, ProviderError> {
