@@ -24,10 +24,12 @@ pub enum Column {
     Type,
     Created,
     Bindings,
+    /// The provider's last-use date (CAM, OceanBase); shown only in a tab that has one.
+    LastUsed,
 }
 
 impl Column {
-    pub const ALL: [Column; 8] = [
+    pub const ALL: [Column; 9] = [
         Column::Name,
         Column::Id,
         Column::Account,
@@ -36,6 +38,7 @@ impl Column {
         Column::Type,
         Column::Created,
         Column::Bindings,
+        Column::LastUsed,
     ];
 
     pub fn title(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Column {
             Column::Type => "type",
             Column::Created => "created",
             Column::Bindings => "bindings",
+            Column::LastUsed => "last used",
         }
     }
 
@@ -72,6 +76,7 @@ impl Column {
             Column::Type => a.key_type.cmp(&b.key_type),
             Column::Created => a.created.cmp(&b.created),
             Column::Bindings => a.bindings.len().cmp(&b.bindings.len()),
+            Column::LastUsed => a.last_used.cmp(&b.last_used),
         }
     }
 }
@@ -138,6 +143,8 @@ pub struct TabState {
     stale: HashSet<Scope>,
     /// Rows several regions list, counted on each data change (the region column widens).
     merged: usize,
+    /// Rows with a last-use date, counted on each data change (the column shows then).
+    with_last_used: usize,
 }
 
 impl TabState {
@@ -161,6 +168,7 @@ impl TabState {
             selected_visible: 0,
             stale: HashSet::new(),
             merged: 0,
+            with_last_used: 0,
         }
     }
 
@@ -251,6 +259,11 @@ impl TabState {
     /// Whether a row is listed by several regions (`ap-guangzhou +2` needs a wider column).
     pub fn any_merged(&self) -> bool {
         self.merged > 0
+    }
+
+    /// Whether a row has a last-use date (the last-used column is shown).
+    pub fn any_last_used(&self) -> bool {
+        self.with_last_used > 0
     }
 
     pub fn any_stale(&self) -> bool {
@@ -373,6 +386,7 @@ impl TabState {
             self.selected.retain(|k| present.contains(k));
         }
         self.merged = self.items.iter().filter(|r| !r.also_in.is_empty()).count();
+        self.with_last_used = self.items.iter().filter(|r| !r.last_used.is_empty()).count();
         // By account and id: a merged row may now be addressed through another region.
         let keep = keep.and_then(|k| {
             self.items

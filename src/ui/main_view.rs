@@ -170,13 +170,25 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     // Which columns fit: name and id always; the others join in priority order while
     // the width allows, so at 80 columns name and id stay readable.
-    let columns = visible_columns(inner.width.saturating_sub(3), tab.any_stale(), tab.any_merged());
+    let columns = visible_columns(
+        inner.width.saturating_sub(3),
+        tab.any_stale(),
+        tab.any_merged(),
+        tab.any_last_used(),
+    );
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
         .filter_map(|pos| tab.view_item(pos))
         .map(|item| {
-            let mark = if tab.is_selected(&item.key) { "●" } else { " " };
+            // ↻: one of the two keys of a staged rotation in progress (the detail pane says more).
+            let mark = if tab.is_selected(&item.key) {
+                "●"
+            } else if app.rotation_of(&item.key).is_some() {
+                "↻"
+            } else {
+                " "
+            };
             let stale = tab.is_stale(&item.key.scope);
             let cells = std::iter::once(Cell::from(mark)).chain(columns.iter().map(|(c, _)| {
                 Cell::from(match c {
@@ -190,6 +202,7 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                     Column::Type => item.key_type.to_string(),
                     Column::Created => item.created.to_string(),
                     Column::Bindings => item.bindings_text(),
+                    Column::LastUsed => item.last_used.to_string(),
                 })
             }));
             let row = Row::new(cells.collect::<Vec<_>>());
@@ -227,12 +240,12 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
 /// share what the others leave; status, bindings, region, account, created and type are
 /// added in that order while they fit.
-fn visible_columns(width: u16, any_stale: bool, any_merged: bool) -> Vec<(Column, Constraint)> {
+fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used: bool) -> Vec<(Column, Constraint)> {
     const NAME_MIN: u16 = 14;
     const ID_MIN: u16 = 20;
     // Status and bindings first: they are what a delete or disable is judged by. Each
     // gets a fixed width; name and id share everything else.
-    let optional = [
+    let mut optional = vec![
         // "disabled", or "enabled (stale)" when a reload failed.
         (Column::Status, if any_stale { 15 } else { 8 }),
         (Column::Bindings, 16),
@@ -240,12 +253,16 @@ fn visible_columns(width: u16, any_stale: bool, any_merged: bool) -> Vec<(Column
         (Column::Region, if any_merged { 17 } else { 14 }),
         (Column::Account, 10),
         (Column::Created, 20),
-        (Column::Type, 9),
     ];
+    if any_last_used {
+        // "2026-11-30": the date alone (CAM's lags a day, so never "today").
+        optional.push((Column::LastUsed, 10));
+    }
+    optional.push((Column::Type, 9));
     // Table column spacing is one cell per column.
     let mut used = NAME_MIN + ID_MIN + 3;
     let mut chosen = Vec::new();
-    for (c, w) in optional {
+    for &(c, w) in &optional {
         if used + w < width {
             used += w + 1;
             chosen.push(c);
@@ -280,15 +297,30 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
             or_dash(&item.key_type)
         )),
         Line::from(format!(
-            "account {}   region {}   created {}   modified {}",
+            "account {}   region {}   created {}   modified {}   last used {}",
             item.key.scope.account,
             item.region_label(),
             or_dash(&item.created),
-            or_dash(&item.modified)
+            or_dash(&item.modified),
+            or_dash(&item.last_used)
         )),
         Line::from(format!("bindings {}", or_dash(&item.bindings_text()))),
         Line::from(format!("description {}", or_dash(&item.description))),
     ];
+    if let Some(rotation) = app.rotation_of(&item.key) {
+        lines.insert(
+            0,
+            Line::styled(
+                format!(
+                    "{} (old key {}, new key {})",
+                    rotation.describe(app.wall_clock),
+                    rotation.old_key,
+                    rotation.new_key
+                ),
+                Style::new().fg(Color::Yellow),
+            ),
+        );
+    }
     // A key several regions list: name them all, right under its region.
     if !item.also_in.is_empty() {
         lines.insert(

@@ -137,6 +137,7 @@ proptest! {
                     Column::Type => i.key_type.to_string(),
                     Column::Created => i.created.to_string(),
                     Column::Bindings => format!("{:08}", i.bindings.len()),
+                    Column::LastUsed => i.last_used.to_string(),
                 };
                 let ord = (by(pair[0]), &pair[0].key).cmp(&(by(pair[1]), &pair[1].key));
                 let ord = if descending { ord.reverse() } else { ord };

@@ -231,6 +231,7 @@ fn rotation_dialog_masked_then_revealed() {
             key: key0,
             request_id: "req-77".into(),
             secret: "Fresh_Secret_42".into(),
+            new_id: None,
         }),
     );
     let screen = render(&app, 110, 30);
