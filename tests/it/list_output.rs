@@ -551,3 +551,57 @@ async fn each_distinct_notice_of_the_selected_sources_is_said_once_on_stderr() {
     let (_, _, err) = run(&providers, only_cvm, Format::Json).await;
     assert_eq!(err, "keyward: note: ap-jakarta has no region host\n");
 }
+
+/// `keyward list --provider cam` over the demo emulator: every CAM key with its SecretId,
+/// owner, status and last use, and no secret of any of them anywhere in the JSON or CSV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
+    let seed = keyward::emulator::Seed::demo().unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions {
+        tls: true,
+        ..keyward::emulator::EmulatorOptions::new(seed.clone())
+    })
+    .await
+    .unwrap();
+    let providers = keyward::demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let selection = Selection {
+        kind: Some(ProviderKind::Cam),
+        region: None,
+    };
+    let inventory = keyward::list::fetch(&providers, &selection).await;
+    assert!(inventory.failures.is_empty(), "{:?}", inventory.failures);
+    let json = keyward::list::render(&inventory.items, Format::Json).unwrap();
+    let csv = keyward::list::render(&inventory.items, Format::Csv).unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let want: Vec<String> = ["acme-prod", "acme-staging"]
+        .iter()
+        .flat_map(|a| emu.state().cam_keys(a).into_iter().map(|k| k.id))
+        .collect();
+    assert_eq!(rows.len(), want.len());
+    for id in &want {
+        assert!(rows.iter().any(|r| r["id"] == id.as_str()), "{id} missing");
+        assert!(csv.contains(id.as_str()), "{id} missing from the CSV");
+    }
+    assert!(
+        rows.iter().all(|r| r["provider"] == "cam" && r["region"] == "global"),
+        "{json}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["last_used"].as_str().is_some_and(|d| d.len() == 10)),
+        "{json}"
+    );
+    // The seed's CAM secrets (and the accounts' own SecretKeys) appear nowhere.
+    let seed_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-seed.toml")).unwrap();
+    for line in seed_text.lines().filter(|l| l.trim_start().starts_with("secret")) {
+        let Some(secret) = line.split('"').nth(1) else { continue };
+        if secret.starts_with("AKID") {
+            continue; // a secret_id, listed on purpose
+        }
+        assert!(
+            !json.contains(secret) && !csv.contains(secret),
+            "a secret leaked: {line}"
+        );
+    }
+    emu.shutdown().await;
+}
