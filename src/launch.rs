@@ -81,12 +81,9 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     let mut private_dir = None;
     let (providers, audit_path, title, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
-        let emu = emulator::start(EmulatorOptions {
-            tls: true,
-            ..EmulatorOptions::new(seed.clone())
-        })
-        .await
-        .map_err(|e| format!("cannot start the demo emulator: {e}"))?;
+        let emu = emulator::start(EmulatorOptions::https(seed.clone()))
+            .await
+            .map_err(|e| format!("cannot start the demo emulator: {e}"))?;
         // The demo's audit log is its own: demo deletions must not land in the real history.
         let dir = demo_dir().map_err(|e| format!("cannot create the demo's temp dir: {e}"))?;
         let audit_path = dir.path().join("audit.jsonl");

@@ -457,25 +457,25 @@ fn on_exec(app: &mut App, event: ExecEvent) -> Vec<Effect> {
             new_id,
         } => {
             let mut effects = Vec::new();
+            let name = app
+                .tabs
+                .iter()
+                .find(|t| t.kind == key.scope.kind)
+                .and_then(|t| {
+                    t.items_for(std::slice::from_ref(&key))
+                        .first()
+                        .map(|i| i.name.to_string())
+                })
+                .unwrap_or_default();
             // A staged rotation created a new key: the secret is the new key's, and the
             // rotation is kept on disk until the old key is deleted.
             let shown_key = match &new_id {
                 Some(new_id) => {
-                    let owner = app
-                        .tabs
-                        .iter()
-                        .find(|t| t.kind == key.scope.kind)
-                        .and_then(|t| {
-                            t.items_for(std::slice::from_ref(&key))
-                                .first()
-                                .map(|i| i.name.to_string())
-                        })
-                        .unwrap_or_default();
                     app.rotations
                         .retain(|r| !(r.account == key.scope.account.as_str() && r.old_key == key.id.as_str()));
                     app.rotations.push(crate::rotation::Rotation {
                         account: key.scope.account.to_string(),
-                        owner,
+                        owner: name.clone(),
                         owner_uin: None,
                         old_key: key.id.to_string(),
                         new_key: new_id.clone(),
@@ -488,16 +488,6 @@ fn on_exec(app: &mut App, event: ExecEvent) -> Vec<Effect> {
                 }
                 None => key.clone(),
             };
-            let name = app
-                .tabs
-                .iter()
-                .find(|t| t.kind == key.scope.kind)
-                .and_then(|t| {
-                    t.items_for(std::slice::from_ref(&key))
-                        .first()
-                        .map(|i| i.name.to_string())
-                })
-                .unwrap_or_default();
             let rotated = RotatedSecret::new(shown_key, name, request_id, secret);
             match &mut app.modal {
                 Some(Modal::RotationResult(result)) => result.push(rotated),

@@ -27,11 +27,7 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let kp_per_region = KEY_PAIRS_PER_ACCOUNT / regions;
     let seed = Seed::generated(accounts, &REGIONS, kp_per_region, API_KEYS_PER_REGION, 0)
         .with_usage_plans(USAGE_PLANS_PER_REGION);
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await?;
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await?;
     let demo = DemoConfig::new(&emu, &seed, None);
     let providers: Vec<_> = demo
         .providers()?

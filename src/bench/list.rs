@@ -147,11 +147,7 @@ async fn ratio(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let kp_per_region = sizes.list_key_pairs / regions;
     let ak_per_region = sizes.list_api_keys / regions;
     let seed = Seed::generated(1, &REGIONS[..regions], kp_per_region, ak_per_region, 0);
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await?;
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await?;
     let demo = DemoConfig::new(&emu, &seed, None);
     let providers = demo.providers()?;
     let (wall, listings) = list_all(&providers).await?;
@@ -205,9 +201,8 @@ async fn uin_backoff(sizes: &Sizes) -> Result<Figure, BenchError> {
     let kp_per_region = sizes.uin_key_pairs_per_region;
     let seed = Seed::generated(1, &REGIONS, kp_per_region, 0, 0);
     let emu = emulator::start(EmulatorOptions {
-        tls: true,
         uin_limit: Some(UIN_CAP),
-        ..EmulatorOptions::new(seed.clone())
+        ..EmulatorOptions::https(seed.clone())
     })
     .await?;
     let demo = DemoConfig::new(&emu, &seed, None);

@@ -88,6 +88,15 @@ impl Default for EmulatorOptions {
 }
 
 impl EmulatorOptions {
+    /// HTTPS (the CA in memory) on a free loopback port: what the demo, the bench and most
+    /// tests use, so keyward reaches it through the real host names (`connect_to`).
+    pub fn https(seed: Seed) -> Self {
+        EmulatorOptions {
+            tls: true,
+            ..EmulatorOptions::new(seed)
+        }
+    }
+
     /// Plain HTTP on a free loopback port, the seed's own faults, limits enforced.
     pub fn new(seed: Seed) -> Self {
         EmulatorOptions {

@@ -34,12 +34,7 @@ fn select_by_id(h: &mut Harness, id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_cam_key_on_tab_4_deletes_only_it_and_skips_keywards_own_key() {
     let seed = Seed::demo().unwrap();
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let providers = DemoConfig::new(&emu, &seed, Some(audit_path.clone()))
@@ -133,12 +128,7 @@ fn stages(dir: &std::path::Path) -> Vec<(String, String, keyward::rotation::Stag
 async fn a_staged_rotation_survives_a_restart_and_ends_with_the_old_key_deleted() {
     use keyward::rotation::Stage;
     let seed = Seed::demo().unwrap();
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = emu.state();
     let keys_of_backup = || {

@@ -152,12 +152,7 @@ async fn start_sized(
     width: u16,
     height: u16,
 ) -> Env {
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let mut demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
@@ -940,12 +935,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_screenshot() {
     let seed = Seed::demo().unwrap();
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
     let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
     let opts = RunOptions {
         // Not the emulator's URL: its port changes every run.

@@ -557,12 +557,9 @@ async fn each_distinct_notice_of_the_selected_sources_is_said_once_on_stderr() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     let seed = keyward::emulator::Seed::demo().unwrap();
-    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions {
-        tls: true,
-        ..keyward::emulator::EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::https(seed.clone()))
+        .await
+        .unwrap();
     let providers = keyward::demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
     let selection = Selection {
         kind: Some(ProviderKind::Cam),

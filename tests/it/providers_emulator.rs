@@ -34,12 +34,7 @@ struct World {
 
 impl World {
     async fn start(seed: Seed) -> World {
-        let emu = emulator::start(EmulatorOptions {
-            tls: true,
-            ..EmulatorOptions::new(seed.clone())
-        })
-        .await
-        .unwrap();
+        let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
         // The regional services and OceanBase; CAM's listing has its own tests (tencent_cam).
         let providers = DemoConfig::new(&emu, &seed, None)
             .providers()

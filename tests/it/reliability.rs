@@ -83,12 +83,7 @@ async fn list_all(providers: &[Arc<dyn Provider>]) -> Vec<Item> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_every_item() {
     let seed = Seed::generated(1, &REGIONS, 500, 150, 0);
-    let emu = emulator::start(EmulatorOptions {
-        tls: true,
-        ..EmulatorOptions::new(seed.clone())
-    })
-    .await
-    .unwrap();
+    let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
     let state = emu.state();
     let providers: Vec<Arc<dyn Provider>> = DemoConfig::new(&emu, &seed, None)
         .providers()

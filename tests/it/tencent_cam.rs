@@ -31,12 +31,7 @@ struct World {
 impl World {
     async fn start() -> World {
         let seed = Seed::demo().unwrap();
-        let emu = emulator::start(EmulatorOptions {
-            tls: true,
-            ..EmulatorOptions::new(seed.clone())
-        })
-        .await
-        .unwrap();
+        let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
         let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
         World { emu, providers }
     }
