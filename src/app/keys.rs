@@ -264,7 +264,7 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Command::Delete => begin_plain(app, Intent::Delete),
         Command::Enable => begin_plain(app, Intent::Enable),
         Command::Disable => begin_plain(app, Intent::Disable),
-        Command::Rotate => begin_rotate(app),
+        Command::Rotate => return begin_rotate(app),
         Command::Rename => begin_rename(app),
     }
     Vec::new()
@@ -368,9 +368,9 @@ fn open_confirm(app: &mut App, intent: Intent, targets: &[ItemKey], hidden: usiz
     )));
 }
 
-fn begin_rotate(app: &mut App) {
+fn begin_rotate(app: &mut App) -> Vec<Effect> {
     let Some((targets, hidden)) = mutating_targets(app, &Intent::Rotate { custom: None }) else {
-        return;
+        return Vec::new();
     };
     if capabilities(app.tab().kind).staged_rotation {
         return begin_staged_rotation(app, &targets, hidden);
@@ -380,37 +380,50 @@ fn begin_rotate(app: &mut App) {
         hidden,
         error: None,
     }));
+    Vec::new()
 }
 
 /// `r` on a key whose rotation is staged (CAM): each press takes the highlighted key's
 /// rotation one step further, each step through its own confirmation. No rotation yet:
 /// create the new key. New key created: disable the old one. Old one disabled: delete it.
 /// Pressed on either key of a rotation, it acts on that rotation's old key.
-fn begin_staged_rotation(app: &mut App, targets: &[ItemKey], hidden: usize) {
+fn begin_staged_rotation(app: &mut App, targets: &[ItemKey], hidden: usize) -> Vec<Effect> {
     use crate::rotation::Stage;
     let [target] = targets else {
         app.error(format!(
             "a staged rotation acts on one key; {} are selected (A clears the selection)",
             targets.len()
         ));
-        return;
+        return Vec::new();
     };
     let Some(rotation) = app.rotation_of(target).cloned() else {
-        return open_confirm(app, Intent::Rotate { custom: None }, targets, hidden);
+        open_confirm(app, Intent::Rotate { custom: None }, targets, hidden);
+        return Vec::new();
     };
-    let old = target.scope.key(rotation.old_key.as_str());
-    if app.tab().items_for(std::slice::from_ref(&old)).is_empty() {
+    let listed = |app: &App, id: &str| !app.tab().items_for(&[target.scope.key(id)]).is_empty();
+    if !listed(app, &rotation.old_key) {
         app.error(format!(
-            "the rotation's old key {} is no longer listed: refresh (R); if it is gone, the rotation is done",
+            "the rotation's old key {} is no longer listed: reload (R); if it is gone, the rotation is done",
             rotation.old_key
         ));
-        return;
+        return Vec::new();
+    }
+    // Disabling the old key with its replacement gone would leave the owner without a key.
+    if !listed(app, &rotation.new_key) {
+        app.rotations.retain(|r| r != &rotation);
+        app.error(format!(
+            "the rotation's new key {} is gone, so {} stays as it is and the rotation is dropped; \
+             start again with a new key",
+            rotation.new_key, rotation.old_key
+        ));
+        return vec![Effect::SaveRotations(app.rotations.clone())];
     }
     let intent = match rotation.stage {
         Stage::NewKeyCreated => Intent::Disable,
         Stage::OldKeyDisabled => Intent::Delete,
     };
-    open_confirm(app, intent, &[old], 0);
+    open_confirm(app, intent, &[target.scope.key(rotation.old_key.as_str())], 0);
+    Vec::new()
 }
 
 fn begin_rename(app: &mut App) {

@@ -862,3 +862,46 @@ fn a_run_carries_every_item_of_the_scopes_it_calls_into_for_its_re_read() {
         "the whole scope of the API key tab, and nothing of the CVM tab"
     );
 }
+
+/// A staged rotation whose new key is gone (deleted by hand, say) must not go on to disable
+/// the old key, which would leave the owner with none: `r` drops the rotation and says so,
+/// and the file is rewritten without it. With both keys listed, `r` plans the next step.
+#[test]
+fn a_staged_rotation_whose_new_key_is_gone_is_dropped_instead_of_disabling_the_old_key() {
+    use keyward::rotation::{Rotation, Stage};
+    let old = item(ProviderKind::Cam, "prod", "global", "AKIDold", "alice (1001)");
+    let new = item(ProviderKind::Cam, "prod", "global", "AKIDnew", "alice (1001)");
+    let rotation = Rotation {
+        account: "prod".into(),
+        owner: "alice (1001)".into(),
+        owner_uin: None,
+        old_key: "AKIDold".into(),
+        new_key: "AKIDnew".into(),
+        stage: Stage::NewKeyCreated,
+        started: chrono::DateTime::UNIX_EPOCH,
+        updated: chrono::DateTime::UNIX_EPOCH,
+    };
+
+    let mut app = app_with(vec![old.clone(), new], opts());
+    app.rotations = vec![rotation.clone()];
+    press(&mut app, "4");
+    assert!(press(&mut app, "r").is_empty());
+    match &app.modal {
+        Some(Modal::Confirm(c)) => assert_eq!(c.intent, Intent::Disable, "step 2 disables the old key"),
+        other => panic!("expected the step-2 confirmation, got {other:?}"),
+    }
+
+    let mut app = app_with(vec![old], opts());
+    app.rotations = vec![rotation];
+    press(&mut app, "4");
+    let effects = press(&mut app, "r");
+    assert!(app.modal.is_none(), "nothing is planned");
+    assert!(app.rotations.is_empty());
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveRotations(saved)] if saved.is_empty()),
+        "{effects:?}"
+    );
+    let flash = app.flash.as_ref().unwrap();
+    assert_eq!(flash.level, FlashLevel::Error);
+    assert!(flash.text.contains("AKIDnew is gone"), "{}", flash.text);
+}
