@@ -12,6 +12,7 @@ use crate::providers::http::{
 };
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
+use governor::clock::Clock as _;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::Url;
@@ -233,6 +234,15 @@ fn action_quota(rate_per_second: u32) -> Option<Quota> {
     ))
 }
 
+/// Wait until `limiter` lets one request go, sleeping on the runtime's timer. governor's
+/// own `until_ready` sleeps on a separate futures-timer thread, so every paced call paid a
+/// cross-thread wake-up (thousands per second when many accounts list at once).
+async fn pace(limiter: &DefaultDirectRateLimiter) {
+    while let Err(not_until) = limiter.check() {
+        tokio::time::sleep(not_until.wait_time_from(limiter.clock().now())).await;
+    }
+}
+
 /// The base URL to post to and the Host header to sign. Unlike a configured endpoint, a
 /// query or fragment is tolerated here and dropped.
 fn parse_endpoint(endpoint: &str) -> Result<(Url, String), ProviderError> {
@@ -422,7 +432,7 @@ impl TencentClient {
         let (mut retries, mut throttled) = (0u32, 0u32);
         loop {
             // Every attempt, retries included, counts against the service's limits.
-            limiter.until_ready().await;
+            pace(&limiter).await;
             self.guards.acquire().await;
             let sent_at = Instant::now();
             let err = match self.attempt(region, action, &payload).await {
