@@ -33,7 +33,7 @@ struct Cli {
 enum Command {
     /// Print the inventory of every configured account (table, CSV or JSON).
     List(keyward::list::ListArgs),
-    /// Serve the emulator of the three provider APIs.
+    /// Serve the emulator of every provider API keyward manages.
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
     Bench(keyward::bench::BenchArgs),
