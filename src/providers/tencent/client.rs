@@ -234,6 +234,12 @@ fn action_quota(rate_per_second: u32) -> Option<Quota> {
     ))
 }
 
+/// The clock every pacer reads. governor's default clock (quanta) calibrates itself when
+/// made, which a fleet of thousands of clients, each making one per action, paid thousands
+/// of times; clones share one calibration.
+static PACING_CLOCK: std::sync::LazyLock<governor::clock::DefaultClock> =
+    std::sync::LazyLock::new(governor::clock::DefaultClock::default);
+
 /// Wait until `limiter` lets one request go, sleeping on the runtime's timer. governor's
 /// own `until_ready` sleeps on a separate futures-timer thread, so every paced call paid a
 /// cross-thread wake-up (thousands per second when many accounts list at once).
@@ -477,7 +483,7 @@ impl TencentClient {
                 self.spec.service
             )));
         };
-        let limiter = Arc::new(RateLimiter::direct(quota));
+        let limiter = Arc::new(RateLimiter::direct_with_clock(quota, PACING_CLOCK.clone()));
         limiters.insert(action.to_string(), Arc::clone(&limiter));
         Ok(limiter)
     }
