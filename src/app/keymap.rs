@@ -443,6 +443,16 @@ impl Nav {
     }
 }
 
+/// The scrolling keys as a footer says them: "j k PgDn PgUp g G scroll", from the table.
+pub fn nav_hint() -> String {
+    let keys: Vec<String> = NAV_KEYS
+        .bindings
+        .iter()
+        .filter_map(|b| b.keys.first().map(|k| k.label()))
+        .collect();
+    format!("{} scroll", keys.join(" "))
+}
+
 pub static NAV_KEYS: KeyTable<Nav> = KeyTable {
     title: "moving (the table, history, help, new secrets)",
     bindings: &[

@@ -430,20 +430,14 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
     frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), keys_area);
 }
 
-/// Past item results, newest first; only the window is built, however long the list.
-fn history(frame: &mut Frame, app: &App, h: &History) {
-    let n = h.lines.len();
-    let area = frame
-        .area()
-        .centered(Constraint::Percentage(98), Constraint::Percentage(85));
+/// A cleared, bordered overlay at `area` with `keys` on its last line; returns the area
+/// above it for the overlay's list (the history and the failed sources).
+fn scrolling_overlay(frame: &mut Frame, area: Rect, title: String, color: Color, keys: String) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(
-            " history: last {n} item result{}, newest first ",
-            if n == 1 { "" } else { "s" }
-        ))
-        .border_style(Style::new().fg(Color::Cyan));
+        .title(title)
+        .border_style(Style::new().fg(color));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
@@ -451,12 +445,24 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
         Constraint::Length(1),
     ]));
     frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!("j k PgUp PgDn g G scroll · {}", HISTORY_KEYS.hints(|_| true)),
-            Style::new().fg(Color::DarkGray),
-        )),
+        Paragraph::new(Line::styled(keys, Style::new().fg(Color::DarkGray))),
         keys_area,
     );
+    list_area
+}
+
+/// Past item results, newest first; only the window is built, however long the list.
+fn history(frame: &mut Frame, app: &App, h: &History) {
+    let n = h.lines.len();
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(98), Constraint::Percentage(85));
+    let title = format!(
+        " history: last {n} item result{}, newest first ",
+        if n == 1 { "" } else { "s" }
+    );
+    let keys = format!("{} · {}", crate::app::keymap::nav_hint(), HISTORY_KEYS.hints(|_| true));
+    let list_area = scrolling_overlay(frame, area, title, Color::Cyan, keys);
     if h.lines.is_empty() {
         frame.render_widget(
             Paragraph::new("No action has been recorded in the audit log yet."),
@@ -530,30 +536,16 @@ fn failures(frame: &mut Frame, app: &App, f: &Failures) {
     let area = frame
         .area()
         .centered(Constraint::Percentage(90), Constraint::Percentage(85));
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(
-            " {}: {} of {} sources failed, by error code ",
-            f.kind, counts.failed, counts.total
-        ))
-        .border_style(Style::new().fg(Color::Red));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let [list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ]));
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!(
-                "j k PgUp PgDn g G scroll · {} · each error is in full in the log pane",
-                FAILURES_KEYS.hints(|_| true)
-            ),
-            Style::new().fg(Color::DarkGray),
-        )),
-        keys_area,
+    let title = format!(
+        " {}: {} of {} sources failed, by error code ",
+        f.kind, counts.failed, counts.total
     );
+    let keys = format!(
+        "{} · {} · each error is in full in the log pane",
+        crate::app::keymap::nav_hint(),
+        FAILURES_KEYS.hints(|_| true)
+    );
+    let list_area = scrolling_overlay(frame, area, title, Color::Red, keys);
     let width = usize::from(list_area.width.max(1));
     let mut rows: Vec<Line> = Vec::new();
     for group in failure_groups(&app.sources, f.kind) {
