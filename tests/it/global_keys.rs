@@ -37,6 +37,18 @@ fn global_app() -> App {
     )
 }
 
+/// One pair per region, each with its own id, loaded in config order.
+fn per_region_app() -> App {
+    app_with(
+        REGIONS
+            .iter()
+            .enumerate()
+            .map(|(i, r)| pair(r, &format!("skey-{i}")))
+            .collect(),
+        opts(),
+    )
+}
+
 fn cvm_tab(app: &mut App) -> &mut keyward::app::table::TabState {
     app.tab_for(ProviderKind::Cvm)
 }
@@ -64,14 +76,7 @@ fn the_same_id_from_every_region_is_one_row_with_all_its_regions() {
 /// Per-region pairs: distinct ids in each region stay a row each, with one region.
 #[test]
 fn distinct_ids_per_region_stay_one_row_each() {
-    let mut app = app_with(
-        REGIONS
-            .iter()
-            .enumerate()
-            .map(|(i, r)| pair(r, &format!("skey-{i}")))
-            .collect(),
-        opts(),
-    );
+    let mut app = per_region_app();
     let tab = cvm_tab(&mut app);
     assert_eq!(tab.len(), 3);
     assert!(tab.items().iter().all(|r| r.also_in.is_empty()));
@@ -158,14 +163,7 @@ fn the_plan_sends_one_call_per_row_to_its_first_region() {
         Some(&vec![scope("ap-shanghai"), scope("ap-beijing")])
     );
 
-    let mut per_region = app_with(
-        REGIONS
-            .iter()
-            .enumerate()
-            .map(|(i, r)| pair(r, &format!("skey-{i}")))
-            .collect(),
-        opts(),
-    );
+    let mut per_region = per_region_app();
     let rows: Vec<&Row> = cvm_tab(&mut per_region).items().iter().collect();
     let plan = build_plan(&rows, &Intent::Delete);
     let scopes: BTreeSet<Scope> = plan.calls.iter().map(|c| c.scope.clone()).collect();
