@@ -185,6 +185,16 @@ pub struct Capabilities {
     /// What the confirmation says once, in words, of a plan that deletes this kind
     /// (CAM: that the delete cannot be undone).
     pub delete_note: Option<&'static str>,
+    /// A secret that should be replaced when old (`old` finding): API keys, access keys,
+    /// MaaS keys; not SSH key pairs, whose private half keyward never sees.
+    pub ages_out: bool,
+    /// The service reports when a key was last used for every key, so an absent last use
+    /// means never used (`never_used` finding, `unused>` filter on fresh keys). Where last
+    /// use is only sometimes present, absence means unknown.
+    pub reports_last_use: bool,
+    /// What an item binds to, when the listing shows its bindings: an item of this kind
+    /// bound to nothing is `unattached` (info).
+    pub binds_to: Option<&'static str>,
 }
 
 impl Capabilities {

@@ -64,6 +64,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     gone_code: None,
     delete_note: None,
     staged_rotation: false,
+    ages_out: true,
+    reports_last_use: false,
+    binds_to: None,
 };
 
 /// An Open API AccessKey pair (console: User Preferences > AccessKey).

@@ -84,6 +84,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     gone_code: Some("ResourceNotFound.InvalidAccessKeyId"),
     delete_note: None,
     staged_rotation: false,
+    ages_out: true,
+    reports_last_use: false,
+    binds_to: Some("usage plan"),
 };
 
 /// UpdateApiKey's rule for a custom AccessKeySecret ("10-50 letters, digits, and

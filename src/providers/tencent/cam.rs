@@ -89,6 +89,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     gone_code: Some("ResourceNotFound.SecretNotExist"),
     delete_note: Some(DELETE_WARNING),
     staged_rotation: true,
+    ages_out: true,
+    reports_last_use: true,
+    binds_to: None,
 };
 
 /// What the confirmation says of a plan that deletes CAM keys, in words: DeleteAccessKey

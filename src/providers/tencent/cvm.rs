@@ -60,6 +60,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     gone_code: Some("InvalidKeyPairId.NotFound"),
     delete_note: None,
     staged_rotation: false,
+    ages_out: false,
+    reports_last_use: false,
+    binds_to: Some("instance"),
 };
 
 /// The longest KeyName CreateKeyPair and ModifyKeyPairAttribute accept.
