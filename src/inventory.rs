@@ -227,6 +227,9 @@ impl fmt::Display for ItemKey {
     }
 }
 
+/// A point in time in UTC, as precise as the provider gives it.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
 /// One key, as the table shows it. Never holds a secret.
 ///
 /// Short text fields are `CompactString` for the same reason as in `ItemKey`.
