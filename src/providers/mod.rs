@@ -185,6 +185,10 @@ pub struct Capabilities {
     /// What the confirmation says once, in words, of a plan that deletes this kind
     /// (CAM: that the delete cannot be undone).
     pub delete_note: Option<&'static str>,
+    /// The listing says when every key was last used, so a key without a last use was
+    /// never used (CAM GetSecurityLastUsed). Otherwise a missing last use is unknown
+    /// (OceanBase gives `lastUsedAt` only sometimes; the others never).
+    pub reports_last_use: bool,
 }
 
 impl Capabilities {

@@ -89,6 +89,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     gone_code: Some("ResourceNotFound.SecretNotExist"),
     delete_note: Some(DELETE_WARNING),
     staged_rotation: true,
+    // GetSecurityLastUsed is asked for every listed key: no date means no recorded use.
+    reports_last_use: true,
 };
 
 /// What the confirmation says of a plan that deletes CAM keys, in words: DeleteAccessKey
