@@ -20,5 +20,6 @@ pub mod rotation;
 pub(crate) mod runtime;
 pub mod secret;
 pub(crate) mod text;
+pub mod times;
 pub mod tui;
 pub mod ui;

@@ -3,10 +3,11 @@
 //! error goes to stderr with (provider, account, region) and the exit status is non-zero.
 
 use crate::config::{Config, process_env};
-use crate::inventory::{ProviderKind, RegionOrder, Row, Scope, merge_listings};
-use crate::providers::{Provider, ProviderError};
+use crate::inventory::{ProviderKind, RegionOrder, Row, Scope, Timestamp, merge_listings};
+use crate::providers::{Provider, ProviderError, capabilities};
 use crate::registry;
 use crate::text::sanitize;
+use crate::times;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -143,12 +144,16 @@ pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> In
     inventory
 }
 
-/// The field names of every format: the CSV header, the JSON object keys and (upper-cased)
-/// the table header, so a script can switch formats without renaming anything.
+/// The field names of CSV and JSON: the CSV header and the JSON object keys, so a script
+/// can switch formats without renaming anything. The table shows the same fields (its
+/// header upper-cased), except the four times, which it shows as [`TABLE_COLUMNS`] does.
 ///
 /// `region` is where keyward sends a key's calls; `regions` every region that lists it
-/// (the same, unless the key is listed by several), joined with `,` (a JSON array).
-pub const COLUMNS: [&str; 13] = [
+/// (the same, unless the key is listed by several), joined with `,` (a JSON array). The
+/// times are RFC 3339 UTC (`2025-03-01T08:00:00Z`), empty in CSV and `null` in JSON when
+/// unknown, so scripts can compute ages themselves; `last_used` of a CAM key is midnight
+/// UTC of its `LastUsedDate`.
+pub const COLUMNS: [&str; 14] = [
     "provider",
     "account",
     "region",
@@ -160,16 +165,41 @@ pub const COLUMNS: [&str; 13] = [
     "created",
     "modified",
     "last_used",
+    "expires",
     "bindings",
     "regions",
 ];
 
+/// Index of `created` in [`COLUMNS`], the first of the four times (created, modified,
+/// last_used, expires): `null` in JSON when unknown.
+const CREATED: usize = 8;
+/// Index of `expires` in [`COLUMNS`], the last of the four times.
+const EXPIRES: usize = 11;
 /// Index of `bindings` in [`COLUMNS`]: JSON gives it structure, the others its text.
-const BINDINGS: usize = 11;
+const BINDINGS: usize = 12;
 /// Index of `regions` in [`COLUMNS`]: an array in JSON.
-const REGIONS: usize = 12;
+const REGIONS: usize = 13;
 
-fn row(item: &Row) -> [String; 13] {
+/// The table's fields, for reading: [`COLUMNS`] with the four times replaced by `age` (of
+/// `created`: `412d`, `3h`) and `last_used` (`yesterday`, `12d ago`; `never` for a kind
+/// that reports every use, blank when unknown), as the TUI shows them.
+pub const TABLE_COLUMNS: [&str; 12] = [
+    "provider",
+    "account",
+    "region",
+    "id",
+    "name",
+    "status",
+    "type",
+    "description",
+    "age",
+    "last_used",
+    "bindings",
+    "regions",
+];
+
+fn row(item: &Row) -> [String; 14] {
+    let time = |t: Option<Timestamp>| t.map(times::rfc3339).unwrap_or_default();
     [
         item.key.scope.kind.slug().to_string(),
         item.key.scope.account.to_string(),
@@ -179,17 +209,55 @@ fn row(item: &Row) -> [String; 13] {
         item.status.label().to_string(),
         item.key_type.to_string(),
         item.description.to_string(),
-        item.created.to_string(),
-        item.modified.to_string(),
-        item.last_used.to_string(),
+        time(item.created),
+        time(item.modified),
+        time(item.last_used),
+        time(item.expires),
         item.bindings_text(),
         item.regions().collect::<Vec<_>>().join(","),
     ]
 }
 
+/// One item as the table shows it at `now` (see [`TABLE_COLUMNS`]).
+fn table_row(item: &Row, now: Timestamp) -> [String; 12] {
+    let [
+        provider,
+        account,
+        region,
+        id,
+        name,
+        status,
+        key_type,
+        description,
+        _,
+        _,
+        _,
+        _,
+        bindings,
+        regions,
+    ] = row(item);
+    let age = item.created.map(|t| times::age(t, now)).unwrap_or_default();
+    let reported = capabilities(item.key.scope.kind).reports_last_use;
+    let last_used = times::last_used_cell(item.last_used, reported, now);
+    [
+        provider,
+        account,
+        region,
+        id,
+        name,
+        status,
+        key_type,
+        description,
+        age,
+        last_used,
+        bindings,
+        regions,
+    ]
+}
+
 /// One item as a JSON object with the [`COLUMNS`] as keys, in that order; `bindings` is an
 /// array of `{kind, id, name?}` objects and `regions` an array of region names instead of
-/// the text the other formats show.
+/// the text the other formats show, and an unknown time is `null`.
 struct JsonRow<'a>(&'a Row);
 
 impl serde::Serialize for JsonRow<'_> {
@@ -201,6 +269,8 @@ impl serde::Serialize for JsonRow<'_> {
                 map.serialize_entry(column, &self.0.bindings)?;
             } else if i == REGIONS {
                 map.serialize_entry(column, &self.0.regions().collect::<Vec<_>>())?;
+            } else if (CREATED..=EXPIRES).contains(&i) {
+                map.serialize_entry(column, &Some(cell).filter(|c| !c.is_empty()))?;
             } else {
                 map.serialize_entry(column, &cell)?;
             }
@@ -209,8 +279,9 @@ impl serde::Serialize for JsonRow<'_> {
     }
 }
 
-/// Render items in a format. Items never hold secrets, so every field may be printed.
-pub fn render(items: &[Row], format: Format) -> Result<String, String> {
+/// Render items in a format; `now` is what the table's ages are counted to. Items never
+/// hold secrets, so every field may be printed.
+pub fn render(items: &[Row], format: Format, now: Timestamp) -> Result<String, String> {
     match format {
         Format::Json => serde_json::to_string_pretty(&items.iter().map(JsonRow).collect::<Vec<_>>())
             .map(|mut s| {
@@ -234,17 +305,17 @@ pub fn render(items: &[Row], format: Format) -> Result<String, String> {
             let bytes = w.into_inner().map_err(|e| format!("cannot write CSV: {e}"))?;
             String::from_utf8(bytes).map_err(|e| format!("cannot write CSV: {e}"))
         }
-        Format::Table => Ok(table(items)),
+        Format::Table => Ok(table(items, now)),
     }
 }
 
 /// Aligned text. Cell text comes from the cloud, so it goes through `text::sanitize`: a key
 /// named with terminal escape sequences must not be able to rewrite the operator's screen.
-fn table(items: &[Row]) -> String {
-    let header: Vec<String> = COLUMNS.iter().map(|c| c.to_uppercase()).collect();
+fn table(items: &[Row], now: Timestamp) -> String {
+    let header: Vec<String> = TABLE_COLUMNS.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|i| row(i).iter().map(|c| sanitize(c).into_owned()).collect())
+        .map(|i| table_row(i, now).iter().map(|c| sanitize(c).into_owned()).collect())
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in &rows {
@@ -282,11 +353,13 @@ fn notices(providers: &[Arc<dyn Provider>], selection: &Selection) -> Vec<String
     out
 }
 
-/// Fetch, print, report failures; `true` when every selected provider answered.
+/// Fetch, print (the table's ages counted to `now`), report failures; `true` when every
+/// selected provider answered.
 pub async fn run(
     providers: &[Arc<dyn Provider>],
     selection: &Selection,
     format: Format,
+    now: Timestamp,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
@@ -307,7 +380,7 @@ pub async fn run(
         let _ = writeln!(err, "keyward: note: {notice}");
     }
     let inventory = fetch(providers, selection).await;
-    let text = match render(&inventory.items, format) {
+    let text = match render(&inventory.items, format, now) {
         Ok(t) => t,
         Err(e) => {
             let _ = writeln!(err, "keyward: {e}");
@@ -367,6 +440,7 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
         &providers,
         &args.selection(),
         args.output_format(),
+        chrono::Utc::now(),
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     ));

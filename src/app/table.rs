@@ -6,7 +6,8 @@
 //! The sorted order of all items is kept apart from the view, so a filter keystroke is
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
-use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope};
+use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope, Timestamp};
+use crate::times;
 use compact_str::CompactString;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -22,9 +23,11 @@ pub enum Column {
     Region,
     Status,
     Type,
-    Created,
+    /// How long ago the key was created (`412d`); sorts by `created`, youngest first.
+    Age,
     Bindings,
-    /// The provider's last-use date (CAM, OceanBase); shown only in a tab that has one.
+    /// When the key was last used (`12d ago`; CAM, OceanBase); shown only in a tab whose
+    /// kind reports last use or that has one. Sorts by `last_used`, most recent first.
     LastUsed,
 }
 
@@ -36,7 +39,7 @@ impl Column {
         Column::Region,
         Column::Status,
         Column::Type,
-        Column::Created,
+        Column::Age,
         Column::Bindings,
         Column::LastUsed,
     ];
@@ -49,7 +52,7 @@ impl Column {
             Column::Region => "region",
             Column::Status => "status",
             Column::Type => "type",
-            Column::Created => "created",
+            Column::Age => "age",
             Column::Bindings => "bindings",
             Column::LastUsed => "last used",
         }
@@ -74,10 +77,22 @@ impl Column {
                 .then_with(|| a.also_in.len().cmp(&b.also_in.len())),
             Column::Status => a.status.label().cmp(b.status.label()),
             Column::Type => a.key_type.cmp(&b.key_type),
-            Column::Created => a.created.cmp(&b.created),
+            Column::Age => latest_first(a.created, b.created),
             Column::Bindings => a.bindings.len().cmp(&b.bindings.len()),
-            Column::LastUsed => a.last_used.cmp(&b.last_used),
+            Column::LastUsed => latest_first(a.last_used, b.last_used),
         }
+    }
+}
+
+/// The order of the age and last-used columns: ascending reads as the column does
+/// (`3h` before `412d`, `today` before `12d ago`), so the latest time comes first and an
+/// unknown one last; descending puts the unknown, then the oldest, on top.
+fn latest_first(a: Option<Timestamp>, b: Option<Timestamp>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => b.cmp(&a),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
     }
 }
 
@@ -87,6 +102,8 @@ impl Column {
 fn haystack(row: &Row) -> String {
     let item = &row.item;
     let regions = row.regions().collect::<Vec<_>>().join(" ");
+    // The creation time as the detail pane shows it, so `2025-03` finds that month's keys.
+    let created = item.created.map(times::rfc3339).unwrap_or_default();
     format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
         item.name,
@@ -95,7 +112,7 @@ fn haystack(row: &Row) -> String {
         regions,
         item.status.label(),
         item.key_type,
-        item.created,
+        created,
         item.bindings_text(),
         item.description
     )
@@ -386,7 +403,7 @@ impl TabState {
             self.selected.retain(|k| present.contains(k));
         }
         self.merged = self.items.iter().filter(|r| !r.also_in.is_empty()).count();
-        self.with_last_used = self.items.iter().filter(|r| !r.last_used.is_empty()).count();
+        self.with_last_used = self.items.iter().filter(|r| r.last_used.is_some()).count();
         // By account and id: a merged row may now be addressed through another region.
         let keep = keep.and_then(|k| {
             self.items
@@ -580,9 +597,10 @@ mod tests {
             status: Status::Active,
             key_type: "ssh-ed25519".into(),
             description: CompactString::default(),
-            created: "2025-03-01T08:00:00Z".into(),
-            modified: CompactString::default(),
-            last_used: CompactString::default(),
+            created: times::parse_rfc3339("2025-03-01T08:00:00Z"),
+            modified: None,
+            last_used: None,
+            expires: None,
             bindings: Vec::new(),
             signs_keyward: false,
             owner_active_keys: 0,
@@ -639,6 +657,56 @@ mod tests {
         );
         assert_eq!(names(&tab), ["web_9", "web_2", "web_1"]);
         assert_eq!(tab.highlighted().map(|i| i.name.as_str()), Some("web_1"));
+    }
+
+    /// The age and last-used columns sort by the times, not their text: ascending reads as
+    /// the column (youngest, most recently used first), an unknown time last; descending
+    /// puts the unknown, then the oldest, first.
+    #[test]
+    fn age_and_last_use_sort_by_time_with_unknown_last_ascending() {
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        let at = |t: &str| times::parse_rfc3339(t);
+        let rows = [
+            ("old", at("2021-01-01T00:00:00Z"), at("2025-02-01T00:00:00Z")),
+            ("new", at("2025-03-01T07:59:59Z"), None),
+            ("mid", at("2024-06-01T00:00:00Z"), at("2025-03-01T00:00:00Z")),
+            ("unknown", None, at("2024-01-01T00:00:00Z")),
+        ];
+        let items = rows
+            .iter()
+            .map(|(name, created, last_used)| Item {
+                created: *created,
+                last_used: *last_used,
+                ..item("r1", &format!("skey-{name}"), name)
+            })
+            .collect();
+        tab.replace_source(&Scope::new(ProviderKind::Cvm, "acct", "r1"), items);
+        while tab.sort().0 != Column::Age {
+            tab.cycle_sort();
+        }
+        assert_eq!(names(&tab), ["new", "mid", "old", "unknown"]);
+        tab.reverse_sort();
+        assert_eq!(names(&tab), ["unknown", "old", "mid", "new"]);
+        tab.reverse_sort();
+        while tab.sort().0 != Column::LastUsed {
+            tab.cycle_sort();
+        }
+        assert_eq!(names(&tab), ["mid", "old", "unknown", "new"]);
+        assert!(tab.any_last_used());
+    }
+
+    /// A creation time is found by the free-text filter as the detail pane writes it.
+    #[test]
+    fn the_filter_finds_the_creation_time_as_written() {
+        let mut tab = TabState::new(ProviderKind::Cvm);
+        tab.replace_source(
+            &Scope::new(ProviderKind::Cvm, "acct", "r1"),
+            vec![item("r1", "skey-1", "web")],
+        );
+        tab.set_filter("2025-03-01t08");
+        assert_eq!(names(&tab), ["web"]);
+        tab.set_filter("2025-03-02");
+        assert!(names(&tab).is_empty());
     }
 
     /// The post-run re-read of one region takes only that region off a row other regions

@@ -9,13 +9,15 @@ mod client;
 mod digest;
 mod envelope;
 
-use crate::inventory::{Item, ProviderKind, Scope, Status};
+use crate::inventory::{Item, ProviderKind, Scope, Status, Timestamp};
 use crate::providers::http::{ConnectTo, excerpt};
 use crate::providers::{BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError};
 use crate::secret::Secret;
+use crate::times;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::Utc;
 use client::{ClientConfig, ObClient, header_value};
+use compact_str::CompactString;
 use reqwest::Method;
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
@@ -158,68 +160,70 @@ impl OceanBase {
         })
     }
 
-    /// One list entry as an item; `now` decides expired / expiring.
-    fn item(&self, id: String, key: ApiKey, now: DateTime<Utc>) -> Item {
-        let expires = text(&key.expires_at);
-        let description = match &expires {
-            Some(at) => format!("expires {at}"),
-            None => String::new(),
+    /// One list entry as an item; `now` decides whether it has expired. A time keyward
+    /// cannot read is a Protocol error naming the key, the field and the value: an unread
+    /// `expiresAt` shown as "no expiry" would hide an expired key.
+    fn item(&self, id: String, key: ApiKey, now: Timestamp, request_id: &str) -> Result<Item, ProviderError> {
+        let time = |field: &str, value: &Value| {
+            instant(field, value).map_err(|why| {
+                ProviderError::new(
+                    ErrorKind::Protocol,
+                    "Protocol",
+                    format!("{LIST_ACTION}: key {id}: {why}"),
+                )
+                .with_request_id(Some(request_id.to_string()))
+            })
         };
-        Item {
+        let created = time("createdAt", &key.created_at)?;
+        let modified = time("updatedAt", &key.updated_at)?;
+        let expires = time("expiresAt", &key.expires_at)?;
+        let last_used = time("lastUsedAt", &key.last_used_at)?;
+        Ok(Item {
             key: self.scope.key(id),
             name: text(&key.name).unwrap_or_default().into(),
-            status: status_at(&key.expires_at, now),
+            status: status_at(expires, now),
             key_type: "api-key".into(),
-            description: description.into(),
-            created: text(&key.created_at).unwrap_or_default().into(),
-            modified: text(&key.updated_at).unwrap_or_default().into(),
-            last_used: text(&key.last_used_at).unwrap_or_default().into(),
+            description: CompactString::default(),
+            created,
+            modified,
+            last_used,
+            expires,
             bindings: Vec::new(),
             signs_keyward: false,
             owner_active_keys: 0,
-        }
+        })
     }
 }
 
-/// A key whose `expiresAt` is this close is shown as `expiring`.
-pub const EXPIRING_WITHIN: TimeDelta = TimeDelta::days(7);
-
-/// `expired` past `expiresAt`, `expiring` within [`EXPIRING_WITHIN`] of it, else `active`
-/// (also when the time is absent or in a format keyward does not know).
-fn status_at(expires_at: &Value, now: DateTime<Utc>) -> Status {
-    match instant(expires_at) {
+/// `expired` once `expiresAt` is reached, else `active` (also without an expiry). How
+/// close an expiry is, is a finding with its threshold in settings, not a status.
+fn status_at(expires: Option<Timestamp>, now: Timestamp) -> Status {
+    match expires {
         Some(at) if at <= now => Status::Expired,
-        Some(at) if at - now <= EXPIRING_WITHIN => Status::Expiring,
         _ => Status::Active,
     }
 }
 
-/// A timestamp as the Open API may write it (the format is not documented): RFC 3339,
-/// `YYYY-MM-DD HH:MM:SS` (read as UTC), or epoch seconds / milliseconds.
-fn instant(v: &Value) -> Option<DateTime<Utc>> {
-    match v {
+/// What the Open API may write for a time: the format is not documented, so each of
+/// these is read; null, absent or an empty string is `None`.
+const TIME_FORMATS: &str = "an RFC 3339 time, \"YYYY-MM-DD HH:MM:SS\" (UTC) or epoch seconds or milliseconds";
+
+/// A time as the Open API may write it (see [`TIME_FORMATS`]): RFC 3339, `YYYY-MM-DD
+/// HH:MM:SS` (read as UTC: no zone is documented), or epoch seconds / milliseconds as a
+/// JSON number. Anything else is an error naming `field` and the value.
+fn instant(field: &str, v: &Value) -> Result<Option<Timestamp>, String> {
+    let read = match v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
         Value::String(s) => {
             let s = s.trim();
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .ok()
-                .or_else(|| {
-                    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
-                        .ok()
-                        .map(|t| t.and_utc())
-                })
+            times::parse_rfc3339(s).or_else(|| times::parse_zoneless(s, 0))
         }
-        Value::Number(n) => {
-            let n = n.as_i64()?;
-            // Seconds would put a millisecond value tens of thousands of years ahead.
-            if n.abs() >= 100_000_000_000 {
-                DateTime::from_timestamp_millis(n)
-            } else {
-                DateTime::from_timestamp(n, 0)
-            }
-        }
+        Value::Number(n) => n.as_i64().and_then(times::from_epoch),
         _ => None,
-    }
+    };
+    read.map(Some)
+        .ok_or_else(|| format!("{field} {v} is not {TIME_FORMATS}"))
 }
 
 /// Timestamps and ids are read as any JSON scalar: the field types are not documented.
@@ -341,7 +345,7 @@ impl Provider for OceanBase {
             for (id, key) in keys {
                 // Keys can shift between pages while a refresh runs; keep each id once.
                 if seen.insert(id.clone()) {
-                    items.push(self.item(id, key, now));
+                    items.push(self.item(id, key, now, &answer.request_id)?);
                 }
             }
             // A page that brings nothing new means the server repeats itself past the end.
@@ -386,5 +390,66 @@ impl Provider for OceanBase {
             deleted: vec![id.clone()],
             kept: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(text: &str) -> Option<Timestamp> {
+        times::parse_rfc3339(text)
+    }
+
+    #[test]
+    fn every_accepted_time_format_reads_as_its_instant() {
+        let eight = at("2025-03-01T08:00:00Z");
+        assert_eq!(instant("createdAt", &json!("2025-03-01T08:00:00Z")), Ok(eight));
+        assert_eq!(instant("createdAt", &json!("2025-03-01T16:00:00+08:00")), Ok(eight));
+        assert_eq!(
+            instant("createdAt", &json!("2025-03-01 08:00:00")),
+            Ok(eight),
+            "zoneless is UTC"
+        );
+        assert_eq!(instant("createdAt", &json!(" 2025-03-01 08:00:00 ")), Ok(eight));
+        assert_eq!(instant("createdAt", &json!(1_740_816_000)), Ok(eight), "epoch seconds");
+        assert_eq!(
+            instant("createdAt", &json!(1_740_816_000_000i64)),
+            Ok(eight),
+            "epoch ms"
+        );
+    }
+
+    #[test]
+    fn null_absent_or_empty_is_unknown() {
+        assert_eq!(instant("expiresAt", &Value::Null), Ok(None));
+        assert_eq!(instant("expiresAt", &json!("")), Ok(None));
+        let key: ApiKey = serde_json::from_value(json!({ "id": "ak-1" })).unwrap();
+        assert_eq!(instant("expiresAt", &key.expires_at), Ok(None), "a field left out");
+    }
+
+    #[test]
+    fn anything_else_is_an_error_naming_the_field_and_the_value() {
+        for (value, shown) in [
+            (json!("next spring"), "\"next spring\""),
+            (json!("2025-03-01"), "\"2025-03-01\""),
+            (json!(1.5), "1.5"),
+            (json!(true), "true"),
+            (json!(u64::MAX), "18446744073709551615"),
+        ] {
+            let err = instant("expiresAt", &value).unwrap_err();
+            assert_eq!(err, format!("expiresAt {shown} is not {TIME_FORMATS}"));
+        }
+    }
+
+    #[test]
+    fn a_key_is_expired_from_its_expiry_on() {
+        let now = at("2025-03-01T08:00:00Z").unwrap();
+        let second = chrono::TimeDelta::seconds(1);
+        assert_eq!(status_at(Some(now - second), now), Status::Expired);
+        assert_eq!(status_at(Some(now), now), Status::Expired);
+        assert_eq!(status_at(Some(now + second), now), Status::Active);
+        assert_eq!(status_at(None, now), Status::Active);
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::app::table::Column;
 use crate::app::{App, FlashLevel, Focus, keymap};
+use crate::inventory::Item;
 use crate::providers::capabilities;
+use crate::times::{self, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -170,12 +172,15 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     // Which columns fit: name and id always; the others join in priority order while
     // the width allows, so at 80 columns name and id stay readable.
+    // A kind that reports every last use (CAM) shows the column even when none was used.
+    let reports_last_use = capabilities(tab.kind).reports_last_use;
     let columns = visible_columns(
         inner.width.saturating_sub(3),
         tab.any_stale(),
         tab.any_merged(),
-        tab.any_last_used(),
+        tab.any_last_used() || reports_last_use,
     );
+    let now = app.wall_clock;
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
@@ -200,9 +205,9 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                     Column::Status if stale => format!("{} (stale)", item.status.label()),
                     Column::Status => item.status.label().to_string(),
                     Column::Type => item.key_type.to_string(),
-                    Column::Created => item.created.to_string(),
+                    Column::Age => item.created.map(|t| times::age(t, now)).unwrap_or_default(),
                     Column::Bindings => item.bindings_text(),
-                    Column::LastUsed => item.last_used.to_string(),
+                    Column::LastUsed => times::last_used_cell(item.last_used, reports_last_use, now),
                 })
             }));
             let row = Row::new(cells.collect::<Vec<_>>());
@@ -238,8 +243,8 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
-/// share what the others leave; status, bindings, region, account, created and type are
-/// added in that order while they fit.
+/// share what the others leave; status, bindings, region, account, age, last used and
+/// type are added in that order while they fit.
 fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used: bool) -> Vec<(Column, Constraint)> {
     const NAME_MIN: u16 = 14;
     const ID_MIN: u16 = 20;
@@ -252,10 +257,11 @@ fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used:
         // "ap-guangzhou", or "ap-guangzhou +2" when a key is listed by several regions.
         (Column::Region, if any_merged { 17 } else { 14 }),
         (Column::Account, 10),
-        (Column::Created, 20),
+        // "412d", "23h": one number and a unit.
+        (Column::Age, 5),
     ];
     if any_last_used {
-        // "2026-11-30": the date alone (CAM's lags a day, so never "today").
+        // "yesterday", "12d ago", or the date ("2024-05-01") beyond a year.
         optional.push((Column::LastUsed, 10));
     }
     optional.push((Column::Type, 9));
@@ -297,14 +303,16 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
             or_dash(&item.key_type)
         )),
         Line::from(format!(
-            "account {}   region {}   created {}   modified {}   last used {}",
+            "account {}   region {}   bindings {}",
             item.key.scope.account,
             item.region_label(),
-            or_dash(&item.created),
-            or_dash(&item.modified),
-            or_dash(&item.last_used)
+            or_dash(&item.bindings_text())
         )),
-        Line::from(format!("bindings {}", or_dash(&item.bindings_text()))),
+        Line::from(detail_times(
+            item,
+            capabilities(item.key.scope.kind).reports_last_use,
+            app.wall_clock,
+        )),
         Line::from(format!("description {}", or_dash(&item.description))),
     ];
     if let Some(rotation) = app.rotation_of(&item.key) {
@@ -333,6 +341,35 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The detail pane's times in full with their relative form: `created
+/// 2025-03-01T08:00:00Z (412d ago)   modified ...   last used 2025-03-05 (yesterday)
+/// expires ... (in 30d)`. Created always (`-` when unknown); modified and expires when
+/// known; last used when known, or `never` where the kind reports every use. Last use is
+/// shown as the date: CAM records it by the day.
+fn detail_times(item: &Item, reports_last_use: bool, now: Timestamp) -> String {
+    let full = |t: Timestamp| format!("{} ({})", times::rfc3339(t), times::relative(t, now));
+    let mut parts = vec![format!(
+        "created {}",
+        item.created.map_or_else(|| "-".to_string(), full)
+    )];
+    if let Some(t) = item.modified {
+        parts.push(format!("modified {}", full(t)));
+    }
+    match item.last_used {
+        // Beyond a year `ago` is the date itself: not said twice.
+        Some(t) => parts.push(match (times::date(t), times::ago(t, now)) {
+            (date, ago) if date == ago => format!("last used {date}"),
+            (date, ago) => format!("last used {date} ({ago})"),
+        }),
+        None if reports_last_use => parts.push("last used never".to_string()),
+        None => {}
+    }
+    if let Some(t) = item.expires {
+        parts.push(format!("expires {}", full(t)));
+    }
+    parts.join("   ")
 }
 
 pub fn gauge(frame: &mut Frame, area: Rect, app: &App) {

@@ -48,6 +48,11 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// A time as text that sorts latest first and unknown last (times here are after 1970).
+fn latest_first(t: Option<keyward::inventory::Timestamp>) -> String {
+    t.map_or_else(|| "~".to_string(), |t| format!("{:020}", i64::MAX - t.timestamp()))
+}
+
 fn shared_items(region: u8, n: u8) -> Vec<keyward::inventory::Item> {
     (0..n)
         .map(|i| {
@@ -115,7 +120,7 @@ proptest! {
                         &i.key.scope.region,
                         i.status.label(),
                         &i.key_type,
-                        &i.created,
+                        &i.created.map(keyward::times::rfc3339).unwrap_or_default(),
                         &i.bindings_text(),
                         &i.description,
                     ]
@@ -135,9 +140,10 @@ proptest! {
                     Column::Region => format!("{}/{:04}", i.key.scope.region, i.also_in.len()),
                     Column::Status => i.status.label().to_string(),
                     Column::Type => i.key_type.to_string(),
-                    Column::Created => i.created.to_string(),
+                    // Latest first, unknown ("~" sorts after the digits) last.
+                    Column::Age => latest_first(i.created),
                     Column::Bindings => format!("{:08}", i.bindings.len()),
-                    Column::LastUsed => i.last_used.to_string(),
+                    Column::LastUsed => latest_first(i.last_used),
                 };
                 let ord = (by(pair[0]), &pair[0].key).cmp(&(by(pair[1]), &pair[1].key));
                 let ord = if descending { ord.reverse() } else { ord };

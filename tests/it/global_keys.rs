@@ -304,13 +304,13 @@ async fn list_prints_a_merged_key_once_with_its_regions() {
     );
     let providers: Vec<Arc<dyn Provider>> = regions.iter().map(|p| p.clone() as Arc<dyn Provider>).collect();
     let inventory = list::fetch(&providers, &Selection::default()).await;
-    let csv = list::render(&inventory.items, Format::Csv).unwrap();
+    let csv = list::render(&inventory.items, Format::Csv, now()).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1, "{csv}");
     assert_eq!(&rows[0][2], "ap-guangzhou");
-    assert_eq!(&rows[0][12], "ap-guangzhou,ap-shanghai,ap-beijing");
-    let json = list::render(&inventory.items, Format::Json).unwrap();
+    assert_eq!(&rows[0][13], "ap-guangzhou,ap-shanghai,ap-beijing");
+    let json = list::render(&inventory.items, Format::Json, now()).unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed.as_array().map(Vec::len), Some(1));
     assert_eq!(parsed[0]["region"], "ap-guangzhou");
@@ -336,7 +336,7 @@ fn a_row_listed_by_several_regions_shows_its_first_region_and_the_count() {
     press(&mut app, "2");
     let screen = render(&app, 120, 30);
     assert!(screen.contains("ap-guangzhou +2   active"), "{screen}");
-    assert!(screen.contains("region ap-guangzhou +2   created"), "{screen}");
+    assert!(screen.contains("region ap-guangzhou +2   bindings"), "{screen}");
     assert!(
         screen.contains("also listed by ap-shanghai, ap-beijing: one key, its calls go to ap-guangzhou"),
         "{screen}"
@@ -345,7 +345,7 @@ fn a_row_listed_by_several_regions_shows_its_first_region_and_the_count() {
     // The per-region pair, highlighted: one region, no count.
     press(&mut app, "j");
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("region ap-shanghai   created"), "{screen}");
+    assert!(screen.contains("region ap-shanghai   bindings"), "{screen}");
     assert!(!screen.contains("also listed by"), "{screen}");
     insta::assert_snapshot!("per_region_row", screen);
 }

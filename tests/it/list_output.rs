@@ -1,6 +1,6 @@
 //! `keyward list` logic against in-memory providers: formats, selection, partial failures.
 
-use crate::support::items::{Knobs, item};
+use crate::support::items::{Knobs, item, now, ts};
 use async_trait::async_trait;
 use clap::Parser;
 use keyward::inventory::{Binding, Item, ProviderKind, Row, Scope, Status};
@@ -64,7 +64,7 @@ fn fleet() -> Vec<Arc<dyn Provider>> {
 
 async fn run(providers: &[Arc<dyn Provider>], selection: Selection, format: Format) -> (bool, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let ok = list::run(providers, &selection, format, &mut out, &mut err).await;
+    let ok = list::run(providers, &selection, format, now(), &mut out, &mut err).await;
     (ok, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
@@ -93,7 +93,8 @@ async fn json_is_an_array_of_items_sorted_by_key() {
 
 /// The JSON other tools read: one flat object per item with the CSV's field names in the
 /// CSV's order, every text field a plain JSON string (inline-stored or not, empty as ""),
-/// and a usage plan binding's id and name in separate fields.
+/// every time RFC 3339 UTC or null, and a usage plan binding's id and name in separate
+/// fields.
 #[test]
 fn json_rows_use_the_csv_field_names_and_plain_strings() {
     let item = Item {
@@ -104,9 +105,11 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
         status: Status::Disabled,
         key_type: "auto".into(),
         description: "".into(),
-        created: "2025-03-01T08:00:00Z".into(),
-        modified: "2025-03-02T09:30:00Z".into(),
-        last_used: "".into(),
+        created: Some(ts("2025-03-01T08:00:00Z")),
+        // Given in another zone, written in UTC.
+        modified: keyward::times::parse_rfc3339("2025-03-02T17:30:00+08:00"),
+        last_used: None,
+        expires: None,
         bindings: vec![
             Binding::UsagePlan {
                 id: "usagePlan-abc12345".into(),
@@ -129,7 +132,8 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
     "description": "",
     "created": "2025-03-01T08:00:00Z",
     "modified": "2025-03-02T09:30:00Z",
-    "last_used": "",
+    "last_used": null,
+    "expires": null,
     "bindings": [
       {
         "kind": "usage_plan",
@@ -148,9 +152,9 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
 ]
 "#;
     let rows = [Row::from(item.clone())];
-    let out = list::render(&rows, Format::Json).unwrap();
+    let out = list::render(&rows, Format::Json, now()).unwrap();
     assert_eq!(out, expected);
-    let csv = list::render(&rows, Format::Csv).unwrap();
+    let csv = list::render(&rows, Format::Csv, now()).unwrap();
     let header = csv.lines().next().unwrap();
     let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&out).unwrap();
     let json_keys: Vec<&str> = rows[0].keys().map(String::as_str).collect::<Vec<_>>();
@@ -183,6 +187,7 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
             "created",
             "modified",
             "last_used",
+            "expires",
             "bindings",
             "regions"
         ]
@@ -194,8 +199,13 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
         &rows[1][4], "deploy, \"main\"",
         "commas and quotes survive the round trip"
     );
-    assert_eq!(&rows[1][11], "instance ins-1");
+    assert_eq!(&rows[1][12], "instance ins-1");
     assert_eq!(&rows[2][4], "测试密钥");
+    // Times in RFC 3339 UTC, an unknown one empty.
+    assert_eq!(
+        (&rows[0][8], &rows[0][9], &rows[0][10], &rows[0][11]),
+        ("2025-03-01T08:00:00Z", "2025-03-02T09:30:00Z", "", "")
+    );
     assert!(out.contains("\"deploy, \"\"main\"\"\""), "{out}");
 }
 
@@ -221,11 +231,48 @@ async fn table_columns_line_up_even_with_wide_characters() {
     let cols: Vec<usize> = lines.iter().map(|l| status_col(l)).collect();
     assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?}\n{out}");
     assert!(lines.iter().all(|l| !l.ends_with(' ')), "no trailing spaces");
-    assert_eq!(
-        lines[1],
-        "apigateway  prod     ap-shanghai   AKID1   ci              enabled  auto                      \
-         2025-03-01T08:00:00Z  2025-03-02T09:30:00Z                             ap-shanghai"
+    // DESCRIPTION and LAST_USED are blank, padded to their headers.
+    let expected = format!(
+        "apigateway  prod     ap-shanghai   AKID1   ci              enabled  auto{:22}306d{:29}ap-shanghai",
+        "", ""
     );
+    assert_eq!(lines[1], expected);
+}
+
+/// The table shows ages and last use as the TUI does, counted to the given `now`; a kind
+/// that reports every use (CAM) says `never` where another leaves the cell blank.
+#[tokio::test]
+async fn the_table_shows_age_and_last_use_relative_to_now() {
+    let providers = vec![
+        mem(
+            ProviderKind::Cam,
+            "prod",
+            "global",
+            vec![
+                item(ProviderKind::Cam, "prod", "global", "AKIDused", "root")
+                    .created_at("2026-01-02T00:04:05Z")
+                    .last_used_at("2026-01-01T00:00:00Z"),
+                item(ProviderKind::Cam, "prod", "global", "AKIDidle", "root").created_at("2026-01-02T03:00:00Z"),
+            ],
+        ),
+        mem(
+            ProviderKind::OceanBase,
+            "ob",
+            "proj-1",
+            vec![item(ProviderKind::OceanBase, "ob", "proj-1", "ak-1", "maas")],
+        ),
+    ];
+    let (ok, out, _) = run(&providers, Selection::default(), Format::Table).await;
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("  AGE   LAST_USED  BINDINGS  REGIONS"), "{out}");
+    let cells = |id: &str| {
+        let line = lines.iter().find(|l| l.contains(id)).unwrap();
+        line.split_whitespace().skip(6).collect::<Vec<_>>()
+    };
+    assert_eq!(cells("AKIDidle"), ["auto", "4m", "never", "global"]);
+    assert_eq!(cells("AKIDused"), ["auto", "3h", "yesterday", "global"]);
+    assert_eq!(cells("ak-1"), ["auto", "306d", "proj-1"], "unknown last use is blank");
 }
 
 #[tokio::test]
@@ -278,14 +325,14 @@ async fn a_failed_write_to_stdout_fails_the_run_but_a_closed_pipe_does_not() {
     for format in [Format::Table, Format::Json, Format::Csv] {
         let mut err = Vec::new();
         let mut full = Failing(std::io::ErrorKind::StorageFull);
-        let ok = list::run(&fleet(), &Selection::default(), format, &mut full, &mut err).await;
+        let ok = list::run(&fleet(), &Selection::default(), format, now(), &mut full, &mut err).await;
         let err = String::from_utf8(err).unwrap();
         assert!(!ok, "{format:?}: a lost inventory is a failure");
         assert!(err.contains("cannot write the inventory to standard output"), "{err}");
 
         let mut err = Vec::new();
         let mut closed = Failing(std::io::ErrorKind::BrokenPipe);
-        let ok = list::run(&fleet(), &Selection::default(), format, &mut closed, &mut err).await;
+        let ok = list::run(&fleet(), &Selection::default(), format, now(), &mut closed, &mut err).await;
         assert!(ok && err.is_empty(), "{format:?}: {}", String::from_utf8_lossy(&err));
     }
 }
@@ -567,8 +614,8 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     };
     let inventory = keyward::list::fetch(&providers, &selection).await;
     assert!(inventory.failures.is_empty(), "{:?}", inventory.failures);
-    let json = keyward::list::render(&inventory.items, Format::Json).unwrap();
-    let csv = keyward::list::render(&inventory.items, Format::Csv).unwrap();
+    let json = keyward::list::render(&inventory.items, Format::Json, now()).unwrap();
+    let csv = keyward::list::render(&inventory.items, Format::Csv, now()).unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let want: Vec<String> = ["acme-prod", "acme-staging"]
         .iter()
@@ -585,8 +632,8 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     );
     assert!(
         rows.iter()
-            .any(|r| r["last_used"].as_str().is_some_and(|d| d.len() == 10)),
-        "{json}"
+            .any(|r| r["last_used"].as_str().is_some_and(|d| d.ends_with("T00:00:00Z"))),
+        "a LastUsedDate is midnight UTC of its day: {json}"
     );
     // The seed's CAM secrets (and the accounts' own SecretKeys) appear nowhere.
     let seed_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-seed.toml")).unwrap();

@@ -1,6 +1,7 @@
 //! The OceanBase provider against a small in-test Open API server that issues real
 //! Digest challenges and verifies every answer (MD5 and SHA-256, qop=auth, nc order).
 
+use crate::support::items::ts;
 use axum::Router;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -283,8 +284,10 @@ async fn md5_challenge_is_answered_and_items_are_mapped() {
     assert_eq!((first.key.id.as_str(), first.name.as_str()), ("ak-0000", "key-0"));
     assert_eq!(first.status, Status::Active);
     assert_eq!(first.key_type, "api-key");
-    assert_eq!(first.created, "2025-03-01 10:00:00");
-    assert_eq!(first.modified, "2025-03-02 11:00:00");
+    // "YYYY-MM-DD HH:MM:SS" with no zone is read as UTC; an empty expiresAt is none.
+    assert_eq!(first.created, Some(ts("2025-03-01T10:00:00Z")));
+    assert_eq!(first.modified, Some(ts("2025-03-02T11:00:00Z")));
+    assert_eq!(first.expires, None);
     assert_eq!(ob.scope().region, "proj-1");
 
     let log = server.log.lock().unwrap().clone();
@@ -703,7 +706,8 @@ async fn known_answer_variants_still_list() {
     assert!(ob.list().await.unwrap().is_empty());
 }
 
-/// A key past `expiresAt` is `expired`, one close to it `expiring`, and `lastUsedAt` is carried.
+/// A key past `expiresAt` is `expired`, any other `active` (how close an expiry is, is a
+/// finding, not a status); `expiresAt` and `lastUsedAt` are carried as times.
 #[tokio::test]
 async fn expiry_decides_the_status_and_last_use_is_carried() {
     let (server, url) = start(Server::new("MD5", 0)).await;
@@ -718,27 +722,66 @@ async fn expiry_decides_the_status_and_last_use_is_carried() {
         {"id": "ak-later", "name": "c", "expiresAt": rfc(days(90))},
         {"id": "ak-millis", "name": "d", "expiresAt": (now - days(3)).timestamp_millis()},
         {"id": "ak-never", "name": "e", "expiresAt": ""},
-        {"id": "ak-odd", "name": "f", "expiresAt": "next spring"},
     ]);
     server
         .faults
         .lock()
         .unwrap()
-        .push_back((200, envelope(json!({"list": list, "total": 6}), "srv-1")));
+        .push_back((200, envelope(json!({"list": list, "total": 5}), "srv-1")));
     let items = ob.list().await.unwrap();
     let status: Vec<(&str, Status)> = items.iter().map(|i| (i.key.id.as_str(), i.status)).collect();
     assert_eq!(
         status,
         vec![
             ("ak-past", Status::Expired),
-            ("ak-soon", Status::Expiring),
+            ("ak-soon", Status::Active),
             ("ak-later", Status::Active),
             ("ak-millis", Status::Expired),
             ("ak-never", Status::Active),
-            ("ak-odd", Status::Active),
         ]
     );
-    assert_eq!(items[0].last_used, "2025-10-29T23:59:00Z");
-    assert_eq!(items[1].last_used, "");
+    let second = |t: chrono::DateTime<chrono::Utc>| t.timestamp();
+    assert_eq!(
+        items[1].expires.map(second),
+        Some(second(now + days(2))),
+        "zoneless is UTC"
+    );
+    assert_eq!(
+        items[3].expires,
+        chrono::DateTime::from_timestamp_millis((now - days(3)).timestamp_millis())
+    );
+    assert_eq!(items[4].expires, None);
+    assert!(
+        items.iter().all(|i| i.description.is_empty()),
+        "the expiry is not text any more"
+    );
+    assert_eq!(items[0].last_used, Some(ts("2025-10-29T23:59:00Z")));
+    assert_eq!(items[1].last_used, None);
     assert_eq!(Status::Expired.label(), "expired");
+}
+
+/// An `expiresAt` keyward cannot read fails the listing with the key, the field and the
+/// value: shown as "no expiry", an expired key would pass for a usable one.
+#[tokio::test]
+async fn an_unreadable_time_fails_the_listing_naming_key_field_and_value() {
+    let (server, url) = start(Server::new("MD5", 0)).await;
+    let ob = provider(&url, SK);
+    let list = json!([
+        {"id": "ak-fine", "name": "a", "expiresAt": "2030-01-01T00:00:00Z"},
+        {"id": "ak-odd", "name": "f", "expiresAt": "next spring"},
+    ]);
+    server
+        .faults
+        .lock()
+        .unwrap()
+        .push_back((200, envelope(json!({"list": list, "total": 2}), "srv-odd")));
+    let err = ob.list().await.unwrap_err();
+    assert_eq!(err.kind, keyward::providers::ErrorKind::Protocol);
+    assert_eq!(err.request_id.as_deref(), Some("srv-odd"));
+    assert!(
+        err.message
+            .starts_with("GET /api/v2/maas/apikeys: key ak-odd: expiresAt \"next spring\" is not "),
+        "{}",
+        err.message
+    );
 }

@@ -115,6 +115,14 @@ fn assert_api_error(err: &ProviderError, code: &str) {
     assert_request_id(err.request_id.as_deref().unwrap_or_default(), code);
 }
 
+/// The emulator's records hold times as the API sends them (RFC 3339 here): what the
+/// item must hold, parsed.
+fn rfc3339(text: &str) -> Option<keyward::inventory::Timestamp> {
+    let parsed = keyward::times::parse_rfc3339(text);
+    assert!(parsed.is_some(), "the emulator sent {text:?}");
+    parsed
+}
+
 fn by_id(items: Vec<Item>) -> BTreeMap<String, Item> {
     let n = items.len();
     let map: BTreeMap<String, Item> = items.into_iter().map(|i| (i.key.id.to_string(), i)).collect();
@@ -155,8 +163,8 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                         (r.name.as_str(), status, r.key_type.as_str())
                     );
                     assert_eq!(
-                        (item.created.as_str(), item.modified.as_str()),
-                        (r.created.as_str(), r.modified.as_str())
+                        (item.created, item.modified),
+                        (rfc3339(&r.created), rfc3339(&r.modified))
                     );
                 }
                 // The list answer carries every secret; none may survive into the items.
@@ -172,8 +180,8 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 for r in &records {
                     let item = &items[&r.id];
                     assert_eq!(
-                        (item.name.as_str(), item.description.as_str(), item.created.as_str()),
-                        (r.name.as_str(), r.description.as_str(), r.created.as_str())
+                        (item.name.as_str(), item.description.as_str(), item.created),
+                        (r.name.as_str(), r.description.as_str(), rfc3339(&r.created))
                     );
                     let algorithm = r.public_key.split_whitespace().next().unwrap();
                     assert_eq!((item.status, item.key_type.as_str()), (Status::Active, algorithm));
@@ -187,11 +195,12 @@ async fn every_list_maps_each_emulator_record_across_pages() {
                 for r in &records {
                     let item = &items[&r.id];
                     assert_eq!(
-                        (item.name.as_str(), item.created.as_str(), item.modified.as_str()),
-                        (r.name.as_str(), r.created.as_str(), r.updated.as_str())
+                        (item.name.as_str(), item.created, item.modified),
+                        (r.name.as_str(), rfc3339(&r.created), rfc3339(&r.updated))
                     );
-                    let description = r.expires.as_ref().map(|at| format!("expires {at}")).unwrap_or_default();
-                    assert_eq!(item.description, description);
+                    assert_eq!(item.expires, r.expires.as_deref().and_then(rfc3339), "{}", r.id);
+                    assert_eq!(item.last_used, r.last_used.as_deref().and_then(rfc3339), "{}", r.id);
+                    assert_eq!(item.description, "", "the expiry is a time of its own");
                 }
                 let dump = format!("{items:?}");
                 assert!(records.iter().all(|r| !dump.contains(r.secret.expose())));

@@ -2,6 +2,7 @@
 //! requests, error codes and answers the emulator cannot produce. Outcomes and state changes
 //! of each call against the emulator are in tests/it/providers_emulator.rs.
 
+use crate::support::items::ts;
 use crate::support::tencent::{Fake, Reply, Seen};
 use keyward::emulator::{self, EmulatorOptions, Seed};
 use keyward::inventory::{Binding, ProviderKind, Status};
@@ -92,8 +93,8 @@ async fn list_follows_every_page_and_never_keeps_a_secret() {
         (first.key_type.as_str(), items[1].key_type.as_str()),
         ("auto", "manual")
     );
-    assert_eq!(first.created, "2020-02-26T06:09:44Z");
-    assert_eq!(first.modified, "2020-02-26T06:45:57Z");
+    assert_eq!(first.created, Some(ts("2020-02-26T06:09:44Z")));
+    assert_eq!(first.modified, Some(ts("2020-02-26T06:45:57Z")));
     assert!(first.bindings.is_empty());
     assert_eq!(items[249].key.id, "AKID0249");
 

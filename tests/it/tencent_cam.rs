@@ -83,20 +83,22 @@ async fn the_listing_has_every_users_keys_with_owner_status_times_and_last_use()
             );
         }
         // CreateTime is Beijing time without a zone; the item holds it as UTC.
-        assert_eq!(item.created, beijing_to_utc(&k.created).unwrap(), "{}", k.id);
-        assert!(item.created.ends_with('Z'), "{}", item.created);
-        // The last-use date is the Beijing calendar date the service records, a date alone.
-        let expected = k
-            .last_used
-            .map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-        assert_eq!(item.last_used, expected, "{}", k.id);
+        assert_eq!(item.created, beijing_to_utc(Some(&k.created)).unwrap(), "{}", k.id);
+        assert!(item.created.is_some(), "{}", k.id);
+        // The last-use date is the Beijing calendar date the service records, as midnight
+        // UTC of that date.
+        let expected = k.last_used.map(|t| {
+            (t + chrono::Duration::hours(8))
+                .format("%Y-%m-%dT00:00:00Z")
+                .to_string()
+        });
+        assert_eq!(item.last_used.map(keyward::times::rfc3339), expected, "{}", k.id);
         assert_eq!(item.description, k.description);
         assert_eq!(item.signs_keyward, k.id == SIGNER, "{}", k.id);
     }
     assert!(items[SIGNER].signs_keyward);
     assert_eq!(items[CI_NEW].owner_active_keys, 2);
-    assert!(items.values().any(|i| !i.last_used.is_empty()));
+    assert!(items.values().any(|i| i.last_used.is_some()));
     // No listing call may come near a secret.
     let dump = format!("{items:?}{}", serde_json::to_string(&items).unwrap());
     assert!(!dump.contains("kwDemoCam"), "a secret reached an item");

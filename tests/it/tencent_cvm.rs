@@ -2,6 +2,7 @@
 //! describe requests, servers that behave otherwise than the emulator. Outcomes and state
 //! changes of each call against the emulator are in tests/it/providers_emulator.rs.
 
+use crate::support::items::ts;
 use crate::support::tencent::{Fake, Reply, Seen};
 use keyward::inventory::{Binding, ProviderKind, Status};
 use keyward::providers::tencent::client::CVM;
@@ -153,7 +154,7 @@ async fn list_follows_every_page_and_maps_bindings() {
     assert_eq!(first.name, "pair_0");
     assert_eq!(first.status, Status::Active);
     assert_eq!(first.key_type, "ssh-ed25519");
-    assert_eq!(first.created, "2024-01-02T03:04:05Z");
+    assert_eq!(first.created, Some(ts("2024-01-02T03:04:05Z")));
     let dump = serde_json::to_string(&items).unwrap();
     assert!(!dump.contains("publicmaterial"), "public key material is not kept");
 }

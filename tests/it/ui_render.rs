@@ -630,3 +630,76 @@ fn the_failures_overlay_groups_a_thousand_sources_by_error_code() {
     assert!(app.modal.is_none());
     assert!(render(&app, 120, 32).contains("no apigateway source failed to list"));
 }
+
+/// The age and last-used columns count to the app's wall clock: CAM reports every use,
+/// so a key without one says `never`; the detail pane has the full times with the
+/// relative form. Sorting by age puts the youngest first.
+#[test]
+fn cam_tab_shows_age_and_last_use() {
+    let items = vec![
+        camkey("AKIDfresh", "root", keyward::inventory::Status::Enabled, 2).created_at("2026-01-02T01:00:00Z"),
+        camkey("AKIDyesterday", "root", keyward::inventory::Status::Enabled, 2)
+            .created_at("2024-11-20T08:00:00Z")
+            .last_used_at("2026-01-01T00:00:00Z"),
+        camkey(
+            "AKIDlongago",
+            "alice (100012345678)",
+            keyward::inventory::Status::Disabled,
+            0,
+        )
+        .created_at("2023-05-01T00:00:00Z")
+        .last_used_at("2024-05-01T00:00:00Z"),
+    ];
+    let mut app = app_with(items, opts());
+    // The CAM tab, then `s` until the sort is by age.
+    press(&mut app, "4");
+    while app.tab().sort().0 != keyward::app::table::Column::Age {
+        press(&mut app, "s");
+    }
+    let screen = render(&app, 120, 30);
+    let row = |id: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(id) && !l.contains("id "))
+            .unwrap()
+            .to_string()
+    };
+    assert!(screen.contains(" age▲ "), "{screen}");
+    assert!(screen.contains(" last used "), "{screen}");
+    assert!(
+        row("AKIDfresh").contains(" 2h ") && row("AKIDfresh").contains(" never "),
+        "{screen}"
+    );
+    assert!(
+        row("AKIDyesterday").contains(" 407d ") && row("AKIDyesterday").contains(" yesterday "),
+        "{screen}"
+    );
+    assert!(
+        row("AKIDlongago").contains(" 2024-05-01"),
+        "beyond a year, the date: {screen}"
+    );
+    let order: Vec<usize> = ["AKIDfresh", "AKIDyesterday", "AKIDlongago"]
+        .iter()
+        .map(|id| screen.find(&row(id)).unwrap())
+        .collect();
+    assert!(order.is_sorted(), "youngest first: {screen}");
+    // The cursor stayed on the key it was on (alice's, first by name); a date beyond a
+    // year is not repeated as its relative form.
+    assert!(
+        screen.contains("created 2023-05-01T00:00:00Z (977d ago)   last used 2024-05-01 "),
+        "{screen}"
+    );
+    insta::assert_snapshot!("cam_age_and_last_use", screen);
+    press(&mut app, "k");
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("created 2024-11-20T08:00:00Z (407d ago)   last used 2026-01-01 (yesterday) "),
+        "{screen}"
+    );
+    press(&mut app, "k");
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("created 2026-01-02T01:00:00Z (2h ago)   last used never "),
+        "{screen}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::providers::{
     describe_char,
 };
 use crate::secret::Secret;
+use crate::times;
 use async_trait::async_trait;
 use compact_str::CompactString;
 use futures::{StreamExt, TryStreamExt};
@@ -220,8 +221,17 @@ impl ApiGateway {
         self
     }
 
-    fn item(&self, key: ApiKey) -> Item {
-        Item {
+    /// One listed key as an item; a time keyward cannot read is a Protocol error naming
+    /// the key, the field and the value (an unread time must not pass for "unknown").
+    fn item(&self, key: ApiKey, action: &str, request_id: &str) -> Result<Item, ProviderError> {
+        let time = |field: &str, text: &Option<String>| {
+            times::RFC3339
+                .read(field, text.as_deref())
+                .map_err(|why| protocol_error(action, request_id, &format!("key {}: {why}", key.access_key_id)))
+        };
+        let created = time("CreatedTime", &key.created_time)?;
+        let modified = time("ModifiedTime", &key.modified_time)?;
+        Ok(Item {
             key: self.scope.key(key.access_key_id),
             name: key.secret_name.unwrap_or_default().into(),
             // Documented: 1 enabled, 0 disabled. Anything else cannot be used to call APIs either.
@@ -232,23 +242,25 @@ impl ApiGateway {
             },
             key_type: key.access_key_type.unwrap_or_default().into(),
             description: CompactString::default(),
-            created: key.created_time.unwrap_or_default().into(),
-            modified: key.modified_time.unwrap_or_default().into(),
-            // DescribeApiKeysStatus has no last-use time.
-            last_used: CompactString::default(),
+            created,
+            modified,
+            // DescribeApiKeysStatus has no last-use time, and API keys do not expire.
+            last_used: None,
+            expires: None,
             bindings: Vec::new(),
             signs_keyward: false,
             owner_active_keys: 0,
-        }
+        })
     }
 
     /// Every entry of an Offset/Limit listing, all pages: `params` plus Offset/Limit per call,
-    /// `parts` takes one page's `Result` apart into (TotalCount, entries).
+    /// `parts` takes one page's `Result` apart into (TotalCount, entries), given the page's
+    /// RequestId for the errors it finds.
     async fn all_pages<R: DeserializeOwned, T>(
         &self,
         action: &'static str,
         params: Value,
-        parts: impl Fn(R) -> (Option<u64>, Vec<T>),
+        parts: impl Fn(R, &str) -> Result<(Option<u64>, Vec<T>), ProviderError>,
     ) -> Result<Vec<T>, ProviderError> {
         let (params, parts) = (&params, &parts);
         collect_pages(action, |offset| async move {
@@ -256,7 +268,7 @@ impl ApiGateway {
             page_params["Offset"] = json!(offset);
             page_params["Limit"] = json!(PAGE_LIMIT);
             let (response, request_id) = self.call(action, page_params, Retry::Read).await?;
-            let (total, items) = parts(field(&response, "Result", action, &request_id)?);
+            let (total, items) = parts(field(&response, "Result", action, &request_id)?, &request_id)?;
             Ok((Page { total, items }, request_id))
         })
         .await
@@ -264,12 +276,15 @@ impl ApiGateway {
 
     /// Every key of the region (DescribeApiKeysStatus), without bindings.
     async fn list_keys(&self) -> Result<Vec<Item>, ProviderError> {
-        let keys = self
-            .all_pages(actions::DESCRIBE_API_KEYS_STATUS, json!({}), |r: ApiKeysStatus| {
-                (r.total_count, r.api_key_set.unwrap_or_default().0)
-            })
-            .await?;
-        Ok(keys.into_iter().map(|k| self.item(k)).collect())
+        let action = actions::DESCRIBE_API_KEYS_STATUS;
+        self.all_pages(action, json!({}), |r: ApiKeysStatus, request_id| {
+            let items = r.api_key_set.unwrap_or_default().0.into_iter();
+            let items = items
+                .map(|k| self.item(k, action, request_id))
+                .collect::<Result<_, _>>()?;
+            Ok((r.total_count, items))
+        })
+        .await
     }
 
     /// Every usage plan of the region (DescribeUsagePlansStatus).
@@ -277,7 +292,7 @@ impl ApiGateway {
         self.all_pages(
             actions::DESCRIBE_USAGE_PLANS_STATUS,
             json!({}),
-            |r: UsagePlansStatus| (r.total_count, r.usage_plan_status_set.unwrap_or_default().0),
+            |r: UsagePlansStatus, _| Ok((r.total_count, r.usage_plan_status_set.unwrap_or_default().0)),
         )
         .await
     }
@@ -289,7 +304,7 @@ impl ApiGateway {
             .all_pages(
                 actions::DESCRIBE_USAGE_PLAN_SECRET_IDS,
                 params,
-                |r: UsagePlanBindSecretStatus| (r.total_count, r.access_key_list.unwrap_or_default().0),
+                |r: UsagePlanBindSecretStatus, _| Ok((r.total_count, r.access_key_list.unwrap_or_default().0)),
             )
             .await?;
         Ok(keys.into_iter().map(|k| k.access_key_id).collect())
@@ -547,9 +562,10 @@ mod tests {
             status: Status::Enabled,
             key_type: CompactString::default(),
             description: CompactString::default(),
-            created: CompactString::default(),
-            modified: CompactString::default(),
-            last_used: CompactString::default(),
+            created: None,
+            modified: None,
+            last_used: None,
+            expires: None,
             bindings: Vec::new(),
             signs_keyward: false,
             owner_active_keys: 0,
@@ -653,7 +669,38 @@ mod props {
     fn items_of(response: &Value) -> Result<(Option<u64>, Vec<Item>), ProviderError> {
         let result: ApiKeysStatus = field(response, "Result", ACTION, "req")?;
         let keys = result.api_key_set.unwrap_or_default().0;
-        Ok((result.total_count, keys.into_iter().map(|k| GATEWAY.item(k)).collect()))
+        let items = keys.into_iter().map(|k| GATEWAY.item(k, ACTION, "req"));
+        Ok((result.total_count, items.collect::<Result<_, _>>()?))
+    }
+
+    fn one_key(key: Value) -> Result<Item, ProviderError> {
+        let response = json!({ "Result": { "TotalCount": 1, "ApiKeySet": [key] }, "RequestId": "req" });
+        items_of(&response).map(|(_, mut items)| items.remove(0))
+    }
+
+    #[test]
+    fn times_are_read_as_rfc3339_and_absent_or_null_is_unknown() {
+        let key = one_key(json!({ "AccessKeyId": "AKID1", "CreatedTime": "2020-02-26T06:09:44Z",
+                                  "ModifiedTime": "2020-02-26T14:45:57+08:00" }))
+        .unwrap();
+        assert_eq!(key.created, times::parse_rfc3339("2020-02-26T06:09:44Z"));
+        assert_eq!(key.modified, times::parse_rfc3339("2020-02-26T06:45:57Z"));
+        let key = one_key(json!({ "AccessKeyId": "AKID1", "ModifiedTime": null })).unwrap();
+        assert_eq!((key.created, key.modified), (None, None));
+    }
+
+    #[test]
+    fn a_time_keyward_cannot_read_is_an_error_naming_the_key_field_and_value() {
+        let err = one_key(json!({ "AccessKeyId": "AKID1", "CreatedTime": "2020-02-26T06:09:44Z",
+                                  "ModifiedTime": "2020/02/26 06:45" }))
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert_eq!(err.request_id.as_deref(), Some("req"));
+        assert_eq!(
+            err.message,
+            "DescribeApiKeysStatus: key AKID1: ModifiedTime \"2020/02/26 06:45\" is not an RFC 3339 time \
+             like \"2020-02-26T06:09:44Z\""
+        );
     }
 
     /// One documented `ApiKey`; each optional field is present, null or left out.
@@ -663,8 +710,9 @@ mod props {
         name: Option<Option<String>>,
         key_type: Option<Option<String>>,
         status: Option<Option<i64>>,
-        created: Option<Option<String>>,
-        modified: Option<Option<String>>,
+        /// Seconds since the epoch, sent as RFC 3339.
+        created: Option<Option<i64>>,
+        modified: Option<Option<i64>>,
         secret: Option<String>,
     }
 
@@ -679,8 +727,8 @@ mod props {
             put("SecretName", self.name.clone().map(|x| json!(x)));
             put("AccessKeyType", self.key_type.clone().map(|x| json!(x)));
             put("Status", self.status.map(|x| json!(x)));
-            put("CreatedTime", self.created.clone().map(|x| json!(x)));
-            put("ModifiedTime", self.modified.clone().map(|x| json!(x)));
+            put("CreatedTime", self.created.map(|x| json!(x.map(arb::rfc3339))));
+            put("ModifiedTime", self.modified.map(|x| json!(x.map(arb::rfc3339))));
             put("AccessKeySecret", self.secret.clone().map(|x| json!(x)));
             v
         }
@@ -696,8 +744,8 @@ mod props {
                 "\\PC{0,8}"
             ]),
             arb::optional(prop_oneof![Just(0i64), Just(1), any::<i64>()]),
-            arb::optional("[0-9TZ:-]{0,20}"),
-            arb::optional("[0-9TZ:-]{0,20}"),
+            arb::optional(arb::epoch_seconds()),
+            arb::optional(arb::epoch_seconds()),
             prop::option::of("topsecret_[A-Za-z0-9]{16}"),
         )
             .prop_map(|(id, name, key_type, status, created, modified, secret)| GenKey {
@@ -808,8 +856,8 @@ mod props {
                 let status = if key.status.flatten() == Some(1) { Status::Enabled } else { Status::Disabled };
                 prop_assert_eq!(item.status, status);
                 prop_assert_eq!(&item.key_type, &key.key_type.clone().flatten().unwrap_or_default());
-                prop_assert_eq!(&item.created, &key.created.clone().flatten().unwrap_or_default());
-                prop_assert_eq!(&item.modified, &key.modified.clone().flatten().unwrap_or_default());
+                prop_assert_eq!(item.created, key.created.flatten().and_then(|s| chrono::DateTime::from_timestamp(s, 0)));
+                prop_assert_eq!(item.modified, key.modified.flatten().and_then(|s| chrono::DateTime::from_timestamp(s, 0)));
                 prop_assert!(item.description.is_empty());
                 prop_assert!(item.bindings.is_empty());
                 if let Some(secret) = &key.secret {

@@ -5,14 +5,14 @@
 //! followed by a DescribeKeyPairs of the same ids to report what was really kept.
 
 use super::client::TencentClient;
-use super::page::{Entries, Page, collect_pages, expect_ids, field};
+use super::page::{Entries, Page, collect_pages, expect_ids, field, protocol_error};
 use crate::inventory::{Binding, Item, ProviderKind, Scope, Status};
 use crate::providers::http::Retry;
 use crate::providers::{
     BoundDelete, Capabilities, DeleteReport, Operation, Provider, ProviderError, Receipt, describe_char,
 };
+use crate::times;
 use async_trait::async_trait;
-use compact_str::CompactString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -162,7 +162,18 @@ impl Cvm {
         self
     }
 
-    fn item(&self, pair: KeyPair) -> Item {
+    /// One listed pair as an item; a `CreatedTime` keyward cannot read is a Protocol error
+    /// naming the pair and the value (an unread time must not pass for "unknown").
+    fn item(&self, pair: KeyPair, request_id: &str) -> Result<Item, ProviderError> {
+        let created = times::RFC3339
+            .read("CreatedTime", pair.created_time.as_deref())
+            .map_err(|why| {
+                protocol_error(
+                    actions::DESCRIBE_KEY_PAIRS,
+                    request_id,
+                    &format!("key pair {}: {why}", pair.key_id),
+                )
+            })?;
         // "ssh-rsa AAAA... comment" -> "ssh-rsa": useful to spot old RSA keys, not secret.
         let key_type = pair
             .public_key
@@ -170,16 +181,17 @@ impl Cvm {
             .and_then(|k| k.split_whitespace().next())
             .unwrap_or_default()
             .into();
-        Item {
+        Ok(Item {
             key: self.scope.key(pair.key_id),
             name: pair.key_name.unwrap_or_default().into(),
             status: Status::Active,
             key_type,
             description: pair.description.unwrap_or_default().into(),
-            created: pair.created_time.unwrap_or_default().into(),
-            // KeyPair has no modification time.
-            modified: CompactString::default(),
-            last_used: CompactString::default(),
+            created,
+            // KeyPair has no modification, last-use or expiry time.
+            modified: None,
+            last_used: None,
+            expires: None,
             bindings: pair
                 .associated_instance_ids
                 .unwrap_or_default()
@@ -188,7 +200,7 @@ impl Cvm {
                 .collect(),
             signs_keyward: false,
             owner_active_keys: 0,
-        }
+        })
     }
 
     /// Those of `ids` that still exist, asked by KeyIds in chunks of 100: how a delete
@@ -218,7 +230,7 @@ impl Cvm {
     /// DescribeKeyPairs with `extra` parameters, every page followed.
     async fn describe_pages(&self, extra: &Value) -> Result<Vec<Item>, ProviderError> {
         let action = actions::DESCRIBE_KEY_PAIRS;
-        let pairs = collect_pages(action, |offset| async move {
+        collect_pages(action, |offset| async move {
             let mut params = json!({ "Offset": offset, "Limit": PAGE_LIMIT });
             if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
                 params.extend(extra.clone());
@@ -227,16 +239,19 @@ impl Cvm {
                 .client
                 .call(&self.scope.region, action, &params, Retry::Read)
                 .await?;
+            let pairs = field::<Option<Entries<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?;
             let page = Page {
                 total: field(&response, "TotalCount", action, &request_id)?,
-                items: field::<Option<Entries<KeyPair>>>(&response, "KeyPairSet", action, &request_id)?
+                items: pairs
                     .unwrap_or_default()
-                    .0,
+                    .0
+                    .into_iter()
+                    .map(|p| self.item(p, &request_id))
+                    .collect::<Result<_, _>>()?,
             };
             Ok((page, request_id))
         })
-        .await?;
-        Ok(pairs.into_iter().map(|p| self.item(p)).collect())
+        .await
     }
 }
 
@@ -377,7 +392,37 @@ mod props {
         let pairs = field::<Option<Entries<KeyPair>>>(response, "KeyPairSet", ACTION, "req")?
             .unwrap_or_default()
             .0;
-        Ok((total, pairs.into_iter().map(|p| CVM_PROVIDER.item(p)).collect()))
+        let items = pairs.into_iter().map(|p| CVM_PROVIDER.item(p, "req"));
+        Ok((total, items.collect::<Result<_, _>>()?))
+    }
+
+    fn one_pair(pair: Value) -> Result<Item, ProviderError> {
+        items_of(&json!({ "TotalCount": 1, "KeyPairSet": [pair] })).map(|(_, mut items)| items.remove(0))
+    }
+
+    #[test]
+    fn created_time_is_read_and_absent_or_null_is_unknown() {
+        let pair = one_pair(json!({ "KeyId": "skey-1", "CreatedTime": "2024-01-02T03:04:05Z" })).unwrap();
+        assert_eq!(pair.created, times::parse_rfc3339("2024-01-02T03:04:05Z"));
+        assert_eq!(
+            one_pair(json!({ "KeyId": "skey-1", "CreatedTime": null }))
+                .unwrap()
+                .created,
+            None
+        );
+        assert_eq!(one_pair(json!({ "KeyId": "skey-1" })).unwrap().created, None);
+    }
+
+    #[test]
+    fn a_created_time_keyward_cannot_read_is_an_error_naming_the_pair_and_value() {
+        let err = one_pair(json!({ "KeyId": "skey-1", "CreatedTime": "2024-01-02 03:04:05" })).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert_eq!(err.request_id.as_deref(), Some("req"));
+        assert_eq!(
+            err.message,
+            "DescribeKeyPairs: key pair skey-1: CreatedTime \"2024-01-02 03:04:05\" is not an RFC 3339 time \
+             like \"2020-02-26T06:09:44Z\""
+        );
     }
 
     /// One documented `KeyPair`; each optional field is present, null or left out.
@@ -389,7 +434,8 @@ mod props {
         /// (algorithm, the rest of the OpenSSH line)
         public_key: Option<Option<(String, String)>>,
         instances: Option<Option<Vec<String>>>,
-        created: Option<Option<String>>,
+        /// Seconds since the epoch, sent as RFC 3339.
+        created: Option<Option<i64>>,
     }
 
     impl GenPair {
@@ -408,7 +454,7 @@ mod props {
                 .map(|k| k.map(|(alg, rest)| format!("{alg} {rest}")));
             put("PublicKey", public_key.map(|x| json!(x)));
             put("AssociatedInstanceIds", self.instances.clone().map(|x| json!(x)));
-            put("CreatedTime", self.created.clone().map(|x| json!(x)));
+            put("CreatedTime", self.created.map(|x| json!(x.map(arb::rfc3339))));
             v
         }
     }
@@ -427,7 +473,7 @@ mod props {
             arb::optional("\\PC{0,60}"),
             arb::optional((algorithm, rest)),
             arb::optional(prop::collection::vec("ins-[a-z0-9]{8}|\\PC{1,12}", 0..6)),
-            arb::optional("[0-9TZ:-]{0,20}"),
+            arb::optional(arb::epoch_seconds()),
         )
             .prop_map(|(id, name, description, public_key, instances, created)| GenPair {
                 id,
@@ -502,8 +548,8 @@ mod props {
                 prop_assert_eq!(item.status, Status::Active);
                 let algorithm = pair.public_key.clone().flatten().map(|(alg, _)| alg).unwrap_or_default();
                 prop_assert_eq!(&item.key_type, &algorithm);
-                prop_assert_eq!(&item.created, &pair.created.clone().flatten().unwrap_or_default());
-                prop_assert!(item.modified.is_empty());
+                prop_assert_eq!(item.created, pair.created.flatten().and_then(|s| chrono::DateTime::from_timestamp(s, 0)));
+                prop_assert_eq!(item.modified, None);
                 let bindings: Vec<Binding> = pair
                     .instances
                     .clone()

@@ -217,6 +217,18 @@ pub(super) mod arb {
         prop::collection::vec((key(), values), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect()))
     }
 
+    /// Seconds since the epoch from 1970 to 2100: a time any listing may carry.
+    pub fn epoch_seconds() -> impl Strategy<Value = i64> {
+        0i64..4_102_444_800
+    }
+
+    /// `secs` as Tencent writes an ISO 8601 UTC time: `2024-01-02T03:04:05Z`.
+    pub fn rfc3339(secs: i64) -> String {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    }
+
     /// `Some(x)` as `x`, `None` as JSON null, or the field left out (`None` from the outer option).
     pub fn optional<T: std::fmt::Debug + Clone>(
         values: impl Strategy<Value = T>,

@@ -30,6 +30,7 @@ pub fn app_with(items: Vec<Item>, options: AppOptions) -> App {
         }
     }
     let mut app = App::new(sources.clone(), options);
+    app.wall_clock = super::items::now();
     for s in &sources {
         let mine: Vec<Item> = items.iter().filter(|i| i.key.scope == s.scope).cloned().collect();
         update(
@@ -135,6 +136,7 @@ pub fn many_sources(
         })
         .collect();
     let mut app = App::new(sources, opts());
+    app.wall_clock = super::items::now();
     for (n, scope) in scopes.into_iter().enumerate() {
         let result = match outcome(n) {
             None => continue,

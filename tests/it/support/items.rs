@@ -2,7 +2,18 @@
 //! status and type and fixed timestamps (snapshots must not depend on the clock), the
 //! `Knobs` setters for what a test varies, and short names for the common cases.
 
-use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status};
+use keyward::inventory::{Binding, Item, ProviderKind, Scope, Status, Timestamp};
+
+/// An RFC 3339 time written in a test, e.g. `ts("2025-03-01T08:00:00Z")`.
+pub fn ts(text: &str) -> Timestamp {
+    keyward::times::parse_rfc3339(text).unwrap_or_else(|| panic!("{text:?} is not an RFC 3339 time"))
+}
+
+/// The wall clock of every test app ([`crate::support::app::app_with`]): ages in snapshots
+/// count to it, not to the real clock. The builder's items are 306 days old then.
+pub fn now() -> Timestamp {
+    ts("2026-01-02T03:04:05Z")
+}
 
 pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &str) -> Item {
     Item {
@@ -17,9 +28,10 @@ pub fn item(kind: ProviderKind, account: &str, region: &str, id: &str, name: &st
             _ => "auto".into(),
         },
         description: "".into(),
-        created: "2025-03-01T08:00:00Z".into(),
-        modified: "2025-03-02T09:30:00Z".into(),
-        last_used: "".into(),
+        created: Some(ts("2025-03-01T08:00:00Z")),
+        modified: Some(ts("2025-03-02T09:30:00Z")),
+        last_used: None,
+        expires: None,
         bindings: Vec::new(),
         signs_keyward: false,
         owner_active_keys: 0,
@@ -32,6 +44,8 @@ pub trait Knobs {
     /// Adds a binding (an instance, an image, a usage plan).
     fn bound_to(self, binding: Binding) -> Item;
     fn with_description(self, description: &str) -> Item;
+    fn created_at(self, created: &str) -> Item;
+    fn last_used_at(self, last_used: &str) -> Item;
 }
 
 impl Knobs for Item {
@@ -45,6 +59,14 @@ impl Knobs for Item {
     }
     fn with_description(mut self, description: &str) -> Item {
         self.description = description.into();
+        self
+    }
+    fn created_at(mut self, created: &str) -> Item {
+        self.created = Some(ts(created));
+        self
+    }
+    fn last_used_at(mut self, last_used: &str) -> Item {
+        self.last_used = Some(ts(last_used));
         self
     }
 }
@@ -83,6 +105,8 @@ pub fn camkey(id: &str, owner: &str, status: Status, owner_active: u8) -> Item {
     )
     .with_status(status);
     key.key_type = if owner == "root" { "root" } else { "sub-user" }.into();
+    // An access key has no modification time.
+    key.modified = None;
     key.owner_active_keys = owner_active;
     key
 }

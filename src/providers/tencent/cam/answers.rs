@@ -1,12 +1,13 @@
 //! The documented answers of the CAM actions keyward sends, and the pure rules that turn
-//! them into item fields: the status words, CreateTime's time zone, LastUsedDate.
+//! them into item fields: the status words, CreateTime's time zone, LastUsedDate (the
+//! time formats themselves are read in `crate::times`).
 //!
 //! Secrets: only `CreatedKey` holds one (CreateAccessKey's `SecretAccessKey`), straight
 //! into a `Secret`; no other answer type has a field for it, so none reaches an item.
 
-use crate::inventory::Status;
+use crate::inventory::{Status, Timestamp};
 use crate::secret::Secret;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use crate::times;
 use serde::Deserialize;
 
 /// One entry of ListUsers' `Data` (`SubAccountInfo`): only what keyward shows or sends.
@@ -67,49 +68,19 @@ pub fn status(word: &str) -> Result<Status, String> {
     }
 }
 
-/// Beijing time, UTC+8, the zone of Tencent Cloud API times written without one.
-///
-/// Why: ListAccessKeys documents `CreateTime` only by example ("2019-12-25 14:53:03", no
-/// zone). Tencent's API 3.0 data-type page (cloud.tencent.com/document/api/664/78558)
-/// gives the zoneless `Timestamp` form ("2022-01-01 00:00:00") beside the zoned ISO 8601
-/// one, whose example carries +08:00; the console shows these times as Beijing time. So
-/// keyward reads a zoneless CreateTime as UTC+8 and shows it as UTC. An assumption: if
-/// Tencent ever documents otherwise, this one constant changes.
-pub const TENCENT_ZONELESS_OFFSET_SECS: i32 = 8 * 3600;
-
-/// CreateTime as ISO-8601 UTC (`2019-12-25T06:53:03Z`): a zoneless `YYYY-MM-DD HH:MM:SS`
-/// is Beijing time (see [`TENCENT_ZONELESS_OFFSET_SECS`]); a time with a zone keeps its
-/// instant. Empty stays empty (unknown); any other text is an error naming it.
-pub fn beijing_to_utc(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(String::new());
-    }
-    if let Ok(zoned) = DateTime::parse_from_rfc3339(text) {
-        return Ok(zoned.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true));
-    }
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-        .map_err(|_| format!("CreateTime {text:?} is not a time like \"2019-12-25 14:53:03\""))?;
-    let beijing = FixedOffset::east_opt(TENCENT_ZONELESS_OFFSET_SECS).expect("UTC+8 is a valid offset");
-    let instant = naive
-        .and_local_timezone(beijing)
-        .single()
-        .ok_or_else(|| format!("CreateTime {text:?} is not one instant in UTC+8"))?;
-    Ok(instant.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true))
+/// CreateTime as a time: a zoneless `YYYY-MM-DD HH:MM:SS` is Beijing time (see
+/// [`times::TENCENT_ZONELESS_OFFSET_SECS`]), a time with a zone keeps its instant. Absent
+/// or empty is `None` (unknown); any other text is an error naming it.
+pub fn beijing_to_utc(text: Option<&str>) -> Result<Option<Timestamp>, String> {
+    times::TENCENT_ZONELESS.read("CreateTime", text)
 }
 
-/// LastUsedDate as keyward shows it: the date itself (`2024-05-01`), never "today" or a
-/// time of day, because the service records it a day late ("有1天延迟"): a key used an
-/// hour ago may still show yesterday's date or none. Empty stays empty (no use recorded);
-/// anything but a `YYYY-MM-DD` date is an error naming it.
-pub fn last_used_date(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(String::new());
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| format!("LastUsedDate {text:?} is not a date like \"2024-05-01\""))
+/// LastUsedDate as a time: midnight UTC of the `YYYY-MM-DD` day (shown as the date alone,
+/// never a time of day, because the service records it a day late, "有1天延迟": a key used
+/// an hour ago may still show yesterday's date or none). Absent or empty is `None` (no use
+/// recorded); anything but a date is an error naming it.
+pub fn last_used_date(text: Option<&str>) -> Result<Option<Timestamp>, String> {
+    times::DATE.read("LastUsedDate", text)
 }
 
 /// The owner column of a key: `root` for the caller's own keys that no user owns, else
@@ -126,40 +97,45 @@ pub fn owner_label(user: Option<(&str, u64)>) -> String {
 mod tests {
     use super::*;
 
-    /// Tencent's own example, "2019-12-25 14:53:03" Beijing time, is 06:53:03 UTC.
-    #[test]
-    fn a_zoneless_create_time_is_beijing_time_shown_as_utc() {
-        assert_eq!(beijing_to_utc("2019-12-25 14:53:03").unwrap(), "2019-12-25T06:53:03Z");
-        // Across midnight and a year boundary: 05:00 on 1 January in Beijing is still the
-        // last day of the year before in UTC.
-        assert_eq!(beijing_to_utc("2024-01-01 05:00:00").unwrap(), "2023-12-31T21:00:00Z");
-        assert_eq!(beijing_to_utc("").unwrap(), "");
+    fn at(text: &str) -> Option<Timestamp> {
+        times::parse_rfc3339(text)
     }
 
+    /// Tencent's own example, "2019-12-25 14:53:03" Beijing time, is 06:53:03 UTC.
     #[test]
-    fn a_create_time_with_a_zone_keeps_its_instant() {
+    fn a_zoneless_create_time_is_beijing_time() {
         assert_eq!(
-            beijing_to_utc("2019-12-25T14:53:03+08:00").unwrap(),
-            "2019-12-25T06:53:03Z"
+            beijing_to_utc(Some("2019-12-25 14:53:03")),
+            Ok(at("2019-12-25T06:53:03Z"))
         );
-        assert_eq!(beijing_to_utc("2019-12-25T06:53:03Z").unwrap(), "2019-12-25T06:53:03Z");
+        assert_eq!(
+            beijing_to_utc(Some("2024-01-01 05:00:00")),
+            Ok(at("2023-12-31T21:00:00Z"))
+        );
+        assert_eq!(
+            beijing_to_utc(Some("2019-12-25T14:53:03+08:00")),
+            Ok(at("2019-12-25T06:53:03Z"))
+        );
+        assert_eq!(beijing_to_utc(Some("")), Ok(None));
+        assert_eq!(beijing_to_utc(None), Ok(None));
     }
 
     #[test]
     fn an_unknown_create_time_is_an_error_that_quotes_it() {
         for bad in ["yesterday", "2019-12-25", "2019-13-25 14:53:03", "1577256783"] {
-            let err = beijing_to_utc(bad).unwrap_err();
-            assert!(err.contains(bad) && err.contains("CreateTime"), "{err}");
+            let err = beijing_to_utc(Some(bad)).unwrap_err();
+            assert!(err.contains(bad) && err.starts_with("CreateTime"), "{err}");
         }
     }
 
     #[test]
-    fn last_used_is_the_date_alone_and_nothing_else() {
-        assert_eq!(last_used_date("2024-05-01").unwrap(), "2024-05-01");
-        assert_eq!(last_used_date("").unwrap(), "");
+    fn last_used_is_midnight_utc_of_the_date_and_nothing_else() {
+        assert_eq!(last_used_date(Some("2024-05-01")), Ok(at("2024-05-01T00:00:00Z")));
+        assert_eq!(last_used_date(Some("")), Ok(None));
+        assert_eq!(last_used_date(None), Ok(None));
         for bad in ["today", "2024-05-01 10:00:00", "2024-02-30", "1714521600000"] {
-            let err = last_used_date(bad).unwrap_err();
-            assert!(err.contains("LastUsedDate"), "{err}");
+            let err = last_used_date(Some(bad)).unwrap_err();
+            assert!(err.contains(bad) && err.starts_with("LastUsedDate"), "{err}");
         }
     }
 

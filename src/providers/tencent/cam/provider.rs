@@ -10,7 +10,7 @@
 
 use super::answers::{self, AccessKey, CreatedKey, LastUsedRow, SubAccount};
 use super::{GLOBAL, LAST_USED_BATCH, MAX_KEYS_PER_USER, actions};
-use crate::inventory::{Item, ProviderKind, Scope, Status};
+use crate::inventory::{Item, ProviderKind, Scope, Status, Timestamp};
 use crate::providers::http::Retry;
 use crate::providers::tencent::client::TencentClient;
 use crate::providers::tencent::page::{Entries, expect_ids, field, protocol_error};
@@ -41,7 +41,7 @@ pub struct NewAccessKey {
 pub(super) struct Listed {
     pub id: String,
     pub status: Status,
-    pub created: String,
+    pub created: Option<Timestamp>,
     pub description: String,
 }
 
@@ -113,18 +113,14 @@ impl Cam {
         read_keys(&response, &request_id)
     }
 
-    /// SecretId -> LastUsedDate for `ids`, asked at most [`LAST_USED_BATCH`] per call.
-    async fn last_used(&self, ids: &[String]) -> Result<HashMap<String, String>, ProviderError> {
+    /// SecretId -> LastUsedDate for `ids`, asked at most [`LAST_USED_BATCH`] per call; a
+    /// key with no recorded use has no entry.
+    async fn last_used(&self, ids: &[String]) -> Result<HashMap<String, Timestamp>, ProviderError> {
         let action = actions::GET_SECURITY_LAST_USED;
         let mut dates = HashMap::new();
         for batch in ids.chunks(LAST_USED_BATCH) {
             let (response, request_id) = self.call(action, json!({ "SecretIdList": batch }), Retry::Read).await?;
-            let rows: Option<Entries<LastUsedRow>> = field(&response, "SecretIdLastUsedRows", action, &request_id)?;
-            for row in rows.unwrap_or_default().0 {
-                let date = answers::last_used_date(row.last_used_date.as_deref().unwrap_or_default())
-                    .map_err(|why| protocol_error(action, &request_id, &why))?;
-                dates.insert(row.secret_id, date);
-            }
+            dates.extend(read_last_used(&response, &request_id)?);
         }
         Ok(dates)
     }
@@ -210,12 +206,28 @@ fn read_keys(response: &Value, request_id: &str) -> Result<Vec<Listed>, Provider
             let bad = |why: String| protocol_error(action, request_id, &format!("key {}: {why}", k.access_key_id));
             Ok(Listed {
                 status: answers::status(&k.status).map_err(bad)?,
-                created: answers::beijing_to_utc(k.create_time.as_deref().unwrap_or_default()).map_err(bad)?,
+                created: answers::beijing_to_utc(k.create_time.as_deref()).map_err(bad)?,
                 description: k.description.clone().unwrap_or_default(),
                 id: k.access_key_id,
             })
         })
         .collect()
+}
+
+/// GetSecurityLastUsed's `SecretIdLastUsedRows` as SecretId -> last use, each checked: a
+/// date keyward cannot read is a Protocol error naming the key, not a key shown unused.
+fn read_last_used(response: &Value, request_id: &str) -> Result<Vec<(String, Timestamp)>, ProviderError> {
+    let action = actions::GET_SECURITY_LAST_USED;
+    let rows: Option<Entries<LastUsedRow>> = field(response, "SecretIdLastUsedRows", action, request_id)?;
+    let mut dates = Vec::new();
+    for row in rows.unwrap_or_default().0 {
+        let date = answers::last_used_date(row.last_used_date.as_deref())
+            .map_err(|why| protocol_error(action, request_id, &format!("key {}: {why}", row.secret_id)))?;
+        if let Some(date) = date {
+            dates.push((row.secret_id, date));
+        }
+    }
+    Ok(dates)
 }
 
 /// Why a CreateAccessKey for `target` must not be sent, from the last listing.
@@ -271,7 +283,7 @@ pub(super) fn assemble(
     signer: &str,
     caller: Vec<Listed>,
     users: Vec<(User, Vec<Listed>)>,
-    last_used: &HashMap<String, String>,
+    last_used: &HashMap<String, Timestamp>,
 ) -> (Vec<Item>, HashMap<CompactString, Option<u64>>) {
     let by_user: HashSet<&str> = users
         .iter()
@@ -298,10 +310,11 @@ pub(super) fn assemble(
                 status: key.status,
                 key_type: if user.is_some() { "sub-user" } else { "root" }.into(),
                 description: key.description.into(),
-                created: key.created.into(),
-                // An access key has no modification time.
-                modified: CompactString::default(),
-                last_used: last_used.get(&key.id).cloned().unwrap_or_default().into(),
+                created: key.created,
+                // An access key has no modification or expiry time.
+                modified: None,
+                last_used: last_used.get(&key.id).copied(),
+                expires: None,
                 bindings: Vec::new(),
                 signs_keyward: key.id == signer,
                 owner_active_keys: u8::try_from(active).unwrap_or(u8::MAX),
@@ -406,7 +419,7 @@ mod tests {
         Listed {
             id: id.into(),
             status,
-            created: "2019-12-25T06:53:03Z".into(),
+            created: crate::times::parse_rfc3339("2019-12-25T06:53:03Z"),
             description: format!("desc {id}"),
         }
     }
@@ -424,7 +437,8 @@ mod tests {
 
     #[test]
     fn keys_map_to_items_with_owner_type_status_and_last_use() {
-        let last_used = HashMap::from([("AKIDa1".to_string(), "2024-05-01".to_string())]);
+        let may_day = crate::times::parse_rfc3339("2024-05-01T00:00:00Z").unwrap();
+        let last_used = HashMap::from([("AKIDa1".to_string(), may_day)]);
         let (items, owners) = assemble(
             &scope(),
             "AKIDsigner",
@@ -446,11 +460,11 @@ mod tests {
             ("alice (100012345678)", "sub-user")
         );
         assert_eq!(a1.status, Status::Enabled);
-        assert_eq!(a1.last_used, "2024-05-01");
-        assert_eq!(a1.created, "2019-12-25T06:53:03Z");
+        assert_eq!(a1.last_used, Some(may_day));
+        assert_eq!(a1.created, crate::times::parse_rfc3339("2019-12-25T06:53:03Z"));
         assert_eq!(a1.description, "desc AKIDa1");
         assert_eq!(items[2].status, Status::Disabled);
-        assert_eq!(items[2].last_used, "", "no row: no recorded use");
+        assert_eq!(items[2].last_used, None, "no row: no recorded use");
         assert_eq!(owners.get("AKIDroot"), Some(&None));
         assert_eq!(owners.get("AKIDa2"), Some(&Some(100012345678)));
     }
@@ -509,11 +523,49 @@ mod tests {
             [Listed {
                 id: "AKID1".into(),
                 status: Status::Disabled,
-                created: "2019-12-25T06:53:03Z".into(),
+                created: crate::times::parse_rfc3339("2019-12-25T06:53:03Z"),
                 description: "ci".into()
             }]
         );
         assert!(read_keys(&json!({ "AccessKeys": "none" }), "r-3").is_err());
+    }
+
+    #[test]
+    fn a_create_time_keyward_cannot_read_names_the_key_and_the_value() {
+        let answer = json!({ "AccessKeys": [
+            { "AccessKeyId": "AKID1", "Status": "Active", "CreateTime": "25/12/2019 14:53" },
+        ]});
+        let err = read_keys(&answer, "r-1").unwrap_err();
+        assert_eq!(err.kind, crate::providers::ErrorKind::Protocol);
+        assert_eq!(
+            err.message,
+            "ListAccessKeys: key AKID1: CreateTime \"25/12/2019 14:53\" is not a time like \"2019-12-25 14:53:03\""
+        );
+        let absent = json!({ "AccessKeys": [{ "AccessKeyId": "AKID1", "Status": "Active", "CreateTime": null }] });
+        assert_eq!(read_keys(&absent, "r-2").unwrap()[0].created, None);
+    }
+
+    #[test]
+    fn last_use_dates_are_midnight_utc_and_an_empty_one_is_no_use() {
+        let answer = json!({ "SecretIdLastUsedRows": [
+            { "SecretId": "AKID1", "LastUsedDate": "2024-05-01" },
+            { "SecretId": "AKID2", "LastUsedDate": "" },
+            { "SecretId": "AKID3" },
+        ]});
+        assert_eq!(
+            read_last_used(&answer, "r-1").unwrap(),
+            [(
+                "AKID1".to_string(),
+                crate::times::parse_rfc3339("2024-05-01T00:00:00Z").unwrap()
+            )]
+        );
+        let bad = json!({ "SecretIdLastUsedRows": [{ "SecretId": "AKID9", "LastUsedDate": "2024-05-01 10:00" }] });
+        let err = read_last_used(&bad, "r-2").unwrap_err();
+        assert_eq!(err.request_id.as_deref(), Some("r-2"));
+        assert_eq!(
+            err.message,
+            "GetSecurityLastUsed: key AKID9: LastUsedDate \"2024-05-01 10:00\" is not a date like \"2024-05-01\""
+        );
     }
 
     fn owners(keys: &[(&str, Option<u64>)], users: &[u64]) -> Owners {
