@@ -103,6 +103,8 @@ pub struct Settings {
     /// from a config file: the demo, tests and bench set it to their emulator's CA, so the
     /// real host names can be verified against it without writing a file.
     pub trusted_ca_pem: Option<Vec<u8>>,
+    /// The limits the findings judge keys by (`[settings] max_key_age_days` and others).
+    pub findings: crate::findings::Thresholds,
 }
 
 impl Default for Settings {
@@ -114,6 +116,7 @@ impl Default for Settings {
             connect_to: None,
             language: Language::default(),
             trusted_ca_pem: None,
+            findings: crate::findings::Thresholds::default(),
         }
     }
 }

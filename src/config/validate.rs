@@ -62,7 +62,16 @@ struct RawSettings {
     audit_log: Option<Spanned<String>>,
     connect_to: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
+    // The findings' thresholds (`findings::Thresholds::KEYS`), in days.
+    max_key_age_days: Option<Spanned<u32>>,
+    unused_days: Option<Spanned<u32>>,
+    never_used_grace_days: Option<Spanned<u32>>,
+    stale_disabled_days: Option<Spanned<u32>>,
+    expiring_days: Option<Spanned<u32>>,
 }
+
+/// Ten years: a longer threshold would never flag anything.
+const MAX_THRESHOLD_DAYS: u32 = 3650;
 
 pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let checker = Checker { text, path, env };
@@ -438,6 +447,28 @@ impl Checker<'_> {
             &[("en-US", Language::EnUs), ("zh-CN", Language::ZhCn)],
             "the language of Tencent Cloud's error messages, English by default",
         )?;
+        let thresholds = [
+            ("max_key_age_days", raw.max_key_age_days),
+            ("unused_days", raw.unused_days),
+            ("never_used_grace_days", raw.never_used_grace_days),
+            ("stale_disabled_days", raw.stale_disabled_days),
+            ("expiring_days", raw.expiring_days),
+        ];
+        for (key, value) in thresholds {
+            let Some(value) = value else { continue };
+            let span = value.span();
+            let days = value.into_inner();
+            if !(1..=MAX_THRESHOLD_DAYS).contains(&days) {
+                return Err(self.invalid(
+                    span.start,
+                    format!("{key} = {days} is out of range"),
+                    format!("use 1 to {MAX_THRESHOLD_DAYS} days, or remove the key for the default"),
+                ));
+            }
+            if let Some(field) = s.findings.field_mut(key) {
+                *field = days;
+            }
+        }
         Ok(s)
     }
 }

@@ -66,6 +66,26 @@ fn every_commented_option_in_the_example_is_accepted() {
     assert_eq!(ob.endpoint.as_deref(), Some("https://api-cloud.oceanbase.com"));
     assert!(ob.credentials_file.is_some());
     assert!(cfg.settings.audit_log.is_some());
+    assert_eq!(
+        cfg.settings.findings,
+        keyward::findings::Thresholds::default(),
+        "the example documents the defaults"
+    );
+}
+
+#[test]
+fn finding_thresholds_are_read_and_out_of_range_ones_name_the_line() {
+    let cfg = parse("[settings]\nmax_key_age_days = 30\nexpiring_days = 3\n").unwrap();
+    assert_eq!(cfg.settings.findings.max_key_age_days, 30);
+    assert_eq!(cfg.settings.findings.expiring_days, 3);
+    assert_eq!(cfg.settings.findings.unused_days, 90, "the others keep their defaults");
+    for bad in ["unused_days = 0", "stale_disabled_days = 5000"] {
+        let e = err(&format!("[settings]\ntimeout_secs = 30\n{bad}\n"));
+        assert!(
+            e.contains(":3") && e.contains("is out of range") && e.contains("use 1 to 3650 days"),
+            "{e}"
+        );
+    }
 }
 
 #[test]
