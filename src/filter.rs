@@ -262,7 +262,7 @@ impl Key {
             Key::Status => or_list(STATUSES.iter().map(|s| s.label())),
             Key::Age | Key::Unused | Key::LastUsed => format!(
                 "a whole number and a unit ({}), as in 90d",
-                or_list(Unit::ALL.iter().map(|u| u.letter_str()))
+                or_list(Unit::ALL.iter().map(|u| u.letter()))
             ),
             Key::Region | Key::Account | Key::Name => "a pattern: text, * for any run, ? for one character".to_string(),
             Key::Kind => {
@@ -315,7 +315,7 @@ fn kind_from_name(name: &str) -> Option<ProviderKind> {
 impl Unit {
     const ALL: [Unit; 5] = [Unit::S, Unit::M, Unit::H, Unit::D, Unit::W];
 
-    fn letter_str(self) -> &'static str {
+    fn letter(self) -> &'static str {
         match self {
             Unit::S => "s",
             Unit::M => "m",
@@ -364,11 +364,12 @@ impl Cmp {
         }
     }
 
-    /// Whether the elapsed time is bounded from below (`>`, `>=`), and whether strictly.
+    /// The elapsed time is bounded from below (`>`, `>=`), not above.
     fn lower(self) -> bool {
         matches!(self, Cmp::Gt | Cmp::Ge)
     }
 
+    /// The bound itself does not match (`>`, `<`).
     fn strict(self) -> bool {
         matches!(self, Cmp::Gt | Cmp::Lt)
     }
@@ -686,7 +687,7 @@ impl fmt::Display for Term {
                 clock.key().name(),
                 cmp.symbol(),
                 span.amount,
-                span.unit.letter_str()
+                span.unit.letter()
             ),
             Test::Glob(field, glob) => {
                 write!(f, "{}:", field.key().name())?;
@@ -891,7 +892,7 @@ fn parse_span(text: &str, range: Range<usize>, key: Key, value: &str) -> Result<
     }
     let lower = value.to_ascii_lowercase();
     let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = Unit::ALL.into_iter().find(|u| u.letter_str() == &lower[digits.len()..]);
+    let unit = Unit::ALL.into_iter().find(|u| u.letter() == &lower[digits.len()..]);
     let (Some(unit), false, true) = (unit, digits.is_empty(), digits.bytes().all(|b| b.is_ascii_digit())) else {
         return Err(bad_value(text, range, key));
     };
@@ -1427,7 +1428,7 @@ mod tests {
         for word in words {
             assert!(SYNTAX.contains(word), "SYNTAX does not mention {word}");
         }
-        let units: String = Unit::ALL.iter().map(|u| u.letter_str()).collect::<Vec<_>>().join(" ");
+        let units: String = Unit::ALL.iter().map(|u| u.letter()).collect::<Vec<_>>().join(" ");
         assert!(SYNTAX.contains(&units), "SYNTAX lists the units {units}");
         assert!(SYNTAX.lines().count() <= 9);
     }
