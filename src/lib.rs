@@ -7,6 +7,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod emulator;
+pub mod filter;
 pub mod findings;
 pub mod hints;
 pub mod inventory;

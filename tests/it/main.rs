@@ -19,6 +19,7 @@ mod emulator_faults;
 mod emulator_oceanbase;
 mod emulator_tccli;
 mod emulator_tencent;
+mod filter_props;
 mod global_keys;
 mod list_output;
 mod oceanbase_api;
