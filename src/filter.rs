@@ -23,20 +23,18 @@
 //! row's lower-cased haystack, as the filter always was, one test per word.
 
 use crate::findings::{FindingId, FindingSet};
-use crate::inventory::{ProviderKind, Status};
+use crate::inventory::{ProviderKind, Status, Timestamp};
 use crate::text::sanitize;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-// TODO(integrator): use `crate::inventory::Timestamp` once it merges (the same alias).
-type Timestamp = DateTime<Utc>;
 
 /// The syntax, for the help overlay, `keyward list --help` and the README.
 pub const SYNTAX: &str = "\
 Terms separated by spaces must all match; -term negates one (-status:disabled).
   web \"two words\"          text anywhere in the row, any case
-  status:enabled           or disabled, active, expiring, expired
+  status:enabled           or disabled, active, expired
   age>90d age<12h          time since created; also >= <=; units s m h d w
   unused>30d               since last use; never used: since created (CAM)
   lastused<7d              used within 7 days; never used: no match
@@ -198,15 +196,7 @@ enum Key {
     Finding,
 }
 
-/// Every status, in `Status` declaration order.
-// TODO(integrator): use `Status::ALL` if inventory.rs grows one.
-const STATUSES: [Status; 5] = [
-    Status::Enabled,
-    Status::Disabled,
-    Status::Active,
-    Status::Expiring,
-    Status::Expired,
-];
+const STATUSES: [Status; 4] = Status::ALL;
 
 /// Durations above this are refused: no key is 10,000 years old, and a cutoff this far
 /// back stays inside chrono's range.
@@ -1060,8 +1050,8 @@ mod tests {
         let mut row = Fake::new();
         assert!(hit("status:enabled", &row));
         assert!(!hit("status:disabled", &row));
-        row.status = Status::Expiring;
-        assert!(hit("status:expiring", &row));
+        row.status = Status::Expired;
+        assert!(hit("status:expired", &row));
 
         assert!(hit("kind:cam", &row));
         assert!(!hit("kind:maas", &row));
@@ -1259,12 +1249,12 @@ mod tests {
             (
                 "status:maybe",
                 0..12,
-                "`status:maybe`: status expects enabled, disabled, active, expiring or expired",
+                "`status:maybe`: status expects enabled, disabled, active or expired",
             ),
             (
                 "x status:",
                 2..9,
-                "`status:`: no value; status expects enabled, disabled, active, expiring or expired",
+                "`status:`: no value; status expects enabled, disabled, active or expired",
             ),
             (
                 "name:\"\"",

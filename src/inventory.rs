@@ -72,6 +72,8 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 4] = [Status::Enabled, Status::Disabled, Status::Active, Status::Expired];
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Enabled => "enabled",

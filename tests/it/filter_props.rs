@@ -28,7 +28,7 @@ fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-const STATUSES: [&str; 5] = ["enabled", "disabled", "active", "expiring", "expired"];
+const STATUSES: [&str; 4] = ["enabled", "disabled", "active", "expired"];
 const KINDS: [&str; 8] = [
     "cam",
     "apikey",
@@ -163,13 +163,7 @@ fn instant() -> impl Strategy<Value = Option<DateTime<Utc>>> {
 }
 
 fn row() -> impl Strategy<Value = Row> {
-    let statuses = [
-        Status::Enabled,
-        Status::Disabled,
-        Status::Active,
-        Status::Expiring,
-        Status::Expired,
-    ];
+    let statuses = Status::ALL;
     (
         (
             select(&ProviderKind::ALL[..]),
