@@ -7,6 +7,9 @@
 //! - `outcome` after it, one per call, with one result per id. A call that was never sent
 //!   (cancelled, no provider) has an outcome line and no intent line.
 //!
+//! A run applied from a reviewed plan file (`keyward apply`) carries the file's hash as
+//! `plan` on its `run` line and on every intent and outcome.
+//!
 //! An intent without an outcome means keyward stopped while the call was in flight: the
 //! call may or may not have happened. [`unmatched_intents`] finds those.
 
@@ -115,6 +118,10 @@ pub struct CallRef {
     pub region: String,
     pub action: String,
     pub dry_run: bool,
+    /// The hash of the reviewed plan file the run applied (`keyward apply`); absent for a
+    /// run confirmed in the TUI, and in logs written before plan files existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// The records of the audit log. No field can hold a secret: a rotation records only
@@ -128,6 +135,9 @@ pub enum Record {
         dry_run: bool,
         calls: usize,
         items: usize,
+        /// The reviewed plan file's hash, as on each of the run's intents and outcomes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<String>,
     },
     Intent {
         #[serde(flatten)]

@@ -32,6 +32,8 @@ pub fn process_env(name: &str) -> Option<String> {
 const CONFIG_ENV: &str = "KEYWARD_CONFIG";
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_RETRIES: u32 = 3;
+/// How old a plan file `keyward apply` still accepts, unless `plan_max_age_hours` says.
+pub const DEFAULT_PLAN_MAX_AGE_HOURS: u32 = 24;
 
 /// A Tencent Cloud API a `[[tencent]]` account is managed through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -105,6 +107,8 @@ pub struct Settings {
     pub trusted_ca_pem: Option<Vec<u8>>,
     /// The limits the findings judge keys by (`[settings] max_key_age_days` and others).
     pub findings: crate::findings::Thresholds,
+    /// `keyward apply` refuses a plan file written longer ago than this.
+    pub plan_max_age_hours: u32,
 }
 
 impl Default for Settings {
@@ -117,6 +121,7 @@ impl Default for Settings {
             language: Language::default(),
             trusted_ca_pem: None,
             findings: crate::findings::Thresholds::default(),
+            plan_max_age_hours: DEFAULT_PLAN_MAX_AGE_HOURS,
         }
     }
 }
@@ -153,6 +158,8 @@ pub struct Config {
     pub tencent: Vec<TencentAccount>,
     pub oceanbase: Vec<OceanBaseAccount>,
     pub settings: Settings,
+    /// The `[[protect]]` entries: keys no plan deletes, disables or rotates.
+    pub protect: crate::queue::Protect,
 }
 
 /// Where the config is read from: `--config`, else `$KEYWARD_CONFIG`, else the platform

@@ -29,7 +29,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-
 /// The syntax, for the help overlay, `keyward list --help` and the README.
 pub const SYNTAX: &str = "\
 Terms separated by spaces must all match; -term negates one (-status:disabled).
@@ -164,9 +163,11 @@ enum Field {
     Name,
 }
 
-/// A whole-value, case-insensitive pattern, compiled into tokens once.
+/// A whole-value, case-insensitive pattern, compiled into tokens once. Also what a
+/// `[[protect]]` entry's `name` is matched with (`queue::protect`), so both read `*` and
+/// `?` the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Glob {
+pub(crate) struct Glob {
     /// Lower-cased, as printed.
     pattern: String,
     tokens: Box<[Tok]>,
@@ -407,7 +408,7 @@ impl Span {
 
 impl Glob {
     /// `pattern` as typed; lower-cased a character at a time, as the values are.
-    fn new(pattern: &str) -> Glob {
+    pub(crate) fn new(pattern: &str) -> Glob {
         let pattern: String = pattern.chars().flat_map(char::to_lowercase).collect();
         let mut tokens: Vec<Tok> = Vec::with_capacity(pattern.len());
         for c in pattern.chars() {
@@ -426,7 +427,7 @@ impl Glob {
         }
     }
 
-    fn matches(&self, value: &str) -> bool {
+    pub(crate) fn matches(&self, value: &str) -> bool {
         if value.is_ascii() {
             // Most values: a byte is a character, lower-casing is a table lookup.
             glob_match(&self.tokens, value.bytes().map(|b| b.to_ascii_lowercase() as char))

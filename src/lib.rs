@@ -13,6 +13,7 @@ pub mod hints;
 pub mod inventory;
 pub mod launch;
 pub mod list;
+pub mod listed;
 pub mod panic_guard;
 pub mod providers;
 pub mod queue;

@@ -87,6 +87,8 @@ pub struct AppOptions {
     pub dry_run: bool,
     /// Shown in the header, e.g. "demo (emulator at http://127.0.0.1:PORT)".
     pub title: String,
+    /// The config's `[[protect]]` entries: every plan the app builds skips those keys.
+    pub protect: crate::queue::Protect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,7 +323,7 @@ impl App {
 
     fn plan_for(&self, keys: &[ItemKey], intent: &Intent) -> Plan {
         let items = self.tab().items_for(keys);
-        crate::queue::build_plan(&items, intent)
+        crate::queue::build_plan(&items, intent, &self.options.protect)
     }
 }
 

@@ -7,7 +7,8 @@
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
 use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope, Timestamp};
-use crate::times;
+// Computed once per data change so that each filter keystroke is one `contains` per row.
+use crate::listed::haystack;
 use compact_str::CompactString;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -94,29 +95,6 @@ fn latest_first(a: Option<Timestamp>, b: Option<Timestamp>) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     }
-}
-
-/// Lower-cased text of every column, computed once per data change so that each
-/// filter keystroke is one `contains` per row. Every region that lists the row is in
-/// it, so a region filter finds a merged row whichever of its regions is typed.
-fn haystack(row: &Row) -> String {
-    let item = &row.item;
-    let regions = row.regions().collect::<Vec<_>>().join(" ");
-    // The creation time as the detail pane shows it, so `2025-03` finds that month's keys.
-    let created = item.created.map(times::rfc3339).unwrap_or_default();
-    format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        item.name,
-        item.key.id,
-        item.key.scope.account,
-        regions,
-        item.status.label(),
-        item.key_type,
-        created,
-        item.bindings_text(),
-        item.description
-    )
-    .to_lowercase()
 }
 
 /// Whether `scope` lists `row` (the tab holds one kind: account and region decide).
@@ -588,6 +566,7 @@ impl TabState {
 mod tests {
     use super::*;
     use crate::inventory::Status;
+    use crate::times;
     use compact_str::CompactString;
 
     fn item(region: &str, id: &str, name: &str) -> Item {

@@ -90,7 +90,7 @@ async fn execute(
     emu: &emulator::Emulator,
 ) -> RunStats {
     let refs: Vec<&Item> = items.iter().collect();
-    let plan = queue::build_plan(&refs, &Intent::Delete);
+    let plan = queue::build_plan(&refs, &Intent::Delete, &queue::Protect::default());
     let mut stats = RunStats::default();
     for call in &plan.calls {
         stats.actions.entry(call.action.to_string()).or_default().calls += 1;

@@ -20,6 +20,21 @@ struct RawConfig {
     oceanbase: Vec<Spanned<RawOceanBase>>,
     #[serde(default)]
     settings: Option<RawSettings>,
+    #[serde(default)]
+    protect: Vec<Spanned<RawProtect>>,
+}
+
+/// One `[[protect]]` entry (see `queue::protect`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProtect {
+    id: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    account: Option<Spanned<String>>,
+    region: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    /// Read only to refuse it with a reason (keyward does not list tags).
+    tag: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -68,10 +83,13 @@ struct RawSettings {
     never_used_grace_days: Option<Spanned<u32>>,
     stale_disabled_days: Option<Spanned<u32>>,
     expiring_days: Option<Spanned<u32>>,
+    plan_max_age_hours: Option<Spanned<u32>>,
 }
 
 /// Ten years: a longer threshold would never flag anything.
 const MAX_THRESHOLD_DAYS: u32 = 3650;
+/// Thirty days: a reviewed plan older than that describes a world long gone.
+const MAX_PLAN_AGE_HOURS: u32 = 720;
 
 pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let checker = Checker { text, path, env };
@@ -109,6 +127,11 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
     if let Some(s) = raw.settings {
         cfg.settings = checker.settings(s)?;
     }
+    let mut rules = Vec::new();
+    for p in raw.protect {
+        rules.push(checker.protect(p, &cfg)?);
+    }
+    cfg.protect = crate::queue::Protect::new(rules);
     Ok(cfg)
 }
 
@@ -407,6 +430,88 @@ impl Checker<'_> {
         })
     }
 
+    /// One `[[protect]]` entry, checked against the accounts `cfg` configures: an entry
+    /// naming an account or region that is not there would silently protect nothing.
+    fn protect(&self, raw: Spanned<RawProtect>, cfg: &Config) -> Result<crate::queue::protect::Rule, ConfigError> {
+        use crate::queue::protect::{NamePattern, Rule};
+        let start = raw.span().start;
+        let raw = raw.into_inner();
+        let mut rule = Rule::at(format!("{}:{}", self.path.display(), self.line(start)));
+        if let Some(tag) = raw.tag {
+            return Err(self.invalid(
+                tag.span().start,
+                "[[protect]] tag is not supported: keyward does not read the keys' tags",
+                "protect the keys by id, name, account, region or kind instead",
+            ));
+        }
+        let fix = "give a value, or remove the key";
+        rule.id = raw.id.map(|v| self.non_empty(v, "[[protect]] id", fix)).transpose()?;
+        rule.name = raw
+            .name
+            .map(|v| self.non_empty(v, "[[protect]] name", fix))
+            .transpose()?
+            .map(|n| NamePattern::new(&n));
+        if let Some(account) = raw.account {
+            let span = account.span();
+            let account = self.non_empty(account, "[[protect]] account", fix)?;
+            let known = cfg
+                .tencent
+                .iter()
+                .map(|a| &a.name)
+                .chain(cfg.oceanbase.iter().map(|a| &a.name));
+            if !known.clone().any(|name| *name == account) {
+                let names: Vec<String> = known.map(|n| format!("\"{n}\"")).collect();
+                return Err(self.invalid(
+                    span.start,
+                    format!(
+                        "[[protect]] account \"{account}\" is not a configured account, so it would protect nothing"
+                    ),
+                    format!("use one of the account names above ({})", names.join(", ")),
+                ));
+            }
+            rule.account = Some(account);
+        }
+        if let Some(region) = raw.region {
+            let span = region.span();
+            let region = self.non_empty(region, "[[protect]] region", fix)?;
+            let known = region == crate::providers::tencent::cam::GLOBAL
+                || cfg.tencent.iter().any(|a| a.regions.contains(&region))
+                || cfg.oceanbase.iter().any(|a| a.project_ids.contains(&region));
+            if !known {
+                return Err(self.invalid(
+                    span.start,
+                    format!(
+                        "[[protect]] region \"{region}\" is not a region or project id of any configured account, \
+                         so it would protect nothing"
+                    ),
+                    "use a region listed in an account's regions (or an OceanBase project id)",
+                ));
+            }
+            rule.region = Some(region);
+        }
+        if let Some(kind) = raw.kind {
+            let span = kind.span();
+            let kind = kind.into_inner();
+            let Some(parsed) = crate::inventory::ProviderKind::from_slug(&kind) else {
+                let all: Vec<&str> = crate::inventory::ProviderKind::ALL.iter().map(|k| k.slug()).collect();
+                return Err(self.invalid(
+                    span.start,
+                    format!("[[protect]] kind = \"{kind}\" is not a kind of key"),
+                    format!("use one of {}", all.join(", ")),
+                ));
+            };
+            rule.kind = Some(parsed);
+        }
+        if rule.is_empty() {
+            return Err(self.invalid(
+                start,
+                "this [[protect]] entry sets nothing, so it would protect every key",
+                "set at least one of id, name, account, region or kind",
+            ));
+        }
+        Ok(rule)
+    }
+
     fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
         let mut s = Settings::default();
         if let Some(t) = raw.timeout_secs {
@@ -468,6 +573,18 @@ impl Checker<'_> {
             if let Some(field) = s.findings.field_mut(key) {
                 *field = days;
             }
+        }
+        if let Some(hours) = raw.plan_max_age_hours {
+            let span = hours.span();
+            let hours = hours.into_inner();
+            if !(1..=MAX_PLAN_AGE_HOURS).contains(&hours) {
+                return Err(self.invalid(
+                    span.start,
+                    format!("plan_max_age_hours = {hours} is out of range"),
+                    format!("use 1 to {MAX_PLAN_AGE_HOURS} hours, or remove the key for the default (24)"),
+                ));
+            }
+            s.plan_max_age_hours = hours;
         }
         Ok(s)
     }

@@ -46,6 +46,7 @@ pub async fn execute(
     events: UnboundedSender<ExecEvent>,
 ) {
     let total_items = plan.item_count();
+    let plan_hash = plan.plan_hash;
     let calls = one_request_per_call(plan.calls);
     let names = plan.names;
     let also_listed = plan.also_listed;
@@ -60,6 +61,7 @@ pub async fn execute(
     let run = Run {
         id: uuid::Uuid::new_v4().to_string(),
         dry_run: opts.dry_run,
+        plan_hash,
         providers: by_scope,
         audit,
         cancel,
@@ -82,6 +84,7 @@ pub async fn execute(
         dry_run: run.dry_run,
         calls: run.calls.len(),
         items: total_items,
+        plan: run.plan_hash.clone(),
     });
 
     let results = futures::future::join_all(chains(&run.calls).into_iter().map(|chain| run.run_chain(chain))).await;
@@ -285,6 +288,8 @@ impl Final {
 struct Run {
     id: String,
     dry_run: bool,
+    /// The reviewed plan file's hash, stamped on every audit line of the run.
+    plan_hash: Option<String>,
     providers: HashMap<Scope, Arc<dyn Provider>>,
     audit: Option<Arc<AuditLog>>,
     cancel: CancellationToken,
@@ -517,6 +522,7 @@ impl Run {
             region: call.scope.region.to_string(),
             action: call.action.to_string(),
             dry_run: self.dry_run,
+            plan: self.plan_hash.clone(),
         }
     }
 

@@ -5,12 +5,15 @@
 //! - `build_plan` is pure: same items + intent, same plan. It groups calls by
 //!   scope (kind, account, region), batches CVM deletes by 100, expands an API Gateway delete of
 //!   an enabled key into DisableApiKey then DeleteApiKey, and attaches warnings for bound items.
+//!   It takes the config's `Protect`: a protected key is never planned for delete, disable
+//!   or rotate, whichever caller asks.
 //! - Nothing outside `execute` sends a mutating call.
 //! - `execute` honours `ExecOptions::dry_run` (log what would be sent, send nothing),
 //!   writes an audit intent before and an outcome after every call, reports every
 //!   item's outcome as an `ExecEvent`, and stops sending when cancelled.
 //!
-//! `plan.rs` holds the pure planning rules, `exec.rs` the executor.
+//! `plan.rs` holds the pure planning rules, `protect.rs` the `[[protect]]` rule the planner
+//! applies first, `exec.rs` the executor.
 
 pub use crate::audit::OutcomeKind;
 use crate::inventory::{ItemKey, Scope};
@@ -122,6 +125,9 @@ pub struct Plan {
     /// them (`Provider::refresh`), so it re-reads only what the run can have changed;
     /// empty for a scope means that scope is listed in full.
     pub listed: Vec<crate::inventory::Item>,
+    /// The hash of the reviewed plan file this plan was applied from (`keyward apply`):
+    /// the audit log records it on the run and on every intent and outcome.
+    pub plan_hash: Option<String>,
 }
 
 /// Item names as they were when planned; the queue view and the executor read them.
@@ -286,6 +292,8 @@ pub struct ExecOptions {
 
 mod exec;
 mod plan;
+pub mod protect;
 
 pub use exec::{MAX_IN_FLIGHT, execute};
 pub use plan::{IMAGE_NOTE, Selected, build_plan};
+pub use protect::Protect;

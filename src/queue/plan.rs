@@ -5,6 +5,7 @@
 //! is what gets sent. The plan does not depend on the order items were selected in:
 //! items are deduplicated and sorted by (kind, account, region, id).
 
+use super::protect::Protect;
 use super::{Intent, Op, Plan, PlannedCall};
 use crate::inventory::{Binding, Item, ItemKey, Row, Scope, Status};
 use crate::providers::{BoundDelete, Operation, action, capabilities, validate_new_name};
@@ -51,11 +52,12 @@ impl Selected for Row {
 ///
 /// What each kind supports, the action names and the input rules come from the kind's
 /// provider module (`providers::capabilities`, `providers::action`, the validators): the
-/// planner holds only the rules that are about plans.
-pub fn build_plan<S: Selected>(selected: &[&S], intent: &Intent) -> Plan {
+/// planner holds only the rules that are about plans. `protect` (the config's
+/// `[[protect]]` entries) is applied first: a protected key is skipped, never planned.
+pub fn build_plan<S: Selected>(selected: &[&S], intent: &Intent, protect: &Protect) -> Plan {
     // Deduplicate (the same item selected twice is one item) and fix the order.
     let mut unique: BTreeMap<&ItemKey, &Item> = BTreeMap::new();
-    let mut also_listed = BTreeMap::new();
+    let mut also_listed: BTreeMap<ItemKey, Vec<Scope>> = BTreeMap::new();
     for s in selected {
         let item = s.item();
         unique.entry(&item.key).or_insert(item);
@@ -64,13 +66,27 @@ pub fn build_plan<S: Selected>(selected: &[&S], intent: &Intent) -> Plan {
             also_listed.insert(item.key.clone(), others);
         }
     }
+    // Names of every selected item, protected ones too: the skipped list names them.
+    let names = unique
+        .iter()
+        .filter(|(_, item)| !item.name.is_empty())
+        .map(|(key, item)| ((*key).clone(), item.name.to_string()))
+        .collect();
+    let mut protected = Vec::new();
+    unique.retain(|key, item| {
+        let also = also_listed.get(*key).map(Vec::as_slice).unwrap_or_default();
+        match protect.refusing(intent, item, also) {
+            Some(rule) => {
+                protected.push(((*key).clone(), Protect::reason(rule)));
+                false
+            }
+            None => true,
+        }
+    });
     let mut plan = Plan {
+        skipped: protected,
+        names,
         also_listed,
-        names: unique
-            .iter()
-            .filter(|(_, item)| !item.name.is_empty())
-            .map(|(key, item)| ((*key).clone(), item.name.to_string()))
-            .collect(),
         ..Plan::default()
     };
 
@@ -84,7 +100,8 @@ pub fn build_plan<S: Selected>(selected: &[&S], intent: &Intent) -> Plan {
         _ => None,
     };
     if let Some(reason) = whole_selection_refusal {
-        plan.skipped = unique.keys().map(|k| ((*k).clone(), reason.clone())).collect();
+        plan.skipped
+            .extend(unique.keys().map(|k| ((*k).clone(), reason.clone())));
         return plan;
     }
 

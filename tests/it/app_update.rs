@@ -648,17 +648,17 @@ fn plan_view_groups_calls_and_marks_only_disables_followed_by_a_delete() {
     use keyward::app::modal::{PlanLineKind, plan_view};
     let items = fleet();
     let api: Vec<&keyward::inventory::Item> = items[300..].iter().collect();
-    let delete = build_plan(&api, &Intent::Delete);
+    let delete = build_plan(&api, &Intent::Delete, &keyward::queue::Protect::default());
     let lines = plan_view(&delete);
     assert_eq!(lines.iter().filter(|l| l.kind == PlanLineKind::Group).count(), 1);
     let marked = lines.iter().filter(|l| l.text.contains("disable then delete")).count();
     assert_eq!(marked, 5, "{lines:#?}");
     // A plain disable is not "disable then delete".
-    let disable = build_plan(&api, &Intent::Disable);
+    let disable = build_plan(&api, &Intent::Disable, &keyward::queue::Protect::default());
     assert!(plan_view(&disable).iter().all(|l| !l.text.contains("then delete")));
     // CVM: 300 pairs in one region are three batches, listed with the first ids.
     let cvm: Vec<&keyward::inventory::Item> = items[..300].iter().collect();
-    let lines = plan_view(&build_plan(&cvm, &Intent::Delete));
+    let lines = plan_view(&build_plan(&cvm, &Intent::Delete, &keyward::queue::Protect::default()));
     let calls: Vec<_> = lines.iter().filter(|l| l.kind == PlanLineKind::Call).collect();
     assert_eq!(calls.len(), 3);
     assert_eq!(
@@ -764,7 +764,7 @@ fn a_long_warning_list_is_counted_not_listed() {
         .map(|i| i.clone().bound_to(Binding::Instance("ins-1".into())))
         .collect();
     let refs: Vec<&keyward::inventory::Item> = items.iter().collect();
-    let lines = plan_view(&build_plan(&refs, &Intent::Delete));
+    let lines = plan_view(&build_plan(&refs, &Intent::Delete, &keyward::queue::Protect::default()));
     let warnings: Vec<&str> = lines
         .iter()
         .filter(|l| l.kind == PlanLineKind::Warning)

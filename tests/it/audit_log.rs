@@ -13,6 +13,7 @@ fn at(run: &str, call: usize) -> CallRef {
         region: "ap-guangzhou".into(),
         action: "DeleteKeyPairs".into(),
         dry_run: false,
+        plan: None,
     }
 }
 

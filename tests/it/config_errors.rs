@@ -66,6 +66,12 @@ fn every_commented_option_in_the_example_is_accepted() {
     assert_eq!(ob.endpoint.as_deref(), Some("https://api-cloud.oceanbase.com"));
     assert!(ob.credentials_file.is_some());
     assert!(cfg.settings.audit_log.is_some());
+    assert_eq!(cfg.settings.plan_max_age_hours, 24);
+    assert_eq!(cfg.protect.rules().len(), 1);
+    assert_eq!(
+        cfg.protect.rules()[0].kind,
+        Some(keyward::inventory::ProviderKind::ApiGateway)
+    );
     assert_eq!(
         cfg.settings.findings,
         keyward::findings::Thresholds::default(),
@@ -85,6 +91,61 @@ fn finding_thresholds_are_read_and_out_of_range_ones_name_the_line() {
             e.contains(":3") && e.contains("is out of range") && e.contains("use 1 to 3650 days"),
             "{e}"
         );
+    }
+}
+
+#[test]
+fn plan_max_age_is_read_and_checked() {
+    assert_eq!(parse("").unwrap().settings.plan_max_age_hours, 24, "the default");
+    let cfg = parse("[settings]\nplan_max_age_hours = 2\n").unwrap();
+    assert_eq!(cfg.settings.plan_max_age_hours, 2);
+    for bad in ["0", "721"] {
+        let e = err(&format!("[settings]\nplan_max_age_hours = {bad}\n"));
+        assert!(
+            e.contains(":2") && e.contains("out of range") && e.contains("1 to 720"),
+            "{e}"
+        );
+    }
+}
+
+const PROTECT_ACCOUNT: &str = "[[tencent]]\nname = \"prod\"\nregions = [\"ap-guangzhou\"]\n\n";
+
+/// Each entry records where it is written (the plan names it) and the fields it sets.
+#[test]
+fn protect_entries_name_their_file_and_line() {
+    let text = format!(
+        "{PROTECT_ACCOUNT}[[protect]]\nid = \"skey-1\"\n\n[[protect]]\naccount = \"prod\"\nregion = \"ap-guangzhou\"\nname = \"deploy-*\"\nkind = \"cvm\"\n"
+    );
+    let cfg = parse(&text).unwrap();
+    let rules = cfg.protect.rules();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].source, "/etc/keyward/config.toml:5");
+    assert_eq!(rules[0].id.as_deref(), Some("skey-1"));
+    assert_eq!(rules[1].source, "/etc/keyward/config.toml:8");
+    assert_eq!(rules[1].name.as_ref().map(|n| n.text.as_str()), Some("deploy-*"));
+    assert_eq!(rules[1].kind, Some(keyward::inventory::ProviderKind::Cvm));
+}
+
+/// An entry that would protect nothing (a typo'd account or region) or everything (no
+/// field), or one that asks for what keyward cannot do (tags), is refused with its line.
+#[test]
+fn protect_entries_that_cannot_mean_what_they_say_are_refused() {
+    let cases = [
+        ("[[protect]]\naccount = \"prd\"\n", ":6", "not a configured account"),
+        ("[[protect]]\nregion = \"ap-mars\"\n", ":6", "not a region"),
+        (
+            "[[protect]]\nkind = \"keys\"\n",
+            ":6",
+            "apigateway, cvm, oceanbase, cam",
+        ),
+        ("[[protect]]\ntag = \"env=prod\"\n", ":6", "tag is not supported"),
+        ("[[protect]]\n", ":5", "sets nothing"),
+        ("[[protect]]\nid = \"\"\n", ":6", "is empty"),
+        ("[[protect]]\nowner = \"me\"\n", ":6", "unknown field"),
+    ];
+    for (entry, line, says) in cases {
+        let e = err(&format!("{PROTECT_ACCOUNT}{entry}"));
+        assert!(e.contains(line) && e.contains(says), "{entry:?}: {e}");
     }
 }
 

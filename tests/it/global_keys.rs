@@ -152,7 +152,7 @@ fn a_region_filter_matches_a_row_by_any_of_its_regions() {
 fn the_plan_sends_one_call_per_row_to_its_first_region() {
     let mut app = global_app();
     let rows: Vec<&Row> = cvm_tab(&mut app).items().iter().collect();
-    let plan = build_plan(&rows, &Intent::Delete);
+    let plan = build_plan(&rows, &Intent::Delete, &keyward::queue::Protect::default());
     assert_eq!(plan.calls.len(), 1);
     assert_eq!(plan.calls[0].scope, scope("ap-guangzhou"));
     assert_eq!(plan.calls[0].op, Op::Delete);
@@ -165,7 +165,7 @@ fn the_plan_sends_one_call_per_row_to_its_first_region() {
 
     let mut per_region = per_region_app();
     let rows: Vec<&Row> = cvm_tab(&mut per_region).items().iter().collect();
-    let plan = build_plan(&rows, &Intent::Delete);
+    let plan = build_plan(&rows, &Intent::Delete, &keyward::queue::Protect::default());
     let scopes: BTreeSet<Scope> = plan.calls.iter().map(|c| c.scope.clone()).collect();
     assert_eq!(scopes, REGIONS.iter().map(|r| scope(r)).collect());
     assert!(plan.calls.iter().all(|c| c.ids.len() == 1));
@@ -183,7 +183,7 @@ async fn the_run_re_reads_every_region_that_listed_the_key() {
     );
     let mut app = global_app();
     let rows: Vec<&Row> = cvm_tab(&mut app).items().iter().collect();
-    let plan = build_plan(&rows, &Intent::Delete);
+    let plan = build_plan(&rows, &Intent::Delete, &keyward::queue::Protect::default());
     let providers: Vec<Arc<dyn Provider>> = regions.iter().map(|p| p.clone() as Arc<dyn Provider>).collect();
     let events = run(plan, providers, ExecOptions::default(), None, CancellationToken::new()).await;
     assert!(store.items().is_empty());

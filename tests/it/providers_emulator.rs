@@ -534,7 +534,7 @@ async fn the_refresh_after_a_run_looks_up_no_usage_plan_the_run_did_not_touch() 
 
     let free: Vec<&Item> = before.iter().filter(|i| !i.is_bound()).take(3).collect();
     let disabled: BTreeSet<String> = free.iter().map(|i| i.key.id.to_string()).collect();
-    let plan = build_plan(&free, &Intent::Disable);
+    let plan = build_plan(&free, &Intent::Disable, &keyward::queue::Protect::default());
     let plan_lists = state.action_count("DescribeUsagePlansStatus");
     let refreshed = run_and_refresh(plan, before.clone(), gw.clone()).await;
 
@@ -565,7 +565,7 @@ async fn the_refresh_after_a_run_looks_up_the_plans_of_the_keys_it_touched() {
     let state = world.emu.state();
     let before = gw.list().await.unwrap();
     let bound = before.iter().find(|i| i.is_bound()).unwrap();
-    let plan = build_plan(&[bound], &Intent::Disable);
+    let plan = build_plan(&[bound], &Intent::Disable, &keyward::queue::Protect::default());
     let lookups = state.action_count("DescribeUsagePlanSecretIds");
     let refreshed = run_and_refresh(plan, before.clone(), gw.clone()).await;
     assert_eq!(
@@ -579,7 +579,11 @@ async fn the_refresh_after_a_run_looks_up_the_plans_of_the_keys_it_touched() {
     assert_eq!(shown, by_id(gw.list().await.unwrap()));
 
     // Without the items it planned from, the re-read is a full listing.
-    let again = build_plan(&[&shown[bound.key.id.as_str()]], &Intent::Enable);
+    let again = build_plan(
+        &[&shown[bound.key.id.as_str()]],
+        &Intent::Enable,
+        &keyward::queue::Protect::default(),
+    );
     let lookups = state.action_count("DescribeUsagePlanSecretIds");
     let refreshed = run_and_refresh(again, Vec::new(), gw.clone()).await;
     assert_eq!(state.action_count("DescribeUsagePlanSecretIds"), lookups + 10);

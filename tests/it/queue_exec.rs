@@ -17,7 +17,7 @@ const LIVE: ExecOptions = ExecOptions { dry_run: false };
 
 fn plan_of(items: &[Item], intent: &Intent) -> Plan {
     let refs: Vec<&Item> = items.iter().collect();
-    build_plan(&refs, intent)
+    build_plan(&refs, intent, &keyward::queue::Protect::default())
 }
 
 fn mem(kind: ProviderKind, account: &str, region: &str, items: Vec<Item>) -> Arc<MemoryProvider> {

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 fn plan_of(items: &[Item], intent: &Intent) -> Plan {
     let refs: Vec<&Item> = items.iter().collect();
-    build_plan(&refs, intent)
+    build_plan(&refs, intent, &keyward::queue::Protect::default())
 }
 
 fn shape(plan: &Plan) -> Vec<(String, Vec<String>)> {
@@ -332,4 +332,49 @@ fn item_keys_lists_each_planned_item_once_for_the_hidden_count() {
     // E.g. the filter shows only key pairs: one planned item is hidden.
     let hidden = keys.iter().filter(|k| k.scope.kind != ProviderKind::Cvm).count();
     assert_eq!(hidden, 1);
+}
+
+/// A `[[protect]]` rule: the key it matches is skipped with the rule's file and line for
+/// delete, disable and rotate, whatever else was selected with it; enable still plans it.
+#[test]
+fn protected_keys_are_skipped_with_the_rule_that_protects_them() {
+    use keyward::queue::protect::{NamePattern, Protect, Rule};
+    let mut rule = Rule::at("/etc/keyward/config.toml:12");
+    rule.name = Some(NamePattern::new("name-akid-p*"));
+    let protect = Protect::new(vec![rule]);
+    let items = [
+        apikey("AKID-p1", Status::Enabled),
+        apikey("AKID-x", Status::Enabled),
+        apikey("AKID-p2", Status::Disabled),
+    ];
+    let refs: Vec<&Item> = items.iter().collect();
+    for intent in [Intent::Delete, Intent::Disable, Intent::Rotate { custom: None }] {
+        let plan = build_plan(&refs, &intent, &protect);
+        let called: Vec<&str> = plan
+            .calls
+            .iter()
+            .flat_map(|c| c.ids.iter().map(String::as_str))
+            .collect();
+        assert!(called.iter().all(|id| *id == "AKID-x"), "{intent:?}: {called:?}");
+        assert!(!called.is_empty(), "{intent:?}: the unprotected key is still planned");
+        let protected: Vec<(&str, &str)> = plan
+            .skipped
+            .iter()
+            .map(|(k, why)| (k.id.as_str(), why.as_str()))
+            .filter(|(_, why)| why.starts_with("protected"))
+            .collect();
+        assert_eq!(
+            protected,
+            [
+                ("AKID-p1", "protected by /etc/keyward/config.toml:12"),
+                ("AKID-p2", "protected by /etc/keyward/config.toml:12")
+            ],
+            "{intent:?}"
+        );
+    }
+    let enable = build_plan(&refs, &Intent::Enable, &protect);
+    assert_eq!(
+        shape(&enable),
+        [("EnableApiKey".to_string(), vec!["AKID-p2".to_string()])]
+    );
 }

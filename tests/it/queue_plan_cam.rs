@@ -11,7 +11,7 @@ const ALICE: &str = "alice (100012345678)";
 
 fn plan_of(items: &[Item], intent: &Intent) -> Plan {
     let refs: Vec<&Item> = items.iter().collect();
-    build_plan(&refs, intent)
+    build_plan(&refs, intent, &keyward::queue::Protect::default())
 }
 
 fn calls(plan: &Plan) -> Vec<(&str, Op, Vec<String>)> {

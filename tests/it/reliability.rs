@@ -111,7 +111,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
         assert_eq!(enabled.len(), 100, "the seed has too few enabled keys in {region}");
         selected.extend(enabled);
     }
-    let plan = queue::build_plan(&selected, &Intent::Delete);
+    let plan = queue::build_plan(&selected, &Intent::Delete, &keyward::queue::Protect::default());
     assert_eq!(plan.item_count(), 1_000);
     let chosen: BTreeSet<(String, String)> = selected
         .iter()
@@ -421,7 +421,7 @@ async fn a_server_clock_ten_minutes_off_surfaces_signature_expire_with_advice() 
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let audit = Arc::new(AuditLog::open(&audit_path).unwrap());
-    let plan = queue::build_plan(&[&key], &Intent::Disable);
+    let plan = queue::build_plan(&[&key], &Intent::Disable, &keyward::queue::Protect::default());
     let events = run(plan, providers.clone(), audit).await;
     let log = entries(&events);
     assert_eq!(log.len(), 1);

@@ -112,7 +112,7 @@ async fn a_delete_of_every_key_skips_keywards_own_and_disables_each_active_key_f
     let p = world.cam();
     let items = p.list().await.unwrap();
     let refs: Vec<&Item> = items.iter().collect();
-    let plan = build_plan(&refs, &Intent::Delete);
+    let plan = build_plan(&refs, &Intent::Delete, &keyward::queue::Protect::default());
     assert_eq!(plan.skipped.len(), 1);
     assert_eq!(plan.skipped[0].0.id, SIGNER);
     assert_eq!(
