@@ -15,6 +15,7 @@ pub mod launch;
 pub mod list;
 pub mod listed;
 pub mod panic_guard;
+pub mod planfile;
 pub mod providers;
 pub mod queue;
 pub mod registry;

@@ -64,7 +64,8 @@ impl ListArgs {
     }
 }
 
-fn parse_kind(s: &str) -> Result<ProviderKind, String> {
+/// `--provider`'s value: a kind's slug.
+pub fn parse_kind(s: &str) -> Result<ProviderKind, String> {
     ProviderKind::from_slug(s).ok_or_else(|| {
         let all: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.slug()).collect();
         format!("unknown provider `{s}`; use one of: {}", all.join(", "))

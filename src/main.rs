@@ -33,6 +33,10 @@ struct Cli {
 enum Command {
     /// Print the inventory of every configured account (table, CSV or JSON).
     List(keyward::list::ListArgs),
+    /// Write a reviewed plan file: the calls an intent on the keys `--where` matches would send.
+    Plan(keyward::planfile::cli::PlanArgs),
+    /// Apply a plan file `keyward plan` wrote: re-read its keys, send what did not change.
+    Apply(keyward::planfile::cli::ApplyArgs),
     /// Serve the emulator of every provider API keyward manages.
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
@@ -64,6 +68,19 @@ fn main() -> ExitCode {
         }
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
+        Some(Command::Plan(_) | Command::Apply(_)) if cli.demo || cli.read_only => {
+            eprintln!(
+                "keyward: --demo and --read-only are TUI options; plan and apply run on your config and nothing else\n  \
+                 fix: drop them (`keyward apply --dry-run FILE` sends nothing)"
+            );
+            ExitCode::from(2)
+        }
+        Some(Command::Plan(args)) => keyward::planfile::cli::plan_command(cli.config.as_deref(), &args),
+        Some(Command::Apply(mut args)) => {
+            // `keyward --dry-run apply FILE` must not send either.
+            args.dry_run |= cli.dry_run;
+            keyward::planfile::cli::apply_command(cli.config.as_deref(), &args)
+        }
         Some(Command::Bench(args)) => keyward::bench::command(&args),
     }
 }

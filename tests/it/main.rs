@@ -23,6 +23,7 @@ mod filter_props;
 mod global_keys;
 mod list_output;
 mod oceanbase_api;
+mod plan_apply;
 mod props_tencent;
 mod providers_emulator;
 mod queue_exec;
