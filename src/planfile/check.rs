@@ -3,10 +3,11 @@
 //! remains. Pure: the caller lists the scopes ([`PlanFile::scopes`]) and passes the
 //! listings in. What `keyward apply` runs and what a confirmation dialog shows.
 
+use super::FileIntent;
 use super::{FileCall, PlanFile, PlanFileError, fingerprint};
 use crate::inventory::{Item, ItemKey, Scope};
 use crate::providers::action;
-use crate::queue::{Intent, Plan, PlannedCall, Protect, build_plan};
+use crate::queue::{Plan, PlannedCall, Protect, build_plan};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Each of the plan's scopes as re-read now: its items, or why it could not be listed. A
@@ -29,13 +30,13 @@ pub enum ItemState {
 pub struct ItemCheck {
     pub key: ItemKey,
     pub name: String,
+    pub intent: FileIntent,
     pub state: ItemState,
 }
 
 /// A plan file checked against the live state: what a confirmation shows and what runs.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    pub intent: Intent,
     /// The file's calls without the refused and gone ids (calls left with no id dropped),
     /// carrying the file's hash for the audit log. Its item count is what is sent.
     pub plan: Plan,
@@ -94,9 +95,8 @@ fn calls_per_item<'a>(calls: impl Iterator<Item = (Scope, &'a str, &'a [String])
 /// Check `file` against `live` with the config's `protect`; `Err` refuses the whole plan
 /// (its calls are not what keyward plans for its unchanged items: a forged file).
 pub fn check(file: &PlanFile, live: &Live, protect: &Protect) -> Result<Checked, PlanFileError> {
-    let intent = file.body.intent.intent();
     let mut items: Vec<ItemCheck> = Vec::with_capacity(file.body.items.len());
-    let mut ready: Vec<&Item> = Vec::new();
+    let mut ready: BTreeMap<FileIntent, Vec<&Item>> = BTreeMap::new();
     for planned in &file.body.items {
         let key = planned.key();
         let state = match live.get(&key.scope) {
@@ -109,7 +109,7 @@ pub fn check(file: &PlanFile, live: &Live, protect: &Protect) -> Result<Checked,
                 None => ItemState::Gone,
                 Some(now) if fingerprint(now) != planned.fingerprint => ItemState::Refused(changed(now)),
                 Some(now) => {
-                    ready.push(now);
+                    ready.entry(planned.intent).or_default().push(now);
                     ItemState::Ready
                 }
             },
@@ -117,14 +117,23 @@ pub fn check(file: &PlanFile, live: &Live, protect: &Protect) -> Result<Checked,
         items.push(ItemCheck {
             key,
             name: planned.name.clone(),
+            intent: planned.intent,
             state,
         });
     }
 
-    // The planner, on the unchanged items as they are now: what it skips (protected since
-    // the plan was written, say) is refused; what it plans must be what the file says.
-    let replanned = build_plan(&ready, &intent, protect);
-    let skipped_now: BTreeMap<&ItemKey, &str> = replanned.skipped.iter().map(|(k, why)| (k, why.as_str())).collect();
+    // The planner, on the unchanged items as they are now, for each item's intent: what it
+    // skips (protected since the plan was written, say) is refused; what it plans must be
+    // what the file says.
+    let replanned: Vec<Plan> = ready
+        .iter()
+        .map(|(intent, group)| build_plan(group, &intent.intent(), protect))
+        .collect();
+    let skipped_now: BTreeMap<&ItemKey, &str> = replanned
+        .iter()
+        .flat_map(|p| p.skipped.iter())
+        .map(|(k, why)| (k, why.as_str()))
+        .collect();
     for item in items.iter_mut() {
         if let Some(why) = skipped_now.get(&item.key) {
             item.state = ItemState::Refused(format!("{why}; not sent"));
@@ -138,8 +147,8 @@ pub fn check(file: &PlanFile, live: &Live, protect: &Protect) -> Result<Checked,
     );
     let from_planner = calls_per_item(
         replanned
-            .calls
             .iter()
+            .flat_map(|p| p.calls.iter())
             .map(|c| (c.scope.clone(), c.action, c.ids.as_slice())),
     );
     for item in items.iter().filter(|i| i.state == ItemState::Ready) {
@@ -207,5 +216,5 @@ pub fn check(file: &PlanFile, live: &Live, protect: &Protect) -> Result<Checked,
         .flatten()
         .cloned()
         .collect();
-    Ok(Checked { intent, plan, items })
+    Ok(Checked { plan, items })
 }

@@ -14,7 +14,7 @@
 //! `plan_command` and `apply_command` are the thin wrappers `main` calls; `plan` and
 //! `apply` take the config, providers, clock and streams, for tests.
 
-use super::check::{self, ItemState, Live};
+use super::check::{self, ItemState};
 use super::{FileIntent, Meta, PlanFile, PlanFileError};
 use crate::app::modal::RotatedSecret;
 use crate::audit::AuditLog;
@@ -25,7 +25,6 @@ use crate::providers::Provider;
 use crate::queue::{ExecEvent, ExecOptions, Outcome, Plan, Tally, build_plan};
 use crate::text::sanitize;
 use chrono::Timelike as _;
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -224,9 +223,9 @@ fn named(key: &impl std::fmt::Display, name: &str) -> String {
 fn summary(file: &PlanFile, path: &Path) -> String {
     let body = &file.body;
     let mut out = format!(
-        "keyward plan: {} {} item(s) in {} call(s), selected by --where {}\n",
-        body.intent.word(),
+        "keyward plan: {} item(s) ({}) in {} call(s), selected by --where {}\n",
         file.item_count(),
+        file.intents_text(),
         body.calls.len(),
         sanitize(&body.filter)
     );
@@ -358,23 +357,6 @@ pub async fn plan(
     Exit::Done
 }
 
-/// List each of `scopes` through its provider, concurrently.
-async fn reread(providers: &[Arc<dyn Provider>], scopes: &std::collections::BTreeSet<crate::inventory::Scope>) -> Live {
-    let chosen: Vec<&Arc<dyn Provider>> = providers.iter().filter(|p| scopes.contains(p.scope())).collect();
-    let listings = futures::future::join_all(chosen.iter().map(|p| crate::panic_guard::caught(p.list()))).await;
-    let mut live = BTreeMap::new();
-    for (p, listed) in chosen.into_iter().zip(listings) {
-        let result = match listed {
-            Ok(Ok(items)) => Ok(items),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the provider panicked while listing".to_string()),
-        };
-        // The first provider of a scope answers for it (as the executor sends through it).
-        live.entry(p.scope().clone()).or_insert(result);
-    }
-    live
-}
-
 /// One line of the apply report.
 fn line(out: &mut dyn Write, word: &str, rest: &str) {
     let _ = writeln!(out, "{word:<9}{rest}");
@@ -395,13 +377,10 @@ pub async fn apply(
         let _ = writeln!(err, "keyward apply: {e}");
         Exit::Refused
     };
-    let file = match PlanFile::read(&args.file) {
+    let file = match PlanFile::load(&args.file, now, config.settings.plan_max_age_hours) {
         Ok(f) => f,
         Err(e) => return refuse(err, &e),
     };
-    if let Err(e) = file.check_age(now, config.settings.plan_max_age_hours) {
-        return refuse(err, &e);
-    }
     match (&args.confirm, &answer, args.dry_run) {
         (Some(given), _, _) => {
             if let Err(e) = file.check_confirm(given) {
@@ -422,10 +401,10 @@ pub async fn apply(
     let body = &file.body;
     let _ = writeln!(
         out,
-        "keyward apply: {}: {} {} item(s), planned {} ({}) by {} with {} (hash {})",
+        "keyward apply: {}: {} item(s) ({}), planned {} ({}) by {} with {} (hash {})",
         args.file.display(),
-        body.intent.word(),
         file.item_count(),
+        file.intents_text(),
         crate::times::rfc3339(body.created_at),
         crate::times::relative(body.created_at, now),
         sanitize(&body.created_by),
@@ -441,7 +420,7 @@ pub async fn apply(
         );
     }
 
-    let live = reread(providers, &file.scopes()).await;
+    let live = super::live_state(providers, &file.scopes()).await;
     let checked = match check::check(&file, &live, &config.protect) {
         Ok(c) => c,
         Err(e) => return refuse(err, &e),
@@ -473,8 +452,7 @@ pub async fn apply(
         };
         let _ = write!(
             err,
-            "{} {sending} item(s) now ({} call(s)); type {sending} to go on, anything else stops: ",
-            plan_verb(&file),
+            "send {} call(s) for {sending} item(s) now? type {sending} to go on, anything else stops: ",
             plan.calls.len()
         );
         let _ = err.flush();
@@ -516,15 +494,6 @@ pub async fn apply(
     } else {
         Exit::Partial
     }
-}
-
-fn plan_verb(file: &PlanFile) -> String {
-    let word = file.body.intent.word();
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn open_audit(config: &Config) -> Result<Arc<AuditLog>, String> {

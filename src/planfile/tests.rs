@@ -357,3 +357,65 @@ fn calls_the_planner_would_not_make_refuse_the_whole_plan() {
         "{err}"
     );
 }
+
+/// A queue across tabs is one file: key pairs deleted and API keys disabled, each item
+/// with its intent, checked against what the planner makes for that intent.
+#[test]
+fn one_file_can_mix_intents_and_each_item_is_checked_for_its_own() {
+    let pairs = [keypair("skey-1"), keypair("skey-2")];
+    let keys = [apikey("AKID1", Status::Enabled)];
+    let pair_refs: Vec<&Item> = pairs.iter().collect();
+    let key_refs: Vec<&Item> = keys.iter().collect();
+    let delete = build_plan(&pair_refs, &Intent::Delete, &Protect::default());
+    let disable = build_plan(&key_refs, &Intent::Disable, &Protect::default());
+    let all: Vec<&Item> = pair_refs.iter().chain(key_refs.iter()).copied().collect();
+    let file = PlanFile::from_plans(
+        &[(&Intent::Delete, &delete), (&Intent::Disable, &disable)],
+        &all,
+        meta(),
+    )
+    .unwrap();
+    assert_eq!(file.intents_text(), "delete 2, disable 1");
+    let file = PlanFile::parse(&file.to_json(), "p").unwrap();
+    let everything: Vec<Item> = pairs.iter().chain(keys.iter()).cloned().collect();
+    let checked = check(&file, &live(&everything), &Protect::default()).unwrap();
+    let sent: Vec<&str> = checked.plan.calls.iter().map(|c| c.action).collect();
+    assert_eq!(sent, ["DeleteKeyPairs", "DisableApiKey"]);
+
+    // The API key's intent rewritten to delete (rehashed): the file's lone DisableApiKey
+    // is not how keyward deletes an enabled key, so nothing is sent.
+    let forged = rehashed(file.clone(), |b| {
+        for item in b.items.iter_mut().filter(|i| i.id == "AKID1") {
+            item.intent = FileIntent::Delete;
+        }
+    });
+    let forged = PlanFile::parse(&forged.to_json(), "p").unwrap();
+    assert!(matches!(
+        check(&forged, &live(&everything), &Protect::default()),
+        Err(PlanFileError::NotPlanned { .. })
+    ));
+    // An item's calls must be ones its intent takes.
+    let enable = rehashed(file, |b| {
+        for item in b.items.iter_mut().filter(|i| i.id == "AKID1") {
+            item.intent = FileIntent::Enable;
+        }
+    });
+    assert!(matches!(
+        PlanFile::parse(&enable.to_json(), "p"),
+        Err(PlanFileError::Inconsistent(_))
+    ));
+
+    // One key cannot be planned for two intents at once.
+    let both = PlanFile::from_plans(
+        &[
+            (&Intent::Disable, &disable),
+            (
+                &Intent::Delete,
+                &build_plan(&key_refs, &Intent::Delete, &Protect::default()),
+            ),
+        ],
+        &all,
+        meta(),
+    );
+    assert!(both.unwrap_err().contains("two intents"));
+}

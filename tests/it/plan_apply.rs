@@ -622,3 +622,28 @@ async fn an_old_plan_is_refused() {
         "the time is in the hash"
     );
 }
+
+/// What a confirmation dialog gets from `planfile::open`: the refused items marked, and
+/// the plan that would run without them. Nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_marks_the_refused_items_for_a_confirmation() {
+    let env = Env::start().await;
+    let file = env.path("disable.json");
+    assert_eq!(
+        env.plan(FileIntent::Disable, "name:e2e-gw-*", &file).await.exit,
+        Exit::Done
+    );
+    let changed = gw_id(1);
+    env.emu
+        .state()
+        .update_api_key(ACCOUNT, GZ, &changed, |k| k.enabled = false);
+    let (plan, checked) = keyward::planfile::open(&file, &env.config, &env.providers, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(plan.item_count(), 4);
+    let refused: Vec<String> = checked.refused().map(|(i, _)| i.key.id.to_string()).collect();
+    assert_eq!(refused, [changed]);
+    assert_eq!(checked.plan.item_count(), 3);
+    assert_eq!(checked.plan.plan_hash.as_deref(), Some(plan.hash.as_str()));
+    assert_eq!(env.mutations(), 0);
+}
