@@ -29,7 +29,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-
 /// The syntax, for the help overlay, `keyward list --help` and the README.
 pub const SYNTAX: &str = "\
 Terms separated by spaces must all match; -term negates one (-status:disabled).

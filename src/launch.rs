@@ -79,7 +79,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
-    let (providers, audit_path, title, _emulator) = if opts.demo {
+    let (providers, audit_path, title, thresholds, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
             .await
@@ -91,7 +91,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
         let providers = demo.providers().map_err(|e| e.to_string())?;
         let title = format!("demo · emulator at {}", emu.base_url);
-        (providers, audit_path, title, Some(emu))
+        (providers, audit_path, title, Default::default(), Some(emu))
     } else {
         let cfg = Config::load(opts.config, &process_env).map_err(|e| Failure::Usage(e.to_string()))?;
         if cfg.is_empty() {
@@ -107,7 +107,13 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .settings
             .audit_log_path()
             .map_err(|e| Failure::Usage(e.to_string()))?;
-        (providers, audit_path, cfg.path.display().to_string(), None)
+        (
+            providers,
+            audit_path,
+            cfg.path.display().to_string(),
+            cfg.settings.findings,
+            None,
+        )
     };
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
@@ -118,6 +124,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         audit: Some(Arc::new(audit)),
         title,
         secrets_dir: None,
+        thresholds,
     };
     tui::run(providers, run)
         .await

@@ -87,6 +87,8 @@ pub struct AppOptions {
     pub dry_run: bool,
     /// Shown in the header, e.g. "demo (emulator at http://127.0.0.1:PORT)".
     pub title: String,
+    /// What the findings judge keys by (`[settings]`).
+    pub thresholds: crate::findings::Thresholds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +184,7 @@ impl App {
             .map(|k| {
                 let mut tab = TabState::new(*k);
                 tab.set_region_order(order.clone());
+                tab.set_thresholds(options.thresholds);
                 tab
             })
             .collect();
@@ -327,6 +330,10 @@ impl App {
 
 /// The reducer. Pure: state in, state and effects out.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    // The filter's time terms and the findings count from the message's time.
+    for tab in &mut app.tabs {
+        tab.set_clock(app.wall_clock);
+    }
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
         Msg::Paste(text) => keys::on_paste(app, &text),

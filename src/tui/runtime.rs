@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub title: String,
     /// Where `w` in the new-secret dialog writes its file (default: the current directory).
     pub secrets_dir: Option<PathBuf>,
+    /// What the findings judge keys by (`[settings]`).
+    pub thresholds: crate::findings::Thresholds,
 }
 
 /// What a message asks of the terminal, which the runtime does not own.
@@ -79,6 +81,7 @@ impl Runtime {
                 read_only: opts.read_only,
                 dry_run: opts.dry_run,
                 title: opts.title.clone(),
+                thresholds: opts.thresholds,
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said

@@ -49,6 +49,7 @@ pub fn opts() -> AppOptions {
         read_only: false,
         dry_run: false,
         title: "test (memory)".into(),
+        ..AppOptions::default()
     }
 }
 
