@@ -294,7 +294,7 @@ pub fn explain(item: &Item, t: &Thresholds, now: Timestamp) -> Vec<Finding> {
             reason: reason(id, item, t, now),
         })
         .collect();
-    found.sort_by(|a, b| b.severity.cmp(&a.severity));
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     found
 }
 
