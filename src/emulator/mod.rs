@@ -25,6 +25,7 @@ mod oceanbase;
 mod ratelimit;
 mod seed;
 mod state;
+pub mod tccli_shim;
 pub mod tencent;
 mod tls;
 
