@@ -25,6 +25,10 @@ struct Cli {
     /// keyward/config.toml). Not with --demo, which runs on its own built-in accounts.
     #[arg(long, global = true)]
     config: Option<std::path::PathBuf>,
+    /// Write the diagnostics log (keyward's tracing, never a secret) to PATH; the level is
+    /// $KEYWARD_LOG (default info), which alone logs to the state dir's keyward.log.
+    #[arg(long, global = true, value_name = "PATH")]
+    log_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,7 +45,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    // The emulator traces its traffic to stderr: there only --log-file moves it to a file.
+    let use_env = !matches!(cli.command, Some(Command::Emulator(_)));
+    let log = match keyward::diagnostics::start(cli.log_file.as_deref(), use_env, &keyward::config::process_env) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
         None if cli.demo && cli.config.is_some() => {
             eprintln!(
                 "keyward: --demo runs on the emulator's built-in accounts and does not read --config\n  \
@@ -65,5 +78,9 @@ fn main() -> ExitCode {
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
         Some(Command::Bench(args)) => keyward::bench::command(&args),
+    };
+    if let Some(path) = log {
+        eprintln!("keyward: diagnostics log at {}", path.display());
     }
+    code
 }

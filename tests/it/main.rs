@@ -10,6 +10,7 @@ mod audit_log;
 mod config_credentials;
 mod config_errors;
 mod demo_inventory;
+mod diagnostics_log;
 mod e2e_cam;
 mod e2e_emulator;
 mod emulator_access;
