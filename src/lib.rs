@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod bench;
+pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod diagnostics;

@@ -1,6 +1,6 @@
 //! Command line entry point. Subcommands are thin: each hands off to a module.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -41,6 +41,10 @@ enum Command {
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
     Bench(keyward::bench::BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(keyward::completions::CompletionsArgs),
+    /// Print the man page (roff): `keyward man | man -l -`; --dir writes every page.
+    Man(keyward::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
         Some(Command::Bench(args)) => keyward::bench::command(&args),
+        Some(Command::Completions(args)) => keyward::completions::completions_command(&args, Cli::command()),
+        Some(Command::Man(args)) => keyward::completions::man_command(&args, Cli::command()),
     };
     if let Some(path) = log {
         eprintln!("keyward: diagnostics log at {}", path.display());
