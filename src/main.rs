@@ -41,6 +41,10 @@ enum Command {
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
     Bench(keyward::bench::BenchArgs),
+    /// Print every path keyward uses and where each account's credentials come from.
+    Info,
+    /// Check the config, credentials, clock, endpoints and one read per account and service.
+    Doctor,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(keyward::completions::CompletionsArgs),
     /// Print the man page (roff): `keyward man | man -l -`; --dir writes every page.
@@ -82,6 +86,8 @@ fn main() -> ExitCode {
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
         Some(Command::Bench(args)) => keyward::bench::command(&args),
+        Some(Command::Info) => keyward::info::command(cli.config.as_deref(), cli.log_file.as_deref()),
+        Some(Command::Doctor) => keyward::doctor::command(cli.config.as_deref()),
         Some(Command::Completions(args)) => keyward::completions::completions_command(&args, Cli::command()),
         Some(Command::Man(args)) => keyward::completions::man_command(&args, Cli::command()),
     };

@@ -12,6 +12,7 @@ mod config_credentials;
 mod config_errors;
 mod demo_inventory;
 mod diagnostics_log;
+mod doctor_info;
 mod e2e_cam;
 mod e2e_emulator;
 mod emulator_access;
