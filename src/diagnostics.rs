@@ -6,7 +6,8 @@
 //! ids, pacing. Never a secret, and never a request or response body: a rotation's request
 //! carries the new secret (API Gateway's custom `SecretKey`) and its answer the generated
 //! one. Every call site in the crate keeps to that; a bare level in `KEYWARD_LOG` applies
-//! to keyward's own targets only, so no dependency's tracing comes in unless named.
+//! to keyward's own targets only, so no dependency's tracing comes in unless named, and
+//! records of the `log` crate (reqwest, rustls) are not bridged in at all.
 
 use crate::config::EnvLookup;
 use std::path::{Path, PathBuf};
