@@ -11,7 +11,7 @@
 //! call may or may not have happened. [`unmatched_intents`] finds those.
 
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -172,51 +172,18 @@ impl AuditLog {
             .ok_or(AuditError::NoDataDir)
     }
 
-    /// Open (creating it and its parent directories) for appending. On unix the file is
-    /// created 0600, and an existing file readable by others is tightened to 0600.
-    ///
-    /// A symbolic link at the path is refused, not followed (`O_NOFOLLOW`, checked by the
-    /// kernel at open, so nothing can swap the link in between a check and the open):
-    /// whoever planted it would otherwise get the log appended to, and the chmod applied
-    /// to, a file of their choosing. Anything but a regular file is refused too.
+    /// Open (creating it and its parent directories) for appending, under the rule for
+    /// private files ([`crate::private_file`]): 0600, no symbolic link followed, a regular
+    /// file only.
     pub fn open(path: impl AsRef<Path>) -> Result<AuditLog, AuditError> {
+        use crate::private_file::{OpenError, open_append};
         let path = path.as_ref().to_path_buf();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| AuditError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let open_err = |source| AuditError::Open {
-            path: path.clone(),
-            source,
-        };
-        let file = options.open(&path).map_err(|source| {
-            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                AuditError::Symlink { path: path.clone() }
-            } else {
-                open_err(source)
-            }
+        let file = open_append(&path).map_err(|e| match e {
+            OpenError::CreateDir { path, source } => AuditError::CreateDir { path, source },
+            OpenError::Open { path, source } => AuditError::Open { path, source },
+            OpenError::Symlink { path } => AuditError::Symlink { path },
+            OpenError::NotAFile { path } => AuditError::NotAFile { path },
         })?;
-        if !file.metadata().map_err(open_err)?.is_file() {
-            return Err(AuditError::NotAFile { path });
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = file.metadata().map_err(open_err)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                    .map_err(open_err)?;
-            }
-        }
         Ok(AuditLog {
             path,
             file: Mutex::new(file),

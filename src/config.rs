@@ -9,7 +9,7 @@ mod credentials;
 mod error;
 mod validate;
 
-pub use credentials::{TencentSecrets, read_ca_cert};
+pub use credentials::{TencentSecrets, check_secret_file, read_ca_cert, tccli_dir};
 pub use error::{ConfigError, MissingCredentials};
 
 use crate::providers::http::ConnectTo;
