@@ -6,11 +6,9 @@
 //! The sorted order of all items is kept apart from the view, so a filter keystroke is
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
-use crate::filter::{FilterError, Query, Subject};
+use crate::filter::{self, FilterError, Judged, Query};
 use crate::findings::{self, FindingSet, Thresholds};
-use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope, Status, Timestamp};
-use crate::providers::capabilities;
-use crate::times;
+use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope, Timestamp};
 use compact_str::CompactString;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -106,29 +104,6 @@ fn latest_first(a: Option<Timestamp>, b: Option<Timestamp>) -> Ordering {
     }
 }
 
-/// Lower-cased text of every column, computed once per data change so that each
-/// filter keystroke is one `contains` per row. Every region that lists the row is in
-/// it, so a region filter finds a merged row whichever of its regions is typed.
-fn haystack(row: &Row) -> String {
-    let item = &row.item;
-    let regions = row.regions().collect::<Vec<_>>().join(" ");
-    // The creation time as the detail pane shows it, so `2025-03` finds that month's keys.
-    let created = item.created.map(times::rfc3339).unwrap_or_default();
-    format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        item.name,
-        item.key.id,
-        item.key.scope.account,
-        regions,
-        item.status.label(),
-        item.key_type,
-        created,
-        item.bindings_text(),
-        item.description
-    )
-    .to_lowercase()
-}
-
 /// What the table keeps beside each row, computed when the row changes: its haystack for
 /// free text and its findings (two bytes), so a keystroke never re-judges a row.
 struct RowCache {
@@ -139,7 +114,7 @@ struct RowCache {
 impl RowCache {
     fn of(row: &Row, judge: &Judge) -> Self {
         RowCache {
-            haystack: haystack(row).into_boxed_str(),
+            haystack: filter::haystack(row).into_boxed_str(),
             findings: findings::evaluate(row, &judge.thresholds, judge.now),
         }
     }
@@ -168,48 +143,6 @@ impl Default for Judge {
 
 /// How often the findings of unchanged rows are computed again as time passes.
 const REJUDGE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-/// A row with what the table keeps beside it, as the filter language sees it.
-struct Cached<'a> {
-    row: &'a Row,
-    cache: &'a RowCache,
-}
-
-impl Subject for Cached<'_> {
-    fn haystack(&self) -> &str {
-        &self.cache.haystack
-    }
-    fn kind(&self) -> ProviderKind {
-        self.row.key.scope.kind
-    }
-    fn status(&self) -> Status {
-        self.row.status
-    }
-    fn account(&self) -> &str {
-        &self.row.key.scope.account
-    }
-    fn regions(&self) -> impl Iterator<Item = &str> {
-        self.row.regions()
-    }
-    fn name(&self) -> &str {
-        &self.row.name
-    }
-    fn is_bound(&self) -> bool {
-        self.row.is_bound()
-    }
-    fn created(&self) -> Option<Timestamp> {
-        self.row.created
-    }
-    fn last_used(&self) -> Option<Timestamp> {
-        self.row.last_used
-    }
-    fn reports_last_use(&self) -> bool {
-        capabilities(self.row.key.scope.kind).reports_last_use
-    }
-    fn findings(&self) -> FindingSet {
-        self.cache.findings
-    }
-}
 
 /// Whether `scope` lists `row` (the tab holds one kind: account and region decide).
 fn in_scope(row: &Row, scope: &Scope) -> bool {
@@ -695,12 +628,7 @@ impl TabState {
             source
                 .iter()
                 .copied()
-                .filter(|&i| {
-                    matcher.matches(&Cached {
-                        row: &items[i],
-                        cache: &cache[i],
-                    })
-                })
+                .filter(|&i| matcher.matches(&Judged::new(&items[i], &cache[i].haystack, cache[i].findings)))
                 .collect()
         };
         self.view = view;
@@ -782,6 +710,7 @@ impl TabState {
 mod tests {
     use super::*;
     use crate::inventory::Status;
+    use crate::times;
     use compact_str::CompactString;
 
     fn item(region: &str, id: &str, name: &str) -> Item {
