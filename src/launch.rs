@@ -79,6 +79,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
+    let mut audit_max = crate::config::Settings::default().audit_max_bytes();
     let (providers, audit_path, title, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -107,17 +108,30 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .settings
             .audit_log_path()
             .map_err(|e| Failure::Usage(e.to_string()))?;
+        audit_max = cfg.settings.audit_max_bytes();
         (providers, audit_path, cfg.path.display().to_string(), None)
     };
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
-    let audit = AuditLog::open(&audit_path).map_err(|e| format!("cannot open the audit log: {e}"))?;
+    // A read-only session writes nothing: a log it cannot open for writing is said, not fatal.
+    let (audit, unwritable_log) = match AuditLog::open(&audit_path) {
+        Ok(log) => (Some(Arc::new(log.rotating_at(Some(audit_max)))), None),
+        Err(e) if opts.read_only => (
+            None,
+            Some(tui::UnwritableLog {
+                path: audit_path.clone(),
+                why: e.to_string(),
+            }),
+        ),
+        Err(e) => return Err(format!("cannot open the audit log: {e}").into()),
+    };
     let run = RunOptions {
         read_only: opts.read_only,
         dry_run: opts.dry_run,
-        audit: Some(Arc::new(audit)),
+        audit,
         title,
         secrets_dir: None,
+        unwritable_log,
     };
     tui::run(providers, run)
         .await

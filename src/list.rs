@@ -363,13 +363,18 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
     // An account that cannot be set up is reported as its failed sources (exit 1), not
     // as a config error that hides every other account.
     let providers = registry::build_each(&cfg, &process_env);
-    let complete = crate::runtime::block_on(run(
-        &providers,
-        &args.selection(),
-        args.output_format(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    ));
+    let complete = crate::runtime::block_on(async {
+        // Calls a killed keyward left without an outcome are re-read first (issue #15).
+        crate::audit::cli::reconcile_before_listing(&cfg, &providers, &mut std::io::stderr()).await;
+        run(
+            &providers,
+            &args.selection(),
+            args.output_format(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )
+        .await
+    });
     match complete {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -37,6 +37,8 @@ enum Command {
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
     Bench(keyward::bench::BenchArgs),
+    /// Check, reconcile and read the audit log.
+    Audit(keyward::audit::cli::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,5 +67,6 @@ fn main() -> ExitCode {
         Some(Command::Emulator(args)) => keyward::emulator::cli::run(args),
         Some(Command::List(args)) => keyward::list::command(cli.config.as_deref(), &args),
         Some(Command::Bench(args)) => keyward::bench::command(&args),
+        Some(Command::Audit(args)) => keyward::audit::cli::command(cli.config.as_deref(), &args),
     }
 }

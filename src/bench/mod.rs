@@ -10,6 +10,7 @@
 //! A FAIL is a measurement, not an error: the command exits 0 unless the bench itself
 //! could not run (emulator, config, an unexpected provider error).
 
+pub mod crash;
 mod delete;
 mod fleet;
 mod list;
