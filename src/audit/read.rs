@@ -32,21 +32,29 @@ fn blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
-/// Every record in the file, oldest first. A torn last line (keyward died mid-write) is
-/// ignored; any other invalid line is an error.
+/// Every record in the file, oldest first. A line torn by a crash mid-write is ignored
+/// (the last line, or one the next record is chained to: keyward started that record on
+/// a fresh line); any other invalid line is an error.
 pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Value>, AuditError> {
     let path = path.as_ref();
     let bytes = read_bytes(path)?;
     let (lines, complete) = lines(&bytes);
     let last = lines.len();
+    let chained_over = |number: usize| {
+        lines
+            .get(number)
+            .and_then(|(_, next)| super::chain::links(next))
+            .and_then(|l| l.prev)
+            .is_some_and(|prev| prev == super::chain::hash_line(lines[number - 1].1))
+    };
     let mut entries = Vec::with_capacity(lines.len());
-    for (number, line) in lines {
+    for &(number, line) in &lines {
         if blank(line) {
             continue;
         }
         match serde_json::from_slice(line) {
             Ok(value) => entries.push(value),
-            Err(_) if !complete && number == last => {}
+            Err(_) if (!complete && number == last) || chained_over(number) => {}
             Err(source) => {
                 return Err(AuditError::Parse {
                     path: path.to_path_buf(),
