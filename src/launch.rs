@@ -113,18 +113,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     };
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
-    // A read-only session writes nothing: a log it cannot open for writing is said, not fatal.
-    let (audit, unwritable_log) = match AuditLog::open(&audit_path) {
-        Ok(log) => (Some(Arc::new(log.rotating_at(Some(audit_max)))), None),
-        Err(e) if opts.read_only => (
-            None,
-            Some(tui::UnwritableLog {
-                path: audit_path.clone(),
-                why: e.to_string(),
-            }),
-        ),
-        Err(e) => return Err(format!("cannot open the audit log: {e}").into()),
-    };
+    let (audit, unwritable_log) = open_audit_log(&audit_path, opts.read_only, audit_max)?;
     let run = RunOptions {
         read_only: opts.read_only,
         dry_run: opts.dry_run,
@@ -146,6 +135,27 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         None => eprintln!("keyward: audit log at {}", audit_path.display()),
     }
     Ok(())
+}
+
+/// The session's audit log, rotating at `max_bytes`. A `--read-only` session writes
+/// nothing, so a log it cannot open for writing is said at start (`UnwritableLog`), not
+/// fatal; any other session refuses to start without its log.
+pub fn open_audit_log(
+    path: &Path,
+    read_only: bool,
+    max_bytes: u64,
+) -> Result<(Option<Arc<AuditLog>>, Option<tui::UnwritableLog>), String> {
+    match AuditLog::open(path) {
+        Ok(log) => Ok((Some(Arc::new(log.rotating_at(Some(max_bytes)))), None)),
+        Err(e) if read_only => Ok((
+            None,
+            Some(tui::UnwritableLog {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            }),
+        )),
+        Err(e) => Err(format!("cannot open the audit log: {e}")),
+    }
 }
 
 /// A fresh private directory (mode 0700, unpredictable name) under the temp dir for the

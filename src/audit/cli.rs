@@ -166,11 +166,15 @@ fn show_command(path: &Path, args: &ShowArgs) -> ExitCode {
 pub fn skipped_note(lines: &[usize], path: &Path) -> String {
     let shown: Vec<String> = lines.iter().take(5).map(usize::to_string).collect();
     format!(
-        "{} line{} of {} {} not records and {} skipped (line {}{}); `keyward audit verify` says why",
+        "{} line{} of {} {} and {} skipped (line {}{}); `keyward audit verify` says why",
         lines.len(),
         if lines.len() == 1 { "" } else { "s" },
         path.display(),
-        if lines.len() == 1 { "is" } else { "are" },
+        if lines.len() == 1 {
+            "is not a record"
+        } else {
+            "are not records"
+        },
         if lines.len() == 1 { "was" } else { "were" },
         shown.join(", "),
         if lines.len() > 5 { ", ..." } else { "" }
