@@ -23,7 +23,7 @@ pub enum AuditCommand {
     /// Check the log's hash chain: name the first broken line and why (edited, deleted,
     /// reordered, truncated). Exit 0 intact, 1 broken.
     Verify {
-        /// The log file (default: the configured audit log).
+        /// The log file (default: the configured audit log and the files rotated from it).
         path: Option<PathBuf>,
     },
     /// Re-read the items of calls an interrupted keyward left without an outcome and
@@ -66,7 +66,13 @@ pub struct ShowArgs {
 
 pub fn command(config: Option<&Path>, args: &AuditArgs) -> ExitCode {
     match &args.command {
-        AuditCommand::Verify { path } => with_path(config, path.as_deref(), verify_command),
+        // The file given, or the configured log with every file rotation left before it.
+        AuditCommand::Verify { path: Some(path) } => verify_command(&[path.clone()]),
+        AuditCommand::Verify { path: None } => with_path(config, None, |p| {
+            let mut files = super::archives(p);
+            files.push(p.to_path_buf());
+            verify_command(&files)
+        }),
         AuditCommand::Show(show) => with_path(config, show.file.as_deref(), |p| show_command(p, show)),
         AuditCommand::Reconcile => reconcile_command(config),
         AuditCommand::DrillRun { ids } => crate::bench::crash::child(config, ids),
@@ -98,21 +104,22 @@ fn with_path(config: Option<&Path>, given: Option<&Path>, run: impl FnOnce(&Path
     }
 }
 
-fn verify_command(path: &Path) -> ExitCode {
-    match verify::verify_file(path) {
-        Ok(report) => {
-            println!("{}: {report}", path.display());
-            if report.intact() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
+/// Verify each file (oldest first); exit 1 when any is broken.
+fn verify_command(files: &[PathBuf]) -> ExitCode {
+    let mut intact = true;
+    for path in files {
+        match verify::verify_file(path) {
+            Ok(report) => {
+                println!("{}: {report}", path.display());
+                intact &= report.intact();
+            }
+            Err(e) => {
+                eprintln!("keyward audit verify: {e}");
+                return ExitCode::from(2);
             }
         }
-        Err(e) => {
-            eprintln!("keyward audit verify: {e}");
-            ExitCode::from(2)
-        }
     }
+    if intact { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn show_command(path: &Path, args: &ShowArgs) -> ExitCode {
@@ -248,7 +255,9 @@ pub async fn reconcile_before_listing(cfg: &Config, providers: &[Arc<dyn Provide
         Err(e) => Err(e.to_string()),
     };
     match report {
-        Ok(report) if report.other_keyward => {}
+        Ok(report) if report.other_keyward => {
+            let _ = writeln!(err, "keyward: note: {}", reconcile::OTHER_KEYWARD);
+        }
         Ok(report) => {
             for line in report.lines() {
                 let _ = writeln!(err, "keyward: audit log: {line}");

@@ -247,6 +247,9 @@ pub struct AuditLog {
     /// End offset of the last line synced to disk in the current file (0 after a switch):
     /// what a test reads to see that an intent was durable before its request left.
     synced: AtomicU64,
+    /// Runs whose intents this handle wrote: their calls may be in flight right now, so
+    /// they are never an earlier run's interrupted ones.
+    own_runs: Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Debug)]
@@ -335,7 +338,13 @@ impl AuditLog {
                 notices: Vec::new(),
             }),
             synced: AtomicU64::new(0),
+            own_runs: Mutex::new(std::collections::HashSet::new()),
         })
+    }
+
+    /// Whether this handle wrote intents of `run` (a run of this session).
+    pub fn wrote_run(&self, run: &str) -> bool {
+        self.own_runs.lock().unwrap_or_else(|e| e.into_inner()).contains(run)
     }
 
     /// Rotate the file before a line would take it past `max` bytes (None: never).
@@ -403,6 +412,12 @@ impl AuditLog {
 
     fn write_line(&self, record: &Record, durable: bool) -> Result<(), AuditError> {
         let body = serde_json::to_string(record)?;
+        if let Record::Intent { at, .. } = record {
+            let mut own = self.own_runs.lock().unwrap_or_else(|e| e.into_inner());
+            if !own.contains(&at.run) {
+                own.insert(at.run.clone());
+            }
+        }
         let mut writer = self.lock_writer();
         let w = &mut *writer;
         self.lock_current(w)?;

@@ -280,7 +280,11 @@ pub async fn run(log: &AuditLog, providers: &[Arc<dyn Provider>]) -> Result<Repo
                 runs: Vec::new(),
             });
         };
-        pending(log.path())?
+        let mut pending = pending(log.path())?;
+        // This session's own calls may be in flight already (a run started while the
+        // reconciliation task was queued): they are not an interrupted run's.
+        pending.retain(|p| !log.wrote_run(&p.at.run));
+        pending
     };
     if pending.is_empty() {
         return Ok(Report::default());

@@ -98,8 +98,11 @@ async fn the_next_start_reconciles_an_interrupted_run_in_the_log_pane_and_resend
     let (emu, _seed, providers, ids) = cvm_world().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
+    // The killed session's handle, gone with it; the next start opens its own.
+    let killed = AuditLog::open(&path).unwrap();
+    let started = interrupted_run(&killed, ACCOUNT, &[&ids[0], &ids[1], &ids[2]]);
+    drop(killed);
     let log = Arc::new(AuditLog::open(&path).unwrap());
-    let started = interrupted_run(&log, ACCOUNT, &[&ids[0], &ids[1], &ids[2]]);
     // What the killed run's first two calls did before it died.
     providers[0].delete(&[ids[0].clone(), ids[1].clone()]).await.unwrap();
     let deletes = emu.state().action_count("DeleteKeyPairs");
@@ -194,8 +197,13 @@ impl Provider for Unreachable {
 async fn an_unreachable_provider_leaves_the_call_open_and_another_keyward_defers_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
+    let killed = AuditLog::open(&path).unwrap();
+    interrupted_run(&killed, "ops", &["skey-1", "skey-2"]);
+    // The handle that wrote a run's intents never takes them for an interrupted run's.
+    let report = audit::reconcile::run(&killed, &[]).await.unwrap();
+    assert_eq!(report, audit::reconcile::Report::default());
+    drop(killed);
     let log = AuditLog::open(&path).unwrap();
-    interrupted_run(&log, "ops", &["skey-1", "skey-2"]);
     let scope = Scope::new(ProviderKind::Cvm, "ops", REGION);
 
     let other = AuditLog::open(&path).unwrap();
