@@ -67,7 +67,7 @@ pub struct ShowArgs {
 pub fn command(config: Option<&Path>, args: &AuditArgs) -> ExitCode {
     match &args.command {
         // The file given, or the configured log with every file rotation left before it.
-        AuditCommand::Verify { path: Some(path) } => verify_command(&[path.clone()]),
+        AuditCommand::Verify { path: Some(path) } => verify_command(std::slice::from_ref(path)),
         AuditCommand::Verify { path: None } => with_path(config, None, |p| {
             let mut files = super::archives(p);
             files.push(p.to_path_buf());
