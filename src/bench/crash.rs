@@ -7,8 +7,9 @@
 //!
 //! The runs are child processes of the keyward binary (`keyward audit drill-run`, hidden),
 //! against an emulator in this process, so a kill is a real one: no destructor, no flush.
-//! The kill points are drawn by audit line: after a random number of new lines, within
-//! the lines the remaining run would write, so every point of a run can be hit.
+//! The kill points are drawn by audit line: random lines among those the whole run would
+//! write, so any point of a run can be hit, from right after its `run` line to its last
+//! outcome; each restart runs what is left until the next point.
 
 use super::BenchError;
 use crate::audit::{self, AuditLog};
@@ -126,21 +127,25 @@ pub async fn drill(exe: &Path, size: DrillSize) -> Result<DrillReport, BenchErro
         drop_rate: size.fault_rate,
         ..Faults::none()
     });
-    // Each round is one start: reconcile what the last run left, then run what remains.
-    // Rounds without a kill (the run ended first) are bounded too.
-    let max_runs = size.kills * 4 + 4;
-    while report.kills < size.kills && report.runs < max_runs {
+    // The kill points: `kills` random lines among those the whole run would write (a
+    // `run` line, an intent and an outcome per call, a `run_end` line), sorted. Each
+    // start reconciles what the last run left, then runs what remains until the next
+    // point; lines of the parent's reconciliations do not count.
+    let span = 2 * remaining_calls(&emu, &selected) as u64 + 2;
+    let mut points: Vec<u64> = (0..size.kills).map(|_| rng.random_range(1..=span)).collect();
+    points.sort_unstable();
+    let mut written = 0;
+    for point in points {
         reconcile(&log, &providers, &mut report).await?;
-        let calls = remaining_calls(&emu, &selected);
-        if calls == 0 {
+        if remaining_calls(&emu, &selected) == 0 {
             break;
         }
-        // A run writes a `run` line, an intent and an outcome per call, a `run_end` line:
-        // a point among them (a restore call adds a few more).
-        let kill_after = rng.random_range(1..=2 * calls as u64 + 1);
+        // At least one line per run: two points on one line are two kills in a row.
+        let kill_after = point.saturating_sub(written).max(1);
         report.runs += 1;
-        let killed = run_child(exe, &config_path, &ids_path, &audit_path, &secrets, Some(kill_after)).await?;
-        report.kills += usize::from(killed);
+        let run = run_child(exe, &config_path, &ids_path, &audit_path, &secrets, Some(kill_after)).await?;
+        written += run.lines;
+        report.kills += usize::from(run.killed);
         settle(&emu).await;
     }
     // The next starts: the last kill's calls are reconciled; an `unknown` (a listing
@@ -205,8 +210,14 @@ fn remaining_calls(emu: &Emulator, selected: &[(String, String)]) -> usize {
     calls
 }
 
+/// How a child run ended.
+struct ChildRun {
+    killed: bool,
+    /// Lines it wrote to the log.
+    lines: u64,
+}
+
 /// Run one child to its end, or kill it once the log has `kill_after` more lines.
-/// Returns whether it was killed.
 async fn run_child(
     exe: &Path,
     config: &Path,
@@ -214,7 +225,7 @@ async fn run_child(
     audit_path: &Path,
     secrets: &(String, String),
     kill_after: Option<u64>,
-) -> Result<bool, BenchError> {
+) -> Result<ChildRun, BenchError> {
     let mut lines = LineCounter::at_end(audit_path);
     let mut child = tokio::process::Command::new(exe)
         .arg("--config")
@@ -237,14 +248,14 @@ async fn run_child(
         tokio::select! {
             status = child.wait() => {
                 status.map_err(|source| BenchError::Io { context: "waiting for a drill run".into(), source })?;
-                return Ok(false);
+                return Ok(ChildRun { killed: false, lines: lines.new_lines() });
             }
             _ = tokio::time::sleep(Duration::from_millis(2)) => {
                 if kill_after.is_some_and(|n| lines.new_lines() >= n) {
                     // tokio's kill is SIGKILL on unix: the child gets no chance to write more.
                     let _ = child.start_kill();
                     let _ = child.wait().await;
-                    return Ok(true);
+                    return Ok(ChildRun { killed: true, lines: lines.new_lines() });
                 }
             }
         }
