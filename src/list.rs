@@ -561,13 +561,18 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
         rows: args.rows(),
         thresholds: cfg.settings.findings,
     };
-    let listed = crate::runtime::block_on(run(
-        &providers,
-        &request,
-        chrono::Utc::now(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    ));
+    let listed = crate::runtime::block_on(async {
+        // Calls a killed keyward left without an outcome are re-read first (issue #15).
+        crate::audit::cli::reconcile_before_listing(&cfg, &providers, &mut std::io::stderr()).await;
+        run(
+            &providers,
+            &request,
+            chrono::Utc::now(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )
+        .await
+    });
     match listed {
         Ok(listed) => ExitCode::from(listed.exit_code(args.findings)),
         Err(code) => code,

@@ -49,6 +49,8 @@ enum Command {
     Completions(keyward::completions::CompletionsArgs),
     /// Print the man page (roff): `keyward man | man -l -`; --dir writes every page.
     Man(keyward::completions::ManArgs),
+    /// Check, reconcile and read the audit log.
+    Audit(keyward::audit::cli::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
         Some(Command::Doctor) => keyward::doctor::command(cli.config.as_deref()),
         Some(Command::Completions(args)) => keyward::completions::completions_command(&args, Cli::command()),
         Some(Command::Man(args)) => keyward::completions::man_command(&args, Cli::command()),
+        Some(Command::Audit(args)) => keyward::audit::cli::command(cli.config.as_deref(), &args),
     };
     if let Some(path) = log {
         eprintln!("keyward: diagnostics log at {}", path.display());

@@ -19,7 +19,16 @@ pub enum OpenError {
     NotAFile { path: PathBuf },
 }
 
-/// Open `path` for appending under the rule above.
+/// How a private file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Appends (and reads back): logs.
+    Append,
+    /// Reads and writes anywhere: a lock file that holds state.
+    ReadWrite,
+}
+
+/// Open `path` for appending under the rule above, creating its parent directories.
 pub fn open_append(path: &Path) -> Result<File, OpenError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| OpenError::CreateDir {
@@ -27,8 +36,17 @@ pub fn open_append(path: &Path) -> Result<File, OpenError> {
             source,
         })?;
     }
+    open(path, Access::Append)
+}
+
+/// Open (creating) `path` under the rule above; the parent directory must exist.
+pub fn open(path: &Path, access: Access) -> Result<File, OpenError> {
     let mut options = OpenOptions::new();
-    options.append(true).create(true);
+    options.read(true).create(true);
+    match access {
+        Access::Append => options.append(true),
+        Access::ReadWrite => options.write(true),
+    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

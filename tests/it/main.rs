@@ -7,6 +7,7 @@ mod app_e2e;
 mod app_table_props;
 mod app_update;
 mod audit_log;
+mod audit_recovery;
 mod cli_completions;
 mod config_credentials;
 mod config_errors;

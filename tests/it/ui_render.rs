@@ -434,7 +434,7 @@ fn history_overlay_shows_the_audit_fields_newest_first() {
         line(6, "apigateway", "DisableApiKey", "AKIDaaaa", "not_sent", None, None),
         line(5, "apigateway", "DisableApiKey", "AKIDbbbb", "dry_run", None, None),
     ];
-    update(&mut app, Msg::History(Ok(lines)));
+    update(&mut app, Msg::History(Ok(lines.into())));
     let screen = render(&app, 160, 24);
     assert!(
         screen.contains("history: last 5 item results, newest first"),
