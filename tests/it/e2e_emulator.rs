@@ -1495,3 +1495,44 @@ async fn account_global_key_pairs_are_one_row_each_and_deleted_with_one_call() {
     assert_eq!(intents[0]["region"], GZ, "{}", intents[0]);
     env.emu.shutdown().await;
 }
+
+/// Which keys need action, end to end: `finding:old status:enabled` keeps exactly the
+/// enabled API keys created more than 90 days ago (counted here from the emulator's own
+/// records), `a` selects them, and `x` shows the plan that would disable each; Esc sends
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtering_old_enabled_keys_selects_exactly_those_and_plans_their_disable() {
+    let mut env = start(seed(0), RunOptions::default(), |_| {}).await;
+    let now = chrono::Utc::now();
+    let mut old = BTreeSet::new();
+    let mut fresh_enabled = 0;
+    for region in [GZ, SH] {
+        for key in env.state().api_keys(ACCOUNT, region) {
+            let created = chrono::DateTime::parse_from_rfc3339(&key.created).unwrap();
+            let age = now.signed_duration_since(created);
+            if key.enabled && age > chrono::TimeDelta::days(90) {
+                old.insert(key.id);
+            } else if key.enabled {
+                fresh_enabled += 1;
+            }
+        }
+    }
+    assert!(
+        !old.is_empty() && fresh_enabled > 0,
+        "the seed has old and fresh enabled keys"
+    );
+    let before = env.world();
+    let h = &mut env.harness;
+    let selected = select_filtered(h, '1', "finding:old status:enabled");
+    assert_eq!(selected, old);
+    h.press("x");
+    let screen = h.render();
+    assert!(
+        screen.contains(&format!("confirm: disable {} item(s)", old.len())),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc);
+    assert!(h.app().modal.is_none(), "Esc cancels the plan");
+    assert_eq!(env.world(), before, "nothing was sent");
+    env.emu.shutdown().await;
+}

@@ -698,3 +698,107 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     }
     emu.shutdown().await;
 }
+
+/// `keyward list --findings` for cron and CI, through the binary against the emulator's
+/// demo OceanBase account: exit 3 and only keys with findings while some are old; exit 0
+/// and nothing printed once `max_key_age_days` (from the config) is above every key's age
+/// and nothing else is found; `--where` narrows the same rows, a malformed one is refused
+/// before anything is listed, naming the term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_findings_exits_3_when_some_are_found_and_where_narrows() {
+    let seed = keyward::emulator::Seed::demo().unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::new(seed.clone()))
+        .await
+        .unwrap();
+    let account = &seed.oceanbase_accounts()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let config = |settings: &str| {
+        let path = dir.path().join(format!("config{}.toml", settings.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "[settings]\naudit_log = \"{}\"\n{settings}\n[[oceanbase]]\nname = \"ob\"\norg_id = \"{}\"\nproject_ids = [\"{}\"]\nendpoint = \"{}\"\n",
+                dir.path().join("audit.jsonl").display(),
+                account.org_id,
+                account.project_ids[0],
+                emu.base_url
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let list = |config: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+            .arg("list")
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .env("OCEANBASE_ACCESS_KEY_ID", &account.access_key_id)
+            .env("OCEANBASE_ACCESS_KEY_SECRET", &account.access_key_secret)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let defaults = config("");
+    let (code, all, err) = list(&defaults, &["--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let all: Vec<serde_json::Value> = serde_json::from_str(&all).unwrap();
+    let with_findings = all
+        .iter()
+        .filter(|r| !r["findings"].as_array().unwrap().is_empty())
+        .count();
+    assert!(
+        with_findings > 0 && with_findings < all.len(),
+        "the demo keys are mixed"
+    );
+
+    let (code, found, err) = list(&defaults, &["--findings", "--json"]);
+    assert_eq!(code, Some(3), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found).unwrap();
+    assert_eq!(found.len(), with_findings);
+    for row in &found {
+        for f in row["findings"].as_array().unwrap() {
+            assert!(f["id"].is_string() && f["severity"].is_string(), "{f}");
+            assert!(!f["reason"].as_str().unwrap().is_empty(), "{f}");
+        }
+    }
+
+    // Only `old` among the findings: lifted above every key's age, none is left.
+    let old_only = found
+        .iter()
+        .all(|r| r["findings"].as_array().unwrap().iter().all(|f| f["id"] == "old"));
+    let lenient = config("max_key_age_days = 3650\nexpiring_days = 1");
+    let (code, out, err) = list(&lenient, &["--findings", "--where", "finding:old"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().count(), 1, "the header alone: {out}");
+    if old_only {
+        let (code, _, _) = list(&lenient, &["--findings"]);
+        assert_eq!(code, Some(0));
+    }
+
+    let (code, narrowed, _) = list(&defaults, &["--json", "--where", "finding:old -finding:expired"]);
+    assert_eq!(code, Some(0));
+    let narrowed: Vec<serde_json::Value> = serde_json::from_str(&narrowed).unwrap();
+    assert!(narrowed.len() < all.len());
+    assert!(narrowed.iter().all(|r| {
+        let ids: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        ids.contains(&"old") && !ids.contains(&"expired")
+    }));
+
+    let (code, out, err) = list(&defaults, &["--where", "status:maybe"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("`status:maybe`") && err.contains("enabled, disabled, active or expired"),
+        "{err}"
+    );
+}
