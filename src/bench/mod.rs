@@ -423,6 +423,7 @@ mod tests {
         for id in [
             "ui.frame",
             "ui.keystroke",
+            "ui.keystroke_structured",
             "ui.rss",
             "list.ratio",
             "list.rate_limited",
