@@ -7,8 +7,9 @@
 #   KEYWARD=path/to/keyward  binary to run (default: target/debug/keyward)
 #
 # tccli always talks HTTPS and its SDK pins the CA bundle to certifi's, ignoring
-# REQUESTS_CA_BUNDLE; a sitecustomize shim on PYTHONPATH points certifi at the
-# emulator's CA for the tccli processes started here only.
+# REQUESTS_CA_BUNDLE; the sitecustomize shim the emulator writes beside its CA (see
+# src/emulator/tccli_shim.rs), put on PYTHONPATH, points certifi at the emulator's CA
+# for the tccli processes started here only, as the emulator's banner says.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -60,18 +61,18 @@ echo "tccli-smoke: emulator at $url"
 # The demo credentials the emulator printed (fake, emulator-only).
 eval "$(grep -E '^export TENCENTCLOUD_SECRET_(ID|KEY)=' "$work/emulator.log")"
 
-mkdir -p "$work/pyshim" "$work/home"
-cat >"$work/pyshim/sitecustomize.py" <<'EOF'
-import os
-_bundle = os.environ.get("KEYWARD_TCCLI_CA")
-if _bundle:
-    import certifi
-    certifi.where = lambda: _bundle
-EOF
+# Written by the emulator beside --cert-out, as its banner says.
+shim="$work/keyward-tccli-shim"
+if [ ! -f "$shim/sitecustomize.py" ]; then
+    echo "tccli-smoke: the emulator wrote no tccli shim at $shim:" >&2
+    cat "$work/emulator.log" >&2
+    exit 1
+fi
+mkdir -p "$work/home"
 
 tc() {
     # A private HOME keeps the operator's ~/.tccli profiles out of the way.
-    env HOME="$work/home" PYTHONPATH="$work/pyshim" KEYWARD_TCCLI_CA="$work/ca.pem" \
+    env HOME="$work/home" PYTHONPATH="$shim" KEYWARD_TCCLI_CA="$work/ca.pem" \
         tccli cvm "$@" --region "$REGION" --endpoint "$endpoint"
 }
 

@@ -9,7 +9,7 @@ mod credentials;
 mod error;
 mod validate;
 
-pub use credentials::{TencentSecrets, read_ca_cert};
+pub use credentials::{TencentSecrets, check_secret_file, read_ca_cert, tccli_dir};
 pub use error::{ConfigError, MissingCredentials};
 
 use crate::providers::http::ConnectTo;
@@ -34,6 +34,9 @@ const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_MAX_RETRIES: u32 = 3;
 /// How old a plan file `keyward apply` still accepts, unless `plan_max_age_hours` says.
 pub const DEFAULT_PLAN_MAX_AGE_HOURS: u32 = 24;
+/// Rotating at 64 MiB keeps reading the log back (reconcile, `audit show`) well under a
+/// second while a file still holds months of runs.
+pub const DEFAULT_AUDIT_MAX_MIB: u64 = 64;
 
 /// A Tencent Cloud API a `[[tencent]]` account is managed through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -97,6 +100,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// `None`: the platform data dir's keyward/audit.jsonl (see `audit_log_path`).
     pub audit_log: Option<PathBuf>,
+    /// The audit log is rotated before it would grow past this many MiB (`audit_max_mib`).
+    pub audit_max_mib: u64,
     /// Every provider connection goes here; URLs, Host headers and TLS names stay real.
     pub connect_to: Option<ConnectTo>,
     /// The language of Tencent Cloud's messages.
@@ -117,6 +122,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_retries: DEFAULT_MAX_RETRIES,
             audit_log: None,
+            audit_max_mib: DEFAULT_AUDIT_MAX_MIB,
             connect_to: None,
             language: Language::default(),
             trusted_ca_pem: None,
@@ -139,6 +145,11 @@ impl Settings {
             bundle.extend_from_slice(extra);
         }
         Ok(pem)
+    }
+
+    /// The size the audit log is rotated at, in bytes.
+    pub fn audit_max_bytes(&self) -> u64 {
+        self.audit_max_mib.saturating_mul(1024 * 1024)
     }
 
     /// Where the JSONL audit log goes.

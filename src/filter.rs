@@ -23,8 +23,9 @@
 //! row's lower-cased haystack, as the filter always was, one test per word.
 
 use crate::findings::{FindingId, FindingSet};
-use crate::inventory::{ProviderKind, Status, Timestamp};
+use crate::inventory::{ProviderKind, Row, Status, Timestamp};
 use crate::text::sanitize;
+use crate::times;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::{self, Write as _};
 use std::ops::Range;
@@ -58,6 +59,83 @@ pub trait Subject {
     /// The kind reports last use for every key (CAM), so no last use means never used.
     fn reports_last_use(&self) -> bool;
     fn findings(&self) -> FindingSet;
+}
+
+/// The text free words are searched in: every column of the row, lower-cased. The table
+/// computes it once per data change, so each filter keystroke is one `contains` per row. Every region that lists the row is in
+/// it, so a region filter finds a merged row whichever of its regions is typed.
+pub fn haystack(row: &Row) -> String {
+    let item = &row.item;
+    let regions = row.regions().collect::<Vec<_>>().join(" ");
+    // The creation time as the detail pane shows it, so `2025-03` finds that month's keys.
+    let created = item.created.map(times::rfc3339).unwrap_or_default();
+    format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        item.name,
+        item.key.id,
+        item.key.scope.account,
+        regions,
+        item.status.label(),
+        item.key_type,
+        created,
+        item.bindings_text(),
+        item.description
+    )
+    .to_lowercase()
+}
+
+/// A row with its haystack and findings: the [`Subject`] the table (from its caches) and
+/// `keyward list` (computed once per row) hand the matcher.
+pub struct Judged<'a> {
+    row: &'a Row,
+    haystack: &'a str,
+    findings: FindingSet,
+}
+
+impl<'a> Judged<'a> {
+    pub fn new(row: &'a Row, haystack: &'a str, findings: FindingSet) -> Self {
+        Judged {
+            row,
+            haystack,
+            findings,
+        }
+    }
+}
+
+impl Subject for Judged<'_> {
+    fn haystack(&self) -> &str {
+        self.haystack
+    }
+    fn kind(&self) -> ProviderKind {
+        self.row.key.scope.kind
+    }
+    fn status(&self) -> Status {
+        self.row.status
+    }
+    fn account(&self) -> &str {
+        &self.row.key.scope.account
+    }
+    fn regions(&self) -> impl Iterator<Item = &str> {
+        self.row.regions()
+    }
+    fn name(&self) -> &str {
+        &self.row.name
+    }
+    fn is_bound(&self) -> bool {
+        self.row.is_bound()
+    }
+    fn created(&self) -> Option<Timestamp> {
+        self.row.created
+    }
+    fn last_used(&self) -> Option<Timestamp> {
+        self.row.last_used
+    }
+    fn reports_last_use(&self) -> bool {
+        crate::providers::capabilities(self.row.key.scope.kind).reports_last_use
+    }
+    fn findings(&self) -> FindingSet {
+        self.findings
+    }
 }
 
 /// A malformed term: where it is in the text and what is wrong with it.

@@ -79,7 +79,8 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The emulator lives as long as this function: the TUI talks to it until quit.
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
-    let (providers, audit_path, title, protect, _emulator) = if opts.demo {
+    let mut audit_max = crate::config::Settings::default().audit_max_bytes();
+    let (providers, audit_path, title, thresholds, protect, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
             .await
@@ -95,6 +96,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             providers,
             audit_path,
             title,
+            Default::default(),
             crate::queue::Protect::default(),
             Some(emu),
         )
@@ -113,17 +115,27 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .settings
             .audit_log_path()
             .map_err(|e| Failure::Usage(e.to_string()))?;
-        (providers, audit_path, cfg.path.display().to_string(), cfg.protect, None)
+        audit_max = cfg.settings.audit_max_bytes();
+        (
+            providers,
+            audit_path,
+            cfg.path.display().to_string(),
+            cfg.settings.findings,
+            cfg.protect,
+            None,
+        )
     };
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
-    let audit = AuditLog::open(&audit_path).map_err(|e| format!("cannot open the audit log: {e}"))?;
+    let (audit, unwritable_log) = open_audit_log(&audit_path, opts.read_only, audit_max)?;
     let run = RunOptions {
         read_only: opts.read_only,
         dry_run: opts.dry_run,
-        audit: Some(Arc::new(audit)),
+        audit,
         title,
         secrets_dir: None,
+        thresholds,
+        unwritable_log,
         protect,
     };
     tui::run(providers, run)
@@ -139,6 +151,27 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         None => eprintln!("keyward: audit log at {}", audit_path.display()),
     }
     Ok(())
+}
+
+/// The session's audit log, rotating at `max_bytes`. A `--read-only` session writes
+/// nothing, so a log it cannot open for writing is said at start (`UnwritableLog`), not
+/// fatal; any other session refuses to start without its log.
+pub fn open_audit_log(
+    path: &Path,
+    read_only: bool,
+    max_bytes: u64,
+) -> Result<(Option<Arc<AuditLog>>, Option<tui::UnwritableLog>), String> {
+    match AuditLog::open(path) {
+        Ok(log) => Ok((Some(Arc::new(log.rotating_at(Some(max_bytes)))), None)),
+        Err(e) if read_only => Ok((
+            None,
+            Some(tui::UnwritableLog {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            }),
+        )),
+        Err(e) => Err(format!("cannot open the audit log: {e}")),
+    }
 }
 
 /// A fresh private directory (mode 0700, unpredictable name) under the temp dir for the

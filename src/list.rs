@@ -3,6 +3,8 @@
 //! error goes to stderr with (provider, account, region) and the exit status is non-zero.
 
 use crate::config::{Config, process_env};
+use crate::filter::{self, Query};
+use crate::findings::{self, Finding, Thresholds};
 use crate::inventory::{ProviderKind, RegionOrder, Row, Scope, Timestamp, merge_listings};
 use crate::providers::{Provider, ProviderError, capabilities};
 use crate::registry;
@@ -43,6 +45,18 @@ pub struct ListArgs {
     /// Shorthand for --format csv.
     #[arg(long, conflicts_with = "format")]
     pub csv: bool,
+    /// Only rows the filter expression matches (the TUI's `/` language, e.g.
+    /// 'status:enabled age>90d region:ap-*'; see the README).
+    #[arg(long = "where", value_name = "EXPR", value_parser = parse_where)]
+    pub filter: Option<Query>,
+    /// Only rows with findings; exit status 3 when there are some, 0 when none (for cron
+    /// and CI).
+    #[arg(long)]
+    pub findings: bool,
+}
+
+fn parse_where(text: &str) -> Result<Query, String> {
+    filter::parse(text).map_err(|e| format!("{e}\n\n{}", filter::SYNTAX))
 }
 
 impl ListArgs {
@@ -61,6 +75,38 @@ impl ListArgs {
             kind: self.provider,
             region: self.region.clone(),
         }
+    }
+
+    /// Which rows are printed: the `--where` query and `--findings`.
+    pub fn rows(&self) -> RowFilter {
+        RowFilter {
+            query: self.filter.clone().unwrap_or_default(),
+            findings_only: self.findings,
+        }
+    }
+}
+
+/// Which listed rows `keyward list` prints.
+#[derive(Debug, Clone, Default)]
+pub struct RowFilter {
+    pub query: Query,
+    /// Only rows with a finding (`--findings`).
+    pub findings_only: bool,
+}
+
+impl RowFilter {
+    /// The rows to print, judged at `now` by `thresholds`: the same rules and the same
+    /// matcher as the TUI's table.
+    pub fn apply(&self, rows: &mut Vec<Row>, thresholds: &Thresholds, now: Timestamp) {
+        if self.query.is_empty() && !self.findings_only {
+            return;
+        }
+        let matcher = self.query.at(now);
+        rows.retain(|row| {
+            let found = findings::evaluate(row, thresholds, now);
+            let text = filter::haystack(row);
+            matcher.matches(&filter::Judged::new(row, &text, found)) && !(self.findings_only && found.is_empty())
+        });
     }
 }
 
@@ -154,7 +200,7 @@ pub async fn fetch(providers: &[Arc<dyn Provider>], selection: &Selection) -> In
 /// times are RFC 3339 UTC (`2025-03-01T08:00:00Z`), empty in CSV and `null` in JSON when
 /// unknown, so scripts can compute ages themselves; `last_used` of a CAM key is midnight
 /// UTC of its `LastUsedDate`.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "provider",
     "account",
     "region",
@@ -169,6 +215,7 @@ pub const COLUMNS: [&str; 14] = [
     "expires",
     "bindings",
     "regions",
+    "findings",
 ];
 
 /// Index of `created` in [`COLUMNS`], the first of the four times (created, modified,
@@ -180,11 +227,14 @@ const EXPIRES: usize = 11;
 const BINDINGS: usize = 12;
 /// Index of `regions` in [`COLUMNS`]: an array in JSON.
 const REGIONS: usize = 13;
+/// Index of `findings` in [`COLUMNS`]: ids in the table and CSV (`old unused`), objects
+/// `{id, severity, reason}` in JSON.
+const FINDINGS: usize = 14;
 
 /// The table's fields, for reading: [`COLUMNS`] with the four times replaced by `age` (of
 /// `created`: `412d`, `3h`) and `last_used` (`yesterday`, `12d ago`; `never` for a kind
 /// that reports every use, blank when unknown), as the TUI shows them.
-pub const TABLE_COLUMNS: [&str; 12] = [
+pub const TABLE_COLUMNS: [&str; 13] = [
     "provider",
     "account",
     "region",
@@ -197,9 +247,23 @@ pub const TABLE_COLUMNS: [&str; 12] = [
     "last_used",
     "bindings",
     "regions",
+    "findings",
 ];
 
-fn row(item: &Row) -> [String; 14] {
+/// How rows are judged for the findings column: the thresholds, at the time of printing.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge<'a> {
+    pub thresholds: &'a Thresholds,
+    pub now: Timestamp,
+}
+
+impl Judge<'_> {
+    fn explain(&self, row: &Row) -> Vec<Finding> {
+        findings::explain(row, self.thresholds, self.now)
+    }
+}
+
+fn row(item: &Row, judge: &Judge) -> [String; 15] {
     let time = |t: Option<Timestamp>| t.map(times::rfc3339).unwrap_or_default();
     [
         item.key.scope.kind.slug().to_string(),
@@ -216,11 +280,18 @@ fn row(item: &Row) -> [String; 14] {
         time(item.expires),
         item.bindings_text(),
         item.regions().collect::<Vec<_>>().join(","),
+        judge
+            .explain(item)
+            .iter()
+            .map(|f| f.id.slug())
+            .collect::<Vec<_>>()
+            .join(" "),
     ]
 }
 
 /// One item as the table shows it at `now` (see [`TABLE_COLUMNS`]).
-fn table_row(item: &Row, now: Timestamp) -> [String; 12] {
+fn table_row(item: &Row, judge: &Judge) -> [String; 13] {
+    let now = judge.now;
     let [
         provider,
         account,
@@ -236,7 +307,8 @@ fn table_row(item: &Row, now: Timestamp) -> [String; 12] {
         _,
         bindings,
         regions,
-    ] = row(item);
+        found,
+    ] = row(item, judge);
     let age = item.created.map(|t| times::age(t, now)).unwrap_or_default();
     let reported = capabilities(item.key.scope.kind).reports_last_use;
     let last_used = times::last_used_cell(item.last_used, reported, now);
@@ -253,20 +325,23 @@ fn table_row(item: &Row, now: Timestamp) -> [String; 12] {
         last_used,
         bindings,
         regions,
+        found,
     ]
 }
 
 /// One item as a JSON object with the [`COLUMNS`] as keys, in that order; `bindings` is an
 /// array of `{kind, id, name?}` objects and `regions` an array of region names instead of
 /// the text the other formats show, and an unknown time is `null`.
-struct JsonRow<'a>(&'a Row);
+struct JsonRow<'a>(&'a Row, &'a Judge<'a>);
 
 impl serde::Serialize for JsonRow<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(COLUMNS.len()))?;
-        for (i, (column, cell)) in COLUMNS.iter().zip(row(self.0)).enumerate() {
-            if i == BINDINGS {
+        for (i, (column, cell)) in COLUMNS.iter().zip(row(self.0, self.1)).enumerate() {
+            if i == FINDINGS {
+                map.serialize_entry(column, &self.1.explain(self.0))?;
+            } else if i == BINDINGS {
                 map.serialize_entry(column, &self.0.bindings)?;
             } else if i == REGIONS {
                 map.serialize_entry(column, &self.0.regions().collect::<Vec<_>>())?;
@@ -280,11 +355,11 @@ impl serde::Serialize for JsonRow<'_> {
     }
 }
 
-/// Render items in a format; `now` is what the table's ages are counted to. Items never
-/// hold secrets, so every field may be printed.
-pub fn render(items: &[Row], format: Format, now: Timestamp) -> Result<String, String> {
+/// Render items in a format; `judge.now` is what the table's ages are counted to and the
+/// findings judged at. Items never hold secrets, so every field may be printed.
+pub fn render(items: &[Row], format: Format, judge: &Judge) -> Result<String, String> {
     match format {
-        Format::Json => serde_json::to_string_pretty(&items.iter().map(JsonRow).collect::<Vec<_>>())
+        Format::Json => serde_json::to_string_pretty(&items.iter().map(|r| JsonRow(r, judge)).collect::<Vec<_>>())
             .map(|mut s| {
                 s.push('\n');
                 s
@@ -297,7 +372,7 @@ pub fn render(items: &[Row], format: Format, now: Timestamp) -> Result<String, S
                 for item in items {
                     // Quoting keeps a cell one field, but a terminal showing the file would
                     // still obey raw escape sequences: escape them as the table does.
-                    w.write_record(row(item).iter().map(|c| sanitize(c).into_owned()))?;
+                    w.write_record(row(item, judge).iter().map(|c| sanitize(c).into_owned()))?;
                 }
                 w.flush()?;
                 Ok(())
@@ -306,17 +381,17 @@ pub fn render(items: &[Row], format: Format, now: Timestamp) -> Result<String, S
             let bytes = w.into_inner().map_err(|e| format!("cannot write CSV: {e}"))?;
             String::from_utf8(bytes).map_err(|e| format!("cannot write CSV: {e}"))
         }
-        Format::Table => Ok(table(items, now)),
+        Format::Table => Ok(table(items, judge)),
     }
 }
 
 /// Aligned text. Cell text comes from the cloud, so it goes through `text::sanitize`: a key
 /// named with terminal escape sequences must not be able to rewrite the operator's screen.
-fn table(items: &[Row], now: Timestamp) -> String {
+fn table(items: &[Row], judge: &Judge) -> String {
     let header: Vec<String> = TABLE_COLUMNS.iter().map(|c| c.to_uppercase()).collect();
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|i| table_row(i, now).iter().map(|c| sanitize(c).into_owned()).collect())
+        .map(|i| table_row(i, judge).iter().map(|c| sanitize(c).into_owned()).collect())
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in &rows {
@@ -354,16 +429,52 @@ fn notices(providers: &[Arc<dyn Provider>], selection: &Selection) -> Vec<String
     out
 }
 
-/// Fetch, print (the table's ages counted to `now`), report failures; `true` when every
-/// selected provider answered.
+/// What `keyward list` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub selection: Selection,
+    pub format: Format,
+    pub rows: RowFilter,
+    pub thresholds: Thresholds,
+}
+
+/// How a listing went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    /// Every selected provider answered and the output was written.
+    pub complete: bool,
+    /// Rows printed.
+    pub shown: usize,
+}
+
+impl Listed {
+    /// The exit status: 3 when `--findings` printed some (what cron and CI look for, even
+    /// when a provider failed: what was found stands), 1 when incomplete, else 0.
+    pub fn exit_code(self, findings_only: bool) -> u8 {
+        if findings_only && self.shown > 0 {
+            3
+        } else if !self.complete {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Fetch, keep the rows asked for, print (ages counted to and findings judged at `now`),
+/// report failures.
 pub async fn run(
     providers: &[Arc<dyn Provider>],
-    selection: &Selection,
-    format: Format,
+    request: &Request,
     now: Timestamp,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> bool {
+) -> Listed {
+    let (selection, format) = (&request.selection, request.format);
+    let failed = Listed {
+        complete: false,
+        shown: 0,
+    };
     if providers.iter().all(|p| !selection.matches(p.as_ref())) {
         let _ = writeln!(
             err,
@@ -375,17 +486,22 @@ pub async fn run(
                 .map(|r| format!(" --region {r}"))
                 .unwrap_or_default(),
         );
-        return false;
+        return failed;
     }
     for notice in notices(providers, selection) {
         let _ = writeln!(err, "keyward: note: {notice}");
     }
-    let inventory = fetch(providers, selection).await;
-    let text = match render(&inventory.items, format, now) {
+    let mut inventory = fetch(providers, selection).await;
+    request.rows.apply(&mut inventory.items, &request.thresholds, now);
+    let judge = Judge {
+        thresholds: &request.thresholds,
+        now,
+    };
+    let text = match render(&inventory.items, format, &judge) {
         Ok(t) => t,
         Err(e) => {
             let _ = writeln!(err, "keyward: {e}");
-            return false;
+            return failed;
         }
     };
     let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
@@ -414,7 +530,10 @@ pub async fn run(
             inventory.providers
         );
     }
-    complete
+    Listed {
+        complete,
+        shown: inventory.items.len(),
+    }
 }
 
 /// The `keyward list` command: config -> providers -> `run`. Exit 0 when complete,
@@ -437,17 +556,26 @@ pub fn command(config: Option<&Path>, args: &ListArgs) -> ExitCode {
     // An account that cannot be set up is reported as its failed sources (exit 1), not
     // as a config error that hides every other account.
     let providers = registry::build_each(&cfg, &process_env);
-    let complete = crate::runtime::block_on(run(
-        &providers,
-        &args.selection(),
-        args.output_format(),
-        chrono::Utc::now(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    ));
-    match complete {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+    let request = Request {
+        selection: args.selection(),
+        format: args.output_format(),
+        rows: args.rows(),
+        thresholds: cfg.settings.findings,
+    };
+    let listed = crate::runtime::block_on(async {
+        // Calls a killed keyward left without an outcome are re-read first (issue #15).
+        crate::audit::cli::reconcile_before_listing(&cfg, &providers, &mut std::io::stderr()).await;
+        run(
+            &providers,
+            &request,
+            chrono::Utc::now(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )
+        .await
+    });
+    match listed {
+        Ok(listed) => ExitCode::from(listed.exit_code(args.findings)),
         Err(code) => code,
     }
 }

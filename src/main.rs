@@ -1,6 +1,6 @@
 //! Command line entry point. Subcommands are thin: each hands off to a module.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -25,6 +25,10 @@ struct Cli {
     /// keyward/config.toml). Not with --demo, which runs on its own built-in accounts.
     #[arg(long, global = true)]
     config: Option<std::path::PathBuf>,
+    /// Write the diagnostics log (keyward's tracing, never a secret) to PATH; the level is
+    /// $KEYWARD_LOG (default info), which alone logs to the state dir's keyward.log.
+    #[arg(long, global = true, value_name = "PATH")]
+    log_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,11 +45,30 @@ enum Command {
     Emulator(keyward::emulator::cli::EmulatorArgs),
     /// Measure listing, bulk deletes and the TUI against the built-in emulator.
     Bench(keyward::bench::BenchArgs),
+    /// Print every path keyward uses and where each account's credentials come from.
+    Info,
+    /// Check the config, credentials, clock, endpoints and one read per account and service.
+    Doctor,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(keyward::completions::CompletionsArgs),
+    /// Print the man page (roff): `keyward man | man -l -`; --dir writes every page.
+    Man(keyward::completions::ManArgs),
+    /// Check, reconcile and read the audit log.
+    Audit(keyward::audit::cli::AuditArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    // The emulator traces its traffic to stderr: there only --log-file moves it to a file.
+    let use_env = !matches!(cli.command, Some(Command::Emulator(_)));
+    let log = match keyward::diagnostics::start(cli.log_file.as_deref(), use_env, &keyward::config::process_env) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
         None if cli.demo && cli.config.is_some() => {
             eprintln!(
                 "keyward: --demo runs on the emulator's built-in accounts and does not read --config\n  \
@@ -82,5 +105,14 @@ fn main() -> ExitCode {
             keyward::planfile::cli::apply_command(cli.config.as_deref(), &args)
         }
         Some(Command::Bench(args)) => keyward::bench::command(&args),
+        Some(Command::Info) => keyward::info::command(cli.config.as_deref(), cli.log_file.as_deref()),
+        Some(Command::Doctor) => keyward::doctor::command(cli.config.as_deref()),
+        Some(Command::Completions(args)) => keyward::completions::completions_command(&args, Cli::command()),
+        Some(Command::Man(args)) => keyward::completions::man_command(&args, Cli::command()),
+        Some(Command::Audit(args)) => keyward::audit::cli::command(cli.config.as_deref(), &args),
+    };
+    if let Some(path) = log {
+        eprintln!("keyward: diagnostics log at {}", path.display());
     }
+    code
 }

@@ -156,6 +156,31 @@ fn route(account: &TencentAccount, service: TencentService, region: &str) -> Res
     Ok((format!("https://{}", choice.host), choice.fallback_note))
 }
 
+/// The distinct base URLs one Tencent account's sources send requests to, in config
+/// order (`keyward doctor` checks each once). A source that cannot be routed is left out:
+/// its listing says why.
+pub fn tencent_endpoints(account: &TencentAccount) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    for service in &account.services {
+        for region in source_regions(account, *service) {
+            if let Ok((url, _)) = route(account, *service, region) {
+                if !urls.contains(&url) {
+                    urls.push(url);
+                }
+            }
+        }
+    }
+    urls
+}
+
+/// The base URL an OceanBase account's requests go to.
+pub fn oceanbase_endpoint(account: &OceanBaseAccount) -> String {
+    account
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| crate::providers::oceanbase::DEFAULT_ENDPOINT.to_string())
+}
+
 /// One account's Tencent sources and the clients behind them.
 struct TencentSources {
     providers: Vec<Arc<dyn Provider>>,
@@ -372,6 +397,40 @@ mod tests {
                 && err.message.contains("site = \"cn\""),
             "{}",
             err.message
+        );
+    }
+
+    #[test]
+    fn endpoints_are_each_host_once_and_leave_out_what_cannot_be_routed() {
+        let mut a = account(
+            "prod",
+            &["ap-guangzhou", "ap-shanghai-fsi"],
+            vec![TencentService::Cvm, TencentService::Cam],
+        );
+        assert_eq!(
+            tencent_endpoints(&a),
+            [
+                "https://cvm.ap-guangzhou.tencentcloudapi.com",
+                "https://cvm.ap-shanghai-fsi.tencentcloudapi.com",
+                "https://cam.tencentcloudapi.com"
+            ]
+        );
+        a.site = Site::Intl;
+        a.access = Access::Nearest;
+        a.cvm_endpoint = Some("http://127.0.0.1:9400".into());
+        assert_eq!(
+            tencent_endpoints(&a),
+            ["http://127.0.0.1:9400", "https://cam.intl.tencentcloudapi.com"]
+        );
+        a.cvm_endpoint = None;
+        a.access = Access::Regional;
+        assert_eq!(
+            tencent_endpoints(&a),
+            [
+                "https://cvm.ap-guangzhou.tencentcloudapi.com",
+                "https://cam.intl.tencentcloudapi.com"
+            ],
+            "the intl site cannot reach a financial region: left out"
         );
     }
 

@@ -1,7 +1,8 @@
 //! The `H` overlay: past item results read back from the audit log, newest first.
 //!
-//! The runtime reads the file (IO) and hands the records to [`from_entries`], which is
-//! pure; the overlay then only scrolls.
+//! The runtime reads the file from its end (IO, only as far back as the overlay shows)
+//! and hands the lines to [`from_newest_lines`], which is pure; the overlay then only
+//! scrolls. A line that is not a record is skipped and counted, not fatal.
 
 use super::keymap::{Binding, Key, KeyTable, NAV_KEYS};
 use super::modal::{Ctx, Dialog, Step};
@@ -32,18 +33,46 @@ pub struct HistoryLine {
     pub code: Option<String>,
 }
 
+/// What was read for the overlay: the item results, and how many lines of the part of
+/// the file read were not records (damaged, or cut short by a crash).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryPage {
+    /// Newest first.
+    pub lines: Vec<HistoryLine>,
+    pub skipped: usize,
+}
+
+impl From<Vec<HistoryLine>> for HistoryPage {
+    fn from(lines: Vec<HistoryLine>) -> Self {
+        HistoryPage { lines, skipped: 0 }
+    }
+}
+
 /// The history overlay's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
     /// Newest first.
     pub lines: Vec<HistoryLine>,
+    /// Lines of the file that were not records, left out.
+    pub skipped: usize,
     /// First line shown.
     pub scroll: usize,
 }
 
 impl History {
     pub fn new(lines: Vec<HistoryLine>) -> Self {
-        History { lines, scroll: 0 }
+        History {
+            lines,
+            skipped: 0,
+            scroll: 0,
+        }
+    }
+
+    pub fn from_page(page: HistoryPage) -> Self {
+        History {
+            skipped: page.skipped,
+            ..History::new(page.lines)
+        }
     }
 
     /// Move the window by `delta` lines; the last page stays full.
@@ -88,8 +117,39 @@ impl Dialog for History {
 /// record types are skipped, and so is an outcome line this version cannot read (a
 /// history view must not fail over one odd line; the file itself stays untouched).
 pub fn from_entries(entries: Vec<serde_json::Value>, limit: usize) -> Vec<HistoryLine> {
+    newest(entries.into_iter().rev(), limit)
+}
+
+/// The same from the file's lines newest first (as `audit::chain::Backwards` reads them),
+/// taking only as many as `limit` results need: a line that is not JSON is counted in
+/// `skipped` and left out.
+pub fn from_newest_lines(lines: impl Iterator<Item = Vec<u8>>, limit: usize) -> HistoryPage {
+    let mut skipped = 0;
+    let mut results = 0;
+    let entries = lines
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .filter_map(|l| match serde_json::from_slice::<serde_json::Value>(&l) {
+            Ok(v) if v.is_object() => Some(v),
+            _ => {
+                skipped += 1;
+                None
+            }
+        })
+        // Stop reading once the limit is reached: the rest of the file is never parsed.
+        .take_while(|v| {
+            let more = results < limit;
+            if v.get("type").and_then(|t| t.as_str()) == Some("outcome") {
+                results += v["items"].as_array().map_or(0, Vec::len);
+            }
+            more
+        });
+    let lines = newest(entries, limit);
+    HistoryPage { lines, skipped }
+}
+
+fn newest(entries: impl Iterator<Item = serde_json::Value>, limit: usize) -> Vec<HistoryLine> {
     let mut lines = Vec::new();
-    for entry in entries.into_iter().rev() {
+    for entry in entries {
         if lines.len() >= limit {
             break;
         }
@@ -162,6 +222,27 @@ mod tests {
         assert_eq!(all[0].result, OutcomeKind::Failed);
         let two: Vec<String> = from_entries(entries, 2).into_iter().map(|l| l.id).collect();
         assert_eq!(two, ["c", "b"]);
+    }
+
+    #[test]
+    fn lines_read_from_the_end_skip_and_count_what_is_not_a_record() {
+        let line = |v: serde_json::Value| v.to_string().into_bytes();
+        // Newest first, as read backwards; a damaged line and a crash's partial line among them.
+        let lines = vec![
+            line(outcome(2, &["d"])),
+            b"{\"type\":\"outc".to_vec(),
+            line(outcome(1, &["c"])),
+            b"garbage \xff".to_vec(),
+            line(outcome(0, &["a", "b"])),
+        ];
+        let page = from_newest_lines(lines.clone().into_iter(), HISTORY_LIMIT);
+        let ids: Vec<&str> = page.lines.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["d", "c", "b", "a"]);
+        assert_eq!(page.skipped, 2);
+        // Only what the limit needs is read: the line after the first result is looked
+        // at (and found partial), the damaged one further back never is.
+        let page = from_newest_lines(lines.into_iter(), 1);
+        assert_eq!((page.lines.len(), page.skipped), (1, 1));
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub enum Msg {
     /// The executor task ended without `Finished` (it panicked): the run is over.
     ExecAborted(String),
     /// The audit log was read for the `H` overlay (newest first), or why it could not be.
-    History(Result<Vec<history::HistoryLine>, String>),
+    History(Result<history::HistoryPage, String>),
+    /// The interrupted calls of an earlier run were re-read (`Effect::Reconcile`), or why not.
+    Reconciled(Result<crate::audit::reconcile::Report, String>),
     Tick,
     Resize(u16, u16),
 }
@@ -76,6 +78,9 @@ pub enum Effect {
     Suspend,
     /// Read the audit log for the history overlay; answered by `Msg::History`.
     LoadHistory,
+    /// Re-read the items of calls an earlier keyward left without an outcome and record
+    /// what was found; answered by `Msg::Reconciled`. Nothing is re-sent.
+    Reconcile,
     /// Replace the staged rotations kept beside the audit log with these.
     SaveRotations(Vec<crate::rotation::Rotation>),
     Quit,
@@ -89,6 +94,8 @@ pub struct AppOptions {
     pub title: String,
     /// The config's `[[protect]]` entries: every plan the app builds skips those keys.
     pub protect: crate::queue::Protect,
+    /// What the findings judge keys by (`[settings]`).
+    pub thresholds: crate::findings::Thresholds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +191,7 @@ impl App {
             .map(|k| {
                 let mut tab = TabState::new(*k);
                 tab.set_region_order(order.clone());
+                tab.set_thresholds(options.thresholds);
                 tab
             })
             .collect();
@@ -213,6 +221,14 @@ impl App {
             notices: Vec::new(),
             rotations: Vec::new(),
         }
+    }
+
+    /// What a session starts with: every source listed, and the calls an interrupted
+    /// earlier run left without an outcome reconciled.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let mut effects = self.load_all();
+        effects.push(Effect::Reconcile);
+        effects
     }
 
     /// Start listing every source.
@@ -329,6 +345,10 @@ impl App {
 
 /// The reducer. Pure: state in, state and effects out.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    // The filter's time terms and the findings count from the message's time.
+    for tab in &mut app.tabs {
+        tab.set_clock(app.wall_clock);
+    }
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
         Msg::Paste(text) => keys::on_paste(app, &text),
@@ -367,6 +387,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::History(result) => {
             on_history(app, result);
+            Vec::new()
+        }
+        Msg::Reconciled(result) => {
+            on_reconciled(app, result);
             Vec::new()
         }
         Msg::Tick => {
@@ -417,18 +441,51 @@ fn on_loaded(app: &mut App, scope: Scope, result: Result<Vec<Item>, ProviderErro
     }
 }
 
-fn on_history(app: &mut App, result: Result<Vec<history::HistoryLine>, String>) {
+fn on_history(app: &mut App, result: Result<history::HistoryPage, String>) {
     match result {
         // A dialog opened while the file was read keeps the keyboard; it may hold a
         // confirmation or a new secret that must not be pushed away.
         Ok(_) if app.modal.is_some() => app.info("history loaded while a dialog was open: press H again"),
-        Ok(lines) => app.modal = Some(Modal::History(history::History::new(lines))),
+        Ok(page) => app.modal = Some(Modal::History(history::History::from_page(page))),
         Err(why) => app.error(format!("cannot show the history: {why}")),
+    }
+}
+
+/// What the reconciliation found goes to the log pane: each item, then one summary per
+/// interrupted run and scope ("3 calls of the interrupted run at 14:02 reconciled: ...").
+fn on_reconciled(app: &mut App, result: Result<crate::audit::reconcile::Report, String>) {
+    let report = match result {
+        Ok(report) => report,
+        Err(why) => {
+            app.error(format!("the calls of an interrupted run were not reconciled: {why}"));
+            return;
+        }
+    };
+    if report.other_keyward {
+        app.info(crate::audit::reconcile::OTHER_KEYWARD);
+    }
+    for run in &report.runs {
+        for (action, id, state, status) in &run.items {
+            let found = match status {
+                Some(status) => format!("{} ({status})", state.words()),
+                None => state.words().to_string(),
+            };
+            let text = format!("{action} {id}: reconciled, {found}");
+            app.log.push(LogEntry::note(app.wall_clock, run.scope.clone(), text));
+        }
+        app.log
+            .push(LogEntry::note(app.wall_clock, run.scope.clone(), run.summary()));
     }
 }
 
 fn on_exec(app: &mut App, event: ExecEvent) -> Vec<Effect> {
     match event {
+        ExecEvent::Note { scope, text } => {
+            app.log.push(LogEntry::note(app.wall_clock, scope, text));
+            if app.log_scroll > 0 {
+                app.log_scroll += 1;
+            }
+        }
         ExecEvent::Started {
             total_calls,
             total_items,

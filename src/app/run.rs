@@ -165,6 +165,9 @@ pub fn outcome_label(outcome: &Outcome) -> String {
 /// One log pane line: time, provider, account/region, action, target, outcome,
 /// RequestId, and on error code, message and hint.
 pub fn log_line(entry: &LogEntry) -> String {
+    if entry.is_note() {
+        return format!("{} {} {}", entry.time.format("%H:%M:%S"), entry.scope, entry.target);
+    }
     let target = match &entry.name {
         Some(name) => format!("{name} ({})", entry.target),
         None => entry.target.clone(),

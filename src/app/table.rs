@@ -6,9 +6,9 @@
 //! The sorted order of all items is kept apart from the view, so a filter keystroke is
 //! one scan without a sort, and a keystroke that narrows the filter scans only the view.
 
+use crate::filter::{self, FilterError, Judged, Query};
+use crate::findings::{self, FindingSet, Thresholds};
 use crate::inventory::{Item, ItemKey, ProviderKind, RegionOrder, Row, Scope, Timestamp};
-// Computed once per data change so that each filter keystroke is one `contains` per row.
-use crate::listed::haystack;
 use compact_str::CompactString;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -23,6 +23,8 @@ pub enum Column {
     Account,
     Region,
     Status,
+    /// The findings' ids (`old unused`); sorts by risk, the most urgent first.
+    Findings,
     Type,
     /// How long ago the key was created (`412d`); sorts by `created`, youngest first.
     Age,
@@ -33,12 +35,13 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
         Column::Name,
         Column::Id,
         Column::Account,
         Column::Region,
         Column::Status,
+        Column::Findings,
         Column::Type,
         Column::Age,
         Column::Bindings,
@@ -56,6 +59,7 @@ impl Column {
             Column::Age => "age",
             Column::Bindings => "bindings",
             Column::LastUsed => "last used",
+            Column::Findings => "findings",
         }
     }
 
@@ -64,6 +68,8 @@ impl Column {
         Column::ALL[(i + 1) % Column::ALL.len()]
     }
 
+    /// The order of two rows by this column; `Findings` needs the rows' findings, which the
+    /// table keeps beside them (see `TabState::compare`).
     fn compare(self, a: &Row, b: &Row) -> Ordering {
         match self {
             Column::Name => a.name.cmp(&b.name),
@@ -81,6 +87,7 @@ impl Column {
             Column::Age => latest_first(a.created, b.created),
             Column::Bindings => a.bindings.len().cmp(&b.bindings.len()),
             Column::LastUsed => latest_first(a.last_used, b.last_used),
+            Column::Findings => Ordering::Equal,
         }
     }
 }
@@ -97,6 +104,46 @@ fn latest_first(a: Option<Timestamp>, b: Option<Timestamp>) -> Ordering {
     }
 }
 
+/// What the table keeps beside each row, computed when the row changes: its haystack for
+/// free text and its findings (two bytes), so a keystroke never re-judges a row.
+struct RowCache {
+    haystack: Box<str>,
+    findings: FindingSet,
+}
+
+impl RowCache {
+    fn of(row: &Row, judge: &Judge) -> Self {
+        RowCache {
+            haystack: filter::haystack(row).into_boxed_str(),
+            findings: findings::evaluate(row, &judge.thresholds, judge.now),
+        }
+    }
+}
+
+/// What rows are judged by: the thresholds of `[settings]` and the time the app last saw
+/// (`App::wall_clock`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judge {
+    pub thresholds: Thresholds,
+    pub now: Timestamp,
+    /// When the findings were last computed for every row: a key becomes `old` by waiting,
+    /// so they are computed again once this is an hour behind `now`.
+    judged_at: Timestamp,
+}
+
+impl Default for Judge {
+    fn default() -> Self {
+        Judge {
+            thresholds: Thresholds::default(),
+            now: Timestamp::UNIX_EPOCH,
+            judged_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+}
+
+/// How often the findings of unchanged rows are computed again as time passes.
+const REJUDGE_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Whether `scope` lists `row` (the tab holds one kind: account and region decide).
 fn in_scope(row: &Row, scope: &Scope) -> bool {
     row.key.scope.account == scope.account && row.lists_in(&scope.region)
@@ -108,8 +155,9 @@ pub struct TabState {
     items: Vec<Row>,
     /// Which of an account's regions a merged row is addressed through.
     region_order: RegionOrder,
-    /// `haystack(items[i])`, kept in step with `items`.
-    haystacks: Vec<Box<str>>,
+    /// `RowCache::of(items[i])`, kept in step with `items`.
+    cache: Vec<RowCache>,
+    judge: Judge,
     /// Every index into `items` not in `touched`, sorted by the current sort; rebuilt when
     /// the sort changes, patched when the data does (see `place_touched`), never touched by
     /// the filter.
@@ -122,13 +170,18 @@ pub struct TabState {
     listed_scopes: HashSet<Scope>,
     /// Indexes into `items`, filtered and sorted: a subsequence of `order`.
     view: Vec<usize>,
-    /// The lower-cased filter `view` was computed with.
-    view_needle: String,
+    /// The query `view` was computed with.
+    view_query: Query,
     /// Position of the highlighted row in `view`.
     cursor: usize,
     /// First visible row; a render cache the renderer adjusts to keep the cursor in view.
     pub offset: Cell<usize>,
+    /// The filter as typed.
     filter: String,
+    /// Why the filter as typed does not parse; the view stays as the last good query left it.
+    filter_error: Option<FilterError>,
+    /// The last filter that parsed.
+    query: Query,
     sort: Column,
     descending: bool,
     selected: HashSet<ItemKey>,
@@ -140,6 +193,8 @@ pub struct TabState {
     merged: usize,
     /// Rows with a last-use date, counted on each data change (the column shows then).
     with_last_used: usize,
+    /// Rows with a finding above info level (the tab title counts them).
+    needing_action: usize,
 }
 
 impl TabState {
@@ -148,15 +203,18 @@ impl TabState {
             kind,
             items: Vec::new(),
             region_order: RegionOrder::default(),
-            haystacks: Vec::new(),
+            cache: Vec::new(),
+            judge: Judge::default(),
             order: Vec::new(),
             touched: Vec::new(),
             listed_scopes: HashSet::new(),
             view: Vec::new(),
-            view_needle: String::new(),
+            view_query: Query::default(),
             cursor: 0,
             offset: Cell::new(0),
             filter: String::new(),
+            filter_error: None,
+            query: Query::default(),
             sort: Column::Name,
             descending: false,
             selected: HashSet::new(),
@@ -164,6 +222,7 @@ impl TabState {
             stale: HashSet::new(),
             merged: 0,
             with_last_used: 0,
+            needing_action: 0,
         }
     }
 
@@ -204,6 +263,78 @@ impl TabState {
 
     pub fn filter(&self) -> &str {
         &self.filter
+    }
+
+    /// Why the filter as typed is not applied (the view keeps the last good one).
+    pub fn filter_error(&self) -> Option<&FilterError> {
+        self.filter_error.as_ref()
+    }
+
+    /// The findings of the row at view position `pos`.
+    pub fn view_findings(&self, pos: usize) -> FindingSet {
+        self.view
+            .get(pos)
+            .and_then(|&i| self.cache.get(i))
+            .map_or(FindingSet::EMPTY, |c| c.findings)
+    }
+
+    /// The findings of the highlighted row, each with its reason, most urgent first.
+    pub fn highlighted_findings(&self) -> Vec<findings::Finding> {
+        self.highlighted()
+            .map(|row| findings::explain(row, &self.judge.thresholds, self.judge.now))
+            .unwrap_or_default()
+    }
+
+    /// Rows with a finding above info level.
+    pub fn needing_action(&self) -> usize {
+        self.needing_action
+    }
+
+    /// What the rows are judged by.
+    pub fn judge(&self) -> &Judge {
+        &self.judge
+    }
+
+    /// The thresholds of `[settings]`; every row is judged again when they change.
+    pub fn set_thresholds(&mut self, thresholds: Thresholds) {
+        if self.judge.thresholds != thresholds {
+            self.judge.thresholds = thresholds;
+            self.rejudge();
+        }
+    }
+
+    /// The time now, before each message. Time terms of the filter count from it; the
+    /// findings of unchanged rows are computed again once an hour has passed.
+    pub fn set_clock(&mut self, now: Timestamp) {
+        self.judge.now = now;
+        if now - self.judge.judged_at >= REJUDGE_EVERY {
+            self.rejudge();
+        }
+    }
+
+    /// Judge every row again and rebuild what depends on findings or time.
+    fn rejudge(&mut self) {
+        self.judge.judged_at = self.judge.now;
+        if self.items.is_empty() {
+            return;
+        }
+        for (row, cache) in self.items.iter().zip(self.cache.iter_mut()) {
+            cache.findings = findings::evaluate(row, &self.judge.thresholds, self.judge.now);
+        }
+        self.count_needing_action();
+        let keep = self.view.get(self.cursor).copied();
+        if self.sort == Column::Findings {
+            self.sort_order();
+        }
+        self.refilter(keep, false);
+    }
+
+    fn count_needing_action(&mut self) {
+        self.needing_action = self
+            .cache
+            .iter()
+            .filter(|c| c.findings.worst() > Some(findings::Severity::Info))
+            .count();
     }
 
     pub fn sort(&self) -> (Column, bool) {
@@ -302,7 +433,7 @@ impl TabState {
             if row.key != before && self.selected.remove(&before) {
                 self.selected.insert(row.key.clone());
             }
-            self.haystacks[i] = haystack(row).into_boxed_str();
+            self.cache[i] = RowCache::of(row, &self.judge);
             // Its regions (and maybe its key) changed: its place in the order may too.
             self.touched.push(i);
         }
@@ -324,7 +455,7 @@ impl TabState {
             let mut flags = gone.iter();
             self.items.retain(|_| !flags.next().copied().unwrap_or(false));
             let mut flags = gone.iter();
-            self.haystacks.retain(|_| !flags.next().copied().unwrap_or(false));
+            self.cache.retain(|_| !flags.next().copied().unwrap_or(false));
         }
     }
 
@@ -357,7 +488,7 @@ impl TabState {
                     if row.key != before && self.selected.remove(&before) {
                         self.selected.insert(row.key.clone());
                     }
-                    self.haystacks[i] = haystack(row).into_boxed_str();
+                    self.cache[i] = RowCache::of(row, &self.judge);
                     self.touched.push(i);
                 }
                 None => {
@@ -366,7 +497,7 @@ impl TabState {
                     if row.key.scope.account == account {
                         by_id.insert(row.key.id.clone(), self.items.len());
                     }
-                    self.haystacks.push(haystack(&row).into_boxed_str());
+                    self.cache.push(RowCache::of(&row, &self.judge));
                     self.items.push(row);
                 }
             }
@@ -382,6 +513,7 @@ impl TabState {
         }
         self.merged = self.items.iter().filter(|r| !r.also_in.is_empty()).count();
         self.with_last_used = self.items.iter().filter(|r| r.last_used.is_some()).count();
+        self.count_needing_action();
         // By account and id: a merged row may now be addressed through another region.
         let keep = keep.and_then(|k| {
             self.items
@@ -392,11 +524,21 @@ impl TabState {
         self.refilter(keep, false);
     }
 
+    /// The filter as typed: applied when it parses; otherwise the view stays as it was and
+    /// `filter_error` says what is wrong (typing on, the next keystroke may fix it).
     pub fn set_filter(&mut self, filter: &str) {
-        if self.filter != filter {
-            self.filter = filter.to_string();
-            let keep = self.view.get(self.cursor).copied();
-            self.refilter(keep, true);
+        if self.filter == filter {
+            return;
+        }
+        self.filter = filter.to_string();
+        match crate::filter::parse(filter) {
+            Ok(query) => {
+                self.filter_error = None;
+                self.query = query;
+                let keep = self.view.get(self.cursor).copied();
+                self.refilter(keep, true);
+            }
+            Err(e) => self.filter_error = Some(e),
         }
     }
 
@@ -420,10 +562,12 @@ impl TabState {
     /// is total and stable across reloads.
     fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
         let items = &self.items;
-        let ord = self
-            .sort
-            .compare(&items[a], &items[b])
-            .then_with(|| items[a].key.cmp(&items[b].key));
+        let by_column = match self.sort {
+            // The most urgent first, then the most findings.
+            Column::Findings => self.cache[b].findings.risk().cmp(&self.cache[a].findings.risk()),
+            column => column.compare(&items[a], &items[b]),
+        };
+        let ord = by_column.then_with(|| items[a].key.cmp(&items[b].key));
         if self.descending { ord.reverse() } else { ord }
     }
 
@@ -466,29 +610,29 @@ impl TabState {
         self.order = order;
     }
 
-    /// Rebuild the view from `order` and the filter, putting the cursor on item `keep`
-    /// (an index into `items`) when it is still shown. With `narrowing_ok` and a filter that
-    /// extends the one the view was built with, only the current view is scanned: every
-    /// match of the longer needle matches the shorter one.
+    /// Rebuild the view from `order` and the query, putting the cursor on item `keep`
+    /// (an index into `items`) when it is still shown. With `narrowing_ok` and a query that
+    /// narrows the one the view was built with (more text typed, a term added), only the
+    /// current view is scanned: every row the new query matches, the old one matched.
     fn refilter(&mut self, keep: Option<usize>, narrowing_ok: bool) {
-        let needle = self.filter.to_lowercase();
-        let haystacks = &self.haystacks;
-        let view: Vec<usize> = if needle.is_empty() {
+        let view: Vec<usize> = if self.query.is_empty() {
             self.order.clone()
         } else {
-            let source = if narrowing_ok && needle.contains(self.view_needle.as_str()) {
+            let source = if narrowing_ok && self.query.narrows(&self.view_query) {
                 &self.view
             } else {
                 &self.order
             };
+            let matcher = self.query.at(self.judge.now);
+            let (items, cache) = (&self.items, &self.cache);
             source
                 .iter()
                 .copied()
-                .filter(|&i| haystacks[i].contains(needle.as_str()))
+                .filter(|&i| matcher.matches(&Judged::new(&items[i], &cache[i].haystack, cache[i].findings)))
                 .collect()
         };
         self.view = view;
-        self.view_needle = needle;
+        self.view_query = self.query.clone();
         self.cursor = keep
             .and_then(|k| self.view.iter().position(|&i| i == k))
             .unwrap_or(self.cursor)

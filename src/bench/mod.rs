@@ -5,14 +5,19 @@
 //!   limits allow at best;
 //! - `delete`: bulk deletes through the real queue (plan, audit, executor), as throughput
 //!   against the documented limits and the RequestLimitExceeded the operator saw;
-//! - `ui`: frame render time, filter keystroke time and memory with 100,000 items loaded.
+//! - `ui`: frame render time, filter keystroke time and memory with 100,000 items loaded;
+//! - `audit`: tampering `audit verify` detects, and items a crash-interrupted bulk delete
+//!   leaves unaccounted for after reconciling.
 //!
 //! A FAIL is a measurement, not an error: the command exits 0 unless the bench itself
 //! could not run (emulator, config, an unexpected provider error).
 
+mod audit;
+pub mod crash;
 mod delete;
 mod fleet;
 mod list;
+pub mod tamper;
 mod ui;
 
 use serde::Serialize;
@@ -40,6 +45,7 @@ pub enum Only {
     List,
     Delete,
     Ui,
+    Audit,
 }
 
 /// How big each scenario is.
@@ -59,6 +65,12 @@ pub struct Sizes {
     pub fleet_accounts: usize,
     /// Key pairs per region of the account-wide-cap figure.
     pub uin_key_pairs_per_region: usize,
+    /// Items of the crash drill and the SIGKILLs it delivers.
+    pub crash_items: usize,
+    pub crash_kills: usize,
+    /// Records of the tampered log and the edits (and, as many, deletions) tried on it.
+    pub tamper_records: usize,
+    pub tamper_trials: usize,
 }
 
 impl Sizes {
@@ -74,6 +86,10 @@ impl Sizes {
             ui_keystrokes: 64,
             fleet_accounts: 200,
             uin_key_pairs_per_region: 5_000,
+            crash_items: 1_000,
+            crash_kills: 50,
+            tamper_records: 1_000,
+            tamper_trials: 100,
         }
     }
 
@@ -91,6 +107,10 @@ impl Sizes {
             ui_keystrokes: 16,
             fleet_accounts: 10,
             uin_key_pairs_per_region: 1_000,
+            crash_items: 100,
+            crash_kills: 5,
+            tamper_records: 200,
+            tamper_trials: 100,
         }
     }
 }
@@ -274,6 +294,9 @@ pub async fn run(args: &BenchArgs, mut on_figure: impl FnMut(&Figure)) -> Result
     if wanted(Only::Delete) {
         emit(delete::measure(&sizes).await?, &mut figures);
     }
+    if wanted(Only::Audit) {
+        emit(audit::measure(&sizes).await?, &mut figures);
+    }
     Ok(Report {
         quick: args.quick,
         sizes,
@@ -400,6 +423,7 @@ mod tests {
         for id in [
             "ui.frame",
             "ui.keystroke",
+            "ui.keystroke_structured",
             "ui.rss",
             "list.ratio",
             "list.rate_limited",
@@ -413,6 +437,7 @@ mod tests {
             "delete.api_keys.delete",
             "delete.request_limit_exceeded",
             "delete.rate_limited",
+            "audit.verify",
         ] {
             assert!(ids.contains(&id), "{id} missing from {ids:?}");
         }

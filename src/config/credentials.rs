@@ -17,7 +17,7 @@ use super::{Config, ConfigError, EnvLookup, MissingCredentials, OceanBaseAccount
 use crate::providers::oceanbase::ObCredentials;
 use crate::secret::Secret;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Tencent Cloud API credentials, as the Tencent client wants them.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct TencentSecrets {
     pub secret_id: String,
     pub secret_key: Secret,
     pub token: Option<Secret>,
+    /// Where they came from, in words ("env vars A and B", "tccli profile default (path)"):
+    /// named by `keyward info` and by `keyward doctor` when the service refuses them.
+    pub source: String,
 }
 
 /// A credentials file. Field names of both keyward's TOML form and tccli's JSON are taken;
@@ -146,11 +149,13 @@ impl TencentAccount {
                     secret_id,
                     secret_key: Secret::new(key),
                     token: token_from_env(&mut tried),
+                    source: format!("env vars {id_var} and {key_var}"),
                 });
             }
         }
         if let Some(path) = &self.credentials_file {
-            if let Some(found) = tencent_from_file(&mut tried, &self.name, path)? {
+            let source = format!("credentials file {}", path.display());
+            if let Some(found) = tencent_from_file(&mut tried, &self.name, path, source)? {
                 return Ok(found);
             }
         }
@@ -162,24 +167,18 @@ impl TencentAccount {
                     secret_id,
                     secret_key: Secret::new(key),
                     token,
+                    source: format!("env vars {} and {}", vars.0, vars.1),
                 });
             }
         }
-        let tccli_file = if self.tccli_profile.is_some() || !own_source {
-            let profile = self.tccli_profile.as_deref().unwrap_or("default");
-            match home_dir(env) {
-                Some(home) => {
-                    let path = home.join(".tccli").join(format!("{profile}.credential"));
-                    if let Some(found) = tencent_from_file(&mut tried, &self.name, &path)? {
-                        return Ok(found);
-                    }
-                    Some(path)
-                }
-                None => None,
+        let tccli_file = self.tccli_file(env);
+        if let Some(path) = &tccli_file {
+            let profile = self.tccli_profile.as_deref().unwrap_or(DEFAULT_TCCLI_PROFILE);
+            let source = format!("tccli profile {profile} ({})", path.display());
+            if let Some(found) = tencent_from_file(&mut tried, &self.name, path, source)? {
+                return Ok(found);
             }
-        } else {
-            None
-        };
+        }
         let fix = match (
             &self.secret_id_env,
             &self.secret_key_env,
@@ -204,7 +203,50 @@ impl TencentAccount {
     }
 }
 
-fn tencent_from_file(tried: &mut Tried, account: &str, path: &Path) -> Result<Option<TencentSecrets>, ConfigError> {
+impl TencentAccount {
+    /// The tccli credential file this account reads, when it reads one: its `tccli_profile`,
+    /// or tccli's default profile for an account that names no source of its own.
+    pub fn tccli_file(&self, env: EnvLookup<'_>) -> Option<PathBuf> {
+        let own_source =
+            self.secret_id_env.is_some() || self.credentials_file.is_some() || self.tccli_profile.is_some();
+        if self.tccli_profile.is_none() && own_source {
+            return None;
+        }
+        let profile = self.tccli_profile.as_deref().unwrap_or(DEFAULT_TCCLI_PROFILE);
+        Some(tccli_dir(env)?.join(format!("{profile}.credential")))
+    }
+
+    /// Every file this account may read secrets from, in the order they are tried.
+    pub fn credential_files(&self, env: EnvLookup<'_>) -> Vec<PathBuf> {
+        self.credentials_file
+            .iter()
+            .cloned()
+            .chain(self.tccli_file(env))
+            .collect()
+    }
+}
+
+impl OceanBaseAccount {
+    /// Every file this account may read secrets from.
+    pub fn credential_files(&self) -> Vec<PathBuf> {
+        self.credentials_file.iter().cloned().collect()
+    }
+}
+
+/// The profile an account without `tccli_profile` reads, as tccli's own default.
+const DEFAULT_TCCLI_PROFILE: &str = "default";
+
+/// tccli's credential directory, `~/.tccli`.
+pub fn tccli_dir(env: EnvLookup<'_>) -> Option<PathBuf> {
+    home_dir(env).map(|home| home.join(".tccli"))
+}
+
+fn tencent_from_file(
+    tried: &mut Tried,
+    account: &str,
+    path: &Path,
+    source: String,
+) -> Result<Option<TencentSecrets>, ConfigError> {
     let Some(file) = tried.file(path)? else {
         return Ok(None);
     };
@@ -220,6 +262,7 @@ fn tencent_from_file(tried: &mut Tried, account: &str, path: &Path) -> Result<Op
             secret_id,
             secret_key,
             token: non_empty_secret(file.session_token),
+            source,
         })),
         _ => Err(ConfigError::BadCredentialsFile {
             path: path.to_path_buf(),
@@ -315,9 +358,24 @@ fn missing(provider: &'static str, account: &str, cfg: &Config, tried: Tried, fi
 /// Read a file that holds secrets; `None` when it does not exist. Refused, like ssh
 /// refuses key files, when group or others can read (or write) it.
 fn read_secret_file(path: &Path) -> Result<Option<String>, ConfigError> {
+    if !check_secret_file(path)? {
+        return Ok(None);
+    }
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// The rule for a file that holds secrets, without reading it: `Ok(false)` when it does
+/// not exist, `Ok(true)` when it may be read, else why not (group or others can read or
+/// write it, it is a directory, it cannot be looked at). `keyward doctor` checks by it too.
+pub fn check_secret_file(path: &Path) -> Result<bool, ConfigError> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(source) => {
             return Err(ConfigError::Read {
                 path: path.to_path_buf(),
@@ -336,12 +394,7 @@ fn read_secret_file(path: &Path) -> Result<Option<String>, ConfigError> {
         });
     }
     check_private(path, &meta)?;
-    std::fs::read_to_string(path)
-        .map(Some)
-        .map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })
+    Ok(true)
 }
 
 #[cfg(unix)]

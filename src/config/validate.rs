@@ -75,6 +75,7 @@ struct RawSettings {
     timeout_secs: Option<Spanned<u64>>,
     max_retries: Option<Spanned<u32>>,
     audit_log: Option<Spanned<String>>,
+    audit_max_mib: Option<Spanned<u64>>,
     connect_to: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
     // The findings' thresholds (`findings::Thresholds::KEYS`), in days.
@@ -90,6 +91,8 @@ struct RawSettings {
 const MAX_THRESHOLD_DAYS: u32 = 3650;
 /// Thirty days: a reviewed plan older than that describes a world long gone.
 const MAX_PLAN_AGE_HOURS: u32 = 720;
+/// The largest `audit_max_mib`: 64 GiB, past which reading a log back takes minutes.
+const MAX_AUDIT_MIB: u64 = 64 * 1024;
 
 pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let checker = Checker { text, path, env };
@@ -535,6 +538,18 @@ impl Checker<'_> {
             s.max_retries = r;
         }
         s.audit_log = self.path(raw.audit_log)?;
+        if let Some(m) = raw.audit_max_mib {
+            let span = m.span();
+            let m = m.into_inner();
+            if !(1..=MAX_AUDIT_MIB).contains(&m) {
+                return Err(self.invalid(
+                    span.start,
+                    format!("audit_max_mib = {m} is out of range"),
+                    format!("use 1 to {MAX_AUDIT_MIB} (MiB): the audit log is rotated before it grows past this size"),
+                ));
+            }
+            s.audit_max_mib = m;
+        }
         if let Some(c) = raw.connect_to {
             let span = c.span();
             let c = ConnectTo::parse(c.get_ref()).map_err(|reason| {

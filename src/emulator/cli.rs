@@ -4,7 +4,7 @@
 use super::{EmulatorOptions, Faults, Seed, start};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -77,16 +77,23 @@ fn env_stem(name: &str) -> String {
         .collect()
 }
 
+/// What `--tls` wrote: the CA certificate, and the tccli shim's directory or why it could
+/// not be written.
+pub struct TlsFiles<'a> {
+    pub cert: &'a Path,
+    pub tccli_shim: Result<&'a Path, &'a str>,
+}
+
 /// The banner: URL, how to trust the certificate, and the demo credentials.
-pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
+pub fn banner(seed: &Seed, base_url: &str, tls: Option<&TlsFiles<'_>>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "keyward emulator listening on {base_url}");
     let _ = writeln!(out, "  Tencent Cloud API 3.0 (apigateway, cvm, cam): POST {base_url}/");
     let _ = writeln!(out, "  OceanBase MaaS API keys: {base_url}/api/v2/maas/apikeys");
-    if let Some(path) = cert {
+    if let Some(files) = tls {
         let host = base_url.split_once("://").map_or(base_url, |(_, host)| host);
-        let shim = path.with_file_name("keyward-tccli-shim");
-        let _ = writeln!(out, "  CA certificate written to {}", path.display());
+        let cert = files.cert.display();
+        let _ = writeln!(out, "  CA certificate written to {cert}");
         // The certificate names the real hosts (every region host of the seed's regions), so
         // keyward keeps its real endpoints, and the rate buckets per access region, and only
         // the connection goes here.
@@ -94,19 +101,30 @@ pub fn banner(seed: &Seed, base_url: &str, cert: Option<&PathBuf>) -> String {
             out,
             "  keyward config: reach the real host names (cvm.ap-guangzhou.tencentcloudapi.com, ...), which this \
              certificate covers, through the emulator with\n    [settings]\n    connect_to = \"{host}\"\n    \
-             ca_cert = \"{}\"",
-            path.display()
+             ca_cert = \"{cert}\""
         );
-        // tccli's SDK verifies against certifi's bundle and ignores REQUESTS_CA_BUNDLE;
-        // pointing certifi at the CA is what scripts/tccli-smoke.sh does.
-        let _ = writeln!(
-            out,
-            "  tccli ignores REQUESTS_CA_BUNDLE (its SDK uses certifi's bundle); trust this CA for tccli with:\n    \
-             mkdir -p {shim} && printf 'import certifi\\ncertifi.where = lambda: \"{cert}\"\\n' > {shim}/sitecustomize.py\n    \
-             PYTHONPATH={shim} tccli cvm DescribeKeyPairs --region <region> --endpoint {host}",
-            shim = shim.display(),
-            cert = path.display(),
-        );
+        // tccli's SDK verifies against certifi's bundle and ignores the usual CA variables;
+        // the shim is what scripts/tccli-smoke.sh runs tccli through.
+        match files.tccli_shim {
+            Ok(shim) => {
+                let region = seed
+                    .tencent_accounts()
+                    .first()
+                    .and_then(|a| a.regions.first())
+                    .map_or("ap-guangzhou", String::as_str);
+                let _ = writeln!(
+                    out,
+                    "  tccli (its SDK trusts only certifi's CA bundle): {shim}/sitecustomize.py points certifi at this \
+                     CA; with the demo credentials below exported, run\n    \
+                     PYTHONPATH={shim} {var}={cert} tccli cvm DescribeKeyPairs --region {region} --endpoint {host}",
+                    shim = shim.display(),
+                    var = super::tccli_shim::CA_VAR,
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(out, "  tccli: {why}");
+            }
+        }
     }
     let _ = writeln!(out, "\n# Demo credentials (fake, valid only against this emulator):");
     let _ = writeln!(out, "export KEYWARD_EMULATOR_URL={base_url}");
@@ -181,7 +199,12 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
         emu.state().set_clock_offset(offset);
         println!("Server clock offset: {secs} s");
     }
-    println!("{}", banner(&seed, &emu.base_url, args.tls.then_some(&args.cert_out)));
+    let tccli_shim = args.tls.then(|| super::tccli_shim::write(&args.cert_out));
+    let tls = tccli_shim.as_ref().map(|shim| TlsFiles {
+        cert: &args.cert_out,
+        tccli_shim: shim.as_deref().map_err(String::as_str),
+    });
+    println!("{}", banner(&seed, &emu.base_url, tls.as_ref()));
     if let Some(pem) = &emu.ca_cert_pem {
         println!("{}", String::from_utf8_lossy(pem));
     }
@@ -244,26 +267,46 @@ mod tests {
         assert!(text.contains("http://127.0.0.1:9400/api/v2/maas/apikeys"));
     }
 
-    /// tccli's SDK ignores REQUESTS_CA_BUNDLE: the banner gives what works (certifi
-    /// pointed at the CA, as scripts/tccli-smoke.sh does) and the keyward config line.
+    /// tccli's SDK ignores REQUESTS_CA_BUNDLE: the banner names no CA variable of
+    /// requests', only what works (the shim scripts/tccli-smoke.sh uses, with the CA path
+    /// in its variable and a region the seed has), and the keyward config lines.
     #[test]
     fn tls_banner_gives_working_trust_advice() {
         let seed = Seed::demo().unwrap();
         let cert = PathBuf::from("/tmp/kw/ca.pem");
-        let text = banner(&seed, "https://127.0.0.1:9400", Some(&cert));
-        assert!(!text.contains("REQUESTS_CA_BUNDLE="), "{text}");
-        assert!(text.contains("certifi.where = lambda: \"/tmp/kw/ca.pem\""), "{text}");
+        let shim = PathBuf::from("/tmp/kw/keyward-tccli-shim");
+        let files = TlsFiles {
+            cert: &cert,
+            tccli_shim: Ok(&shim),
+        };
+        let text = banner(&seed, "https://127.0.0.1:9400", Some(&files));
+        assert!(!text.contains("REQUESTS_CA_BUNDLE"), "{text}");
         assert!(
-            text.contains("PYTHONPATH=/tmp/kw/keyward-tccli-shim tccli cvm"),
+            text.contains(
+                "PYTHONPATH=/tmp/kw/keyward-tccli-shim KEYWARD_TCCLI_CA=/tmp/kw/ca.pem tccli cvm DescribeKeyPairs \
+                 --region ap-guangzhou --endpoint 127.0.0.1:9400"
+            ),
             "{text}"
         );
-        assert!(text.contains("--endpoint 127.0.0.1:9400"), "{text}");
         assert!(text.contains("ca_cert = \"/tmp/kw/ca.pem\""), "{text}");
         assert!(
             text.contains("[settings]\n    connect_to = \"127.0.0.1:9400\""),
             "{text}"
         );
         assert!(text.contains("# Tencent account \"acme-prod\""), "{text}");
+    }
+
+    #[test]
+    fn a_shim_that_could_not_be_written_is_reported_instead_of_the_command() {
+        let seed = Seed::demo().unwrap();
+        let cert = PathBuf::from("/tmp/kw/ca.pem");
+        let files = TlsFiles {
+            cert: &cert,
+            tccli_shim: Err("cannot write the tccli shim to /tmp/kw/keyward-tccli-shim: planted"),
+        };
+        let text = banner(&seed, "https://127.0.0.1:9400", Some(&files));
+        assert!(text.contains("tccli: cannot write the tccli shim"), "{text}");
+        assert!(!text.contains("PYTHONPATH"), "{text}");
     }
 
     #[test]

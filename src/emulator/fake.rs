@@ -88,20 +88,33 @@ pub fn fake_private_key(rng: &mut impl Rng) -> String {
     )
 }
 
-/// A UTC time between 2021-01-01 and 2025-10-31, as `YYYY-MM-DDThh:mm:ssZ` like the Tencent APIs.
-pub fn past_time(rng: &mut impl Rng) -> DateTime<Utc> {
-    const START: i64 = 1_609_459_200; // 2021-01-01T00:00:00Z
-    const END: i64 = 1_761_868_800; // 2025-10-31T00:00:00Z
-    DateTime::from_timestamp(rng.random_range(START..END), 0).unwrap_or_default()
+/// The instant generated times count back from: today's midnight (UTC), so a seed
+/// expanded twice in a day gives the same times, and the ages keyward shows stay like a
+/// real fleet's whenever the demo runs (half the keys made in the last four months, the
+/// rest over four years).
+fn anchor() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+/// A UTC time up to four years before today (see [`anchor`]), to the second.
+pub fn past_time(rng: &mut impl Rng) -> DateTime<Utc> {
+    let days = if rng.random_bool(0.5) {
+        rng.random_range(1..120)
+    } else {
+        rng.random_range(1..1460)
+    };
+    anchor() - chrono::TimeDelta::days(days) + chrono::TimeDelta::seconds(rng.random_range(0..86_400))
+}
+
+/// A UTC time between `after` and today.
 pub fn later_time(rng: &mut impl Rng, after: DateTime<Utc>) -> DateTime<Utc> {
-    const END: i64 = 1_761_868_800;
     let from = after.timestamp();
-    if from >= END {
+    let end = anchor().timestamp();
+    if from >= end {
         return after;
     }
-    DateTime::from_timestamp(rng.random_range(from..=END), 0).unwrap_or(after)
+    DateTime::from_timestamp(rng.random_range(from..=end), 0).unwrap_or(after)
 }
 
 pub fn iso(t: DateTime<Utc>) -> String {

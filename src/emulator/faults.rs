@@ -45,6 +45,7 @@ where
         let mut router = self.router.clone();
         let state = self.state.clone();
         Box::pin(async move {
+            let _handling = state.handling();
             state.count_request();
             let faults = state.faults();
             // Decide before awaiting: the thread-local RNG must not live across an await.

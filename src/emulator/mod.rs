@@ -25,6 +25,7 @@ mod oceanbase;
 mod ratelimit;
 mod seed;
 mod state;
+pub mod tccli_shim;
 pub mod tencent;
 mod tls;
 
@@ -145,7 +146,22 @@ fn router(state: EmulatorState) -> Router {
             oceanbase::PATH,
             get(oceanbase::list).post(oceanbase::create).delete(oceanbase::delete),
         )
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::map_response_with_state(state, server_date))
+}
+
+/// Every answer's `Date` is the server's clock, `--clock-offset-secs` included, as a real
+/// server's shows its own: `keyward doctor` reads the clock skew from it. (hyper adds the
+/// real time only to an answer that has no Date yet.)
+async fn server_date(
+    axum::extract::State(state): axum::extract::State<EmulatorState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let date = state.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(axum::http::header::DATE, value);
+    }
+    response
 }
 
 /// Starts serving in a background task and returns once the socket is bound.

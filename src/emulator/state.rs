@@ -231,6 +231,9 @@ struct Shared {
     caps: Caps,
     enforce_rate_limits: AtomicBool,
     requests: AtomicU64,
+    /// Requests being handled right now (a crash drill waits for 0 after killing a client,
+    /// so what it reads next is what the killed client's calls left).
+    in_flight: AtomicU64,
     /// Connections accepted (each TLS or TCP connection, whatever it carries).
     connections: AtomicU64,
     /// Every RequestLimitExceeded* answer (and OceanBase HTTP 429), forced ones included.
@@ -244,6 +247,15 @@ struct Shared {
     clock_offset_ms: AtomicI64,
     /// `host:port` the emulator listens on, reported as the MaaS envelope's `server`.
     server: Mutex<String>,
+}
+
+/// A request being handled; see [`EmulatorState::handling`].
+pub(crate) struct InFlight(EmulatorState);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Cheap clone handle on the emulator's data and counters.
@@ -269,6 +281,7 @@ impl EmulatorState {
                 caps,
                 enforce_rate_limits: AtomicBool::new(enforce_rate_limits),
                 requests: AtomicU64::new(0),
+                in_flight: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
                 uin_limited: AtomicU64::new(0),
@@ -297,6 +310,18 @@ impl EmulatorState {
 
     pub(crate) fn count_request(&self) {
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request as being handled until the guard is dropped (answered, or its
+    /// connection gone).
+    pub(crate) fn handling(&self) -> InFlight {
+        self.shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    /// Requests being handled right now.
+    pub fn in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::SeqCst)
     }
 
     pub(crate) fn count_connection(&self) {

@@ -308,12 +308,20 @@ pub async fn plan(
         );
         return Exit::Partial;
     }
-    let rows: Vec<&Row> = crate::listed::matching(&inventory.items, &query, &config.settings.findings, now);
+    // The same rules and matcher as `keyward list --where` and the TUI's table.
+    let mut rows = inventory.items;
+    let listed = rows.len();
+    list::RowFilter {
+        query: query.clone(),
+        findings_only: false,
+    }
+    .apply(&mut rows, &config.settings.findings, now);
+    let rows: Vec<&Row> = rows.iter().collect();
     if rows.is_empty() {
         let _ = writeln!(
             err,
             "keyward plan: no key of the {} listed matches --where {}; nothing was written",
-            inventory.items.len(),
+            listed,
             sanitize(&args.filter)
         );
         return Exit::Partial;

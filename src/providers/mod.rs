@@ -274,6 +274,15 @@ pub trait Provider: Send + Sync {
     /// Every item, all pages followed.
     async fn list(&self) -> Result<Vec<Item>, ProviderError>;
 
+    /// The cheapest read that proves this source answers and takes the credentials: one
+    /// call, the first entry of the first page (`keyward doctor`). A provider whose module
+    /// knows no cheaper call lists everything; the receipt then has no RequestId.
+    async fn probe(&self) -> Result<Receipt, ProviderError> {
+        self.list().await.map(|_| Receipt {
+            request_id: String::new(),
+        })
+    }
+
     /// Every item again after a run that sent calls for the ids `touched`, when the scope
     /// held `previous` before it (the whole scope as last listed; empty when unknown). A
     /// provider whose full listing is costly re-reads only what keyward's own calls can

@@ -11,7 +11,9 @@ mod envelope;
 
 use crate::inventory::{Item, ProviderKind, Scope, Status, Timestamp};
 use crate::providers::http::{ConnectTo, excerpt};
-use crate::providers::{BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError};
+use crate::providers::{
+    BoundDelete, Capabilities, DeleteReport, ErrorKind, Operation, Provider, ProviderError, Receipt,
+};
 use crate::secret::Secret;
 use crate::times;
 use async_trait::async_trait;
@@ -312,6 +314,22 @@ fn count(v: &Value) -> Option<usize> {
 impl Provider for OceanBase {
     fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    async fn probe(&self) -> Result<Receipt, ProviderError> {
+        let answer = self
+            .client
+            .call(
+                LIST_ACTION,
+                Method::GET,
+                &self.project_header,
+                KEYS_PATH,
+                &[("pageNumber", "1"), ("pageSize", "1")],
+            )
+            .await?;
+        Ok(Receipt {
+            request_id: answer.request_id,
+        })
     }
 
     /// Pages until the server says it is done: with `data.total`, until that many keys were

@@ -332,6 +332,23 @@ impl Run {
         {
             tracing::error!(%err, "audit log write failed");
         }
+        // A run's own records have no scope: the first call's stands for the run.
+        if let Some(call) = self.calls.first() {
+            self.forward_audit_notices(&call.scope);
+        }
+    }
+
+    /// What the audit log noticed about its file (replaced and reopened, truncated) goes
+    /// to the log pane, said once, at the call it was noticed at.
+    fn forward_audit_notices(&self, scope: &Scope) {
+        if let Some(audit) = &self.audit {
+            for text in audit.take_notices() {
+                self.emit(ExecEvent::Note {
+                    scope: scope.clone(),
+                    text,
+                });
+            }
+        }
     }
 
     async fn run_chain(&self, chain: Vec<usize>) -> ChainResult {
@@ -535,13 +552,15 @@ impl Run {
             Op::Rotate { custom } => (None, None, Some(custom.is_some())),
             _ => (None, None, None),
         };
-        audit.append_durable(&Record::Intent {
+        let written = audit.append_durable(&Record::Intent {
             at: self.call_ref(index, call),
             ids: ids.to_vec(),
             name,
             description,
             custom_secret,
-        })
+        });
+        self.forward_audit_notices(&call.scope);
+        written
     }
 
     /// Audit the call's outcome, then report each item (and any new secret) to the app.
@@ -563,6 +582,7 @@ impl Run {
                     o.add_note(&format!("the audit log could not record this result: {err}"));
                 }
             }
+            self.forward_audit_notices(&call.scope);
         }
         let time = chrono::Utc::now();
         for o in outcomes.iter_mut() {

@@ -224,6 +224,32 @@ pub struct LogEntry {
     pub hint: Option<String>,
 }
 
+/// What a note line of the log pane says its action is: a line about the session, not
+/// an item's outcome (see [`LogEntry::note`]).
+pub const NOTE_ACTION: &str = "note";
+
+impl LogEntry {
+    /// A line of the log pane that is not an item's outcome: `text` about `scope` (a
+    /// reconciled run, the audit log reopened).
+    pub fn note(time: chrono::DateTime<chrono::Utc>, scope: Scope, text: impl Into<String>) -> Self {
+        LogEntry {
+            time,
+            scope,
+            action: NOTE_ACTION.to_string(),
+            operation: None,
+            target: text.into(),
+            name: None,
+            outcome: Outcome::Ok,
+            request_id: None,
+            hint: None,
+        }
+    }
+
+    pub fn is_note(&self) -> bool {
+        self.operation.is_none() && self.action == NOTE_ACTION && self.outcome == Outcome::Ok
+    }
+}
+
 /// Progress reports from `execute`, delivered to the app as messages.
 #[derive(Debug, Clone)]
 pub enum ExecEvent {
@@ -253,6 +279,12 @@ pub enum ExecEvent {
     },
     /// The re-reads after `Finished` are done (or failed): the table shows the run's result.
     Settled,
+    /// Something the operator must hear that is not an item's outcome (the audit log was
+    /// replaced under the run and reopened), noticed while logging a call of `scope`.
+    Note {
+        scope: Scope,
+        text: String,
+    },
     Finished {
         cancelled: bool,
         tally: Tally,

@@ -31,6 +31,18 @@ pub struct RunOptions {
     pub secrets_dir: Option<PathBuf>,
     /// The config's `[[protect]]` entries, which every plan of the session honours.
     pub protect: crate::queue::Protect,
+    /// What the findings judge keys by (`[settings]`).
+    pub thresholds: crate::findings::Thresholds,
+    /// A `--read-only` session whose audit log cannot be opened for writing: it starts
+    /// anyway (it writes nothing), says so, and `H` still reads the file.
+    pub unwritable_log: Option<UnwritableLog>,
+}
+
+/// The audit log a `--read-only` session could not open for writing, and why.
+#[derive(Clone, Debug)]
+pub struct UnwritableLog {
+    pub path: PathBuf,
+    pub why: String,
 }
 
 /// What a message asks of the terminal, which the runtime does not own.
@@ -57,6 +69,8 @@ pub struct Runtime {
     pub app: App,
     providers: Vec<Arc<dyn Provider>>,
     audit: Option<Arc<AuditLog>>,
+    /// The file `H` reads: the open log's, or an unwritable one's in a read-only session.
+    history_path: Option<PathBuf>,
     rotations: Option<RotationStore>,
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
@@ -82,6 +96,7 @@ impl Runtime {
                 dry_run: opts.dry_run,
                 title: opts.title.clone(),
                 protect: opts.protect.clone(),
+                thresholds: opts.thresholds,
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said
@@ -100,10 +115,24 @@ impl Runtime {
                 app.add_notice(p.scope().kind, notice);
             }
         }
+        if let Some(log) = &opts.unwritable_log {
+            app.error(format!(
+                "the audit log {} is not writable ({}): this --read-only session writes nothing, so it \
+                 starts anyway; H shows the history if the file is readable",
+                log.path.display(),
+                log.why
+            ));
+        }
+        let history_path = match (&opts.audit, &opts.unwritable_log) {
+            (Some(audit), _) => Some(audit.path().to_path_buf()),
+            (None, Some(log)) => Some(log.path.clone()),
+            (None, None) => None,
+        };
         let (tx, rx) = unbounded_channel();
         Runtime {
             app,
             providers,
+            history_path,
             audit: opts.audit.clone(),
             rotations,
             tx,
@@ -127,9 +156,9 @@ impl Runtime {
         self
     }
 
-    /// Start listing every provider.
+    /// Start listing every provider, and reconciling what an interrupted run left.
     pub fn start(&mut self) {
-        let effects = self.app.load_all();
+        let effects = self.app.start();
         self.perform(effects);
     }
 
@@ -196,6 +225,7 @@ impl Runtime {
                 }
                 Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
                 Effect::LoadHistory => self.spawn_load_history(),
+                Effect::Reconcile => self.spawn_reconcile(),
                 // Written before anything else happens: a rotation whose new key exists must
                 // not be forgotten by a crash right after (a small file, replaced atomically).
                 Effect::SaveRotations(rotations) => {
@@ -250,20 +280,43 @@ impl Runtime {
         });
     }
 
-    /// Read the audit log off the event loop (it can be large) for the `H` overlay.
+    /// Re-read what the calls of an interrupted earlier run did, off the event loop; the
+    /// answer comes back as `Msg::Reconciled` (nothing when there was nothing to do).
+    fn spawn_reconcile(&self) {
+        let Some(audit) = self.audit.clone() else {
+            return;
+        };
+        let providers = self.providers.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let report = crate::audit::reconcile::run(&audit, &providers)
+                .await
+                .map_err(|e| e.to_string());
+            if report.as_ref().is_ok_and(|r| r.runs.is_empty() && !r.other_keyward) {
+                return;
+            }
+            let _ = tx.send(Msg::Reconciled(report));
+        });
+    }
+
+    /// Read the end of the audit log off the event loop for the `H` overlay: backwards,
+    /// only as far as the overlay's results reach, however large the file is.
     fn spawn_load_history(&mut self) {
-        let Some(audit) = &self.audit else {
+        let Some(path) = self.history_path.clone() else {
             self.app
                 .error("no audit log is open in this session, so there is no history to show");
             return;
         };
-        let path = audit.path().to_path_buf();
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let read = tokio::task::spawn_blocking(move || {
-                crate::audit::read_entries(&path)
-                    .map(|entries| crate::app::history::from_entries(entries, crate::app::history::HISTORY_LIMIT))
-                    .map_err(|e| e.to_string())
+                let cannot = |e: io::Error| format!("cannot read the audit log {}: {e}", path.display());
+                let file = std::fs::File::open(&path).map_err(cannot)?;
+                let lines = crate::audit::chain::Backwards::new(&file).map_err(cannot)?;
+                Ok(crate::app::history::from_newest_lines(
+                    lines.map_while(Result::ok),
+                    crate::app::history::HISTORY_LIMIT,
+                ))
             });
             let result = read
                 .await

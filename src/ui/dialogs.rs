@@ -457,8 +457,13 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
     let area = frame
         .area()
         .centered(Constraint::Percentage(98), Constraint::Percentage(85));
+    let skipped = match h.skipped {
+        0 => String::new(),
+        1 => "; 1 unreadable line skipped (keyward audit verify)".to_string(),
+        k => format!("; {k} unreadable lines skipped (keyward audit verify)"),
+    };
     let title = format!(
-        " history: last {n} item result{}, newest first ",
+        " history: last {n} item result{}, newest first{skipped} ",
         if n == 1 { "" } else { "s" }
     );
     let keys = format!("{} · {}", crate::app::keymap::nav_hint(), HISTORY_KEYS.hints(|_| true));

@@ -3,6 +3,7 @@
 
 use crate::app::table::Column;
 use crate::app::{App, FlashLevel, Focus, keymap};
+use crate::findings::Severity;
 use crate::inventory::Item;
 use crate::providers::capabilities;
 use crate::times::{self, Timestamp};
@@ -46,7 +47,11 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             tab.len().to_string()
         };
-        format!("{} {} ({count})", i + 1, tab.kind.title())
+        // How many keys need action (a finding above info level): `finding:any` lists them.
+        match tab.needing_action() {
+            0 => format!("{} {} ({count})", i + 1, tab.kind.title()),
+            n => format!("{} {} ({count}, {n} need action)", i + 1, tab.kind.title()),
+        }
     });
     let tabs = Tabs::new(titles)
         .select(app.active)
@@ -179,13 +184,14 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
         tab.any_stale(),
         tab.any_merged(),
         tab.any_last_used() || reports_last_use,
+        capabilities(tab.kind).binds_to.is_some(),
     );
     let now = app.wall_clock;
     // Only the visible rows are built.
     let end = (offset + rows_fit).min(tab.view_len());
     let rows: Vec<Row> = (offset..end)
-        .filter_map(|pos| tab.view_item(pos))
-        .map(|item| {
+        .filter_map(|pos| tab.view_item(pos).map(|item| (item, tab.view_findings(pos))))
+        .map(|(item, found)| {
             // ↻: one of the two keys of a staged rotation in progress (the detail pane says more).
             let mark = if tab.is_selected(&item.key) {
                 "●"
@@ -208,6 +214,11 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                     Column::Age => item.created.map(|t| times::age(t, now)).unwrap_or_default(),
                     Column::Bindings => item.bindings_text(),
                     Column::LastUsed => times::last_used_cell(item.last_used, reports_last_use, now),
+                    Column::Findings => found.iter().map(|f| f.slug()).collect::<Vec<_>>().join(" "),
+                })
+                .style(match c {
+                    Column::Findings => severity_style(found.worst()),
+                    _ => Style::new(),
                 })
             }));
             let row = Row::new(cells.collect::<Vec<_>>());
@@ -243,9 +254,15 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The columns that fit in `width`, each with its constraint. Name and id come first and
-/// share what the others leave; status, bindings, region, account, age, last used and
-/// type are added in that order while they fit.
-fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used: bool) -> Vec<(Column, Constraint)> {
+/// share what the others leave; status, findings, bindings, region, account, age, last
+/// used and type are added in that order while they fit.
+fn visible_columns(
+    width: u16,
+    any_stale: bool,
+    any_merged: bool,
+    any_last_used: bool,
+    binds: bool,
+) -> Vec<(Column, Constraint)> {
     const NAME_MIN: u16 = 14;
     const ID_MIN: u16 = 20;
     // Status and bindings first: they are what a delete or disable is judged by. Each
@@ -253,7 +270,10 @@ fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used:
     let mut optional = vec![
         // "disabled", or "enabled (stale)" when a reload failed.
         (Column::Status, if any_stale { 15 } else { 8 }),
-        (Column::Bindings, 16),
+        // "old unused": what needs action comes right after the status.
+        (Column::Findings, 14),
+        // Kinds that bind to nothing (CAM, OceanBase) leave the room to the others.
+        (Column::Bindings, if binds { 16 } else { 0 }),
         // "ap-guangzhou", or "ap-guangzhou +2" when a key is listed by several regions.
         (Column::Region, if any_merged { 17 } else { 14 }),
         (Column::Account, 10),
@@ -269,7 +289,7 @@ fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used:
     let mut used = NAME_MIN + ID_MIN + 3;
     let mut chosen = Vec::new();
     for &(c, w) in &optional {
-        if used + w < width {
+        if w > 0 && used + w < width {
             used += w + 1;
             chosen.push(c);
         }
@@ -284,6 +304,27 @@ fn visible_columns(width: u16, any_stale: bool, any_merged: bool, any_last_used:
                 .map(|(_, w)| (c, Constraint::Length(*w))),
         })
         .collect()
+}
+
+/// How a finding (or a row's worst one) is coloured.
+fn severity_style(worst: Option<Severity>) -> Style {
+    match worst {
+        Some(Severity::High) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Some(Severity::Medium) => Style::new().fg(Color::Yellow),
+        Some(Severity::Low) => Style::new().fg(Color::Cyan),
+        Some(Severity::Info) | None => Style::new().fg(Color::DarkGray),
+    }
+}
+
+/// Lines the detail pane wants for the highlighted row: its four, the notes above them,
+/// and one per finding (the layout gives what fits).
+pub fn detail_lines(app: &App) -> u16 {
+    let tab = app.tab();
+    let Some(item) = tab.highlighted() else {
+        return 4;
+    };
+    let notes = usize::from(app.rotation_of(&item.key).is_some()) + usize::from(!item.also_in.is_empty());
+    (4 + notes + tab.view_findings(tab.cursor()).len()) as u16
 }
 
 pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
@@ -315,6 +356,13 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
         )),
         Line::from(format!("description {}", or_dash(&item.description))),
     ];
+    // Each finding with its reason, the most urgent first.
+    for f in app.tab().highlighted_findings() {
+        lines.push(Line::styled(
+            format!("{} ({}): {}", f.id, f.severity.label(), f.reason),
+            severity_style(Some(f.severity)),
+        ));
+    }
     if let Some(rotation) = app.rotation_of(&item.key) {
         lines.insert(
             0,
@@ -410,6 +458,16 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
             format!(" ({} hidden by the filter)", tab.hidden_selected()),
             Style::new().fg(Color::Yellow),
         ));
+    }
+    // A filter that does not parse: said right above the input, the view keeps the last
+    // one that did.
+    if let Some(e) = tab.filter_error() {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(
+            format!("filter not applied: {e}"),
+            Style::new().fg(Color::Red),
+        ));
+        return frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
     if let Some(flash) = &app.flash {
         let style = match flash.level {

@@ -14,8 +14,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let source_lines = main_view::source_lines(app);
     // On small screens the detail and log panes shrink first, so the table keeps rows.
+    // A row with findings grows the pane by one line each, up to 4 more on tall screens.
+    let wanted = main_view::detail_lines(app) + 2;
     let (detail_height, log_height) = match area.height {
-        h if h >= 30 => (6, 8),
+        h if h >= 40 => (wanted.clamp(6, 10), 8),
+        h if h >= 30 => (wanted.clamp(6, 8), 8),
         h if h >= 24 => (4, 5),
         _ => (3, 3),
     };

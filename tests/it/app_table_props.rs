@@ -144,6 +144,12 @@ proptest! {
                     Column::Age => latest_first(i.created),
                     Column::Bindings => format!("{:08}", i.bindings.len()),
                     Column::LastUsed => latest_first(i.last_used),
+                    // The most urgent first, then the most findings.
+                    Column::Findings => {
+                        let judge = tab.judge();
+                        let (worst, n) = keyward::findings::evaluate(i, &judge.thresholds, judge.now).risk();
+                        format!("{}{:02}", 9 - worst.map_or(0, |s| s as usize + 1), 99 - n)
+                    }
                 };
                 let ord = (by(pair[0]), &pair[0].key).cmp(&(by(pair[1]), &pair[1].key));
                 let ord = if descending { ord.reverse() } else { ord };

@@ -720,7 +720,7 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
     };
     update(
         &mut app,
-        Msg::History(Ok(vec![line("kp-2"), line("kp-1"), line("kp-0")])),
+        Msg::History(Ok(vec![line("kp-2"), line("kp-1"), line("kp-0")].into())),
     );
     let scroll = |app: &App| match &app.modal {
         Some(Modal::History(h)) => h.scroll,
@@ -740,7 +740,7 @@ fn h_asks_for_the_history_and_the_answer_opens_a_scrollable_overlay() {
     assert!(app.modal.is_none(), "Esc closes the history");
     assert_eq!(app.tab().kind, ProviderKind::Cvm, "and the keys went to no other view");
 
-    update(&mut app, Msg::History(Ok(vec![line("kp-0")])));
+    update(&mut app, Msg::History(Ok(vec![line("kp-0")].into())));
     assert!(
         press(&mut app, "H").is_empty(),
         "H inside the overlay closes it, it does not reload"

@@ -403,3 +403,51 @@ async fn an_account_without_credentials_fails_its_own_sources_only() {
     let err = providers[2].list().await.unwrap_err();
     assert_eq!(err.code, keyward::providers::CONNECT_FAILED, "{err}");
 }
+
+/// Each way a Tencent account finds its keys is named as its source (for `keyward info`
+/// and `keyward doctor`), and so are the files it may read.
+#[test]
+fn tencent_credentials_name_their_source_and_the_files_are_listed() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_str().unwrap().to_string();
+    let env = env_of(&[
+        ("HOME", &h),
+        ("TENCENTCLOUD_SECRET_ID", "AKIDglobal"),
+        ("TENCENTCLOUD_SECRET_KEY", "global-key"),
+    ]);
+    let c = cfg(TC, &env);
+    let account = &c.tencent[0];
+    let creds = account.credentials(&c, &env).unwrap();
+    assert_eq!(
+        creds.source,
+        "env vars TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"
+    );
+    let tccli = home.path().join(".tccli/default.credential");
+    assert_eq!(account.credential_files(&env), std::slice::from_ref(&tccli));
+
+    let file = write(
+        &home.path().join("prod.toml"),
+        "secret_id = \"AKIDfile\"\nsecret_key = \"file-key\"\n",
+        0o600,
+    );
+    let text = format!("{TC}credentials_file = \"{}\"\n", file.display());
+    let c = cfg(&text, &env);
+    let creds = c.tencent[0].credentials(&c, &env).unwrap();
+    assert_eq!(creds.source, format!("credentials file {}", file.display()));
+    assert_eq!(
+        c.tencent[0].credential_files(&env),
+        [file],
+        "no tccli file for an account with its own source"
+    );
+
+    write(
+        &tccli,
+        "{\"secretId\": \"AKIDtccli\", \"secretKey\": \"tccli-key\"}",
+        0o600,
+    );
+    let env = env_of(&[("HOME", &h)]);
+    let c = cfg(TC, &env);
+    let creds = c.tencent[0].credentials(&c, &env).unwrap();
+    assert_eq!(creds.source, format!("tccli profile default ({})", tccli.display()));
+    assert_eq!(keyward::config::tccli_dir(&env), Some(home.path().join(".tccli")));
+}

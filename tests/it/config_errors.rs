@@ -234,6 +234,20 @@ fn semantic_errors_name_line_and_fix() {
     assert!(msg.starts_with("/etc/keyward/config.toml:5:"), "{msg}");
 }
 
+/// The audit log's rotation size: 64 MiB unless set; out of range names the line and the range.
+#[test]
+fn audit_max_mib_defaults_to_64_and_is_range_checked_with_its_line() {
+    assert_eq!(parse("").unwrap().settings.audit_max_mib, 64);
+    let cfg = parse("[settings]\naudit_max_mib = 8\n").unwrap();
+    assert_eq!(cfg.settings.audit_max_bytes(), 8 * 1024 * 1024);
+    for bad in ["0", "65537"] {
+        let msg = err(&format!("[settings]\ntimeout_secs = 5\naudit_max_mib = {bad}\n"));
+        assert!(msg.starts_with("/etc/keyward/config.toml:3:"), "{msg}");
+        assert!(msg.contains(&format!("audit_max_mib = {bad} is out of range")), "{msg}");
+        assert!(msg.contains("use 1 to 65536 (MiB)"), "{msg}");
+    }
+}
+
 #[test]
 fn missing_file_says_how_to_create_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -138,3 +138,32 @@ async fn https_with_the_written_ca_certificate() {
     other.shutdown().await;
     emu.shutdown().await;
 }
+
+/// The in-flight gauge the crash drill waits on: a request held by latency counts until
+/// it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_count_as_in_flight_until_answered() {
+    let emu = start_demo().await;
+    let state = emu.state();
+    state.set_faults(Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::none()
+    });
+    assert_eq!(state.in_flight(), 0);
+    let (http, base) = (client(), emu.base_url.clone());
+    let call = tokio::spawn(async move { TcCall::cvm("DescribeKeyPairs", json!({})).send_to(&http, &base).await });
+    // Bounded polling, not a timing assertion: the request arrives within seconds.
+    let mut seen = false;
+    for _ in 0..500 {
+        if state.in_flight() == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(seen, "the held request was never counted");
+    call.await.unwrap();
+    assert_eq!(state.in_flight(), 0, "answered");
+
+    emu.shutdown().await;
+}

@@ -304,13 +304,29 @@ async fn list_prints_a_merged_key_once_with_its_regions() {
     );
     let providers: Vec<Arc<dyn Provider>> = regions.iter().map(|p| p.clone() as Arc<dyn Provider>).collect();
     let inventory = list::fetch(&providers, &Selection::default()).await;
-    let csv = list::render(&inventory.items, Format::Csv, now()).unwrap();
+    let csv = list::render(
+        &inventory.items,
+        Format::Csv,
+        &list::Judge {
+            thresholds: &Default::default(),
+            now: now(),
+        },
+    )
+    .unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1, "{csv}");
     assert_eq!(&rows[0][2], "ap-guangzhou");
     assert_eq!(&rows[0][13], "ap-guangzhou,ap-shanghai,ap-beijing");
-    let json = list::render(&inventory.items, Format::Json, now()).unwrap();
+    let json = list::render(
+        &inventory.items,
+        Format::Json,
+        &list::Judge {
+            thresholds: &Default::default(),
+            now: now(),
+        },
+    )
+    .unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed.as_array().map(Vec::len), Some(1));
     assert_eq!(parsed[0]["region"], "ap-guangzhou");

@@ -3,8 +3,9 @@
 use crate::support::items::{Knobs, item, now, ts};
 use async_trait::async_trait;
 use clap::Parser;
+use keyward::findings::Thresholds;
 use keyward::inventory::{Binding, Item, ProviderKind, Row, Scope, Status};
-use keyward::list::{self, Format, ListArgs, Selection};
+use keyward::list::{self, Format, Judge, ListArgs, Request, Selection};
 use keyward::providers::memory::MemoryProvider;
 use keyward::providers::{DeleteReport, ErrorKind, Provider, ProviderError};
 use std::sync::Arc;
@@ -64,8 +65,33 @@ fn fleet() -> Vec<Arc<dyn Provider>> {
 
 async fn run(providers: &[Arc<dyn Provider>], selection: Selection, format: Format) -> (bool, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let ok = list::run(providers, &selection, format, now(), &mut out, &mut err).await;
-    (ok, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    let request = Request {
+        selection,
+        format,
+        ..Request::default()
+    };
+    let listed = list::run(providers, &request, now(), &mut out, &mut err).await;
+    (
+        listed.complete,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn request(format: Format) -> Request {
+    Request {
+        format,
+        ..Request::default()
+    }
+}
+
+/// Findings judged by the default thresholds at the tests' `now`.
+fn judge() -> Judge<'static> {
+    static DEFAULTS: std::sync::LazyLock<Thresholds> = std::sync::LazyLock::new(Thresholds::default);
+    Judge {
+        thresholds: &DEFAULTS,
+        now: now(),
+    }
 }
 
 /// The `id` of every row of a `list --json` output.
@@ -147,14 +173,21 @@ fn json_rows_use_the_csv_field_names_and_plain_strings() {
     ],
     "regions": [
       "ap-guangzhou"
+    ],
+    "findings": [
+      {
+        "id": "stale_disabled",
+        "severity": "low",
+        "reason": "disabled, last changed 305d ago, more than stale_disabled_days = 30: a delete candidate"
+      }
     ]
   }
 ]
 "#;
     let rows = [Row::from(item.clone())];
-    let out = list::render(&rows, Format::Json, now()).unwrap();
+    let out = list::render(&rows, Format::Json, &judge()).unwrap();
     assert_eq!(out, expected);
-    let csv = list::render(&rows, Format::Csv, now()).unwrap();
+    let csv = list::render(&rows, Format::Csv, &judge()).unwrap();
     let header = csv.lines().next().unwrap();
     let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&out).unwrap();
     let json_keys: Vec<&str> = rows[0].keys().map(String::as_str).collect::<Vec<_>>();
@@ -189,7 +222,8 @@ async fn csv_has_a_header_and_quotes_what_needs_quoting() {
             "last_used",
             "expires",
             "bindings",
-            "regions"
+            "regions",
+            "findings"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -233,7 +267,7 @@ async fn table_columns_line_up_even_with_wide_characters() {
     assert!(lines.iter().all(|l| !l.ends_with(' ')), "no trailing spaces");
     // DESCRIPTION and LAST_USED are blank, padded to their headers.
     let expected = format!(
-        "apigateway  prod     ap-shanghai   AKID1   ci              enabled  auto{:22}306d{:29}ap-shanghai",
+        "apigateway  prod     ap-shanghai   AKID1   ci              enabled  auto{:22}306d{:29}ap-shanghai   old unattached",
         "", ""
     );
     assert_eq!(lines[1], expected);
@@ -265,14 +299,25 @@ async fn the_table_shows_age_and_last_use_relative_to_now() {
     let (ok, out, _) = run(&providers, Selection::default(), Format::Table).await;
     assert!(ok);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].contains("  AGE   LAST_USED  BINDINGS  REGIONS"), "{out}");
+    assert!(
+        lines[0].contains("  AGE   LAST_USED  BINDINGS  REGIONS  FINDINGS"),
+        "{out}"
+    );
     let cells = |id: &str| {
         let line = lines.iter().find(|l| l.contains(id)).unwrap();
         line.split_whitespace().skip(6).collect::<Vec<_>>()
     };
-    assert_eq!(cells("AKIDidle"), ["auto", "4m", "never", "global"]);
+    assert_eq!(
+        cells("AKIDidle"),
+        ["auto", "4m", "never", "global"],
+        "too fresh to be never_used"
+    );
     assert_eq!(cells("AKIDused"), ["auto", "3h", "yesterday", "global"]);
-    assert_eq!(cells("ak-1"), ["auto", "306d", "proj-1"], "unknown last use is blank");
+    assert_eq!(
+        cells("ak-1"),
+        ["auto", "306d", "proj-1", "old"],
+        "unknown last use is blank"
+    );
 }
 
 #[tokio::test]
@@ -325,14 +370,18 @@ async fn a_failed_write_to_stdout_fails_the_run_but_a_closed_pipe_does_not() {
     for format in [Format::Table, Format::Json, Format::Csv] {
         let mut err = Vec::new();
         let mut full = Failing(std::io::ErrorKind::StorageFull);
-        let ok = list::run(&fleet(), &Selection::default(), format, now(), &mut full, &mut err).await;
+        let ok = list::run(&fleet(), &request(format), now(), &mut full, &mut err)
+            .await
+            .complete;
         let err = String::from_utf8(err).unwrap();
         assert!(!ok, "{format:?}: a lost inventory is a failure");
         assert!(err.contains("cannot write the inventory to standard output"), "{err}");
 
         let mut err = Vec::new();
         let mut closed = Failing(std::io::ErrorKind::BrokenPipe);
-        let ok = list::run(&fleet(), &Selection::default(), format, now(), &mut closed, &mut err).await;
+        let ok = list::run(&fleet(), &request(format), now(), &mut closed, &mut err)
+            .await
+            .complete;
         assert!(ok && err.is_empty(), "{format:?}: {}", String::from_utf8_lossy(&err));
     }
 }
@@ -614,8 +663,8 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     };
     let inventory = keyward::list::fetch(&providers, &selection).await;
     assert!(inventory.failures.is_empty(), "{:?}", inventory.failures);
-    let json = keyward::list::render(&inventory.items, Format::Json, now()).unwrap();
-    let csv = keyward::list::render(&inventory.items, Format::Csv, now()).unwrap();
+    let json = keyward::list::render(&inventory.items, Format::Json, &judge()).unwrap();
+    let csv = keyward::list::render(&inventory.items, Format::Csv, &judge()).unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let want: Vec<String> = ["acme-prod", "acme-staging"]
         .iter()
@@ -648,4 +697,108 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
         );
     }
     emu.shutdown().await;
+}
+
+/// `keyward list --findings` for cron and CI, through the binary against the emulator's
+/// demo OceanBase account: exit 3 and only keys with findings while some are old; exit 0
+/// and nothing printed once `max_key_age_days` (from the config) is above every key's age
+/// and nothing else is found; `--where` narrows the same rows, a malformed one is refused
+/// before anything is listed, naming the term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_findings_exits_3_when_some_are_found_and_where_narrows() {
+    let seed = keyward::emulator::Seed::demo().unwrap();
+    let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::new(seed.clone()))
+        .await
+        .unwrap();
+    let account = &seed.oceanbase_accounts()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let config = |settings: &str| {
+        let path = dir.path().join(format!("config{}.toml", settings.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "[settings]\naudit_log = \"{}\"\n{settings}\n[[oceanbase]]\nname = \"ob\"\norg_id = \"{}\"\nproject_ids = [\"{}\"]\nendpoint = \"{}\"\n",
+                dir.path().join("audit.jsonl").display(),
+                account.org_id,
+                account.project_ids[0],
+                emu.base_url
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let list = |config: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+            .arg("list")
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .env("OCEANBASE_ACCESS_KEY_ID", &account.access_key_id)
+            .env("OCEANBASE_ACCESS_KEY_SECRET", &account.access_key_secret)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let defaults = config("");
+    let (code, all, err) = list(&defaults, &["--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let all: Vec<serde_json::Value> = serde_json::from_str(&all).unwrap();
+    let with_findings = all
+        .iter()
+        .filter(|r| !r["findings"].as_array().unwrap().is_empty())
+        .count();
+    assert!(
+        with_findings > 0 && with_findings < all.len(),
+        "the demo keys are mixed"
+    );
+
+    let (code, found, err) = list(&defaults, &["--findings", "--json"]);
+    assert_eq!(code, Some(3), "{err}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found).unwrap();
+    assert_eq!(found.len(), with_findings);
+    for row in &found {
+        for f in row["findings"].as_array().unwrap() {
+            assert!(f["id"].is_string() && f["severity"].is_string(), "{f}");
+            assert!(!f["reason"].as_str().unwrap().is_empty(), "{f}");
+        }
+    }
+
+    // Only `old` among the findings: lifted above every key's age, none is left.
+    let old_only = found
+        .iter()
+        .all(|r| r["findings"].as_array().unwrap().iter().all(|f| f["id"] == "old"));
+    let lenient = config("max_key_age_days = 3650\nexpiring_days = 1");
+    let (code, out, err) = list(&lenient, &["--findings", "--where", "finding:old"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.lines().count(), 1, "the header alone: {out}");
+    if old_only {
+        let (code, _, _) = list(&lenient, &["--findings"]);
+        assert_eq!(code, Some(0));
+    }
+
+    let (code, narrowed, _) = list(&defaults, &["--json", "--where", "finding:old -finding:expired"]);
+    assert_eq!(code, Some(0));
+    let narrowed: Vec<serde_json::Value> = serde_json::from_str(&narrowed).unwrap();
+    assert!(narrowed.len() < all.len());
+    assert!(narrowed.iter().all(|r| {
+        let ids: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        ids.contains(&"old") && !ids.contains(&"expired")
+    }));
+
+    let (code, out, err) = list(&defaults, &["--where", "status:maybe"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("`status:maybe`") && err.contains("enabled, disabled, active or expired"),
+        "{err}"
+    );
 }

@@ -308,6 +308,10 @@ fn help_lists_exactly_the_bindings_and_scrolls_to_its_end_at_80x24() {
             .iter()
             .any(|l| matches!(l, HelpLine::Key { help, .. } if help.starts_with("delete the selection")));
         assert_eq!(mutating, !read_only, "read-only help hides the mutating keys");
+        // The filter language is documented where the keys are.
+        for line in keyward::filter::SYNTAX.lines() {
+            assert!(help.lines.contains(&HelpLine::Text(line)), "{line}");
+        }
         // The help is longer than 24 rows: it scrolls to its last line.
         let top = render(&app, 80, 24);
         assert!(!top.contains("Pasted text goes only"), "{top}");
@@ -434,7 +438,7 @@ fn history_overlay_shows_the_audit_fields_newest_first() {
         line(6, "apigateway", "DisableApiKey", "AKIDaaaa", "not_sent", None, None),
         line(5, "apigateway", "DisableApiKey", "AKIDbbbb", "dry_run", None, None),
     ];
-    update(&mut app, Msg::History(Ok(lines)));
+    update(&mut app, Msg::History(Ok(lines.into())));
     let screen = render(&app, 160, 24);
     assert!(
         screen.contains("history: last 5 item results, newest first"),

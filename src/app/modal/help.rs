@@ -55,6 +55,9 @@ impl Help {
         });
         section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
+        // The filter language, as `keyward list --where` takes it too.
+        lines.push(HelpLine::Heading("filter language (after /, and keyward list --where)"));
+        lines.extend(crate::filter::SYNTAX.lines().map(HelpLine::Text));
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
         section(&mut lines, &super::failures::FAILURES_KEYS, |_| true);

@@ -105,13 +105,20 @@ impl ObClient {
         };
         let mut retries = 0;
         loop {
+            // Traced: the action, the path and how it ended; never the body either way.
             let failure = match self.send(&method, &url, project).await {
-                Ok(success) => return Ok(success),
+                Ok(success) => {
+                    tracing::debug!(action, path, request_id = %success.request_id, "OceanBase call answered");
+                    return Ok(success);
+                }
                 Err(f) => f,
             };
-            if !policy.allows(&failure.error) || retries >= self.max_retries {
+            let error = &failure.error;
+            if !policy.allows(error) || retries >= self.max_retries {
+                tracing::debug!(action, path, code = %error.code, request_id = ?error.request_id, "OceanBase call failed");
                 return Err(failure.error.in_action(action));
             }
+            tracing::debug!(action, path, retries, code = %error.code, "retrying OceanBase call");
             retries += 1;
             tokio::time::sleep(self.backoff(retries, failure.retry_after)).await;
         }

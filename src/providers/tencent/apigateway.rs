@@ -417,6 +417,14 @@ impl Provider for ApiGateway {
         self.notice.clone()
     }
 
+    async fn probe(&self) -> Result<Receipt, ProviderError> {
+        let params = json!({ "Offset": 0, "Limit": 1 });
+        let (_, request_id) = self
+            .call(actions::DESCRIBE_API_KEYS_STATUS, params, Retry::Read)
+            .await?;
+        Ok(Receipt { request_id })
+    }
+
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         self.refresh(&[], &[]).await
     }

@@ -441,8 +441,13 @@ impl TencentClient {
             pace(&limiter).await;
             self.guards.acquire().await;
             let sent_at = Instant::now();
+            // Traced: the action, where it went and how it ended; never `params` nor the
+            // answer (a rotation's carry the new secret).
             let err = match self.attempt(region, action, &payload).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    tracing::debug!(action, region, host = %self.host, request_id = %answer.1, "Tencent call answered");
+                    return Ok(answer);
+                }
                 Err(err) => err,
             };
             // A throttling refusal certainly did not apply: reads and writes alike are
@@ -466,6 +471,7 @@ impl TencentClient {
                 retries += 1;
                 continue;
             }
+            tracing::debug!(action, region, host = %self.host, code = %err.code, request_id = ?err.request_id, "Tencent call failed");
             // Every error names its action, the service's own messages included.
             return Err(err.in_action(action));
         }

@@ -277,6 +277,15 @@ impl Provider for Cvm {
         self.describe_pages(&json!({})).await
     }
 
+    async fn probe(&self) -> Result<Receipt, ProviderError> {
+        let params = json!({ "Offset": 0, "Limit": 1 });
+        let (_, request_id) = self
+            .client
+            .call(&self.scope.region, actions::DESCRIBE_KEY_PAIRS, &params, Retry::Read)
+            .await?;
+        Ok(Receipt { request_id })
+    }
+
     async fn delete(&self, ids: &[String]) -> Result<DeleteReport, ProviderError> {
         let ids = expect_ids(ids, PAGE_LIMIT, actions::DELETE_KEY_PAIRS)?;
         let (_, request_id) = self

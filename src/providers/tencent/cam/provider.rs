@@ -333,6 +333,12 @@ impl Provider for Cam {
     /// ListUsers, ListAccessKeys for the caller and for each user, GetSecurityLastUsed
     /// for every key found. Any failure fails the listing: a partial one could show a
     /// user's last active key as one of several.
+    /// ListAccessKeys of the caller's own user: one call whatever the number of users.
+    async fn probe(&self) -> Result<Receipt, ProviderError> {
+        let (_, request_id) = self.call(actions::LIST_ACCESS_KEYS, json!({}), Retry::Read).await?;
+        Ok(Receipt { request_id })
+    }
+
     async fn list(&self) -> Result<Vec<Item>, ProviderError> {
         let users = self.users().await?;
         let caller = self.keys_of(None).await?;
