@@ -436,3 +436,26 @@ fn verify_detects_100_of_100_random_byte_edits_and_line_deletions() {
     assert!(t.missed.is_empty(), "{:?}", t.missed);
     assert_eq!((t.edits_detected, t.deletions_detected), (100, 100));
 }
+
+/// The plan hash of a reviewed run is written only when there is one, and a line written
+/// before plan files existed (no `plan`) still reads.
+#[test]
+fn the_plan_field_is_optional_both_ways() {
+    let Record::Intent { at: plain, .. } = intent("r", 0) else {
+        unreachable!()
+    };
+    let line = serde_json::to_string(&intent("r", 0)).unwrap();
+    assert!(!line.contains("\"plan\""), "{line}");
+    let back: Record = serde_json::from_str(&line).unwrap();
+    assert!(matches!(&back, Record::Intent { at, .. } if at.plan.is_none() && at.run == plain.run));
+    let reviewed = Record::Outcome {
+        at: CallRef {
+            plan: Some("ab".repeat(32)),
+            ..plain
+        },
+        items: Vec::new(),
+    };
+    let line = serde_json::to_string(&reviewed).unwrap();
+    assert!(line.contains(&format!("\"plan\":\"{}\"", "ab".repeat(32))), "{line}");
+    assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), reviewed);
+}
