@@ -308,3 +308,13 @@ fn the_generated_queries_reach_every_key() {
         assert!(printed.contains(key), "no generated term has {key}");
     }
 }
+
+/// The README documents the filter language with the very text the help overlay shows.
+#[test]
+fn the_readme_shows_the_syntax_the_help_shows() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(keyward::filter::SYNTAX),
+        "README.md's filter language block is out of date"
+    );
+}

@@ -92,6 +92,30 @@ fn filter_input_and_hidden_selection() {
     insta::assert_snapshot!("filter", screen);
 }
 
+/// A malformed filter term is said in red right above the input, and the table keeps the
+/// view of the last filter that parsed until the term is fixed.
+#[test]
+fn a_malformed_filter_keeps_the_last_view_and_says_why() {
+    let mut app = small_app(opts());
+    // On the way, `web status` was two words, which no row has both of: that view stays.
+    press(&mut app, "2/web status:");
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("0 match \"web status:\""),
+        "the view of `web status`: {screen}"
+    );
+    assert!(
+        screen.contains("filter not applied: `status:`: no value; status expects enabled, disabled, active or expired"),
+        "{screen}"
+    );
+    press(&mut app, "active");
+    let screen = render(&app, 120, 30);
+    assert!(!screen.contains("filter not applied"), "{screen}");
+    assert!(screen.contains("4 match \"web status:active\""), "{screen}");
+    press(&mut app, " bound:no");
+    assert_eq!(app.tab().view_len(), 3, "one of the four web pairs is bound");
+}
+
 #[test]
 fn queue_view_with_typed_confirmation() {
     let mut app = small_app(opts());
