@@ -18,6 +18,8 @@ pub struct LaunchOptions<'a> {
     pub read_only: bool,
     pub dry_run: bool,
     pub config: Option<&'a Path>,
+    /// `--plan FILE`: open on that plan file's confirmation.
+    pub plan: Option<&'a Path>,
 }
 
 /// Why the TUI did not start or ended badly. A config that cannot be used, or a missing
@@ -80,6 +82,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
+    let mut initial = None;
     let (providers, audit_path, title, thresholds, protect, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -116,6 +119,17 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .audit_log_path()
             .map_err(|e| Failure::Usage(e.to_string()))?;
         audit_max = cfg.settings.audit_max_bytes();
+        if let Some(path) = opts.plan {
+            // Checked against the live keys before the first frame: a refused file (edited,
+            // too old) is said here, like `keyward apply` says it.
+            let (_, checked) = crate::planfile::open(path, &cfg, &providers, chrono::Utc::now())
+                .await
+                .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+            initial = Some(crate::tui::InitialConfirm {
+                parts: checked.parts(),
+                notes: checked.notes(),
+            });
+        }
         (
             providers,
             audit_path,
@@ -132,8 +146,10 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         read_only: opts.read_only,
         dry_run: opts.dry_run,
         audit,
+        config: title.clone(),
         title,
         secrets_dir: None,
+        initial,
         thresholds,
         unwritable_log,
         protect,

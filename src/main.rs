@@ -29,6 +29,10 @@ struct Cli {
     /// $KEYWARD_LOG (default info), which alone logs to the state dir's keyward.log.
     #[arg(long, global = true, value_name = "PATH")]
     log_file: Option<std::path::PathBuf>,
+    /// Open the TUI on this plan file's confirmation (written by `keyward plan` or `w`):
+    /// its keys re-read, the changed ones marked and left out, the rest sent once confirmed.
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    plan: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
             read_only: cli.read_only,
             dry_run: cli.dry_run,
             config: cli.config.as_deref(),
+            plan: cli.plan.as_deref(),
         }),
         Some(Command::Emulator(_)) if cli.config.is_some() => {
             eprintln!(

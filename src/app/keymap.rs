@@ -141,6 +141,12 @@ pub enum Command {
     Failures,
     Reload,
     ReenableLeftDisabled,
+    /// `+`: stage the selection in the queue across tabs.
+    Stage,
+    /// `Q`: review the queue.
+    Queue,
+    /// `w`: write the queue's plan to a file.
+    WritePlan,
     Redraw,
     Suspend,
     Help,
@@ -291,6 +297,24 @@ pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
             keys: &[Char('E')],
             command: Command::ReenableLeftDisabled,
             help: "after a delete that left keys disabled: plan enabling exactly those again",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('+')],
+            command: Command::Stage,
+            help: "add the selection's intent (delete, disable, enable, rotate) to the queue across tabs",
+            hint: Some("queue"),
+        },
+        Binding {
+            keys: &[Char('Q')],
+            command: Command::Queue,
+            help: "the queue: every staged key by intent; remove some, write its plan, or confirm it all at once",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('w')],
+            command: Command::WritePlan,
+            help: "write the queue's plan to a file instead of running it (keyward apply runs it)",
             hint: None,
         },
         Binding {

@@ -7,14 +7,14 @@
 
 use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav, TABLE_KEYS};
 use super::modal::{
-    BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QuitDuringRun, RotateChoice, Step,
-    passes_guard,
+    BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QueueView, QuitDuringRun, RotateChoice,
+    StageChooser, Step, passes_guard,
 };
 use super::run::RunState;
 use super::{App, Effect, Flash, Focus, scroll};
 use crate::inventory::ItemKey;
 use crate::providers::capabilities;
-use crate::queue::Intent;
+use crate::queue::{Intent, Plan};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub const READ_ONLY: &str = "read-only mode: action disabled";
@@ -141,6 +141,33 @@ fn apply(app: &mut App, step: Step) -> Vec<Effect> {
             }
         }
         Step::Effects(effects) => return effects,
+        Step::Stage(intent) => {
+            app.modal = None;
+            stage(app, intent);
+        }
+        Step::Unstage(index) => {
+            if let Some(item) = app.staged.remove(index) {
+                app.info(format!("{} {} taken off the queue", item.intent.verb(), item.key.id));
+            }
+            let len = app.staged.len();
+            match &mut app.modal {
+                Some(Modal::Queue(view)) if len > 0 => {
+                    view.len = len;
+                    view.cursor = view.cursor.min(len - 1);
+                }
+                _ => app.modal = None,
+            }
+        }
+        Step::WritePlan(parts) => {
+            // The queue view asks for the queue's plan; a confirmation gives its own.
+            let parts = if parts.is_empty() { app.queue_parts() } else { parts };
+            app.modal = None;
+            return write_plan(app, parts);
+        }
+        Step::ConfirmQueue => {
+            app.modal = None;
+            open_queue_confirm(app);
+        }
         Step::Quit => {
             app.modal = None;
             return vec![Effect::Cancel, Effect::Quit];
@@ -266,8 +293,84 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Command::Disable => begin_plain(app, Intent::Disable),
         Command::Rotate => return begin_rotate(app),
         Command::Rename => begin_rename(app),
+        Command::Stage => {
+            if app.options.read_only {
+                app.error(READ_ONLY);
+            } else {
+                app.open(Modal::Stage(StageChooser));
+            }
+        }
+        Command::Queue => open_queue(app),
+        Command::WritePlan => {
+            if app.staged.is_empty() {
+                app.info("the queue is empty: + adds the selection's intent, w then writes the queue's plan (in a confirmation, w writes the plan shown)");
+            } else {
+                return write_plan(app, app.queue_parts());
+            }
+        }
     }
     Vec::new()
+}
+
+/// The one confirmation of the whole queue: every part's calls, grouped by provider and
+/// region with their warnings, behind one typed count.
+fn open_queue_confirm(app: &mut App) {
+    if app.options.read_only {
+        app.error(READ_ONLY);
+        return;
+    }
+    let parts = app.queue_parts();
+    if parts.iter().all(|(_, p)| p.calls.is_empty()) {
+        app.error("nothing to run: the queue's keys are gone or none can take its intents");
+        return;
+    }
+    let staged = app.staged.len();
+    let mut confirm = Confirm::of_parts(parts, staged, 0, app.options.dry_run);
+    confirm.from_queue = true;
+    app.open(Modal::Confirm(confirm));
+}
+
+/// `Q`: the queue view, or why there is nothing to show.
+fn open_queue(app: &mut App) {
+    if app.staged.is_empty() {
+        app.info("the queue is empty: select keys in any tab, then + adds them with an intent");
+        return;
+    }
+    let len = app.staged.len();
+    app.open(Modal::Queue(QueueView { cursor: 0, len }));
+}
+
+/// `+` then an action key: stage the selection (or highlighted row) of the active tab.
+fn stage(app: &mut App, intent: Intent) {
+    let Some((targets, _)) = mutating_targets(app, &intent) else {
+        return;
+    };
+    let named: Vec<(ItemKey, String)> = app
+        .tab()
+        .items_for(&targets)
+        .into_iter()
+        .map(|r| (r.key.clone(), r.name.to_string()))
+        .collect();
+    let added = app.staged.add(&intent, named);
+    let total = app.staged.len();
+    app.tab_mut().clear_selection();
+    app.info(format!(
+        "queued {} {} ({added} new); the queue holds {total} key(s): Q reviews it, w writes its plan",
+        targets.len(),
+        intent.verb()
+    ));
+}
+
+/// The effect that writes `parts` as one plan file, with the items they name.
+fn write_plan(app: &mut App, parts: Vec<(Intent, Plan)>) -> Vec<Effect> {
+    if parts.iter().all(|(_, p)| p.calls.is_empty()) {
+        app.error("nothing to write: the plan sends no call");
+        return Vec::new();
+    }
+    let keys: Vec<ItemKey> = parts.iter().flat_map(|(_, p)| p.item_keys()).collect();
+    let items = app.rows_for(&keys).into_iter().map(|r| r.item.clone()).collect();
+    let filter = app.tab().filter().to_string();
+    vec![Effect::WritePlan { parts, items, filter }]
 }
 
 /// `f`: the active tab's failed sources by error code, or why there is nothing to show.
@@ -459,7 +562,10 @@ fn execute(app: &mut App, confirm: Confirm) -> Vec<Effect> {
         return Vec::new();
     }
     let dry_run = app.options.dry_run;
-    let verb = confirm.intent.verb();
+    let verb = confirm.verb();
+    if confirm.from_queue {
+        app.staged.clear();
+    }
     app.run = Some(RunState::new(verb, &confirm.plan, dry_run));
     app.last_run = None;
     app.left_disabled = None;

@@ -11,9 +11,10 @@ pub mod modal;
 pub mod run;
 pub mod scroll;
 pub mod sources;
+pub mod staged;
 pub mod table;
 
-use crate::inventory::{Item, ItemKey, ProviderKind, Scope};
+use crate::inventory::{Item, ItemKey, ProviderKind, Row, Scope};
 use crate::providers::ProviderError;
 use crate::queue::{ExecEvent, Intent, LogEntry, Plan};
 use crate::secret::Secret;
@@ -35,6 +36,8 @@ pub enum Msg {
     Signal(&'static str),
     /// The new secrets were written to this file (`w` in the new-secret dialog), or why not.
     SecretsWritten(Result<std::path::PathBuf, String>),
+    /// A plan file was written (`w`): its path and the `--confirm` token, or why not.
+    PlanWritten(Result<(std::path::PathBuf, String), String>),
     /// Listing of the source serving `scope` finished.
     Loaded {
         scope: Scope,
@@ -72,6 +75,14 @@ pub enum Effect {
     },
     /// Write the run's new secrets to a new private file; answered by `Msg::SecretsWritten`.
     WriteSecrets(Vec<RotatedSecret>),
+    /// Write these plans (one per intent) over these items as one reviewed plan file
+    /// (`keyward apply` runs it); answered by `Msg::PlanWritten`.
+    WritePlan {
+        parts: Vec<(Intent, Plan)>,
+        items: Vec<Item>,
+        /// The filter the rows were chosen with, recorded in the file.
+        filter: String,
+    },
     /// Ctrl-L: clear and redraw the whole screen.
     Redraw,
     /// Ctrl-Z: restore the terminal, stop the process, take the terminal again on resume.
@@ -179,6 +190,8 @@ pub struct App {
     pub notices: Vec<(ProviderKind, String)>,
     /// Staged rotations in progress (CAM), as kept beside the audit log.
     pub rotations: Vec<crate::rotation::Rotation>,
+    /// The queue across tabs (`+` stages, `Q` reviews and runs it as one plan).
+    pub staged: staged::Staged,
 }
 
 impl App {
@@ -220,6 +233,7 @@ impl App {
             log_rows: std::cell::Cell::new(6),
             notices: Vec::new(),
             rotations: Vec::new(),
+            staged: staged::Staged::default(),
         }
     }
 
@@ -341,6 +355,40 @@ impl App {
         let items = self.tab().items_for(keys);
         crate::queue::build_plan(&items, intent, &self.options.protect)
     }
+
+    /// Open the confirmation of a plan file's plan (`keyward --plan FILE`): the same gate
+    /// as any plan, the items it will not send said above it.
+    pub fn open_plan_file(&mut self, parts: Vec<(Intent, Plan)>, notes: Vec<String>) {
+        if parts.iter().all(|(_, p)| p.calls.is_empty()) {
+            let why = notes.first().cloned().unwrap_or_else(|| "it holds no call".into());
+            self.error(format!("the plan file sends nothing: {why}"));
+            return;
+        }
+        let items: usize = parts.iter().map(|(_, p)| p.item_count()).sum();
+        let mut confirm = modal::Confirm::of_parts(parts, items, 0, self.options.dry_run);
+        confirm.notes = notes;
+        self.open(Modal::Confirm(confirm));
+    }
+
+    /// The rows of `keys`, from whichever tabs hold them.
+    pub fn rows_for(&self, keys: &[ItemKey]) -> Vec<&Row> {
+        self.tabs.iter().flat_map(|t| t.items_for(keys)).collect()
+    }
+
+    /// The queue's plan: one part per staged intent, each built by the one planner over
+    /// the rows as they are now (a key no longer listed is left out).
+    pub fn queue_parts(&self) -> Vec<(Intent, Plan)> {
+        self.staged
+            .by_intent()
+            .into_iter()
+            .map(|(intent, keys)| {
+                let rows = self.rows_for(&keys);
+                let plan = crate::queue::build_plan(&rows, &intent, &self.options.protect);
+                (intent, plan)
+            })
+            .filter(|(_, plan)| !plan.calls.is_empty() || !plan.skipped.is_empty())
+            .collect()
+    }
 }
 
 /// The reducer. Pure: state in, state and effects out.
@@ -359,6 +407,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             } else {
                 vec![Effect::Quit]
             }
+        }
+        Msg::PlanWritten(result) => {
+            match result {
+                Ok((path, token)) => app.info(format!(
+                    "plan written to {}; nothing was sent. Review it, then: keyward apply {} --confirm {token}",
+                    path.display(),
+                    path.display()
+                )),
+                Err(e) => app.error(format!("the plan file was not written: {e}")),
+            }
+            Vec::new()
         }
         Msg::SecretsWritten(result) => {
             match result {

@@ -57,6 +57,51 @@ impl Checked {
     }
 }
 
+impl Checked {
+    /// The plan split by the intent of each item (a file may hold a queue of several
+    /// intents), for a confirmation that names each: every part keeps the file's hash.
+    pub fn parts(&self) -> Vec<(crate::queue::Intent, Plan)> {
+        let mut parts: Vec<(super::FileIntent, Plan)> = Vec::new();
+        let intent_of = |key: &crate::inventory::ItemKey| self.items.iter().find(|i| &i.key == key).map(|i| i.intent);
+        for call in &self.plan.calls {
+            let Some(intent) = call.ids.first().and_then(|id| intent_of(&call.scope.key(id.as_str()))) else {
+                continue;
+            };
+            let at = match parts.iter().position(|(i, _)| *i == intent) {
+                Some(at) => at,
+                None => {
+                    let mut empty = self.plan.clone();
+                    empty.calls.clear();
+                    empty.skipped.clear();
+                    parts.push((intent, empty));
+                    parts.len() - 1
+                }
+            };
+            parts[at].1.calls.push(call.clone());
+        }
+        if let Some((_, first)) = parts.first_mut() {
+            first.skipped = self.plan.skipped.clone();
+        }
+        parts.into_iter().map(|(i, p)| (i.intent(), p)).collect()
+    }
+
+    /// What a confirmation says of the items that will not be sent: refused ones with why,
+    /// and how many are already gone.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .refused()
+            .map(|(i, why)| format!("not sent: {} {} ({}): {why}", i.key.scope, i.key.id, i.name))
+            .collect();
+        let gone = self.gone().count();
+        if gone > 0 {
+            notes.push(format!(
+                "{gone} item(s) of the plan are already gone: nothing to send for them"
+            ));
+        }
+        notes
+    }
+}
+
 impl PlanFile {
     /// The scopes whose live state `check` needs: every scope a call goes to.
     pub fn scopes(&self) -> BTreeSet<Scope> {

@@ -152,6 +152,26 @@ impl Plan {
     pub fn item_count(&self) -> usize {
         self.item_keys().len()
     }
+
+    /// One plan of several (a queue across tabs, each part built by `build_plan` for its
+    /// intent over distinct keys): their calls in order, run and audited as one run.
+    /// A plan file's hash stays when every part carries the same one (the parts of one file).
+    pub fn combine(parts: impl IntoIterator<Item = Plan>) -> Plan {
+        let mut all = Plan::default();
+        let mut hashes = std::collections::BTreeSet::new();
+        for part in parts {
+            hashes.insert(part.plan_hash.clone());
+            all.calls.extend(part.calls);
+            all.skipped.extend(part.skipped);
+            all.names.0.extend(part.names.0);
+            all.also_listed.extend(part.also_listed);
+            all.listed.extend(part.listed);
+        }
+        if hashes.len() == 1 {
+            all.plan_hash = hashes.into_iter().next().flatten();
+        }
+        all
+    }
 }
 
 /// Outcome of one item in an executed plan, one log line each: an [`OutcomeKind`] with

@@ -8,7 +8,9 @@
 mod runtime;
 mod terminal;
 
-pub use runtime::{RunOptions, Runtime, Terminal as TerminalRequest, UnwritableLog, write_secrets_file};
+pub use runtime::{
+    InitialConfirm, RunOptions, Runtime, Terminal as TerminalRequest, UnwritableLog, write_secrets_file,
+};
 
 use crate::app::Msg;
 use crate::providers::Provider;

@@ -5,9 +5,9 @@
 use crate::app::modal::RotatedSecret;
 use crate::app::{App, AppOptions, Effect, LoadState, Msg, Source, update};
 use crate::audit::AuditLog;
-use crate::inventory::Scope;
+use crate::inventory::{Item, Scope};
 use crate::providers::{ErrorKind, Provider, ProviderError};
-use crate::queue::{ExecOptions, Plan};
+use crate::queue::{ExecOptions, Intent, Plan};
 use crate::rotation::RotationStore;
 use base64::Engine;
 use std::io::{self, Write};
@@ -27,8 +27,13 @@ pub struct RunOptions {
     pub audit: Option<Arc<AuditLog>>,
     /// Header text, e.g. "demo (emulator at http://127.0.0.1:PORT)".
     pub title: String,
-    /// Where `w` in the new-secret dialog writes its file (default: the current directory).
+    /// Where `w` in the new-secret dialog writes its file, and `w` in a confirmation or the
+    /// queue its plan file (default: the current directory).
     pub secrets_dir: Option<PathBuf>,
+    /// The config file, as plan files record it.
+    pub config: String,
+    /// `--plan FILE`: the confirmation the TUI opens on.
+    pub initial: Option<InitialConfirm>,
     /// The config's `[[protect]]` entries, which every plan of the session honours.
     pub protect: crate::queue::Protect,
     /// What the findings judge keys by (`[settings]`).
@@ -36,6 +41,14 @@ pub struct RunOptions {
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,
+}
+
+/// A plan file's confirmation to open on (`keyward --plan FILE`): its plan per intent, and
+/// what will not be sent.
+#[derive(Clone, Debug, Default)]
+pub struct InitialConfirm {
+    pub parts: Vec<(Intent, Plan)>,
+    pub notes: Vec<String>,
 }
 
 /// The audit log a `--read-only` session could not open for writing, and why.
@@ -78,6 +91,9 @@ pub struct Runtime {
     clipboard: Box<dyn Write + Send>,
     clock: Clock,
     secrets_dir: PathBuf,
+    /// The config file, as plan files record it.
+    config: String,
+    initial: Option<InitialConfirm>,
 }
 
 impl Runtime {
@@ -141,6 +157,8 @@ impl Runtime {
             clipboard: Box::new(io::stdout()),
             clock: Arc::new(Instant::now),
             secrets_dir: opts.secrets_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            config: opts.config.clone(),
+            initial: opts.initial.clone(),
         }
     }
 
@@ -160,6 +178,9 @@ impl Runtime {
     pub fn start(&mut self) {
         let effects = self.app.start();
         self.perform(effects);
+        if let Some(initial) = self.initial.take() {
+            self.app.open_plan_file(initial.parts, initial.notes);
+        }
     }
 
     /// Feed one message at the clock's time; returns what it asks of the terminal.
@@ -224,6 +245,7 @@ impl Runtime {
                     }
                 }
                 Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
+                Effect::WritePlan { parts, items, filter } => self.spawn_write_plan(parts, items, filter),
                 Effect::LoadHistory => self.spawn_load_history(),
                 Effect::Reconcile => self.spawn_reconcile(),
                 // Written before anything else happens: a rotation whose new key exists must
@@ -241,6 +263,34 @@ impl Runtime {
             }
         }
         terminal
+    }
+
+    /// `w` in a confirmation or the queue: the plan as a reviewed plan file (the same format
+    /// `keyward plan` writes), a new file beside the new-secret files, off the event loop.
+    fn spawn_write_plan(&self, parts: Vec<(Intent, Plan)>, items: Vec<Item>, filter: String) {
+        let dir = self.secrets_dir.clone();
+        let config = self.config.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let written = tokio::task::spawn_blocking(move || {
+                let meta = crate::planfile::Meta {
+                    created_at: chrono::Utc::now(),
+                    created_by: crate::planfile::cli::who(),
+                    config,
+                    filter,
+                };
+                let refs: Vec<(&Intent, &Plan)> = parts.iter().map(|(i, p)| (i, p)).collect();
+                let items: Vec<&Item> = items.iter().collect();
+                let file = crate::planfile::PlanFile::from_plans(&refs, &items, meta)?;
+                let name = format!("keyward-plan-{}.json", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+                let path = std::path::absolute(dir.join(name)).map_err(|e| e.to_string())?;
+                file.write_new(&path, false).map_err(|e| e.to_string())?;
+                Ok((path, file.confirm_token()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = tx.send(Msg::PlanWritten(written));
+        });
     }
 
     /// `w` in the new-secret dialog: a new file, never an existing one, off the event loop.

@@ -24,6 +24,21 @@ pub fn modal(frame: &mut Frame, app: &App) {
     match modal {
         Modal::Help(h) => help(frame, app, h),
         Modal::Confirm(c) => confirm(frame, app, c),
+        Modal::Stage(_) => {
+            let (keys, _) = app.tab().targets();
+            let mut lines = vec![
+                Line::from(format!(
+                    "Add {} key(s) of {} to the queue as:",
+                    keys.len(),
+                    app.tab().kind.title()
+                )),
+                Line::from("Nothing is sent now: Q reviews the queue and confirms it all at once."),
+                Line::from(""),
+            ];
+            lines.extend(choice_lines(&crate::app::modal::queue::STAGE_KEYS));
+            small(frame, " add to the queue ", lines, Color::Yellow);
+        }
+        Modal::Queue(q) => queue_view(frame, app, q),
         Modal::RotateChoice(choice) => {
             let mut lines = vec![
                 Line::from(format!("Rotate the secret of {} API key(s).", choice.targets.len())),
@@ -176,7 +191,7 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     let typed = c.expected.is_some();
     let title = format!(
         " confirm: {} {} item(s) in {} call(s) ",
-        c.intent.verb(),
+        c.verb(),
         c.plan.item_count(),
         c.plan.calls.len()
     );
@@ -204,6 +219,9 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     }
     if c.hidden > 0 {
         head.push(hidden_line(c.hidden));
+    }
+    for note in &c.notes {
+        head.push(Line::styled(note.clone(), Style::new().fg(Color::Yellow)));
     }
     let mut gate = vec![Line::from("")];
     if let Some(expected) = &c.expected {
@@ -317,20 +335,69 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// What the operator must know before confirming, in words.
+/// What the operator must know before confirming, in words: one sentence per intent the
+/// plan combines.
 fn consequence(c: &Confirm) -> Option<String> {
     use crate::queue::Intent;
-    let n = c.plan.item_count();
-    match c.intent {
-        Intent::Delete => Some(format!("Deleting cannot be undone: {n} item(s) will be gone for good.")),
-        Intent::Rotate { .. } => Some(format!(
-            "Every client of the {n} key(s) stops working until it is given the new secret."
-        )),
-        Intent::Disable => Some(format!(
-            "Clients of the {n} key(s) are refused until they are enabled again."
-        )),
-        _ => None,
-    }
+    let said: Vec<String> = c
+        .parts
+        .iter()
+        .filter_map(|(intent, plan)| {
+            let n = plan.item_count();
+            match intent {
+                Intent::Delete => Some(format!("Deleting cannot be undone: {n} item(s) will be gone for good.")),
+                Intent::Rotate { .. } => Some(format!(
+                    "Every client of the {n} key(s) stops working until it is given the new secret."
+                )),
+                Intent::Disable => Some(format!(
+                    "Clients of the {n} key(s) are refused until they are enabled again."
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join(" "))
+}
+
+/// `Q`: every staged key, grouped by intent, the highlighted one marked.
+fn queue_view(frame: &mut Frame, app: &App, q: &crate::app::modal::QueueView) {
+    let area = frame
+        .area()
+        .centered(Constraint::Percentage(85), Constraint::Percentage(80));
+    let staged = app.staged.items();
+    let title = format!(
+        " queue: {} key(s), {} intent(s) · one confirmation runs it all ",
+        staged.len(),
+        app.staged.by_intent().len()
+    );
+    let keys = crate::app::modal::queue::QUEUE_KEYS.hints(|_| true);
+    let list = scrolling_overlay(frame, area, title, Color::Yellow, keys);
+    let rows = usize::from(list.height).max(1);
+    let offset = crate::app::scroll::follow(0, q.cursor, staged.len(), rows);
+    let lines: Vec<Line> = staged
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .map(|(i, s)| {
+            let text = format!(
+                "{} {:<8} {} {}/{}  {} ({})",
+                if i == q.cursor { ">" } else { " " },
+                s.intent.verb(),
+                s.key.scope.kind,
+                s.key.scope.account,
+                s.key.scope.region,
+                s.key.id,
+                crate::text::sanitize(&s.name)
+            );
+            if i == q.cursor {
+                Line::styled(text, Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                Line::from(text)
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
 }
 
 fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {

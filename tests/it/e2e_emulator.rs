@@ -1536,3 +1536,150 @@ async fn filtering_old_enabled_keys_selects_exactly_those_and_plans_their_disabl
     assert_eq!(env.world(), before, "nothing was sent");
     env.emu.shutdown().await;
 }
+
+/// The queue across tabs (issue 14): `+d` stages three key pairs for deletion, `+x` two API
+/// keys for disabling, `Q` shows all five by intent and `-` takes one pair off; Enter shows
+/// the one plan, typed as `run 4`, and the run sends exactly those calls, as one run in the
+/// audit log. The queue is empty after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_across_tabs_runs_as_one_plan_with_one_typed_confirmation() {
+    let mut env = start(seed(3), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+    let pairs = select_filtered(h, '2', "e2e_batch");
+    assert_eq!(pairs.len(), 3);
+    h.press("+d");
+    assert_eq!(h.app().staged.len(), 3);
+    assert_eq!(h.app().tab().selected_count(), 0, "staging clears the selection");
+    h.key(KeyCode::Esc);
+    let keys = select_filtered(h, '1', "e2e-gw-alpha");
+    assert_eq!(keys.len(), 1);
+    h.press("+x");
+    h.key(KeyCode::Esc);
+    let more = select_filtered(h, '1', "e2e-gw-beta");
+    h.press("+x");
+    assert_eq!(h.app().staged.len(), 5);
+    h.press("Q");
+    let screen = h.render();
+    assert!(screen.contains("queue: 5 key(s), 2 intent(s)"), "{screen}");
+    assert!(screen.contains("delete   cvm"), "{screen}");
+    assert!(screen.contains("disable  apigateway"), "{screen}");
+    // The first staged key pair leaves the queue.
+    let dropped = h.app().staged.items()[0].key.id.to_string();
+    h.press("-");
+    assert_eq!(h.app().staged.len(), 4);
+    h.key(KeyCode::Enter);
+    let screen = h.render();
+    assert!(screen.contains("confirm: run 4 item(s)"), "{screen}");
+    assert!(screen.contains("Deleting cannot be undone: 2 item(s)"), "{screen}");
+    assert!(screen.contains("Clients of the 2 key(s) are refused"), "{screen}");
+    h.press("run 4");
+    h.key(KeyCode::Enter);
+    h.wait_until("the queue's run to finish", |app| app.run_settled())
+        .await
+        .unwrap();
+    assert!(h.app().staged.is_empty(), "a queue that ran is empty");
+    let after = env.world();
+    let left: BTreeSet<String> = env.state().key_pairs(ACCOUNT, GZ).into_iter().map(|k| k.id).collect();
+    for id in &pairs {
+        assert_eq!(left.contains(id), *id == dropped, "{id}");
+    }
+    for id in keys.iter().chain(&more) {
+        assert!(!env.state().api_key(ACCOUNT, GZ, id).unwrap().enabled, "{id} disabled");
+    }
+    assert_ne!(after, before);
+    assert_eq!(env.audit_records("run").len(), 1, "one run in the audit log");
+    assert_eq!(
+        env.audit_records("intent").len(),
+        3,
+        "one DeleteKeyPairs, two DisableApiKey"
+    );
+    env.emu.shutdown().await;
+}
+
+/// `w` in the queue writes a reviewed plan file instead of running it (nothing is sent), and
+/// `--plan FILE` opens the TUI on that file's confirmation: after one of its keys changed,
+/// that key is said not to be sent, the rest run with the file's hash on every record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w_writes_the_queues_plan_and_plan_opens_it_with_changed_keys_left_out() {
+    let mut env = start(seed(2), RunOptions::default(), |_| {}).await;
+    let before = env.world();
+    let h = &mut env.harness;
+    select_filtered(h, '2', "e2e_batch");
+    h.press("+d");
+    h.key(KeyCode::Esc);
+    select_filtered(h, '1', "e2e-gw-alpha");
+    h.press("+x");
+    h.press("Q");
+    h.press("w");
+    let written = h
+        .wait_until("the plan file", |app| {
+            app.flash.as_ref().is_some_and(|f| f.text.contains("plan written to"))
+        })
+        .await;
+    written.unwrap();
+    let flash = h.app().flash.clone().unwrap().text;
+    assert_eq!(env.world(), before, "writing a plan sends nothing: {flash}");
+    let path: std::path::PathBuf = flash
+        .split("plan written to ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .into();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"hash\""), "{text}");
+    assert!(flash.contains("--confirm 3:"), "{flash}");
+
+    // The API key is disabled by someone else before the file is opened: it changed.
+    let file = keyward::planfile::PlanFile::load(&path, chrono::Utc::now(), 24).unwrap();
+    let changed = gw_id("gwA");
+    assert!(
+        env.emu
+            .state()
+            .update_api_key(ACCOUNT, GZ, &changed, |k| k.enabled = false)
+    );
+    let config = keyward::config::Config::default();
+    let providers = DemoConfig::new(&env.emu, &env.seed, None).providers().unwrap();
+    let (_, checked) = keyward::planfile::open(&path, &config, &providers, chrono::Utc::now())
+        .await
+        .unwrap();
+    let opts = RunOptions {
+        initial: Some(keyward::tui::InitialConfirm {
+            parts: checked.parts(),
+            notes: checked.notes(),
+        }),
+        audit: Some(Arc::new(AuditLog::open(&env.audit_path).unwrap())),
+        ..RunOptions::default()
+    };
+    let mut h2 = Harness::new(Runtime::new(providers, &opts), 140, 40);
+    h2.start();
+    h2.settle().await.unwrap();
+    let screen = h2.render();
+    assert!(screen.contains("confirm: delete 2 item(s)"), "{screen}");
+    assert!(
+        screen.contains(&format!("not sent: apigateway {ACCOUNT}/{GZ} {changed}")),
+        "{screen}"
+    );
+    h2.press("delete 2");
+    h2.key(KeyCode::Enter);
+    h2.wait_until("the plan file's run", |app| app.run_settled())
+        .await
+        .unwrap();
+    let left: BTreeSet<String> = env.state().key_pairs(ACCOUNT, GZ).into_iter().map(|k| k.id).collect();
+    assert!(
+        file.body
+            .items
+            .iter()
+            .filter(|i| i.key().scope.kind == keyward::inventory::ProviderKind::Cvm)
+            .all(|i| !left.contains(i.key().id.as_str()))
+    );
+    assert_eq!(
+        env.state().action_count("DisableApiKey"),
+        0,
+        "the changed key got no call"
+    );
+    let intents = env.audit_records("intent");
+    assert_eq!(intents.len(), 1, "one DeleteKeyPairs: {intents:?}");
+    assert!(intents.iter().all(|i| i["plan"] == file.hash.as_str()), "{intents:?}");
+    env.emu.shutdown().await;
+}

@@ -19,8 +19,16 @@ pub enum Button {
 
 #[derive(Debug)]
 pub struct Confirm {
+    /// What the plan does; for a queue across tabs, its first intent (see `parts`).
     pub intent: Intent,
     pub plan: Plan,
+    /// The plan of each intent it combines (one for a plain action, one per intent for the
+    /// queue): what `w` writes to a plan file.
+    pub parts: Vec<(Intent, Plan)>,
+    /// Said above the plan: items a plan file named that will not be sent, and why.
+    pub notes: Vec<String>,
+    /// It confirms the queue across tabs: once it runs, the queue is emptied.
+    pub from_queue: bool,
     /// Items the operator acted on (selection, or the highlighted row).
     pub targets: usize,
     /// How many of those the current filter hides.
@@ -42,13 +50,28 @@ pub struct Confirm {
 
 impl Confirm {
     pub fn new(intent: Intent, plan: Plan, targets: usize, hidden: usize, dry_run: bool) -> Self {
-        let expected = intent
-            .needs_typed_count(plan.item_count())
-            .then(|| format!("{} {}", intent.verb(), plan.item_count()));
+        let parts = vec![(intent.clone(), plan.clone())];
+        Confirm::of_parts(parts, targets, hidden, dry_run)
+    }
+
+    /// The confirmation of several intents' plans run as one (the queue, a plan file): a
+    /// typed count when any of them needs one, typed as `run N` when they are several.
+    pub fn of_parts(parts: Vec<(Intent, Plan)>, targets: usize, hidden: usize, dry_run: bool) -> Self {
+        let intent = parts.first().map(|(i, _)| i.clone()).unwrap_or(Intent::Delete);
+        let plan = Plan::combine(parts.iter().map(|(_, p)| p.clone()));
+        let n = plan.item_count();
+        let verb = verb_of(&parts);
+        let expected = parts
+            .iter()
+            .any(|(i, p)| i.needs_typed_count(p.item_count()) || n > 1 && parts.len() > 1)
+            .then(|| format!("{verb} {n}"));
         Confirm {
             lines: plan_view(&plan),
             intent,
             plan,
+            parts,
+            notes: Vec::new(),
+            from_queue: false,
             targets,
             hidden,
             expected,
@@ -61,11 +84,28 @@ impl Confirm {
         }
     }
 
+    /// The plan's verb: its intent's, or `run` for several.
+    pub fn verb(&self) -> &'static str {
+        verb_of(&self.parts)
+    }
+
+    /// Every intent the plan combines, in order.
+    pub fn intents(&self) -> impl Iterator<Item = &Intent> {
+        self.parts.iter().map(|(i, _)| i)
+    }
+
     fn cancelled(&self) -> Step {
         Step::Close(Some(Flash::info(format!(
             "{} cancelled: nothing was sent",
-            self.intent.verb()
+            self.verb()
         ))))
+    }
+}
+
+fn verb_of(parts: &[(Intent, Plan)]) -> &'static str {
+    match parts {
+        [(intent, _)] => intent.verb(),
+        _ => "run",
     }
 }
 
@@ -80,6 +120,8 @@ pub enum ConfirmCommand {
     ScrollDown,
     PageUp,
     PageDown,
+    /// Write the plan to a file instead of running it (`keyward apply` runs it later).
+    WritePlan,
 }
 
 /// Keys of a `y` confirmation (no typed count).
@@ -117,6 +159,12 @@ pub static CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
             help: "press the focused button (Cancel at first)",
             hint: Some("press"),
         },
+        Binding {
+            keys: &[Key::Char('w')],
+            command: ConfirmCommand::WritePlan,
+            help: "write this plan to a file instead of running it (keyward apply runs it)",
+            hint: Some("write plan"),
+        },
     ],
 };
 
@@ -147,6 +195,13 @@ pub static PLAN_SCROLL_KEYS: KeyTable<ConfirmCommand> = KeyTable {
             keys: &[Key::Code(KeyCode::PageDown)],
             command: ConfirmCommand::PageDown,
             help: "a page down",
+            hint: None,
+        },
+        // Not a letter: a typed-count gate takes letters as text.
+        Binding {
+            keys: &[Key::Ctrl('s')],
+            command: ConfirmCommand::WritePlan,
+            help: "write this plan to a file instead of running it (keyward apply runs it)",
             hint: None,
         },
     ],
@@ -197,6 +252,7 @@ impl Dialog for Confirm {
             Some(ConfirmCommand::PageUp) => self.scroll_by(-(page as isize), page),
             Some(ConfirmCommand::PageDown) => self.scroll_by(page as isize, page),
             Some(ConfirmCommand::Yes) => return Step::Execute,
+            Some(ConfirmCommand::WritePlan) => return Step::WritePlan(self.parts.clone()),
             Some(ConfirmCommand::Toggle) => {
                 self.focus = match self.focus {
                     Button::Cancel => Button::Confirm,

@@ -10,12 +10,14 @@ pub mod confirm;
 pub mod entry;
 pub mod failures;
 pub mod help;
+pub mod queue;
 pub mod secrets;
 
 pub use confirm::{Button, Confirm, PlanLine, PlanLineKind, plan_view};
 pub use entry::{EntryKind, LineEntry, MaskedInput, edit_line, insertable};
 pub use failures::Failures;
 pub use help::Help;
+pub use queue::{QueueView, StageChooser};
 pub use secrets::{RotatedSecret, RotationResult};
 
 use super::history::History;
@@ -54,6 +56,15 @@ pub enum Step {
     },
     /// The confirmation dialog was answered: run its plan.
     Execute,
+    /// Write these plans (one per intent) to a plan file instead of running them; the
+    /// dialog closes.
+    WritePlan(Vec<(Intent, crate::queue::Plan)>),
+    /// Stage the current selection for this intent in the queue across tabs.
+    Stage(Intent),
+    /// Take item `usize` off the queue (the queue view stays open).
+    Unstage(usize),
+    /// Open the confirmation of the whole queue.
+    ConfirmQueue,
     /// Keep the dialog and carry out these effects.
     Effects(Vec<Effect>),
     /// Quitting during a run was confirmed.
@@ -207,6 +218,10 @@ pub enum Modal {
     History(History),
     /// `f`: the active tab's failed sources, by error code.
     Failures(Failures),
+    /// `+`: which intent the selection is staged for.
+    Stage(StageChooser),
+    /// `Q`: the queue across tabs.
+    Queue(QueueView),
 }
 
 impl Modal {
@@ -220,6 +235,8 @@ impl Modal {
             Modal::QuitDuringRun(d) => d,
             Modal::History(d) => d,
             Modal::Failures(d) => d,
+            Modal::Stage(d) => d,
+            Modal::Queue(d) => d,
         }
     }
 
@@ -233,6 +250,8 @@ impl Modal {
             Modal::QuitDuringRun(d) => d,
             Modal::History(d) => d,
             Modal::Failures(d) => d,
+            Modal::Stage(d) => d,
+            Modal::Queue(d) => d,
         }
     }
 }
