@@ -15,15 +15,18 @@ const ROT_ID: &str = "AKIDlogRotTarget000000000000000000000";
 const OLD_SECRET: &str = "OldSecretLogTest_000000000000";
 const CUSTOM_SECRET: &str = "TypedCustomSecret_log_test_7";
 
-/// Current-thread runtime: the subscriber below is this thread's default, and every task
-/// (the runtime's calls, the emulator answering them) runs on this thread.
+/// The subscriber is the process's global default, not this thread's: with a thread's
+/// default, a call site another test reaches first (on another thread, with no subscriber)
+/// can keep the interest it got then, and its events never reach this file. This is the
+/// one test of the binary that sets a global subscriber; later tests' events land in the
+/// file too, which is harmless (they never hold a secret either).
 #[tokio::test]
 async fn rotations_at_debug_level_trace_the_calls_and_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("keyward.log");
     let file = std::fs::File::create(&log_path).unwrap();
     let subscriber = diagnostics::subscriber(diagnostics::filter(Some("debug")).unwrap(), file);
-    let _default = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("no other test sets a global subscriber");
 
     let mut seed = Seed::generated(1, &[GZ], 2, 2, 1);
     let account_key = seed.tencent[0].secret_key.clone();
@@ -76,7 +79,6 @@ async fn rotations_at_debug_level_trace_the_calls_and_no_secret() {
     let generated = emu.state().api_key("tencent-00", GZ, ROT_ID).unwrap().secret;
     assert_ne!(generated.expose(), CUSTOM_SECRET);
     emu.shutdown().await;
-    drop(_default);
 
     let log = std::fs::read_to_string(&log_path).unwrap();
     // The calls are there, at debug level, with their request ids ...
