@@ -135,6 +135,8 @@ pub enum Command {
     Enable,
     Disable,
     Rename,
+    CopyId,
+    CopyIds,
     Cancel,
     FocusLog,
     History,
@@ -256,6 +258,18 @@ pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
             command: Command::Rename,
             help: "rename the highlighted item",
             hint: Some("rename"),
+        },
+        Binding {
+            keys: &[Char('y')],
+            command: Command::CopyId,
+            help: "copy the highlighted row's id to the clipboard (OSC 52; ids only, never a secret)",
+            hint: None,
+        },
+        Binding {
+            keys: &[Char('Y')],
+            command: Command::CopyIds,
+            help: "copy the selection's ids, one a line, to the clipboard (OSC 52)",
+            hint: None,
         },
         Binding {
             keys: &[Char('c'), Ctrl('c')],

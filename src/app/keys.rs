@@ -266,8 +266,45 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Command::Disable => begin_plain(app, Intent::Disable),
         Command::Rotate => return begin_rotate(app),
         Command::Rename => begin_rename(app),
+        Command::CopyId => return copy_highlighted_id(app),
+        Command::CopyIds => return copy_selected_ids(app),
     }
     Vec::new()
+}
+
+/// `y`: the highlighted row's id on the clipboard. Ids only: a row holds no secret.
+fn copy_highlighted_id(app: &mut App) -> Vec<Effect> {
+    let Some(row) = app.tab().highlighted() else {
+        app.error("nothing to copy: no row is highlighted");
+        return Vec::new();
+    };
+    let id = row.item.key.id.to_string();
+    vec![Effect::CopyText {
+        what: format!("id {id}"),
+        text: id,
+    }]
+}
+
+/// `Y`: the selection's ids, one a line, in table order.
+fn copy_selected_ids(app: &mut App) -> Vec<Effect> {
+    let ids: Vec<String> = app
+        .tab()
+        .selected_items()
+        .iter()
+        .map(|r| r.item.key.id.to_string())
+        .collect();
+    if ids.is_empty() {
+        let y = TABLE_KEYS.key_for(Command::CopyId);
+        app.error(format!(
+            "nothing to copy: no row is selected (Space selects; {y} copies the highlighted id)"
+        ));
+        return Vec::new();
+    }
+    let what = format!("{} id{}", ids.len(), if ids.len() == 1 { "" } else { "s" });
+    vec![Effect::CopyText {
+        text: ids.join("\n"),
+        what,
+    }]
 }
 
 /// `f`: the active tab's failed sources by error code, or why there is nothing to show.

@@ -70,6 +70,12 @@ pub enum Effect {
         secret: Secret,
         what: String,
     },
+    /// Put plain text (ids, never a secret) on the clipboard with OSC 52; `what` names it
+    /// in the status line ("3 ids").
+    CopyText {
+        text: String,
+        what: String,
+    },
     /// Write the run's new secrets to a new private file; answered by `Msg::SecretsWritten`.
     WriteSecrets(Vec<RotatedSecret>),
     /// Ctrl-L: clear and redraw the whole screen.

@@ -205,21 +205,8 @@ impl Runtime {
                         token.cancel();
                     }
                 }
-                Effect::CopyToClipboard { secret, what } => {
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(secret.expose());
-                    // OSC 52: the terminal puts the payload on the system clipboard, also over SSH.
-                    let written =
-                        write!(self.clipboard, "\x1b]52;c;{encoded}\x07").and_then(|_| self.clipboard.flush());
-                    match written {
-                        // The terminal never answers an OSC 52 write: say what was done, not more.
-                        Ok(()) => self.app.info(format!(
-                            "{what} was sent to the terminal's clipboard (OSC 52); it arrives only if your terminal allows clipboard writes"
-                        )),
-                        Err(e) => self
-                            .app
-                            .error(format!("could not write to the terminal clipboard: {e}")),
-                    }
-                }
+                Effect::CopyToClipboard { secret, what } => self.copy(secret.expose(), &what),
+                Effect::CopyText { text, what } => self.copy(&text, &what),
                 Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
                 Effect::LoadHistory => self.spawn_load_history(),
                 Effect::Reconcile => self.spawn_reconcile(),
@@ -238,6 +225,19 @@ impl Runtime {
             }
         }
         terminal
+    }
+
+    /// Put `text` on the clipboard through the terminal and say so in the status line.
+    fn copy(&mut self, text: &str, what: &str) {
+        match write_osc52(&mut self.clipboard, text) {
+            // The terminal never answers an OSC 52 write: say what was done, not more.
+            Ok(()) => self.app.info(format!(
+                "{what} sent to the terminal's clipboard (OSC 52); it arrives only if your terminal allows clipboard writes"
+            )),
+            Err(e) => self
+                .app
+                .error(format!("could not write to the terminal clipboard: {e}")),
+        }
     }
 
     /// `w` in the new-secret dialog: a new file, never an existing one, off the event loop.
@@ -348,6 +348,14 @@ impl Runtime {
             }
         });
     }
+}
+
+/// OSC 52 (`ESC ] 52 ; c ; <base64> BEL`): the terminal puts the payload on the system
+/// clipboard, also over SSH.
+pub fn write_osc52(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    write!(out, "\x1b]52;c;{encoded}\x07")?;
+    out.flush()
 }
 
 /// Write the new secrets of a run to `dir/keyward-new-secrets-<UTC time>.txt`, created
