@@ -164,6 +164,8 @@ pub struct Config {
     pub tencent: Vec<TencentAccount>,
     pub oceanbase: Vec<OceanBaseAccount>,
     pub settings: Settings,
+    /// `[keys]`: main-screen commands given other keys, checked.
+    pub keys: crate::app::keymap::Rebinds,
 }
 
 /// Where the config is read from: `--config`, else `$KEYWARD_CONFIG`, else the platform

@@ -80,6 +80,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
+    let mut keys = Default::default();
     let (providers, audit_path, title, thresholds, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -109,6 +110,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .audit_log_path()
             .map_err(|e| Failure::Usage(e.to_string()))?;
         audit_max = cfg.settings.audit_max_bytes();
+        keys = cfg.keys.clone();
         (
             providers,
             audit_path,
@@ -127,6 +129,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         title,
         secrets_dir: None,
         thresholds,
+        keys,
         unwritable_log,
     };
     tui::run(providers, run)

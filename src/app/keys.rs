@@ -5,7 +5,7 @@
 //! state shares live here, once: the cancel key of a run, the guard that ignores keys
 //! arriving before a person could have read a dialog, and where a paste may go.
 
-use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav, TABLE_KEYS};
+use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav};
 use super::modal::{
     BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QuitDuringRun, RotateChoice, Step,
     passes_guard,
@@ -188,10 +188,10 @@ fn on_log_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Some(LogCommand::Newest) => app.log_scroll = 0,
         Some(LogCommand::Back) => app.focus = super::Focus::Table,
         Some(LogCommand::Cancel) => {}
-        Some(LogCommand::Help) => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Some(LogCommand::Help) => app.open(Modal::Help(Help::new(&app.keys, app.options.read_only))),
         Some(LogCommand::Quit) => return quit(app),
         None => {
-            if TABLE_KEYS.lookup(key).is_some() {
+            if app.keys.lookup(key).is_some() {
                 app.info("the log pane has focus: L or Esc goes back to the table");
             }
         }
@@ -213,13 +213,13 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    let Some(command) = TABLE_KEYS.lookup(key) else {
+    let Some(command) = app.keys.lookup(key) else {
         return Vec::new();
     };
     let tabs = app.tabs.len();
     match command {
         Command::Quit => return quit(app),
-        Command::Help => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Command::Help => app.open(Modal::Help(Help::new(&app.keys, app.options.read_only))),
         Command::NextTab => app.active = (app.active + 1) % tabs,
         Command::PrevTab => app.active = (app.active + tabs - 1) % tabs,
         Command::GoToTab => {
@@ -294,7 +294,7 @@ fn copy_selected_ids(app: &mut App) -> Vec<Effect> {
         .map(|r| r.item.key.id.to_string())
         .collect();
     if ids.is_empty() {
-        let y = TABLE_KEYS.key_for(Command::CopyId);
+        let y = app.keys.key_for(Command::CopyId);
         app.error(format!(
             "nothing to copy: no row is selected (Space selects; {y} copies the highlighted id)"
         ));

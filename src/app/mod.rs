@@ -100,6 +100,8 @@ pub struct AppOptions {
     pub title: String,
     /// What the findings judge keys by (`[settings]`).
     pub thresholds: crate::findings::Thresholds,
+    /// The main screen's keys `[keys]` rebinds.
+    pub keys: keymap::Rebinds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +144,9 @@ const FLASH_TICKS: u32 = 24;
 
 pub struct App {
     pub options: AppOptions,
+    /// The main screen's key table, `[keys]` applied: the handler, the help and the footer
+    /// all read this one.
+    pub keys: keymap::KeyTable<keymap::Command>,
     /// Every configured source and how its listing went (read-only: states change through
     /// `Sources::set_state`, which keeps the per-kind counts the screen reads).
     pub sources: Sources,
@@ -200,6 +205,7 @@ impl App {
             })
             .collect();
         App {
+            keys: options.keys.table(),
             options,
             sources: Sources::new(sources),
             tabs,

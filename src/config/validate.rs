@@ -20,6 +20,19 @@ struct RawConfig {
     oceanbase: Vec<Spanned<RawOceanBase>>,
     #[serde(default)]
     settings: Option<RawSettings>,
+    /// `[keys]`: action name = one key or a list of keys.
+    #[serde(default)]
+    keys: Option<RawKeyTable>,
+}
+
+type RawKeyTable = std::collections::BTreeMap<Spanned<String>, Spanned<RawKeys>>;
+
+/// One `[keys]` value: `"D"` or `["/", "ctrl-f"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawKeys {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -111,6 +124,9 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
     }
     if let Some(s) = raw.settings {
         cfg.settings = checker.settings(s)?;
+    }
+    if let Some(keys) = raw.keys {
+        cfg.keys = checker.keys(keys)?;
     }
     Ok(cfg)
 }
@@ -408,6 +424,30 @@ impl Checker<'_> {
             endpoint: self.endpoint(raw.endpoint)?,
             ca_cert: self.path(raw.ca_cert)?,
         })
+    }
+
+    /// `[keys]`, in file order: the keymap owns which names and keys are valid
+    /// (`Rebinds`); each error names the line of the entry at fault.
+    fn keys(&self, raw: RawKeyTable) -> Result<crate::app::keymap::Rebinds, ConfigError> {
+        let mut entries: Vec<_> = raw.into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        let mut rebinds = crate::app::keymap::Rebinds::default();
+        let mut lines = Vec::new();
+        for (name, value) in entries {
+            let offset = name.span().start;
+            let keys = match value.into_inner() {
+                RawKeys::One(k) => vec![k],
+                RawKeys::Many(ks) => ks,
+            };
+            lines.push(offset);
+            rebinds
+                .add(name.get_ref(), &keys)
+                .map_err(|e| self.invalid(offset, e.message, e.fix))?;
+        }
+        rebinds
+            .check()
+            .map_err(|e| self.invalid(lines.get(e.entry).copied().unwrap_or(0), e.message, e.fix))?;
+        Ok(rebinds)
     }
 
     fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {

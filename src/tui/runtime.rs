@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub secrets_dir: Option<PathBuf>,
     /// What the findings judge keys by (`[settings]`).
     pub thresholds: crate::findings::Thresholds,
+    /// The main screen's keys `[keys]` rebinds.
+    pub keys: crate::app::keymap::Rebinds,
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,
@@ -94,6 +96,7 @@ impl Runtime {
                 dry_run: opts.dry_run,
                 title: opts.title.clone(),
                 thresholds: opts.thresholds,
+                keys: opts.keys.clone(),
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said

@@ -118,8 +118,8 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         spans.push(Span::styled(
             format!(
                 "{failed} of {total} failed ({} lists them by error, {} the log pane){}",
-                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
-                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
+                app.keys.key_for(keymap::Command::Failures),
+                app.keys.key_for(keymap::Command::FocusLog),
                 crate::text::sanitize(&example)
             ),
             Style::new().fg(Color::Red),
@@ -158,8 +158,8 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
             // Not "no items": nothing could be listed, which is not an empty account.
             format!(
                 "every listing failed: {} lists them by error code, the log pane ({}) has each in full",
-                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
-                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
+                app.keys.key_for(keymap::Command::Failures),
+                app.keys.key_for(keymap::Command::FocusLog),
             )
         } else if tab.is_empty() {
             "no items".to_string()
@@ -509,7 +509,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             keymap::LOG_KEYS.hints(|_| true)
         } else {
             let caps = capabilities(app.tab().kind);
-            keymap::TABLE_KEYS.hints(|c| match c.operation() {
+            app.keys.hints(|c| match c.operation() {
                 Some(op) => !app.options.read_only && !running && caps.supports(op),
                 None => true,
             })

@@ -85,3 +85,68 @@ async fn the_runtime_writes_the_ids_as_osc52_and_says_how_many() {
     );
     assert!(h.render().contains("2 ids sent to the terminal's clipboard"));
 }
+
+fn config(text: &str) -> Result<keyward::config::Config, String> {
+    keyward::config::Config::parse(text, std::path::Path::new("/etc/keyward/config.toml"), &|_| None)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn keys_rebinds_actions_by_name_in_handling_help_and_footer() {
+    let cfg = config("[keys]\ndelete = \"D\"\nfilter = [\"/\", \"ctrl-f\"]\n").unwrap();
+    let mut app = app_with(
+        pairs(),
+        keyward::app::AppOptions {
+            keys: cfg.keys,
+            ..opts()
+        },
+    );
+    press(&mut app, "2");
+    press(&mut app, "d");
+    assert!(app.modal.is_none(), "d no longer deletes");
+    press(&mut app, "D");
+    assert!(
+        matches!(app.modal, Some(keyward::app::modal::Modal::Confirm(_))),
+        "D opens the delete confirmation"
+    );
+    app.modal = None;
+    ctrl(&mut app, 'f');
+    assert!(app.filter_input.is_some(), "ctrl-f opens the filter");
+    let help = keyward::app::modal::Help::new(&app.keys, false);
+    assert!(help.lines.iter().any(|l| matches!(
+        l,
+        keyward::app::modal::help::HelpLine::Key { keys, help } if keys == "/ / Ctrl-F" && help.starts_with("filter rows")
+    )));
+    app.filter_input = None;
+    let screen = crate::support::app::render_text(&app, 140, 24);
+    assert!(screen.contains("D delete"), "{screen}");
+    assert!(!screen.contains("d delete"), "{screen}");
+}
+
+#[test]
+fn keys_errors_name_the_line_and_the_fix() {
+    let unknown = config("[settings]\nmax_retries = 3\n\n[keys]\nerase = \"D\"\n").unwrap_err();
+    assert!(unknown.contains("config.toml:5"), "{unknown}");
+    assert!(unknown.contains("no action named \"erase\""), "{unknown}");
+    assert!(unknown.contains("delete"), "lists the names: {unknown}");
+
+    let bad_key = config("[keys]\ndelete = \"D\"\nquit = \"ctrl-\"\n").unwrap_err();
+    assert!(bad_key.contains("config.toml:3"), "{bad_key}");
+    assert!(bad_key.contains("\"ctrl-\" is not a key keyward knows"), "{bad_key}");
+
+    let twice = config("[keys]\ndelete = \"D\"\nrotate = \"D\"\n").unwrap_err();
+    assert!(twice.contains("config.toml:3"), "{twice}");
+    assert!(twice.contains("D is bound to both delete and rotate"), "{twice}");
+
+    // A built-in key still in use counts too: `s` stays sort unless sort moves.
+    let taken = config("[keys]\ndelete = \"s\"\n").unwrap_err();
+    assert!(taken.contains("s is bound to both"), "{taken}");
+    assert!(config("[keys]\nsort = \"o\"\ndelete = \"s\"\n").is_ok());
+
+    // The moving keys are asked first on the main screen.
+    let nav = config("[keys]\ndelete = \"j\"\n").unwrap_err();
+    assert!(nav.contains("j is bound to both move and delete"), "{nav}");
+
+    let fixed = config("[keys]\ncancel = \"C\"\n").unwrap_err();
+    assert!(fixed.contains("cancel cannot be rebound"), "{fixed}");
+}
