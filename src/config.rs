@@ -166,6 +166,8 @@ pub struct Config {
     pub settings: Settings,
     /// `[keys]`: main-screen commands given other keys, checked.
     pub keys: crate::app::keymap::Rebinds,
+    /// `[theme]`: colours by role (NO_COLOR is applied where the TUI starts).
+    pub theme: crate::ui::theme::Theme,
 }
 
 /// Where the config is read from: `--config`, else `$KEYWARD_CONFIG`, else the platform

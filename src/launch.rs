@@ -81,6 +81,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     let mut private_dir = None;
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
     let mut keys = Default::default();
+    let mut theme = crate::ui::theme::Theme::default();
     let (providers, audit_path, title, thresholds, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -111,6 +112,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             .map_err(|e| Failure::Usage(e.to_string()))?;
         audit_max = cfg.settings.audit_max_bytes();
         keys = cfg.keys.clone();
+        theme = cfg.theme;
         (
             providers,
             audit_path,
@@ -130,6 +132,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         secrets_dir: None,
         thresholds,
         keys,
+        theme: theme.honouring_no_color(&process_env),
         unwritable_log,
     };
     tui::run(providers, run)

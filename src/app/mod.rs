@@ -102,6 +102,8 @@ pub struct AppOptions {
     pub thresholds: crate::findings::Thresholds,
     /// The main screen's keys `[keys]` rebinds.
     pub keys: keymap::Rebinds,
+    /// Colours by role (`[theme]`, `NO_COLOR`); rendering reads them from here.
+    pub theme: crate::ui::theme::Theme,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

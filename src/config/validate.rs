@@ -23,6 +23,9 @@ struct RawConfig {
     /// `[keys]`: action name = one key or a list of keys.
     #[serde(default)]
     keys: Option<RawKeyTable>,
+    /// `[theme]`: role = colour.
+    #[serde(default)]
+    theme: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 type RawKeyTable = std::collections::BTreeMap<Spanned<String>, Spanned<RawKeys>>;
@@ -127,6 +130,13 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
     }
     if let Some(keys) = raw.keys {
         cfg.keys = checker.keys(keys)?;
+    }
+    if let Some(theme) = raw.theme {
+        for (role, value) in theme {
+            cfg.theme
+                .set(role.get_ref(), value.get_ref())
+                .map_err(|e| checker.invalid(role.span().start, e.message, e.fix))?;
+        }
     }
     Ok(cfg)
 }

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub thresholds: crate::findings::Thresholds,
     /// The main screen's keys `[keys]` rebinds.
     pub keys: crate::app::keymap::Rebinds,
+    /// Colours by role, `NO_COLOR` already applied.
+    pub theme: crate::ui::theme::Theme,
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,
@@ -97,6 +99,7 @@ impl Runtime {
                 title: opts.title.clone(),
                 thresholds: opts.thresholds,
                 keys: opts.keys.clone(),
+                theme: opts.theme,
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said

@@ -150,3 +150,74 @@ fn keys_errors_name_the_line_and_the_fix() {
     let fixed = config("[keys]\ncancel = \"C\"\n").unwrap_err();
     assert!(fixed.contains("cancel cannot be rebound"), "{fixed}");
 }
+
+/// The buffer of one frame, for checking colours.
+fn frame_of(app: &keyward::app::App) -> ratatui::buffer::Buffer {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| keyward::ui::draw(f, app)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The foreground colour of the first cell of `text` on screen.
+fn fg_of(buffer: &ratatui::buffer::Buffer, text: &str) -> Option<ratatui::style::Color> {
+    let cells = &buffer.content;
+    let screen: String = cells.iter().map(|c| c.symbol().chars().next().unwrap_or(' ')).collect();
+    let at = screen.find(text)?;
+    // Every cell here holds one char, so the char index is the cell index.
+    let index = screen[..at].chars().count();
+    Some(cells[index].fg)
+}
+
+#[test]
+fn theme_colours_roles_and_no_color_drops_every_colour() {
+    use ratatui::style::{Color, Modifier};
+    let cfg = config("[theme]\nerror = \"#ff0000\"\nhighlight = \"light-blue\"\n").unwrap();
+    let mut app = app_with(
+        pairs(),
+        keyward::app::AppOptions {
+            theme: cfg.theme,
+            ..opts()
+        },
+    );
+    app.error("something broke");
+    let buffer = frame_of(&app);
+    assert_eq!(fg_of(&buffer, "something broke"), Some(Color::Rgb(255, 0, 0)));
+    assert_eq!(
+        fg_of(&buffer, "1 API Gateway"),
+        Some(Color::LightBlue),
+        "the active tab"
+    );
+
+    let no_color = cfg
+        .theme
+        .honouring_no_color(&|k| (k == "NO_COLOR").then(|| "1".to_string()));
+    let mut app = app_with(
+        pairs(),
+        keyward::app::AppOptions {
+            theme: no_color,
+            ..opts()
+        },
+    );
+    app.error("something broke");
+    let buffer = frame_of(&app);
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR: no cell is coloured"
+    );
+    let tab = buffer.content.iter().find(|c| c.modifier.contains(Modifier::REVERSED));
+    assert!(tab.is_some(), "the active tab stays reversed");
+}
+
+#[test]
+fn theme_errors_name_the_line_and_the_fix() {
+    let role = config("[theme]\nerror = \"red\"\nwarn = \"yellow\"\n").unwrap_err();
+    assert!(role.contains("config.toml:3"), "{role}");
+    assert!(role.contains("no role named \"warn\""), "{role}");
+    assert!(role.contains("warning"), "{role}");
+    let colour = config("[theme]\ndim = \"#12345\"\n").unwrap_err();
+    assert!(colour.contains("config.toml:2"), "{colour}");
+    assert!(colour.contains("#rrggbb"), "{colour}");
+}
