@@ -110,6 +110,8 @@ pub struct Settings {
     pub trusted_ca_pem: Option<Vec<u8>>,
     /// The limits the findings judge keys by (`[settings] max_key_age_days` and others).
     pub findings: crate::findings::Thresholds,
+    /// The TUI captures the mouse (wheel, clicks); `mouse = false` leaves it to the terminal.
+    pub mouse: bool,
 }
 
 impl Default for Settings {
@@ -123,6 +125,7 @@ impl Default for Settings {
             language: Language::default(),
             trusted_ca_pem: None,
             findings: crate::findings::Thresholds::default(),
+            mouse: true,
         }
     }
 }

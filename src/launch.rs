@@ -82,6 +82,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
     let mut keys = Default::default();
     let mut theme = crate::ui::theme::Theme::default();
+    let mut mouse = true;
     let (providers, audit_path, title, thresholds, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -113,6 +114,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         audit_max = cfg.settings.audit_max_bytes();
         keys = cfg.keys.clone();
         theme = cfg.theme;
+        mouse = cfg.settings.mouse;
         (
             providers,
             audit_path,
@@ -133,6 +135,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         thresholds,
         keys,
         theme: theme.honouring_no_color(&process_env),
+        mouse,
         unwritable_log,
     };
     tui::run(providers, run)

@@ -8,6 +8,7 @@ pub mod history;
 pub mod keymap;
 mod keys;
 pub mod modal;
+pub mod mouse;
 pub mod run;
 pub mod scroll;
 pub mod sources;
@@ -29,6 +30,8 @@ use table::TabState;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A mouse event (only when `[settings] mouse` is on: the terminal captures it).
+    Mouse(crossterm::event::MouseEvent),
     /// Text pasted into the terminal (bracketed paste): text, never commands.
     Paste(String),
     /// SIGTERM, SIGINT or SIGHUP: stop sending, record the run's end and exit.
@@ -185,6 +188,9 @@ pub struct App {
     pub page_rows: std::cell::Cell<usize>,
     /// Lines the log pane showed in the last frame (a render cache, for its scrolling).
     pub log_rows: std::cell::Cell<usize>,
+    /// Where the last frame drew the tabs, the table rows and the log (a render cache,
+    /// for the mouse).
+    pub hit_areas: std::cell::Cell<mouse::HitAreas>,
     /// How some sources are reached, said once per kind under the tabs (a region with no
     /// documented region host, served through the nearest-access host): distinct texts.
     pub notices: Vec<(ProviderKind, String)>,
@@ -230,6 +236,7 @@ impl App {
             flash_ticks: 0,
             page_rows: std::cell::Cell::new(10),
             log_rows: std::cell::Cell::new(6),
+            hit_areas: std::cell::Cell::default(),
             notices: Vec::new(),
             rotations: Vec::new(),
         }
@@ -364,6 +371,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
         Msg::Paste(text) => keys::on_paste(app, &text),
+        Msg::Mouse(event) => {
+            mouse::on_mouse(app, event);
+            Vec::new()
+        }
         Msg::Signal(name) => {
             if app.is_running() {
                 app.info(format!("{name}: cancelling the run and quitting"));

@@ -85,6 +85,7 @@ struct RawSettings {
     never_used_grace_days: Option<Spanned<u32>>,
     stale_disabled_days: Option<Spanned<u32>>,
     expiring_days: Option<Spanned<u32>>,
+    mouse: Option<bool>,
 }
 
 /// Ten years: a longer threshold would never flag anything.
@@ -512,6 +513,9 @@ impl Checker<'_> {
             &[("en-US", Language::EnUs), ("zh-CN", Language::ZhCn)],
             "the language of Tencent Cloud's error messages, English by default",
         )?;
+        if let Some(mouse) = raw.mouse {
+            s.mouse = mouse;
+        }
         let thresholds = [
             ("max_key_age_days", raw.max_key_age_days),
             ("unused_days", raw.unused_days),

@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub keys: crate::app::keymap::Rebinds,
     /// Colours by role, `NO_COLOR` already applied.
     pub theme: crate::ui::theme::Theme,
+    /// Capture the mouse (`[settings] mouse`); off leaves the terminal's own selection.
+    pub mouse: bool,
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,

@@ -13,6 +13,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.options.theme;
     let focused = app.focus == Focus::Log;
+    let mut hits = app.hit_areas.get();
+    hits.log = area;
+    app.hit_areas.set(hits);
     // The window never scrolls past a full pane (`scroll::clamp`).
     let scrolled = crate::app::scroll::clamp(
         app.log_scroll,

@@ -33,30 +33,51 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.options.theme;
-    let titles = app.tabs.iter().enumerate().map(|(i, tab)| {
-        let c = app.sources.counts(tab.kind);
-        let (total, loading, failed) = (c.total, c.loading, c.failed);
-        let count = if loading > 0 && tab.is_empty() {
-            "…".to_string()
-        } else if failed > 0 && failed == total && tab.is_empty() {
-            // Not "(0)": nothing could be listed, which is not the same as no keys.
-            "failed".to_string()
-        } else if failed > 0 {
-            format!("{}, {failed} failed", tab.len())
-        } else {
-            tab.len().to_string()
-        };
-        // How many keys need action (a finding above info level): `finding:any` lists them.
-        match tab.needing_action() {
-            0 => format!("{} {} ({count})", i + 1, tab.kind.title()),
-            n => format!("{} {} ({count}, {n} need action)", i + 1, tab.kind.title()),
-        }
-    });
+    let titles: Vec<String> = app
+        .tabs
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let c = app.sources.counts(tab.kind);
+            let (total, loading, failed) = (c.total, c.loading, c.failed);
+            let count = if loading > 0 && tab.is_empty() {
+                "…".to_string()
+            } else if failed > 0 && failed == total && tab.is_empty() {
+                // Not "(0)": nothing could be listed, which is not the same as no keys.
+                "failed".to_string()
+            } else if failed > 0 {
+                format!("{}, {failed} failed", tab.len())
+            } else {
+                tab.len().to_string()
+            };
+            // How many keys need action (a finding above info level): `finding:any` lists them.
+            match tab.needing_action() {
+                0 => format!("{} {} ({count})", i + 1, tab.kind.title()),
+                n => format!("{} {} ({count}, {n} need action)", i + 1, tab.kind.title()),
+            }
+        })
+        .collect();
+    record_tab_areas(app, area, &titles);
     let tabs = Tabs::new(titles)
         .select(app.active)
         .highlight_style(t.fg(Role::Highlight).add_modifier(Modifier::BOLD | Modifier::REVERSED))
         .divider(" │ ");
     frame.render_widget(tabs, area);
+}
+
+/// Where each tab title lands, as `Tabs` lays them out (one space each side, then the
+/// 3-cell divider), for the mouse.
+fn record_tab_areas(app: &App, area: Rect, titles: &[String]) {
+    let mut hits = app.hit_areas.get();
+    let mut x = area.x;
+    for (i, title) in titles.iter().enumerate() {
+        let width = (2 + Line::from(title.as_str()).width() as u16).min(area.right().saturating_sub(x));
+        if let Some(slot) = hits.tabs.get_mut(i) {
+            *slot = Rect::new(x, area.y, width, area.height.min(1));
+        }
+        x = x.saturating_add(width + 3);
+    }
+    app.hit_areas.set(hits);
 }
 
 /// One line about the active tab's sources: loading progress and failures, counted (the
@@ -147,6 +168,10 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     let rows_fit = (inner.height as usize).saturating_sub(1).max(1);
     app.page_rows.set(rows_fit);
+    let mut hits = app.hit_areas.get();
+    // Below the header row; the highlight symbol's column counts as the row too.
+    hits.table_rows = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+    app.hit_areas.set(hits);
     if tab.view_len() == 0 {
         let c = app.sources.counts(tab.kind);
         let text = if c.loading > 0 {

@@ -221,3 +221,90 @@ fn theme_errors_name_the_line_and_the_fix() {
     assert!(colour.contains("config.toml:2"), "{colour}");
     assert!(colour.contains("#rrggbb"), "{colour}");
 }
+
+/// Twenty CVM key pairs, kp-01.. in name order, and the runtime over them drawn once.
+async fn mouse_harness() -> Harness {
+    let items: Vec<Item> = (1..=20)
+        .map(|i| {
+            item(
+                ProviderKind::Cvm,
+                "prod",
+                "ap-guangzhou",
+                &format!("kp-{i:02}"),
+                &format!("web-{i:02}"),
+            )
+        })
+        .collect();
+    let cvm = Arc::new(MemoryProvider::new(ProviderKind::Cvm, "prod", "ap-guangzhou", items));
+    let providers: Vec<Arc<dyn Provider>> = vec![cvm];
+    let mut h = Harness::new(Runtime::new(providers, &RunOptions::default()), 120, 40);
+    h.start();
+    h.settle().await.unwrap();
+    h.render();
+    h
+}
+
+fn highlighted(h: &Harness) -> String {
+    h.app()
+        .tab()
+        .highlighted()
+        .map(|r| r.item.key.id.to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn clicking_a_tab_switches_to_it_and_a_row_moves_the_cursor() {
+    use crossterm::event::MouseEventKind;
+    let mut h = mouse_harness().await;
+    let (x, y) = h.find("2 CVM key pairs").unwrap();
+    h.click(x + 3, y);
+    assert_eq!(h.app().active, 1, "the CVM tab");
+    h.render();
+    let (x, y) = h.find("kp-05").unwrap();
+    h.click(x, y);
+    assert_eq!(highlighted(&h), "kp-05");
+    // The wheel over the table moves the cursor three rows a notch.
+    h.mouse(MouseEventKind::ScrollDown, x, y);
+    assert_eq!(highlighted(&h), "kp-08");
+    h.mouse(MouseEventKind::ScrollUp, x, y);
+    h.mouse(MouseEventKind::ScrollUp, x, y);
+    assert_eq!(highlighted(&h), "kp-02");
+    // A click on the header or a dialog's area does nothing while a dialog is open.
+    h.press("?");
+    h.render();
+    h.click(x, y + 3);
+    assert_eq!(highlighted(&h), "kp-02");
+}
+
+#[test]
+fn the_wheel_over_the_log_scrolls_the_log_not_the_table() {
+    use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+    let mut app = app_with(pairs(), opts());
+    press(&mut app, "2");
+    for i in 0..30 {
+        app.log
+            .push(entry(&format!("kp-{i}"), keyward::queue::Outcome::Ok, None, None));
+    }
+    render_text(&app, 120, 40);
+    let log = app.hit_areas.get().log;
+    assert!(log.height > 2, "the log pane is on screen");
+    let wheel = |kind| {
+        keyward::app::Msg::Mouse(MouseEvent {
+            kind,
+            column: log.x + 2,
+            row: log.y + 1,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    keyward::app::update(&mut app, wheel(MouseEventKind::ScrollUp));
+    assert_eq!(app.log_scroll, 3, "three lines older");
+    assert_eq!(app.tab().cursor(), 0, "the table stays");
+    keyward::app::update(&mut app, wheel(MouseEventKind::ScrollDown));
+    assert_eq!(app.log_scroll, 0);
+}
+
+#[test]
+fn mouse_false_in_settings_turns_capture_off() {
+    assert!(config("").unwrap().settings.mouse, "on by default");
+    assert!(!config("[settings]\nmouse = false\n").unwrap().settings.mouse);
+}
