@@ -18,6 +18,10 @@ pub struct LaunchOptions<'a> {
     pub read_only: bool,
     pub dry_run: bool,
     pub config: Option<&'a Path>,
+    /// `--account`, `--region` (globs) and `--provider`: only those sources are opened.
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub provider: Option<&'a str>,
 }
 
 /// Why the TUI did not start or ended badly. A config that cannot be used, or a missing
@@ -80,6 +84,8 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     // The demo's private temp dir lives as long as this function too, and goes with it.
     let mut private_dir = None;
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
+    let scope = crate::app::scope::ScopeFilter::from_flags(opts.account, opts.region, opts.provider)
+        .map_err(|why| Failure::Usage(format!("--provider: {why}")))?;
     let mut keys = Default::default();
     let mut theme = crate::ui::theme::Theme::default();
     let mut mouse = true;
@@ -123,6 +129,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             None,
         )
     };
+    let providers = in_scope(providers, &scope).map_err(Failure::Usage)?;
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
     let (audit, unwritable_log) = open_audit_log(&audit_path, opts.read_only, audit_max)?;
@@ -136,6 +143,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         keys,
         theme: theme.honouring_no_color(&process_env),
         mouse,
+        scope,
         unwritable_log,
     };
     tui::run(providers, run)
@@ -151,6 +159,34 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         None => eprintln!("keyward: audit log at {}", audit_path.display()),
     }
     Ok(())
+}
+
+/// The providers `--account/--region/--provider` keep (the others are never listed); none
+/// left is a usage error naming what is configured.
+pub fn in_scope(
+    providers: Vec<Arc<dyn Provider>>,
+    scope: &crate::app::scope::ScopeFilter,
+) -> Result<Vec<Arc<dyn Provider>>, String> {
+    if scope.is_empty() {
+        return Ok(providers);
+    }
+    let mut known: Vec<String> = Vec::new();
+    for p in &providers {
+        let s = p.scope();
+        let name = format!("{} {}/{}", s.kind, s.account, s.region);
+        if !known.contains(&name) {
+            known.push(name);
+        }
+    }
+    let kept: Vec<_> = providers.into_iter().filter(|p| scope.admits(p.scope())).collect();
+    if kept.is_empty() {
+        return Err(format!(
+            "no configured source is in {}\n  configured: {}\n  fix: correct --account, --region or --provider (globs like 'ap-*' work)",
+            scope.describe(),
+            known.join(", ")
+        ));
+    }
+    Ok(kept)
 }
 
 /// The session's audit log, rotating at `max_bytes`. A `--read-only` session writes

@@ -172,6 +172,7 @@ pub enum Command {
     PrevTab,
     GoToTab,
     Filter,
+    CommandLine,
     SortNext,
     SortReverse,
     Toggle,
@@ -199,11 +200,12 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the table's order.
-    pub const ALL: [Command; 27] = [
+    pub const ALL: [Command; 28] = [
         Command::NextTab,
         Command::PrevTab,
         Command::GoToTab,
         Command::Filter,
+        Command::CommandLine,
         Command::SortNext,
         Command::SortReverse,
         Command::Toggle,
@@ -236,6 +238,7 @@ impl Command {
             Command::PrevTab => "prev_tab",
             Command::GoToTab => "go_to_tab",
             Command::Filter => "filter",
+            Command::CommandLine => "command",
             Command::SortNext => "sort",
             Command::SortReverse => "sort_reverse",
             Command::Toggle => "toggle",
@@ -310,6 +313,12 @@ pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
             command: Command::Filter,
             help: "filter rows by text (Enter keeps it, Esc clears it, Ctrl-U empties it)",
             hint: Some("filter"),
+        },
+        Binding {
+            keys: Cow::Borrowed(&[Char(':')]),
+            command: Command::CommandLine,
+            help: "command line: account NAME, region NAME (globs), tab NAME, all; Tab completes",
+            hint: None,
         },
         Binding {
             keys: Cow::Borrowed(&[Char('s')]),

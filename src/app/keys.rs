@@ -53,6 +53,10 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.filter_input = None;
             return Vec::new();
         }
+        if app.command_line.is_some() {
+            app.command_line = None;
+            return Vec::new();
+        }
         return vec![Effect::Quit];
     }
     if app.modal.is_some() {
@@ -60,6 +64,10 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     if app.filter_input.is_some() {
         on_filter_key(app, &key);
+        return Vec::new();
+    }
+    if app.command_line.is_some() {
+        super::command_line::on_key(app, &key);
         return Vec::new();
     }
     if app.focus == Focus::Log {
@@ -78,6 +86,10 @@ pub fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         filter.extend(super::modal::insertable(text));
         let t = filter.clone();
         app.tab_mut().set_filter(&t);
+        return Vec::new();
+    }
+    if let Some(line) = app.command_line.as_mut() {
+        line.text.extend(super::modal::insertable(text));
         return Vec::new();
     }
     app.info(PASTE_IGNORED);
@@ -231,6 +243,7 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
             }
         }
         Command::Filter => app.filter_input = Some(app.tab().filter().to_string()),
+        Command::CommandLine => app.command_line = Some(Default::default()),
         Command::SortNext => app.tab_mut().cycle_sort(),
         Command::SortReverse => app.tab_mut().reverse_sort(),
         Command::Toggle => {

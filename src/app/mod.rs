@@ -4,12 +4,14 @@
 //! `Msg`; `update` changes the state and returns the `Effect`s the runtime (tui.rs)
 //! must carry out as tasks. Rendering (ui/) only reads the state.
 
+pub mod command_line;
 pub mod history;
 pub mod keymap;
 mod keys;
 pub mod modal;
 pub mod mouse;
 pub mod run;
+pub mod scope;
 pub mod scroll;
 pub mod sources;
 pub mod table;
@@ -107,6 +109,8 @@ pub struct AppOptions {
     pub keys: keymap::Rebinds,
     /// Colours by role (`[theme]`, `NO_COLOR`); rendering reads them from here.
     pub theme: crate::ui::theme::Theme,
+    /// `--account/--region/--provider`: only sources in it were given to the app.
+    pub scope: scope::ScopeFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +165,10 @@ pub struct App {
     pub focus: Focus,
     /// Some while the filter input has the keyboard.
     pub filter_input: Option<String>,
+    /// Some while the `:` command line has the keyboard.
+    pub command_line: Option<command_line::CommandLine>,
+    /// The rows shown: `:account` / `:region` (starting as the command line's flags).
+    pub scope: scope::ScopeFilter,
     pub modal: Option<Modal>,
     /// When the open dialog opened (keys that come too soon are ignored).
     pub modal_opened: Instant,
@@ -212,14 +220,33 @@ impl App {
                 tab
             })
             .collect();
+        // The flags' provider opens on its tab; their account and region scope the rows too,
+        // so the header says what is shown.
+        let active = options
+            .scope
+            .kind
+            .and_then(|k| ProviderKind::ALL.iter().position(|p| *p == k))
+            .unwrap_or(0);
+        let mut tabs: Vec<TabState> = tabs;
+        if !options.scope.is_empty() {
+            let rows = scope::ScopeFilter {
+                kind: None,
+                ..options.scope.clone()
+            };
+            for tab in &mut tabs {
+                tab.set_scope(rows.clone());
+            }
+        }
         App {
+            scope: options.scope.clone(),
             keys: options.keys.table(),
             options,
             sources: Sources::new(sources),
             tabs,
-            active: 0,
+            active,
             focus: Focus::Table,
             filter_input: None,
+            command_line: None,
             modal: None,
             modal_opened: now,
             last_key: None,
@@ -279,7 +306,9 @@ impl App {
     /// Whether typed characters are text right now (the filter, or a dialog's input), so
     /// a run is cancelled with Ctrl-C instead of `c`.
     pub fn typing(&self) -> bool {
-        self.filter_input.is_some() || self.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text())
+        self.filter_input.is_some()
+            || self.command_line.is_some()
+            || self.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text())
     }
 
     /// A run finished and its re-reads came back: what the table shows is the result.

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub theme: crate::ui::theme::Theme,
     /// Capture the mouse (`[settings] mouse`); off leaves the terminal's own selection.
     pub mouse: bool,
+    /// `--account/--region/--provider`: the providers given are already only these.
+    pub scope: crate::app::scope::ScopeFilter,
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,
@@ -102,6 +104,7 @@ impl Runtime {
                 thresholds: opts.thresholds,
                 keys: opts.keys.clone(),
                 theme: opts.theme,
+                scope: opts.scope.clone(),
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said

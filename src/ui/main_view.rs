@@ -27,6 +27,12 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" READ-ONLY ", t.badge(Role::Warning)));
         spans.push(Span::raw(" "));
     }
+    let scope = app.scope.describe();
+    if !scope.is_empty() {
+        // What `:account`/`:region` or the flags narrowed the view to (`:all` widens it).
+        spans.push(Span::styled(format!(" {scope} "), t.badge(Role::Info)));
+        spans.push(Span::raw(" "));
+    }
     spans.push(Span::raw("· ? help"));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -508,7 +514,27 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.options.theme;
     let dim = t.fg(Role::Dim);
-    let line = if let Some(text) = &app.filter_input {
+    let line = if let Some(cmd) = &app.command_line {
+        let mut spans = vec![
+            Span::styled(":", t.fg(Role::Highlight)),
+            Span::raw(super::dialogs::tail(
+                &crate::text::sanitize(&cmd.text),
+                usize::from(area.width / 3).max(10),
+            )),
+            Span::styled("█", t.fg(Role::Highlight)),
+        ];
+        let keys = format!(
+            "{} · {}",
+            crate::app::command_line::COMMAND_KEYS.hints(|_| true),
+            keymap::FILTER_KEYS.hints(|c| c == keymap::InputCommand::Clear)
+        );
+        spans.push(match (&cmd.error, &cmd.hint) {
+            (Some(e), _) => Span::styled(format!("   {}", crate::text::sanitize(e)), t.fg(Role::Error)),
+            (None, Some(h)) => Span::styled(format!("   {}", crate::text::sanitize(h)), t.fg(Role::Info)),
+            (None, None) => Span::styled(format!("   {keys}"), dim),
+        });
+        Line::from(spans)
+    } else if let Some(text) = &app.filter_input {
         Line::from(vec![
             Span::styled("/", t.fg(Role::Highlight)),
             Span::raw(super::dialogs::tail(

@@ -5,6 +5,7 @@ use crate::support::app::*;
 use crate::support::harness::Harness;
 use crate::support::items::*;
 use base64::Engine;
+use crossterm::event::KeyCode;
 use keyward::app::Effect;
 use keyward::inventory::{Item, ProviderKind};
 use keyward::providers::Provider;
@@ -307,4 +308,166 @@ fn the_wheel_over_the_log_scrolls_the_log_not_the_table() {
 fn mouse_false_in_settings_turns_capture_off() {
     assert!(config("").unwrap().settings.mouse, "on by default");
     assert!(!config("[settings]\nmouse = false\n").unwrap().settings.mouse);
+}
+
+/// CVM pairs in prod and dev, in ap-guangzhou and na-ashburn, plus CAM keys in prod.
+fn fleet_of_scopes() -> Vec<Item> {
+    let mut items = Vec::new();
+    for (account, region) in [("prod", "ap-guangzhou"), ("prod", "na-ashburn"), ("dev", "ap-shanghai")] {
+        for i in 1..=2 {
+            items.push(item(
+                ProviderKind::Cvm,
+                account,
+                region,
+                &format!("kp-{account}-{region}-{i}"),
+                &format!("web-{i}"),
+            ));
+        }
+    }
+    items.push(item(ProviderKind::Cam, "prod", "global", "AKIDcam1", "ops"));
+    items
+}
+
+fn shown_ids(app: &keyward::app::App) -> Vec<String> {
+    (0..app.tab().view_len())
+        .filter_map(|i| app.tab().view_item(i).map(|r| r.item.key.id.to_string()))
+        .collect()
+}
+
+fn command(app: &mut keyward::app::App, line: &str) {
+    press(app, ":");
+    press(app, line);
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn command_line_scopes_rows_by_account_and_region_and_switches_tabs() {
+    let mut app = app_with(fleet_of_scopes(), opts());
+    press(&mut app, "2");
+    assert_eq!(shown_ids(&app).len(), 6);
+    command(&mut app, "account prod");
+    assert!(app.command_line.is_none(), "a command that ran closes the line");
+    assert!(shown_ids(&app).iter().all(|id| id.starts_with("kp-prod-")));
+    assert_eq!(shown_ids(&app).len(), 4);
+    command(&mut app, "region ap-*");
+    assert_eq!(shown_ids(&app).len(), 2);
+    assert!(shown_ids(&app).iter().all(|id| id.starts_with("kp-prod-ap-guangzhou")));
+    assert!(
+        render_text(&app, 140, 30).contains("account prod · region ap-*"),
+        "the header says the scope"
+    );
+    command(&mut app, "tab cam");
+    assert_eq!(app.tab().kind, ProviderKind::Cam);
+    command(&mut app, "provider cvm");
+    assert_eq!(app.tab().kind, ProviderKind::Cvm);
+    command(&mut app, "all");
+    assert_eq!(shown_ids(&app).len(), 6);
+}
+
+#[test]
+fn scoping_away_a_selected_row_unselects_it() {
+    let mut app = app_with(fleet_of_scopes(), opts());
+    press(&mut app, "2a");
+    assert_eq!(app.tab().selected_count(), 6);
+    command(&mut app, "account dev");
+    assert_eq!(app.tab().selected_count(), 2, "only what is shown stays selected");
+}
+
+#[test]
+fn unknown_commands_and_values_are_inline_errors() {
+    let mut app = app_with(fleet_of_scopes(), opts());
+    command(&mut app, "acount prod");
+    let line = app.command_line.clone().expect("the line stays open");
+    assert!(
+        line.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("unknown command \"acount\"")
+    );
+    assert!(render_text(&app, 140, 30).contains("unknown command \"acount\""));
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "account staging");
+    let e = app
+        .command_line
+        .as_ref()
+        .and_then(|l| l.error.clone())
+        .unwrap_or_default();
+    assert!(
+        e.contains("no configured account matches \"staging\"; accounts: prod, dev"),
+        "{e}"
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "tab ecs");
+    let e = app
+        .command_line
+        .as_ref()
+        .and_then(|l| l.error.clone())
+        .unwrap_or_default();
+    assert!(e.contains("not a provider"), "{e}");
+}
+
+#[test]
+fn tab_completes_command_names_and_known_values() {
+    let mut app = app_with(fleet_of_scopes(), opts());
+    press(&mut app, ":acc");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.command_line.as_ref().unwrap().text, "account ");
+    press(&mut app, "p");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.command_line.as_ref().unwrap().text, "account prod");
+    key(&mut app, KeyCode::Esc);
+    press(&mut app, ":region ");
+    key(&mut app, KeyCode::Tab);
+    let line = app.command_line.clone().unwrap();
+    assert_eq!(line.text, "region ");
+    assert_eq!(
+        line.hint.as_deref(),
+        Some("ap-guangzhou, na-ashburn, ap-shanghai, global")
+    );
+    press(&mut app, "ap-g");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.command_line.as_ref().unwrap().text, "region ap-guangzhou");
+    key(&mut app, KeyCode::Esc);
+    press(&mut app, ":ta");
+    key(&mut app, KeyCode::Tab);
+    press(&mut app, "c");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.command_line.as_ref().unwrap().text, "tab c");
+    assert_eq!(app.command_line.as_ref().unwrap().hint.as_deref(), Some("cvm, cam"));
+}
+
+#[test]
+fn scoping_flags_open_only_the_matching_sources_on_their_tab() {
+    use keyward::app::scope::ScopeFilter;
+    let by_scope = |account: &str, region: &str, kind: ProviderKind| -> Arc<dyn Provider> {
+        Arc::new(MemoryProvider::new(kind, account, region, Vec::new()))
+    };
+    let providers = vec![
+        by_scope("prod", "ap-guangzhou", ProviderKind::Cvm),
+        by_scope("prod", "na-ashburn", ProviderKind::Cvm),
+        by_scope("dev", "ap-guangzhou", ProviderKind::Cvm),
+        by_scope("prod", "ap-guangzhou", ProviderKind::ApiGateway),
+    ];
+    let scope = ScopeFilter::from_flags(Some("prod"), Some("ap-*"), Some("cvm")).unwrap();
+    let kept = keyward::launch::in_scope(providers.clone(), &scope).unwrap();
+    let kept: Vec<String> = kept.iter().map(|p| p.scope().to_string()).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].contains("prod") && kept[0].contains("ap-guangzhou"), "{kept:?}");
+
+    let none = ScopeFilter::from_flags(Some("staging"), None, None).unwrap();
+    let e = keyward::launch::in_scope(providers.clone(), &none)
+        .err()
+        .unwrap_or_default();
+    assert!(e.contains("no configured source is in account staging"), "{e}");
+    assert!(e.contains("cvm prod/ap-guangzhou"), "{e}");
+
+    let runtime = Runtime::new(
+        keyward::launch::in_scope(providers, &scope).unwrap(),
+        &RunOptions {
+            scope,
+            ..RunOptions::default()
+        },
+    );
+    assert_eq!(runtime.app.tab().kind, ProviderKind::Cvm, "opens on the provider's tab");
+    assert_eq!(runtime.app.sources.iter().count(), 1, "only that source is loaded");
 }

@@ -55,6 +55,7 @@ impl Help {
         section(&mut lines, table, |c: Command| !(read_only && c.operation().is_some()));
         section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
+        section(&mut lines, &crate::app::command_line::COMMAND_KEYS, |_| true);
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
         section(&mut lines, &super::failures::FAILURES_KEYS, |_| true);
