@@ -794,6 +794,34 @@ mod tests {
     }
 
     #[test]
+    fn every_command_has_one_name_and_one_binding() {
+        let mut names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Command::ALL.len(), "names are unique");
+        let bound: Vec<Command> = TABLE_KEYS.bindings.iter().map(|b| b.command).collect();
+        assert_eq!(bound, Command::ALL.to_vec(), "ALL lists the table's commands in order");
+    }
+
+    #[test]
+    fn keys_parse_as_config_spells_them() {
+        assert_eq!(Key::parse("D"), Ok(Key::Char('D')));
+        assert_eq!(Key::parse("ctrl-F"), Ok(Key::Ctrl('f')));
+        assert_eq!(Key::parse("Space"), Ok(Key::Char(' ')));
+        assert_eq!(Key::parse("shift-tab"), Ok(Key::Code(KeyCode::BackTab)));
+        assert!(Key::parse("ctrl-1").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        // A rebound table keeps every other binding as it was.
+        let mut r = Rebinds::default();
+        r.add("delete", &["D".into()]).unwrap();
+        let table = r.table();
+        assert_eq!(table.key_for(Command::Delete), "D");
+        assert_eq!(table.key_for(Command::Rotate), "r");
+        assert!(r.check().is_ok());
+    }
+
+    #[test]
     fn ctrl_chords_do_not_act_as_their_letter() {
         let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
         assert_eq!(TABLE_KEYS.lookup(&ctrl_d), None);

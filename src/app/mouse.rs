@@ -1,8 +1,8 @@
 //! Mouse handling: part of `update`, so pure. The wheel scrolls the table or the log pane
 //! (whichever is under the pointer), a click on a row moves the cursor, a click on a tab
 //! switches to it. Where things are comes from the last frame (`HitAreas`, a render cache
-//! like `page_rows`); an open dialog or the filter input owns the input, so the mouse
-//! does nothing then.
+//! like `page_rows`); an open dialog, the filter input or the command line owns the input,
+//! so the mouse does nothing then.
 
 use super::{App, Focus, scroll};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
@@ -23,7 +23,7 @@ pub struct HitAreas {
 }
 
 pub fn on_mouse(app: &mut App, event: MouseEvent) {
-    if app.modal.is_some() || app.filter_input.is_some() {
+    if app.modal.is_some() || app.filter_input.is_some() || app.command_line.is_some() {
         return;
     }
     let areas = app.hit_areas.get();
