@@ -170,20 +170,28 @@ pub fn in_scope(
     if scope.is_empty() {
         return Ok(providers);
     }
-    let mut known: Vec<String> = Vec::new();
+    // Said by distinct value, not by source: a fleet has thousands of sources.
+    let mut known: [Vec<String>; 3] = Default::default();
     for p in &providers {
         let s = p.scope();
-        let name = format!("{} {}/{}", s.kind, s.account, s.region);
-        if !known.contains(&name) {
-            known.push(name);
+        for (list, value) in known
+            .iter_mut()
+            .zip([s.account.to_string(), s.region.to_string(), s.kind.to_string()])
+        {
+            if !list.contains(&value) {
+                list.push(value);
+            }
         }
     }
     let kept: Vec<_> = providers.into_iter().filter(|p| scope.admits(p.scope())).collect();
     if kept.is_empty() {
         return Err(format!(
-            "no configured source is in {}\n  configured: {}\n  fix: correct --account, --region or --provider (globs like 'ap-*' work)",
+            "no configured source is in {}\n  configured accounts: {}\n  regions and projects: {}\n  providers: {}\n  \
+             fix: correct --account, --region or --provider (globs like 'ap-*' work)",
             scope.describe(),
-            known.join(", ")
+            known[0].join(", "),
+            known[1].join(", "),
+            known[2].join(", ")
         ));
     }
     Ok(kept)

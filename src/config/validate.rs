@@ -32,7 +32,10 @@ type RawKeyTable = std::collections::BTreeMap<Spanned<String>, Spanned<RawKeys>>
 
 /// One `[keys]` value: `"D"` or `["/", "ctrl-f"]`.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "[keys] takes one key in quotes (delete = \"D\") or a list of them (filter = [\"/\", \"ctrl-f\"])"
+)]
 enum RawKeys {
     One(String),
     Many(Vec<String>),

@@ -148,6 +148,10 @@ fn keys_errors_name_the_line_and_the_fix() {
     let nav = config("[keys]\ndelete = \"j\"\n").unwrap_err();
     assert!(nav.contains("j is bound to both move and delete"), "{nav}");
 
+    let typed = config("[keys]\ndelete = 5\n").unwrap_err();
+    assert!(typed.contains("config.toml:2"), "{typed}");
+    assert!(typed.contains("takes one key in quotes"), "{typed}");
+
     let fixed = config("[keys]\ncancel = \"C\"\n").unwrap_err();
     assert!(fixed.contains("cancel cannot be rebound"), "{fixed}");
 }
@@ -459,7 +463,7 @@ fn scoping_flags_open_only_the_matching_sources_on_their_tab() {
         .err()
         .unwrap_or_default();
     assert!(e.contains("no configured source is in account staging"), "{e}");
-    assert!(e.contains("cvm prod/ap-guangzhou"), "{e}");
+    assert!(e.contains("configured accounts: prod, dev"), "{e}");
 
     let runtime = Runtime::new(
         keyward::launch::in_scope(providers, &scope).unwrap(),
