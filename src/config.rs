@@ -114,6 +114,8 @@ pub struct Settings {
     pub findings: crate::findings::Thresholds,
     /// `keyward apply` refuses a plan file written longer ago than this.
     pub plan_max_age_hours: u32,
+    /// The TUI captures the mouse (wheel, clicks); `mouse = false` leaves it to the terminal.
+    pub mouse: bool,
 }
 
 impl Default for Settings {
@@ -128,6 +130,7 @@ impl Default for Settings {
             trusted_ca_pem: None,
             findings: crate::findings::Thresholds::default(),
             plan_max_age_hours: DEFAULT_PLAN_MAX_AGE_HOURS,
+            mouse: true,
         }
     }
 }
@@ -171,6 +174,10 @@ pub struct Config {
     pub settings: Settings,
     /// The `[[protect]]` entries: keys no plan deletes, disables or rotates.
     pub protect: crate::queue::Protect,
+    /// `[keys]`: main-screen commands given other keys, checked.
+    pub keys: crate::app::keymap::Rebinds,
+    /// `[theme]`: colours by role (NO_COLOR is applied where the TUI starts).
+    pub theme: crate::ui::theme::Theme,
 }
 
 /// Where the config is read from: `--config`, else `$KEYWARD_CONFIG`, else the platform

@@ -241,11 +241,10 @@ enum Field {
     Name,
 }
 
-/// A whole-value, case-insensitive pattern, compiled into tokens once. Also what a
-/// `[[protect]]` entry's `name` is matched with (`queue::protect`), so both read `*` and
-/// `?` the same way.
+/// A whole-value, case-insensitive pattern, compiled into tokens once. Public so the
+/// TUI's scoping (`--account 'prod-*'`, `:region ap-*`) matches as the filter does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Glob {
+pub struct Glob {
     /// Lower-cased, as printed.
     pattern: String,
     tokens: Box<[Tok]>,
@@ -486,7 +485,7 @@ impl Span {
 
 impl Glob {
     /// `pattern` as typed; lower-cased a character at a time, as the values are.
-    pub(crate) fn new(pattern: &str) -> Glob {
+    pub fn new(pattern: &str) -> Glob {
         let pattern: String = pattern.chars().flat_map(char::to_lowercase).collect();
         let mut tokens: Vec<Tok> = Vec::with_capacity(pattern.len());
         for c in pattern.chars() {
@@ -505,13 +504,19 @@ impl Glob {
         }
     }
 
-    pub(crate) fn matches(&self, value: &str) -> bool {
+    /// Whether the whole of `value` matches, ignoring case.
+    pub fn matches(&self, value: &str) -> bool {
         if value.is_ascii() {
             // Most values: a byte is a character, lower-casing is a table lookup.
             glob_match(&self.tokens, value.bytes().map(|b| b.to_ascii_lowercase() as char))
         } else {
             glob_match(&self.tokens, value.chars().flat_map(char::to_lowercase))
         }
+    }
+
+    /// The pattern, lower-cased, as typed.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
     }
 
     fn is_literal(&self) -> bool {

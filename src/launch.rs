@@ -20,6 +20,10 @@ pub struct LaunchOptions<'a> {
     pub config: Option<&'a Path>,
     /// `--plan FILE`: open on that plan file's confirmation.
     pub plan: Option<&'a Path>,
+    /// `--account`, `--region` (globs) and `--provider`: only those sources are opened.
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub provider: Option<&'a str>,
 }
 
 /// Why the TUI did not start or ended badly. A config that cannot be used, or a missing
@@ -83,6 +87,11 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
     let mut private_dir = None;
     let mut audit_max = crate::config::Settings::default().audit_max_bytes();
     let mut initial = None;
+    let scope = crate::app::scope::ScopeFilter::from_flags(opts.account, opts.region, opts.provider)
+        .map_err(|why| Failure::Usage(format!("--provider: {why}")))?;
+    let mut keys = Default::default();
+    let mut theme = crate::ui::theme::Theme::default();
+    let mut mouse = true;
     let (providers, audit_path, title, thresholds, protect, _emulator) = if opts.demo {
         let seed = Seed::demo().map_err(|e| format!("the demo seed in assets/ is broken: {e}"))?;
         let emu = emulator::start(EmulatorOptions::https(seed.clone()))
@@ -130,6 +139,9 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
                 notes: checked.notes(),
             });
         }
+        keys = cfg.keys.clone();
+        theme = cfg.theme;
+        mouse = cfg.settings.mouse;
         (
             providers,
             audit_path,
@@ -139,6 +151,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
             None,
         )
     };
+    let providers = in_scope(providers, &scope).map_err(Failure::Usage)?;
     // After the config (its errors are the same as `keyward list`'s), before any drawing.
     check_terminal()?;
     let (audit, unwritable_log) = open_audit_log(&audit_path, opts.read_only, audit_max)?;
@@ -151,6 +164,10 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         secrets_dir: None,
         initial,
         thresholds,
+        keys,
+        theme: theme.honouring_no_color(&process_env),
+        mouse,
+        scope,
         unwritable_log,
         protect,
     };
@@ -167,6 +184,42 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         None => eprintln!("keyward: audit log at {}", audit_path.display()),
     }
     Ok(())
+}
+
+/// The providers `--account/--region/--provider` keep (the others are never listed); none
+/// left is a usage error naming what is configured.
+pub fn in_scope(
+    providers: Vec<Arc<dyn Provider>>,
+    scope: &crate::app::scope::ScopeFilter,
+) -> Result<Vec<Arc<dyn Provider>>, String> {
+    if scope.is_empty() {
+        return Ok(providers);
+    }
+    // Said by distinct value, not by source: a fleet has thousands of sources.
+    let mut known: [Vec<String>; 3] = Default::default();
+    for p in &providers {
+        let s = p.scope();
+        for (list, value) in known
+            .iter_mut()
+            .zip([s.account.to_string(), s.region.to_string(), s.kind.to_string()])
+        {
+            if !list.contains(&value) {
+                list.push(value);
+            }
+        }
+    }
+    let kept: Vec<_> = providers.into_iter().filter(|p| scope.admits(p.scope())).collect();
+    if kept.is_empty() {
+        return Err(format!(
+            "no configured source is in {}\n  configured accounts: {}\n  regions and projects: {}\n  providers: {}\n  \
+             fix: correct --account, --region or --provider (globs like 'ap-*' work)",
+            scope.describe(),
+            known[0].join(", "),
+            known[1].join(", "),
+            known[2].join(", ")
+        ));
+    }
+    Ok(kept)
 }
 
 /// The session's audit log, rotating at `max_bytes`. A `--read-only` session writes

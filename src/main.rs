@@ -21,6 +21,15 @@ struct Cli {
     /// Run the whole flow but send no mutating call; log what would have been sent.
     #[arg(long)]
     dry_run: bool,
+    /// Open only the sources of this account (a glob: 'prod-*'); the others are not loaded.
+    #[arg(long, value_name = "NAME")]
+    account: Option<String>,
+    /// Open only the sources of this region or OceanBase project (a glob: 'ap-*').
+    #[arg(long, value_name = "NAME")]
+    region: Option<String>,
+    /// Open only this provider's sources: apigateway, cvm, oceanbase or cam.
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
     /// Config file (default: $KEYWARD_CONFIG, else the platform config dir's
     /// keyward/config.toml). Not with --demo, which runs on its own built-in accounts.
     #[arg(long, global = true)]
@@ -86,6 +95,9 @@ fn main() -> ExitCode {
             dry_run: cli.dry_run,
             config: cli.config.as_deref(),
             plan: cli.plan.as_deref(),
+            account: cli.account.as_deref(),
+            region: cli.region.as_deref(),
+            provider: cli.provider.as_deref(),
         }),
         Some(Command::Emulator(_)) if cli.config.is_some() => {
             eprintln!(

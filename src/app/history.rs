@@ -10,6 +10,7 @@ use super::scroll;
 use crate::audit::{CallRef, OutcomeKind, Record};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 
 /// Item results the overlay keeps: the newest ones, enough for a working day.
 pub const HISTORY_LIMIT: usize = 500;
@@ -89,12 +90,12 @@ pub enum HistoryCommand {
 /// The history's own keys; moving through it takes the shared `NAV_KEYS`.
 pub static HISTORY_KEYS: KeyTable<HistoryCommand> = KeyTable {
     title: "history (after H)",
-    bindings: &[Binding {
-        keys: &[Key::Code(KeyCode::Esc), Key::Char('H'), Key::Char('q')],
+    bindings: Cow::Borrowed(&[Binding {
+        keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('H'), Key::Char('q')]),
         command: HistoryCommand::Close,
         help: "close the history (newest first; j k PgUp PgDn g G move)",
         hint: Some("close"),
-    }],
+    }]),
 };
 
 impl Dialog for History {

@@ -4,6 +4,7 @@
 //! (the way yazi's keymap and gitui's key config drive both handling and hints).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::borrow::Cow;
 
 /// One key a binding answers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +56,57 @@ impl Key {
     }
 }
 
+/// Named keys a `[keys]` entry may give besides one character or `ctrl-<letter>`.
+const NAMED_KEYS: &[(&str, Key)] = &[
+    ("space", Key::Char(' ')),
+    ("tab", Key::Code(KeyCode::Tab)),
+    ("shift-tab", Key::Code(KeyCode::BackTab)),
+    ("esc", Key::Code(KeyCode::Esc)),
+    ("enter", Key::Code(KeyCode::Enter)),
+    ("backspace", Key::Code(KeyCode::Backspace)),
+    ("up", Key::Code(KeyCode::Up)),
+    ("down", Key::Code(KeyCode::Down)),
+    ("left", Key::Code(KeyCode::Left)),
+    ("right", Key::Code(KeyCode::Right)),
+    ("pgup", Key::Code(KeyCode::PageUp)),
+    ("pgdn", Key::Code(KeyCode::PageDown)),
+    ("home", Key::Code(KeyCode::Home)),
+    ("end", Key::Code(KeyCode::End)),
+];
+
+impl Key {
+    /// A key as `[keys]` spells it: one character (`"D"`, `"/"`), `ctrl-<letter>`, or a
+    /// name (`space`, `tab`, `shift-tab`, `esc`, `enter`, `up`, `pgdn`, ...).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_control() {
+                return Err(format!("{text:?} is a control character, not a key name"));
+            }
+            return Ok(Key::Char(c));
+        }
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("ctrl-") {
+            let mut c = rest.chars();
+            if let (Some(c), None) = (c.next(), c.next())
+                && c.is_ascii_lowercase()
+            {
+                return Ok(Key::Ctrl(c));
+            }
+        }
+        NAMED_KEYS
+            .iter()
+            .find(|(name, _)| *name == lower)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| format!("\"{text}\" is not a key keyward knows"))
+    }
+}
+
 /// A key table entry: the keys, what they do, the help text and the footer word.
-#[derive(Debug, Clone, Copy)]
-pub struct Binding<C: 'static> {
-    pub keys: &'static [Key],
+#[derive(Debug, Clone)]
+pub struct Binding<C: Clone + 'static> {
+    /// Borrowed in the built-in tables; owned where `[keys]` rebinds them.
+    pub keys: Cow<'static, [Key]>,
     pub command: C,
     /// The help overlay's line.
     pub help: &'static str,
@@ -67,10 +115,10 @@ pub struct Binding<C: 'static> {
 }
 
 /// The bindings of one screen or dialog, with a title for the help overlay.
-#[derive(Debug)]
-pub struct KeyTable<C: 'static> {
+#[derive(Debug, Clone)]
+pub struct KeyTable<C: Clone + 'static> {
     pub title: &'static str,
-    pub bindings: &'static [Binding<C>],
+    pub bindings: Cow<'static, [Binding<C>]>,
 }
 
 impl<C: Copy> KeyTable<C> {
@@ -124,6 +172,7 @@ pub enum Command {
     PrevTab,
     GoToTab,
     Filter,
+    CommandLine,
     SortNext,
     SortReverse,
     Toggle,
@@ -135,6 +184,8 @@ pub enum Command {
     Enable,
     Disable,
     Rename,
+    CopyId,
+    CopyIds,
     Cancel,
     FocusLog,
     History,
@@ -154,6 +205,84 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every command, in the table's order.
+    pub const ALL: [Command; 31] = [
+        Command::NextTab,
+        Command::PrevTab,
+        Command::GoToTab,
+        Command::Filter,
+        Command::CommandLine,
+        Command::SortNext,
+        Command::SortReverse,
+        Command::Toggle,
+        Command::SelectAll,
+        Command::ClearSelection,
+        Command::Back,
+        Command::Delete,
+        Command::Rotate,
+        Command::Enable,
+        Command::Disable,
+        Command::Rename,
+        Command::CopyId,
+        Command::CopyIds,
+        Command::Cancel,
+        Command::FocusLog,
+        Command::History,
+        Command::Failures,
+        Command::Reload,
+        Command::ReenableLeftDisabled,
+        Command::Stage,
+        Command::Queue,
+        Command::WritePlan,
+        Command::Redraw,
+        Command::Suspend,
+        Command::Help,
+        Command::Quit,
+    ];
+
+    /// The name `[keys]` rebinds the command by (`delete = "D"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::NextTab => "next_tab",
+            Command::PrevTab => "prev_tab",
+            Command::GoToTab => "go_to_tab",
+            Command::Filter => "filter",
+            Command::CommandLine => "command",
+            Command::SortNext => "sort",
+            Command::SortReverse => "sort_reverse",
+            Command::Toggle => "toggle",
+            Command::SelectAll => "select_all",
+            Command::ClearSelection => "clear_selection",
+            Command::Back => "back",
+            Command::Delete => "delete",
+            Command::Rotate => "rotate",
+            Command::Enable => "enable",
+            Command::Disable => "disable",
+            Command::Rename => "rename",
+            Command::CopyId => "copy_id",
+            Command::CopyIds => "copy_ids",
+            Command::Cancel => "cancel",
+            Command::FocusLog => "log",
+            Command::History => "history",
+            Command::Failures => "failures",
+            Command::Reload => "reload",
+            Command::ReenableLeftDisabled => "reenable",
+            Command::Stage => "queue_add",
+            Command::Queue => "queue",
+            Command::WritePlan => "write_plan",
+            Command::Redraw => "redraw",
+            Command::Suspend => "suspend",
+            Command::Help => "help",
+            Command::Quit => "quit",
+        }
+    }
+
+    /// Commands whose keys stay as they are: the tab digits carry the tab number, and the
+    /// one cancel key (`c`, Ctrl-C) must be the same in every state.
+    fn fixed(self) -> bool {
+        matches!(self, Command::GoToTab | Command::Cancel)
+    }
+
     /// The mutating operation a command starts, which read-only mode removes and each
     /// provider's capabilities allow or not.
     pub fn operation(self) -> Option<crate::providers::Operation> {
@@ -172,177 +301,286 @@ impl Command {
 
 pub static TABLE_KEYS: KeyTable<Command> = KeyTable {
     title: "main screen",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Code(KeyCode::Tab)],
+            keys: Cow::Borrowed(&[Code(KeyCode::Tab)]),
             command: Command::NextTab,
             help: "next provider tab",
             hint: None,
         },
         Binding {
-            keys: &[Code(KeyCode::BackTab)],
+            keys: Cow::Borrowed(&[Code(KeyCode::BackTab)]),
             command: Command::PrevTab,
             help: "previous provider tab",
             hint: None,
         },
         Binding {
-            keys: &[Digit],
+            keys: Cow::Borrowed(&[Digit]),
             command: Command::GoToTab,
             help: "go to provider tab N",
             hint: None,
         },
         Binding {
-            keys: &[Char('/')],
+            keys: Cow::Borrowed(&[Char('/')]),
             command: Command::Filter,
             help: "filter rows by text (Enter keeps it, Esc clears it, Ctrl-U empties it)",
             hint: Some("filter"),
         },
         Binding {
-            keys: &[Char('s')],
+            keys: Cow::Borrowed(&[Char(':')]),
+            command: Command::CommandLine,
+            help: "command line: account NAME, region NAME (globs), tab NAME, all; Tab completes",
+            hint: None,
+        },
+        Binding {
+            keys: Cow::Borrowed(&[Char('s')]),
             command: Command::SortNext,
             help: "sort by the next column",
             hint: Some("sort"),
         },
         Binding {
-            keys: &[Char('S')],
+            keys: Cow::Borrowed(&[Char('S')]),
             command: Command::SortReverse,
             help: "reverse the sort order",
             hint: None,
         },
         Binding {
-            keys: &[Char(' ')],
+            keys: Cow::Borrowed(&[Char(' ')]),
             command: Command::Toggle,
             help: "select or unselect the highlighted row, then move down",
             hint: Some("select"),
         },
         Binding {
-            keys: &[Char('a')],
+            keys: Cow::Borrowed(&[Char('a')]),
             command: Command::SelectAll,
             help: "select every row the filter shows",
             hint: Some("all"),
         },
         Binding {
-            keys: &[Char('A')],
+            keys: Cow::Borrowed(&[Char('A')]),
             command: Command::ClearSelection,
             help: "clear the selection",
             hint: None,
         },
         Binding {
-            keys: &[Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Code(KeyCode::Esc)]),
             command: Command::Back,
             help: "clear the selection, or with none the filter",
             hint: None,
         },
         Binding {
-            keys: &[Char('d')],
+            keys: Cow::Borrowed(&[Char('d')]),
             command: Command::Delete,
             help: "delete the selection (or the highlighted row)",
             hint: Some("delete"),
         },
         Binding {
-            keys: &[Char('r')],
+            keys: Cow::Borrowed(&[Char('r')]),
             command: Command::Rotate,
             help: "rotate secrets (generated or custom)",
             hint: Some("rotate"),
         },
         Binding {
-            keys: &[Char('e')],
+            keys: Cow::Borrowed(&[Char('e')]),
             command: Command::Enable,
             help: "enable the selection",
             hint: Some("enable"),
         },
         Binding {
-            keys: &[Char('x')],
+            keys: Cow::Borrowed(&[Char('x')]),
             command: Command::Disable,
             help: "disable the selection",
             hint: Some("disable"),
         },
         Binding {
-            keys: &[Char('n')],
+            keys: Cow::Borrowed(&[Char('n')]),
             command: Command::Rename,
             help: "rename the highlighted item",
             hint: Some("rename"),
         },
         Binding {
-            keys: &[Char('c'), Ctrl('c')],
+            keys: Cow::Borrowed(&[Char('y')]),
+            command: Command::CopyId,
+            help: "copy the highlighted row's id to the clipboard (OSC 52; ids only, never a secret)",
+            hint: None,
+        },
+        Binding {
+            keys: Cow::Borrowed(&[Char('Y')]),
+            command: Command::CopyIds,
+            help: "copy the selection's ids, one a line, to the clipboard (OSC 52)",
+            hint: None,
+        },
+        Binding {
+            keys: Cow::Borrowed(&[Char('c'), Ctrl('c')]),
             command: Command::Cancel,
             help: "cancel the running plan (unsent calls stay unsent); with no run, Ctrl-C quits",
             hint: None,
         },
         Binding {
-            keys: &[Char('L')],
+            keys: Cow::Borrowed(&[Char('L')]),
             command: Command::FocusLog,
             help: "focus the log pane",
             hint: Some("log"),
         },
         Binding {
-            keys: &[Char('H')],
+            keys: Cow::Borrowed(&[Char('H')]),
             command: Command::History,
             help: "past results from the audit log, newest first",
             hint: None,
         },
         Binding {
-            keys: &[Char('f')],
+            keys: Cow::Borrowed(&[Char('f')]),
             command: Command::Failures,
             help: "the active tab's failed sources, grouped by error code",
             hint: None,
         },
         Binding {
-            keys: &[Char('R')],
+            keys: Cow::Borrowed(&[Char('R')]),
             command: Command::Reload,
             help: "reload every provider",
             hint: None,
         },
         Binding {
-            keys: &[Char('E')],
+            keys: Cow::Borrowed(&[Char('E')]),
             command: Command::ReenableLeftDisabled,
             help: "after a delete that left keys disabled: plan enabling exactly those again",
             hint: None,
         },
         Binding {
-            keys: &[Char('+')],
+            keys: Cow::Borrowed(&[Char('+')]),
             command: Command::Stage,
             help: "add the selection's intent (delete, disable, enable, rotate) to the queue across tabs",
             hint: Some("queue"),
         },
         Binding {
-            keys: &[Char('Q')],
+            keys: Cow::Borrowed(&[Char('Q')]),
             command: Command::Queue,
             help: "the queue: every staged key by intent; remove some, write its plan, or confirm it all at once",
             hint: None,
         },
         Binding {
-            keys: &[Char('w')],
+            keys: Cow::Borrowed(&[Char('w')]),
             command: Command::WritePlan,
             help: "write the queue's plan to a file instead of running it (keyward apply runs it)",
             hint: None,
         },
         Binding {
-            keys: &[Ctrl('l')],
+            keys: Cow::Borrowed(&[Ctrl('l')]),
             command: Command::Redraw,
             help: "redraw the screen",
             hint: None,
         },
         Binding {
-            keys: &[Ctrl('z')],
+            keys: Cow::Borrowed(&[Ctrl('z')]),
             command: Command::Suspend,
             help: "suspend keyward (fg resumes it)",
             hint: None,
         },
         Binding {
-            keys: &[Char('?')],
+            keys: Cow::Borrowed(&[Char('?')]),
             command: Command::Help,
             help: "this help",
             hint: Some("help"),
         },
         Binding {
-            keys: &[Char('q')],
+            keys: Cow::Borrowed(&[Char('q')]),
             command: Command::Quit,
             help: "quit (asks first while a run is in progress)",
             hint: Some("quit"),
         },
-    ],
+    ]),
 };
+
+/// `[keys]` of the config: commands of the main screen given other keys, in file order.
+/// Checked when the config is read (`Rebinds::add`, `Rebinds::check`); the app builds its
+/// table from them once (`Rebinds::table`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rebinds(Vec<(Command, Vec<Key>)>);
+
+/// Why a `[keys]` entry cannot be used, with the fix; `entry` is its index in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebindError {
+    pub entry: usize,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Rebinds {
+    /// One `[keys]` entry: `name = "D"` or `name = ["/", "ctrl-f"]`.
+    pub fn add(&mut self, name: &str, keys: &[String]) -> Result<(), RebindError> {
+        let entry = self.0.len();
+        let fail = |message: String, fix: String| RebindError { entry, message, fix };
+        let Some(command) = Command::ALL.into_iter().find(|c| c.name() == name) else {
+            let names: Vec<&str> = Command::ALL.iter().filter(|c| !c.fixed()).map(|c| c.name()).collect();
+            return Err(fail(
+                format!("[keys] has no action named \"{name}\""),
+                format!("use one of: {}", names.join(", ")),
+            ));
+        };
+        if command.fixed() {
+            return Err(fail(
+                format!("[keys] {name} cannot be rebound"),
+                "remove it: the tab keys are 1-9 and the cancel key is c (Ctrl-C while typing) in every view".into(),
+            ));
+        }
+        if keys.is_empty() {
+            return Err(fail(
+                format!("[keys] {name} lists no key"),
+                "give at least one key, like \"D\"".into(),
+            ));
+        }
+        let parsed = keys
+            .iter()
+            .map(|k| Key::parse(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|why| {
+                fail(
+                    format!("[keys] {name}: {why}"),
+                    "give one character (\"D\", \"/\"), ctrl-<letter>, or one of: space, tab, shift-tab, esc, enter, backspace, up, down, left, right, pgup, pgdn, home, end".into(),
+                )
+            })?;
+        self.0.push((command, parsed));
+        Ok(())
+    }
+
+    /// After every entry: no key may do two things on the main screen (where the moving
+    /// keys are asked first, so they count too). The error names the later entry.
+    pub fn check(&self) -> Result<(), RebindError> {
+        let table = self.table();
+        let mut seen: Vec<(Key, &'static str)> = Vec::new();
+        let nav = NAV_KEYS.bindings.iter().map(|b| (&b.keys, "move"));
+        let own = table.bindings.iter().map(|b| (&b.keys, b.command.name()));
+        for (keys, name) in nav.chain(own) {
+            for k in keys.iter() {
+                if let Some((_, other)) = seen.iter().find(|(s, _)| s == k) {
+                    let entry = self
+                        .0
+                        .iter()
+                        .rposition(|(c, ks)| ks.contains(k) && (c.name() == name || c.name() == *other))
+                        .unwrap_or(0);
+                    return Err(RebindError {
+                        entry,
+                        message: format!("[keys]: {} is bound to both {other} and {name}", k.label()),
+                        fix: format!("give {name} or {other} another key (in [keys]; ? lists every key)"),
+                    });
+                }
+                seen.push((*k, name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The main screen's table with these keys in place of the built-in ones.
+    pub fn table(&self) -> KeyTable<Command> {
+        let mut table = TABLE_KEYS.clone();
+        for b in table.bindings.to_mut() {
+            if let Some((_, keys)) = self.0.iter().rev().find(|(c, _)| *c == b.command) {
+                b.keys = Cow::Owned(keys.clone());
+            }
+        }
+        table
+    }
+}
 
 /// What a key does while the log pane has focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,68 +599,68 @@ pub enum LogCommand {
 
 pub static LOG_KEYS: KeyTable<LogCommand> = KeyTable {
     title: "log pane (after L)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Char('k'), Code(KeyCode::Up)],
+            keys: Cow::Borrowed(&[Char('k'), Code(KeyCode::Up)]),
             command: LogCommand::Older,
             help: "scroll to older lines",
             hint: Some("older"),
         },
         Binding {
-            keys: &[Char('j'), Code(KeyCode::Down)],
+            keys: Cow::Borrowed(&[Char('j'), Code(KeyCode::Down)]),
             command: LogCommand::Newer,
             help: "scroll to newer lines",
             hint: Some("newer"),
         },
         Binding {
-            keys: &[Code(KeyCode::PageUp)],
+            keys: Cow::Borrowed(&[Code(KeyCode::PageUp)]),
             command: LogCommand::PageOlder,
             help: "a page older",
             hint: None,
         },
         Binding {
-            keys: &[Code(KeyCode::PageDown)],
+            keys: Cow::Borrowed(&[Code(KeyCode::PageDown)]),
             command: LogCommand::PageNewer,
             help: "a page newer",
             hint: None,
         },
         Binding {
-            keys: &[Char('g'), Code(KeyCode::Home)],
+            keys: Cow::Borrowed(&[Char('g'), Code(KeyCode::Home)]),
             command: LogCommand::Oldest,
             help: "oldest lines",
             hint: Some("oldest"),
         },
         Binding {
-            keys: &[Char('G'), Code(KeyCode::End)],
+            keys: Cow::Borrowed(&[Char('G'), Code(KeyCode::End)]),
             command: LogCommand::Newest,
             help: "newest lines (follow new ones)",
             hint: Some("newest"),
         },
         Binding {
-            keys: &[Char('L'), Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Char('L'), Code(KeyCode::Esc)]),
             command: LogCommand::Back,
             help: "back to the table",
             hint: Some("back"),
         },
         Binding {
-            keys: &[Char('c'), Ctrl('c')],
+            keys: Cow::Borrowed(&[Char('c'), Ctrl('c')]),
             command: LogCommand::Cancel,
             help: "cancel the running plan",
             hint: None,
         },
         Binding {
-            keys: &[Char('?')],
+            keys: Cow::Borrowed(&[Char('?')]),
             command: LogCommand::Help,
             help: "help",
             hint: Some("help"),
         },
         Binding {
-            keys: &[Char('q')],
+            keys: Cow::Borrowed(&[Char('q')]),
             command: LogCommand::Quit,
             help: "quit",
             hint: Some("quit"),
         },
-    ],
+    ]),
 };
 
 /// Moving through a list: the same keys in the table, the history, the help and the
@@ -479,44 +717,44 @@ pub fn nav_hint() -> String {
 
 pub static NAV_KEYS: KeyTable<Nav> = KeyTable {
     title: "moving (the table, history, help, new secrets)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Char('j'), Code(KeyCode::Down)],
+            keys: Cow::Borrowed(&[Char('j'), Code(KeyCode::Down)]),
             command: Nav::Down,
             help: "down",
             hint: None,
         },
         Binding {
-            keys: &[Char('k'), Code(KeyCode::Up)],
+            keys: Cow::Borrowed(&[Char('k'), Code(KeyCode::Up)]),
             command: Nav::Up,
             help: "up",
             hint: None,
         },
         Binding {
-            keys: &[Code(KeyCode::PageDown)],
+            keys: Cow::Borrowed(&[Code(KeyCode::PageDown)]),
             command: Nav::PageDown,
             help: "a page down",
             hint: None,
         },
         Binding {
-            keys: &[Code(KeyCode::PageUp)],
+            keys: Cow::Borrowed(&[Code(KeyCode::PageUp)]),
             command: Nav::PageUp,
             help: "a page up",
             hint: None,
         },
         Binding {
-            keys: &[Char('g'), Code(KeyCode::Home)],
+            keys: Cow::Borrowed(&[Char('g'), Code(KeyCode::Home)]),
             command: Nav::Top,
             help: "top",
             hint: None,
         },
         Binding {
-            keys: &[Char('G'), Code(KeyCode::End)],
+            keys: Cow::Borrowed(&[Char('G'), Code(KeyCode::End)]),
             command: Nav::Bottom,
             help: "bottom",
             hint: None,
         },
-    ],
+    ]),
 };
 
 /// What a key does while the filter input has the keyboard (other characters are typed).
@@ -530,32 +768,32 @@ pub enum InputCommand {
 
 pub static FILTER_KEYS: KeyTable<InputCommand> = KeyTable {
     title: "filter input (after /)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Code(KeyCode::Enter)],
+            keys: Cow::Borrowed(&[Code(KeyCode::Enter)]),
             command: InputCommand::Accept,
             help: "keep the filter",
             hint: Some("keep"),
         },
         Binding {
-            keys: &[Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Code(KeyCode::Esc)]),
             command: InputCommand::Abort,
             help: "clear the filter",
             hint: Some("clear"),
         },
         Binding {
-            keys: &[Code(KeyCode::Backspace)],
+            keys: Cow::Borrowed(&[Code(KeyCode::Backspace)]),
             command: InputCommand::DeleteChar,
             help: "delete a character",
             hint: None,
         },
         Binding {
-            keys: &[Ctrl('u')],
+            keys: Cow::Borrowed(&[Ctrl('u')]),
             command: InputCommand::Clear,
             help: "empty the input",
             hint: Some("empty"),
         },
-    ],
+    ]),
 };
 
 #[cfg(test)]
@@ -570,8 +808,8 @@ mod tests {
     fn no_key_is_bound_twice_in_one_table() {
         fn check<C: Copy + std::fmt::Debug>(table: &KeyTable<C>) {
             let mut seen: Vec<Key> = Vec::new();
-            for b in table.bindings {
-                for k in b.keys {
+            for b in table.bindings.iter() {
+                for k in b.keys.iter() {
                     assert!(!seen.contains(k), "{}: {k:?} is bound twice", table.title);
                     seen.push(*k);
                 }
@@ -583,6 +821,34 @@ mod tests {
         check(&LOG_KEYS);
         check(&FILTER_KEYS);
         check(&NAV_KEYS);
+    }
+
+    #[test]
+    fn every_command_has_one_name_and_one_binding() {
+        let mut names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Command::ALL.len(), "names are unique");
+        let bound: Vec<Command> = TABLE_KEYS.bindings.iter().map(|b| b.command).collect();
+        assert_eq!(bound, Command::ALL.to_vec(), "ALL lists the table's commands in order");
+    }
+
+    #[test]
+    fn keys_parse_as_config_spells_them() {
+        assert_eq!(Key::parse("D"), Ok(Key::Char('D')));
+        assert_eq!(Key::parse("ctrl-F"), Ok(Key::Ctrl('f')));
+        assert_eq!(Key::parse("Space"), Ok(Key::Char(' ')));
+        assert_eq!(Key::parse("shift-tab"), Ok(Key::Code(KeyCode::BackTab)));
+        assert!(Key::parse("ctrl-1").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        // A rebound table keeps every other binding as it was.
+        let mut r = Rebinds::default();
+        r.add("delete", &["D".into()]).unwrap();
+        let table = r.table();
+        assert_eq!(table.key_for(Command::Delete), "D");
+        assert_eq!(table.key_for(Command::Rotate), "r");
+        assert!(r.check().is_ok());
     }
 
     #[test]

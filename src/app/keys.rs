@@ -5,7 +5,7 @@
 //! state shares live here, once: the cancel key of a run, the guard that ignores keys
 //! arriving before a person could have read a dialog, and where a paste may go.
 
-use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav, TABLE_KEYS};
+use super::keymap::{Command, FILTER_KEYS, InputCommand, LOG_KEYS, LogCommand, NAV_KEYS, Nav};
 use super::modal::{
     BURST_GAP, Confirm, Ctx, Help, LineEntry, Modal, OPEN_GUARD, PASTE_IGNORED, QueueView, QuitDuringRun, RotateChoice,
     StageChooser, Step, passes_guard,
@@ -53,6 +53,10 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.filter_input = None;
             return Vec::new();
         }
+        if app.command_line.is_some() {
+            app.command_line = None;
+            return Vec::new();
+        }
         return vec![Effect::Quit];
     }
     if app.modal.is_some() {
@@ -60,6 +64,10 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     if app.filter_input.is_some() {
         on_filter_key(app, &key);
+        return Vec::new();
+    }
+    if app.command_line.is_some() {
+        super::command_line::on_key(app, &key);
         return Vec::new();
     }
     if app.focus == Focus::Log {
@@ -78,6 +86,10 @@ pub fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
         filter.extend(super::modal::insertable(text));
         let t = filter.clone();
         app.tab_mut().set_filter(&t);
+        return Vec::new();
+    }
+    if let Some(line) = app.command_line.as_mut() {
+        line.text.extend(super::modal::insertable(text));
         return Vec::new();
     }
     app.info(PASTE_IGNORED);
@@ -215,10 +227,10 @@ fn on_log_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         Some(LogCommand::Newest) => app.log_scroll = 0,
         Some(LogCommand::Back) => app.focus = super::Focus::Table,
         Some(LogCommand::Cancel) => {}
-        Some(LogCommand::Help) => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Some(LogCommand::Help) => app.open(Modal::Help(Help::new(&app.keys, app.options.read_only))),
         Some(LogCommand::Quit) => return quit(app),
         None => {
-            if TABLE_KEYS.lookup(key).is_some() {
+            if app.keys.lookup(key).is_some() {
                 app.info("the log pane has focus: L or Esc goes back to the table");
             }
         }
@@ -240,13 +252,13 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    let Some(command) = TABLE_KEYS.lookup(key) else {
+    let Some(command) = app.keys.lookup(key) else {
         return Vec::new();
     };
     let tabs = app.tabs.len();
     match command {
         Command::Quit => return quit(app),
-        Command::Help => app.open(Modal::Help(Help::new(app.options.read_only))),
+        Command::Help => app.open(Modal::Help(Help::new(&app.keys, app.options.read_only))),
         Command::NextTab => app.active = (app.active + 1) % tabs,
         Command::PrevTab => app.active = (app.active + tabs - 1) % tabs,
         Command::GoToTab => {
@@ -258,6 +270,7 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
             }
         }
         Command::Filter => app.filter_input = Some(app.tab().filter().to_string()),
+        Command::CommandLine => app.command_line = Some(Default::default()),
         Command::SortNext => app.tab_mut().cycle_sort(),
         Command::SortReverse => app.tab_mut().reverse_sort(),
         Command::Toggle => {
@@ -308,6 +321,8 @@ fn on_table_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
                 return write_plan(app, app.queue_parts());
             }
         }
+        Command::CopyId => return copy_highlighted_id(app),
+        Command::CopyIds => return copy_selected_ids(app),
     }
     Vec::new()
 }
@@ -371,6 +386,41 @@ fn write_plan(app: &mut App, parts: Vec<(Intent, Plan)>) -> Vec<Effect> {
     let items = app.rows_for(&keys).into_iter().map(|r| r.item.clone()).collect();
     let filter = app.tab().filter().to_string();
     vec![Effect::WritePlan { parts, items, filter }]
+}
+
+/// `y`: the highlighted row's id on the clipboard. Ids only: a row holds no secret.
+fn copy_highlighted_id(app: &mut App) -> Vec<Effect> {
+    let Some(row) = app.tab().highlighted() else {
+        app.error("nothing to copy: no row is highlighted");
+        return Vec::new();
+    };
+    let id = row.item.key.id.to_string();
+    vec![Effect::CopyText {
+        what: format!("id {id}"),
+        text: id,
+    }]
+}
+
+/// `Y`: the selection's ids, one a line, in table order.
+fn copy_selected_ids(app: &mut App) -> Vec<Effect> {
+    let ids: Vec<String> = app
+        .tab()
+        .selected_items()
+        .iter()
+        .map(|r| r.item.key.id.to_string())
+        .collect();
+    if ids.is_empty() {
+        let y = app.keys.key_for(Command::CopyId);
+        app.error(format!(
+            "nothing to copy: no row is selected (Space selects; {y} copies the highlighted id)"
+        ));
+        return Vec::new();
+    }
+    let what = format!("{} id{}", ids.len(), if ids.len() == 1 { "" } else { "s" });
+    vec![Effect::CopyText {
+        text: ids.join("\n"),
+        what,
+    }]
 }
 
 /// `f`: the active tab's failed sources by error code, or why there is nothing to show.

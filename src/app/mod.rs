@@ -4,11 +4,14 @@
 //! `Msg`; `update` changes the state and returns the `Effect`s the runtime (tui.rs)
 //! must carry out as tasks. Rendering (ui/) only reads the state.
 
+pub mod command_line;
 pub mod history;
 pub mod keymap;
 mod keys;
 pub mod modal;
+pub mod mouse;
 pub mod run;
+pub mod scope;
 pub mod scroll;
 pub mod sources;
 pub mod staged;
@@ -30,6 +33,8 @@ use table::TabState;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A mouse event (only when `[settings] mouse` is on: the terminal captures it).
+    Mouse(crossterm::event::MouseEvent),
     /// Text pasted into the terminal (bracketed paste): text, never commands.
     Paste(String),
     /// SIGTERM, SIGINT or SIGHUP: stop sending, record the run's end and exit.
@@ -73,6 +78,12 @@ pub enum Effect {
         secret: Secret,
         what: String,
     },
+    /// Put plain text (ids, never a secret) on the clipboard with OSC 52; `what` names it
+    /// in the status line ("3 ids").
+    CopyText {
+        text: String,
+        what: String,
+    },
     /// Write the run's new secrets to a new private file; answered by `Msg::SecretsWritten`.
     WriteSecrets(Vec<RotatedSecret>),
     /// Write these plans (one per intent) over these items as one reviewed plan file
@@ -107,6 +118,12 @@ pub struct AppOptions {
     pub protect: crate::queue::Protect,
     /// What the findings judge keys by (`[settings]`).
     pub thresholds: crate::findings::Thresholds,
+    /// The main screen's keys `[keys]` rebinds.
+    pub keys: keymap::Rebinds,
+    /// Colours by role (`[theme]`, `NO_COLOR`); rendering reads them from here.
+    pub theme: crate::ui::theme::Theme,
+    /// `--account/--region/--provider`: only sources in it were given to the app.
+    pub scope: scope::ScopeFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +166,9 @@ const FLASH_TICKS: u32 = 24;
 
 pub struct App {
     pub options: AppOptions,
+    /// The main screen's key table, `[keys]` applied: the handler, the help and the footer
+    /// all read this one.
+    pub keys: keymap::KeyTable<keymap::Command>,
     /// Every configured source and how its listing went (read-only: states change through
     /// `Sources::set_state`, which keeps the per-kind counts the screen reads).
     pub sources: Sources,
@@ -158,6 +178,10 @@ pub struct App {
     pub focus: Focus,
     /// Some while the filter input has the keyboard.
     pub filter_input: Option<String>,
+    /// Some while the `:` command line has the keyboard.
+    pub command_line: Option<command_line::CommandLine>,
+    /// The rows shown: `:account` / `:region` (starting as the command line's flags).
+    pub scope: scope::ScopeFilter,
     pub modal: Option<Modal>,
     /// When the open dialog opened (keys that come too soon are ignored).
     pub modal_opened: Instant,
@@ -185,6 +209,9 @@ pub struct App {
     pub page_rows: std::cell::Cell<usize>,
     /// Lines the log pane showed in the last frame (a render cache, for its scrolling).
     pub log_rows: std::cell::Cell<usize>,
+    /// Where the last frame drew the tabs, the table rows and the log (a render cache,
+    /// for the mouse).
+    pub hit_areas: std::cell::Cell<mouse::HitAreas>,
     /// How some sources are reached, said once per kind under the tabs (a region with no
     /// documented region host, served through the nearest-access host): distinct texts.
     pub notices: Vec<(ProviderKind, String)>,
@@ -208,13 +235,33 @@ impl App {
                 tab
             })
             .collect();
+        // The flags' provider opens on its tab; their account and region scope the rows too,
+        // so the header says what is shown.
+        let active = options
+            .scope
+            .kind
+            .and_then(|k| ProviderKind::ALL.iter().position(|p| *p == k))
+            .unwrap_or(0);
+        let mut tabs: Vec<TabState> = tabs;
+        if !options.scope.is_empty() {
+            let rows = scope::ScopeFilter {
+                kind: None,
+                ..options.scope.clone()
+            };
+            for tab in &mut tabs {
+                tab.set_scope(rows.clone());
+            }
+        }
         App {
+            scope: options.scope.clone(),
+            keys: options.keys.table(),
             options,
             sources: Sources::new(sources),
             tabs,
-            active: 0,
+            active,
             focus: Focus::Table,
             filter_input: None,
+            command_line: None,
             modal: None,
             modal_opened: now,
             last_key: None,
@@ -231,6 +278,7 @@ impl App {
             flash_ticks: 0,
             page_rows: std::cell::Cell::new(10),
             log_rows: std::cell::Cell::new(6),
+            hit_areas: std::cell::Cell::default(),
             notices: Vec::new(),
             rotations: Vec::new(),
             staged: staged::Staged::default(),
@@ -274,7 +322,9 @@ impl App {
     /// Whether typed characters are text right now (the filter, or a dialog's input), so
     /// a run is cancelled with Ctrl-C instead of `c`.
     pub fn typing(&self) -> bool {
-        self.filter_input.is_some() || self.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text())
+        self.filter_input.is_some()
+            || self.command_line.is_some()
+            || self.modal.as_ref().is_some_and(|m| m.as_dialog().takes_text())
     }
 
     /// A run finished and its re-reads came back: what the table shows is the result.
@@ -400,6 +450,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(app, key),
         Msg::Paste(text) => keys::on_paste(app, &text),
+        Msg::Mouse(event) => {
+            mouse::on_mouse(app, event);
+            Vec::new()
+        }
         Msg::Signal(name) => {
             if app.is_running() {
                 app.info(format!("{name}: cancelling the run and quitting"));

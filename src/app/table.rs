@@ -187,6 +187,8 @@ pub struct TabState {
     selected: HashSet<ItemKey>,
     /// How many selected items are in `view` (the rest are hidden by the filter).
     selected_visible: usize,
+    /// `:account` / `:region`: rows outside are not in the view (`ScopeFilter::admits_row`).
+    scope: super::scope::ScopeFilter,
     /// Scopes whose last reload failed: their rows are from an earlier load.
     stale: HashSet<Scope>,
     /// Rows several regions list, counted on each data change (the region column widens).
@@ -219,6 +221,7 @@ impl TabState {
             descending: false,
             selected: HashSet::new(),
             selected_visible: 0,
+            scope: Default::default(),
             stale: HashSet::new(),
             merged: 0,
             with_last_used: 0,
@@ -615,8 +618,16 @@ impl TabState {
     /// narrows the one the view was built with (more text typed, a term added), only the
     /// current view is scanned: every row the new query matches, the old one matched.
     fn refilter(&mut self, keep: Option<usize>, narrowing_ok: bool) {
-        let view: Vec<usize> = if self.query.is_empty() {
+        let scope = &self.scope;
+        let view: Vec<usize> = if self.query.is_empty() && scope.is_empty() {
             self.order.clone()
+        } else if self.query.is_empty() {
+            let items = &self.items;
+            self.order
+                .iter()
+                .copied()
+                .filter(|&i| scope.admits_row(&items[i]))
+                .collect()
         } else {
             let source = if narrowing_ok && self.query.narrows(&self.view_query) {
                 &self.view
@@ -628,6 +639,7 @@ impl TabState {
             source
                 .iter()
                 .copied()
+                .filter(|&i| scope.admits_row(&items[i]))
                 .filter(|&i| matcher.matches(&Judged::new(&items[i], &cache[i].haystack, cache[i].findings)))
                 .collect()
         };
@@ -681,6 +693,24 @@ impl TabState {
             self.selected.insert(self.items[i].key.clone());
         }
         self.selected_visible = self.view.len();
+    }
+
+    /// Show only the rows `scope` admits. Selected rows it hides are unselected: an action
+    /// must not reach keys the operator scoped away.
+    pub fn set_scope(&mut self, scope: super::scope::ScopeFilter) {
+        let keep = self.view.get(self.cursor).copied();
+        self.scope = scope;
+        if !self.selected.is_empty() {
+            let outside: HashSet<&ItemKey> = self
+                .items
+                .iter()
+                .filter(|r| !self.scope.admits_row(r))
+                .map(|r| &r.key)
+                .collect();
+            let kept: HashSet<ItemKey> = self.selected.iter().filter(|k| !outside.contains(k)).cloned().collect();
+            self.selected = kept;
+        }
+        self.refilter(keep, false);
     }
 
     pub fn clear_selection(&mut self) {

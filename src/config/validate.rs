@@ -22,6 +22,12 @@ struct RawConfig {
     settings: Option<RawSettings>,
     #[serde(default)]
     protect: Vec<Spanned<RawProtect>>,
+    /// `[keys]`: action name = one key or a list of keys.
+    #[serde(default)]
+    keys: Option<RawKeyTable>,
+    /// `[theme]`: role = colour.
+    #[serde(default)]
+    theme: Option<std::collections::BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// One `[[protect]]` entry (see `queue::protect`).
@@ -35,6 +41,19 @@ struct RawProtect {
     kind: Option<Spanned<String>>,
     /// Read only to refuse it with a reason (keyward does not list tags).
     tag: Option<Spanned<String>>,
+}
+
+type RawKeyTable = std::collections::BTreeMap<Spanned<String>, Spanned<RawKeys>>;
+
+/// One `[keys]` value: `"D"` or `["/", "ctrl-f"]`.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "[keys] takes one key in quotes (delete = \"D\") or a list of them (filter = [\"/\", \"ctrl-f\"])"
+)]
+enum RawKeys {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -85,6 +104,7 @@ struct RawSettings {
     stale_disabled_days: Option<Spanned<u32>>,
     expiring_days: Option<Spanned<u32>>,
     plan_max_age_hours: Option<Spanned<u32>>,
+    mouse: Option<bool>,
 }
 
 /// Ten years: a longer threshold would never flag anything.
@@ -135,6 +155,16 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
         rules.push(checker.protect(p, &cfg)?);
     }
     cfg.protect = crate::queue::Protect::new(rules);
+    if let Some(keys) = raw.keys {
+        cfg.keys = checker.keys(keys)?;
+    }
+    if let Some(theme) = raw.theme {
+        for (role, value) in theme {
+            cfg.theme
+                .set(role.get_ref(), value.get_ref())
+                .map_err(|e| checker.invalid(role.span().start, e.message, e.fix))?;
+        }
+    }
     Ok(cfg)
 }
 
@@ -515,6 +545,30 @@ impl Checker<'_> {
         Ok(rule)
     }
 
+    /// `[keys]`, in file order: the keymap owns which names and keys are valid
+    /// (`Rebinds`); each error names the line of the entry at fault.
+    fn keys(&self, raw: RawKeyTable) -> Result<crate::app::keymap::Rebinds, ConfigError> {
+        let mut entries: Vec<_> = raw.into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        let mut rebinds = crate::app::keymap::Rebinds::default();
+        let mut lines = Vec::new();
+        for (name, value) in entries {
+            let offset = name.span().start;
+            let keys = match value.into_inner() {
+                RawKeys::One(k) => vec![k],
+                RawKeys::Many(ks) => ks,
+            };
+            lines.push(offset);
+            rebinds
+                .add(name.get_ref(), &keys)
+                .map_err(|e| self.invalid(offset, e.message, e.fix))?;
+        }
+        rebinds
+            .check()
+            .map_err(|e| self.invalid(lines.get(e.entry).copied().unwrap_or(0), e.message, e.fix))?;
+        Ok(rebinds)
+    }
+
     fn settings(&self, raw: RawSettings) -> Result<Settings, ConfigError> {
         let mut s = Settings::default();
         if let Some(t) = raw.timeout_secs {
@@ -567,6 +621,9 @@ impl Checker<'_> {
             &[("en-US", Language::EnUs), ("zh-CN", Language::ZhCn)],
             "the language of Tencent Cloud's error messages, English by default",
         )?;
+        if let Some(mouse) = raw.mouse {
+            s.mouse = mouse;
+        }
         let thresholds = [
             ("max_key_age_days", raw.max_key_age_days),
             ("unused_days", raw.unused_days),

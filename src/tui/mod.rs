@@ -32,10 +32,10 @@ const DRAIN_LIMIT: usize = 4096;
 /// Run the TUI until the operator quits or a signal ends it. The terminal is restored on
 /// every exit path (normal, error, panic, SIGTERM/SIGINT/SIGHUP).
 pub async fn run(providers: Vec<Arc<dyn Provider>>, opts: RunOptions) -> io::Result<()> {
-    let mut terminal = terminal::enter()?;
+    let mut terminal = terminal::enter(opts.mouse)?;
     let _guard = terminal::RestoreGuard;
     let mut runtime = Runtime::new(providers, &opts);
-    let result = event_loop(&mut terminal, &mut runtime).await;
+    let result = event_loop(&mut terminal, &mut runtime, opts.mouse).await;
     if runtime.app.run.is_some() {
         runtime
             .app
@@ -47,7 +47,7 @@ pub async fn run(providers: Vec<Arc<dyn Provider>>, opts: RunOptions) -> io::Res
     result
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, runtime: &mut Runtime) -> io::Result<()> {
+async fn event_loop(terminal: &mut ratatui::DefaultTerminal, runtime: &mut Runtime, mouse: bool) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut term = signal(SignalKind::terminate())?;
@@ -60,6 +60,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, runtime: &mut Runti
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
                 Some(Ok(Event::Paste(text))) => Msg::Paste(text),
+                Some(Ok(Event::Mouse(event))) => Msg::Mouse(event),
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e),
@@ -83,7 +84,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, runtime: &mut Runti
             return Ok(());
         }
         if request.suspend {
-            terminal::suspend(terminal)?;
+            terminal::suspend(terminal, mouse)?;
         }
         if request.redraw {
             terminal.clear()?;

@@ -38,6 +38,14 @@ pub struct RunOptions {
     pub protect: crate::queue::Protect,
     /// What the findings judge keys by (`[settings]`).
     pub thresholds: crate::findings::Thresholds,
+    /// The main screen's keys `[keys]` rebinds.
+    pub keys: crate::app::keymap::Rebinds,
+    /// Colours by role, `NO_COLOR` already applied.
+    pub theme: crate::ui::theme::Theme,
+    /// Capture the mouse (`[settings] mouse`); off leaves the terminal's own selection.
+    pub mouse: bool,
+    /// `--account/--region/--provider`: the providers given are already only these.
+    pub scope: crate::app::scope::ScopeFilter,
     /// A `--read-only` session whose audit log cannot be opened for writing: it starts
     /// anyway (it writes nothing), says so, and `H` still reads the file.
     pub unwritable_log: Option<UnwritableLog>,
@@ -113,6 +121,9 @@ impl Runtime {
                 title: opts.title.clone(),
                 protect: opts.protect.clone(),
                 thresholds: opts.thresholds,
+                keys: opts.keys.clone(),
+                theme: opts.theme,
+                scope: opts.scope.clone(),
             },
         );
         // A setup note (a region reached through the nearest-access host, say) is said
@@ -229,21 +240,8 @@ impl Runtime {
                         token.cancel();
                     }
                 }
-                Effect::CopyToClipboard { secret, what } => {
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(secret.expose());
-                    // OSC 52: the terminal puts the payload on the system clipboard, also over SSH.
-                    let written =
-                        write!(self.clipboard, "\x1b]52;c;{encoded}\x07").and_then(|_| self.clipboard.flush());
-                    match written {
-                        // The terminal never answers an OSC 52 write: say what was done, not more.
-                        Ok(()) => self.app.info(format!(
-                            "{what} was sent to the terminal's clipboard (OSC 52); it arrives only if your terminal allows clipboard writes"
-                        )),
-                        Err(e) => self
-                            .app
-                            .error(format!("could not write to the terminal clipboard: {e}")),
-                    }
-                }
+                Effect::CopyToClipboard { secret, what } => self.copy(secret.expose(), &what),
+                Effect::CopyText { text, what } => self.copy(&text, &what),
                 Effect::WriteSecrets(secrets) => self.spawn_write_secrets(secrets),
                 Effect::WritePlan { parts, items, filter } => self.spawn_write_plan(parts, items, filter),
                 Effect::LoadHistory => self.spawn_load_history(),
@@ -291,6 +289,19 @@ impl Runtime {
             .unwrap_or_else(|e| Err(e.to_string()));
             let _ = tx.send(Msg::PlanWritten(written));
         });
+    }
+
+    /// Put `text` on the clipboard through the terminal and say so in the status line.
+    fn copy(&mut self, text: &str, what: &str) {
+        match write_osc52(&mut self.clipboard, text) {
+            // The terminal never answers an OSC 52 write: say what was done, not more.
+            Ok(()) => self.app.info(format!(
+                "{what} sent to the terminal's clipboard (OSC 52); it arrives only if your terminal allows clipboard writes"
+            )),
+            Err(e) => self
+                .app
+                .error(format!("could not write to the terminal clipboard: {e}")),
+        }
     }
 
     /// `w` in the new-secret dialog: a new file, never an existing one, off the event loop.
@@ -401,6 +412,14 @@ impl Runtime {
             }
         });
     }
+}
+
+/// OSC 52 (`ESC ] 52 ; c ; <base64> BEL`): the terminal puts the payload on the system
+/// clipboard, also over SSH.
+pub fn write_osc52(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    write!(out, "\x1b]52;c;{encoded}\x07")?;
+    out.flush()
 }
 
 /// Write the new secrets of a run to `dir/keyward-new-secrets-<UTC time>.txt`, created

@@ -1,23 +1,29 @@
-//! The terminal's lifecycle: raw mode, alternate screen and bracketed paste on entry,
-//! all of it undone on every exit path (drop, error, panic, signal) and around Ctrl-Z.
+//! The terminal's lifecycle: raw mode, alternate screen, bracketed paste and (unless
+//! `[settings] mouse = false`) mouse capture on entry, all of it undone on every exit path
+//! (drop, error, panic, signal) and around Ctrl-Z.
 
 use crossterm::cursor::Show;
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use crossterm::execute;
 use std::io;
 
 /// Take the terminal: ratatui's raw mode and alternate screen, plus bracketed paste so a
-/// paste arrives as one `Event::Paste` (text), never as keys (commands).
-pub fn enter() -> io::Result<ratatui::DefaultTerminal> {
+/// paste arrives as one `Event::Paste` (text), never as keys (commands). With `mouse`,
+/// the terminal reports the mouse (and its own selection needs Shift in most terminals).
+pub fn enter(mouse: bool) -> io::Result<ratatui::DefaultTerminal> {
     let terminal = ratatui::try_init()?;
     execute!(io::stdout(), EnableBracketedPaste)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
     install_panic_hook();
     Ok(terminal)
 }
 
 /// Give the terminal back as it was. Best effort: on SIGHUP the terminal is gone.
+/// Turning mouse capture off when it was never on is harmless, so it is always sent.
 pub fn restore() {
-    let _ = execute!(io::stdout(), DisableBracketedPaste, Show);
+    let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste, Show);
     ratatui::restore();
 }
 
@@ -37,7 +43,7 @@ fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !crate::panic_guard::is_caught() {
-            let _ = execute!(io::stdout(), DisableBracketedPaste, Show);
+            let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste, Show);
         }
         previous(info);
     }));
@@ -45,7 +51,7 @@ fn install_panic_hook() {
 }
 
 /// Ctrl-Z: give the terminal back, stop until `fg`, then take it again and redraw.
-pub fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
+pub fn suspend(terminal: &mut ratatui::DefaultTerminal, mouse: bool) -> io::Result<()> {
     restore();
     // SAFETY: raise only sends a signal to this process; SIGTSTP's default action stops
     // it until SIGCONT, then raise returns.
@@ -58,5 +64,8 @@ pub fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
         crossterm::terminal::EnterAlternateScreen,
         EnableBracketedPaste
     )?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
     terminal.clear()
 }

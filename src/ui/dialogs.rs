@@ -1,6 +1,7 @@
 //! Modal dialogs: queue view + confirmation, rotation choice, secret and name entry,
 //! the new-secret dialog, quit-during-run, the history overlay, help.
 
+use super::theme::{Role, Theme};
 use crate::app::App;
 use crate::app::history::{HISTORY_KEYS, History};
 use crate::app::keymap::KeyTable;
@@ -13,11 +14,12 @@ use crate::app::scroll;
 use crate::audit::OutcomeKind;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 pub fn modal(frame: &mut Frame, app: &App) {
+    let t = &app.options.theme;
     let Some(modal) = &app.modal else {
         return;
     };
@@ -35,31 +37,38 @@ pub fn modal(frame: &mut Frame, app: &App) {
                 Line::from("Nothing is sent now: Q reviews the queue and confirms it all at once."),
                 Line::from(""),
             ];
-            lines.extend(choice_lines(&crate::app::modal::queue::STAGE_KEYS));
-            small(frame, " add to the queue ", lines, Color::Yellow);
+            lines.extend(choice_lines(t, &crate::app::modal::queue::STAGE_KEYS));
+            small(frame, " add to the queue ", lines, t.fg(Role::Warning));
         }
         Modal::Queue(q) => queue_view(frame, app, q),
         Modal::RotateChoice(choice) => {
             let mut lines = vec![
                 Line::from(format!("Rotate the secret of {} API key(s).", choice.targets.len())),
                 Line::from("Every client of a rotated key stops working until it gets the new secret."),
-                hidden_line(choice.hidden),
+                hidden_line(t, choice.hidden),
                 Line::from(""),
             ];
-            lines.extend(choice_lines(&ROTATE_KEYS));
+            lines.extend(choice_lines(t, &ROTATE_KEYS));
             if let Some(e) = &choice.error {
                 lines.push(Line::from(""));
-                lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+                lines.push(Line::styled(e.clone(), t.fg(Role::Error)));
             }
-            small(frame, " rotate ", lines, Color::Yellow);
+            small(frame, " rotate ", lines, t.fg(Role::Warning));
         }
         Modal::SecretEntry(entry) => line_entry(
+            t,
             frame,
             " custom secret ",
             &format!("Custom secret for {}", entry.target.id),
             entry,
         ),
-        Modal::Rename(entry) => line_entry(frame, " rename ", &format!("New name for {}", entry.target.id), entry),
+        Modal::Rename(entry) => line_entry(
+            t,
+            frame,
+            " rename ",
+            &format!("New name for {}", entry.target.id),
+            entry,
+        ),
         Modal::RotationResult(result) => rotation_result(frame, app, result),
         Modal::History(h) => history(frame, app, h),
         Modal::Failures(f) => failures(frame, app, f),
@@ -69,8 +78,8 @@ pub fn modal(frame: &mut Frame, app: &App) {
                 Line::from(format!("{} cancels it and stays.", cancel_key(app))),
                 Line::from(""),
             ];
-            lines.extend(choice_lines(&QUIT_KEYS));
-            small(frame, " quit? ", lines, Color::Red);
+            lines.extend(choice_lines(t, &QUIT_KEYS));
+            small(frame, " quit? ", lines, t.fg(Role::Error));
         }
     }
 }
@@ -81,16 +90,13 @@ pub fn cancel_key(app: &App) -> &'static str {
 }
 
 /// A dialog's keys as "  a  what it does" lines, from its key table.
-fn choice_lines<C: Copy>(table: &KeyTable<C>) -> Vec<Line<'static>> {
+fn choice_lines<C: Copy>(t: &Theme, table: &KeyTable<C>) -> Vec<Line<'static>> {
     table
         .bindings
         .iter()
         .map(|b| {
             Line::from(vec![
-                Span::styled(
-                    format!("  {:<5}", KeyTable::keys_label(b)),
-                    Style::new().fg(Color::Yellow),
-                ),
+                Span::styled(format!("  {:<5}", KeyTable::keys_label(b)), t.fg(Role::Highlight)),
                 Span::raw(format!("  {}", b.help)),
             ])
         })
@@ -98,23 +104,23 @@ fn choice_lines<C: Copy>(table: &KeyTable<C>) -> Vec<Line<'static>> {
 }
 
 /// A dialog's footer from its key table: "Enter continue · Esc cancel".
-fn hints_line<C: Copy>(table: &KeyTable<C>) -> Line<'static> {
-    Line::styled(table.hints(|_| true), Style::new().fg(Color::DarkGray))
+fn hints_line<C: Copy>(t: &Theme, table: &KeyTable<C>) -> Line<'static> {
+    Line::styled(table.hints(|_| true), t.fg(Role::Dim))
 }
 
-fn line_entry(frame: &mut Frame, title: &str, heading: &str, entry: &LineEntry) {
+fn line_entry(t: &Theme, frame: &mut Frame, title: &str, heading: &str, entry: &LineEntry) {
     let mut lines = vec![
         Line::from(heading.to_string()),
-        Line::styled(entry.rule(), Style::new().fg(Color::DarkGray)),
+        Line::styled(entry.rule(), t.fg(Role::Dim)),
         Line::from(""),
         Line::from(format!("> {}█", tail(&crate::text::sanitize(&entry.shown()), 60))),
         Line::from(""),
-        hints_line(&crate::app::modal::entry::ENTRY_KEYS),
+        hints_line(t, &crate::app::modal::entry::ENTRY_KEYS),
     ];
     if let Some(e) = &entry.error {
-        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+        lines.push(Line::styled(e.clone(), t.fg(Role::Error)));
     }
-    small(frame, title, lines, Color::Yellow);
+    small(frame, title, lines, t.fg(Role::Warning));
 }
 
 /// The end of a long input, so the cursor stays in view.
@@ -127,26 +133,26 @@ pub fn tail(text: &str, width: usize) -> String {
     }
 }
 
-fn hidden_line(hidden: usize) -> Line<'static> {
+fn hidden_line(t: &Theme, hidden: usize) -> Line<'static> {
     if hidden > 0 {
         Line::styled(
             format!(
                 "{hidden} of these {} hidden by the filter.",
                 if hidden == 1 { "is" } else { "are" }
             ),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            t.fg(Role::Warning).add_modifier(Modifier::BOLD),
         )
     } else {
         Line::from("")
     }
 }
 
-fn small(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color) {
-    sized(frame, title, lines, color, 70);
+fn small(frame: &mut Frame, title: &str, lines: Vec<Line>, border: Style) {
+    sized(frame, title, lines, border, 70);
 }
 
 /// A centred box `percent` of the screen wide and as tall as its wrapped text.
-fn sized(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color, percent: u16) {
+fn sized(frame: &mut Frame, title: &str, lines: Vec<Line>, border: Style, percent: u16) {
     let width = (frame.area().width * percent / 100).max(40).min(frame.area().width);
     let height = (wrapped_height(&lines, width.saturating_sub(2)) + 2).min(frame.area().height);
     let area = frame
@@ -156,7 +162,7 @@ fn sized(frame: &mut Frame, title: &str, lines: Vec<Line>, color: Color, percent
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title.to_string())
-        .border_style(Style::new().fg(color));
+        .border_style(border);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
 }
 
@@ -174,16 +180,17 @@ pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .min(usize::from(u16::MAX)) as u16
 }
 
-fn plan_line(line: &PlanLine) -> Line<'static> {
+fn plan_line(t: &Theme, line: &PlanLine) -> Line<'static> {
     let style = match line.kind {
         PlanLineKind::Group | PlanLineKind::SkippedHeader => Style::new().add_modifier(Modifier::BOLD),
         PlanLineKind::Call => Style::new(),
-        PlanLineKind::Warning | PlanLineKind::Skipped => Style::new().fg(Color::Yellow),
+        PlanLineKind::Warning | PlanLineKind::Skipped => t.fg(Role::Warning),
     };
     Line::styled(line.text.clone(), style)
 }
 
 fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
+    let t = &app.options.theme;
     let area = frame
         .area()
         .centered(Constraint::Percentage(85), Constraint::Percentage(80));
@@ -198,7 +205,7 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
-        .border_style(Style::new().fg(if typed { Color::Red } else { Color::Yellow }));
+        .border_style(if typed { t.fg(Role::Error) } else { t.fg(Role::Warning) });
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -212,16 +219,13 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
         }
     ))];
     if let Some(warning) = consequence(c) {
-        head.push(Line::styled(
-            warning,
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ));
+        head.push(Line::styled(warning, t.fg(Role::Error).add_modifier(Modifier::BOLD)));
     }
     if c.hidden > 0 {
-        head.push(hidden_line(c.hidden));
+        head.push(hidden_line(t, c.hidden));
     }
     for note in &c.notes {
-        head.push(Line::styled(note.clone(), Style::new().fg(Color::Yellow)));
+        head.push(Line::styled(note.clone(), t.fg(Role::Warning)));
     }
     let mut gate = vec![Line::from("")];
     if let Some(expected) = &c.expected {
@@ -247,17 +251,14 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
             Span::styled(text, style)
         };
         gate.push(Line::from(vec![
-            Span::styled(
-                format!("{}   ", c.keys().hints(|_| true)),
-                Style::new().fg(Color::DarkGray),
-            ),
+            Span::styled(format!("{}   ", c.keys().hints(|_| true)), t.fg(Role::Dim)),
             button("Cancel", Button::Cancel),
             Span::raw("  "),
             button("Confirm", Button::Confirm),
         ]));
     }
     if let Some(e) = &c.error {
-        gate.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+        gate.push(Line::styled(e.clone(), t.fg(Role::Error)));
     }
 
     let width = inner.width.max(1);
@@ -288,7 +289,7 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
         .lines
         .iter()
         .flat_map(|l| {
-            let style = plan_line(l).style;
+            let style = plan_line(t, l).style;
             wrap(&l.text, width).into_iter().map(move |t| Line::styled(t, style))
         })
         .collect();
@@ -298,7 +299,7 @@ fn confirm(frame: &mut Frame, app: &App, c: &Confirm) {
     let mut shown: Vec<Line> = wrapped.into_iter().skip(scroll).take(rows).collect();
     if more_below {
         if let Some(last) = shown.last_mut() {
-            *last = Line::styled("  … more below (Down/PgDn scrolls)", Style::new().fg(Color::DarkGray));
+            *last = Line::styled("  … more below (Down/PgDn scrolls)", t.fg(Role::Dim));
         }
     }
     frame.render_widget(Paragraph::new(shown), list_area);
@@ -371,7 +372,8 @@ fn queue_view(frame: &mut Frame, app: &App, q: &crate::app::modal::QueueView) {
         app.staged.by_intent().len()
     );
     let keys = crate::app::modal::queue::QUEUE_KEYS.hints(|_| true);
-    let list = scrolling_overlay(frame, area, title, Color::Yellow, keys);
+    let t = &app.options.theme;
+    let list = scrolling_overlay(t, frame, area, title, t.fg(Role::Warning), keys);
     let rows = usize::from(list.height).max(1);
     let offset = crate::app::scroll::follow(0, q.cursor, staged.len(), rows);
     let lines: Vec<Line> = staged
@@ -401,6 +403,7 @@ fn queue_view(frame: &mut Frame, app: &App, q: &crate::app::modal::QueueView) {
 }
 
 fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
+    let t = &app.options.theme;
     let area = frame
         .area()
         .centered(Constraint::Percentage(90), Constraint::Percentage(80));
@@ -408,7 +411,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" new secrets: {} ", result.secrets.len()))
-        .border_style(Style::new().fg(Color::Green));
+        .border_style(t.fg(Role::Ok));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [head_area, list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
@@ -422,10 +425,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
             Span::raw(format!("{}: ", crate::text::sanitize(&r.name))),
             Span::styled(r.secret.expose().to_string(), Style::new().add_modifier(Modifier::BOLD)),
         ]),
-        None => Line::styled(
-            "v reveals the highlighted secret here",
-            Style::new().fg(Color::DarkGray),
-        ),
+        None => Line::styled("v reveals the highlighted secret here", t.fg(Role::Dim)),
     };
     frame.render_widget(
         Paragraph::new(vec![
@@ -483,7 +483,7 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
                     if n == 1 { " was" } else { "s were" },
                     if n == 1 { "it" } else { "them" }
                 ),
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                t.fg(Role::Error).add_modifier(Modifier::BOLD),
             ),
             Line::from(""),
         ]
@@ -492,34 +492,29 @@ fn rotation_result(frame: &mut Frame, app: &App, result: &RotationResult) {
         if app.run.is_some() {
             hints = format!("{hints} · {} cancel run", cancel_key(app));
         }
-        vec![Line::styled(hints, Style::new().fg(Color::DarkGray))]
+        vec![Line::styled(hints, t.fg(Role::Dim))]
     };
     frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), keys_area);
 }
 
 /// A cleared, bordered overlay at `area` with `keys` on its last line; returns the area
 /// above it for the overlay's list (the history and the failed sources).
-fn scrolling_overlay(frame: &mut Frame, area: Rect, title: String, color: Color, keys: String) -> Rect {
+fn scrolling_overlay(t: &Theme, frame: &mut Frame, area: Rect, title: String, border: Style, keys: String) -> Rect {
     frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(Style::new().fg(color));
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [list_area, keys_area] = inner.layout(&ratatui::layout::Layout::vertical([
         Constraint::Min(1),
         Constraint::Length(1),
     ]));
-    frame.render_widget(
-        Paragraph::new(Line::styled(keys, Style::new().fg(Color::DarkGray))),
-        keys_area,
-    );
+    frame.render_widget(Paragraph::new(Line::styled(keys, t.fg(Role::Dim))), keys_area);
     list_area
 }
 
 /// Past item results, newest first; only the window is built, however long the list.
 fn history(frame: &mut Frame, app: &App, h: &History) {
+    let t = &app.options.theme;
     let n = h.lines.len();
     let area = frame
         .area()
@@ -534,7 +529,7 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
         if n == 1 { "" } else { "s" }
     );
     let keys = format!("{} · {}", crate::app::keymap::nav_hint(), HISTORY_KEYS.hints(|_| true));
-    let list_area = scrolling_overlay(frame, area, title, Color::Cyan, keys);
+    let list_area = scrolling_overlay(t, frame, area, title, t.fg(Role::Info), keys);
     if h.lines.is_empty() {
         frame.render_widget(
             Paragraph::new("No action has been recorded in the audit log yet."),
@@ -553,9 +548,9 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
         .map(|l| {
             let style = match l.result {
                 OutcomeKind::Ok => Style::new(),
-                OutcomeKind::DryRun => Style::new().fg(Color::Cyan),
-                OutcomeKind::Failed => Style::new().fg(Color::Red),
-                OutcomeKind::Kept | OutcomeKind::Unknown | OutcomeKind::NotSent => Style::new().fg(Color::Yellow),
+                OutcomeKind::DryRun => t.fg(Role::Info),
+                OutcomeKind::Failed => t.fg(Role::Error),
+                OutcomeKind::Kept | OutcomeKind::Unknown | OutcomeKind::NotSent => t.fg(Role::Warning),
             };
             Row::new(vec![
                 Cell::from(l.time.format("%m-%d %H:%M:%S").to_string()),
@@ -604,6 +599,7 @@ fn history(frame: &mut Frame, app: &App, h: &History) {
 /// The failed sources of the overlay's tab, one paragraph per error code ("code × n (hint):
 /// account/region, …"), wrapped to the box; only the rows in view are drawn.
 fn failures(frame: &mut Frame, app: &App, f: &Failures) {
+    let t = &app.options.theme;
     let counts = app.sources.counts(f.kind);
     let area = frame
         .area()
@@ -617,7 +613,7 @@ fn failures(frame: &mut Frame, app: &App, f: &Failures) {
         crate::app::keymap::nav_hint(),
         FAILURES_KEYS.hints(|_| true)
     );
-    let list_area = scrolling_overlay(frame, area, title, Color::Red, keys);
+    let list_area = scrolling_overlay(t, frame, area, title, t.fg(Role::Error), keys);
     let width = usize::from(list_area.width.max(1));
     let mut rows: Vec<Line> = Vec::new();
     for group in failure_groups(&app.sources, f.kind) {
@@ -631,7 +627,7 @@ fn failures(frame: &mut Frame, app: &App, f: &Failures) {
         .into_owned();
         for (i, row) in wrap(&text, width).into_iter().enumerate() {
             rows.push(if i == 0 {
-                Line::styled(row, Style::new().fg(Color::Red))
+                Line::styled(row, t.fg(Role::Error))
             } else {
                 Line::from(row)
             });
@@ -649,6 +645,7 @@ fn failures(frame: &mut Frame, app: &App, f: &Failures) {
 }
 
 fn help(frame: &mut Frame, app: &App, h: &Help) {
+    let t = &app.options.theme;
     let area = frame
         .area()
         .centered(Constraint::Percentage(90), Constraint::Percentage(90));
@@ -656,7 +653,7 @@ fn help(frame: &mut Frame, app: &App, h: &Help) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(" keys (j k PgUp PgDn scroll · Esc/?/q close) ")
-        .border_style(Style::new().fg(Color::Cyan));
+        .border_style(t.fg(Role::Info));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = h
@@ -678,12 +675,12 @@ fn help(frame: &mut Frame, app: &App, h: &Help) {
         .skip(scroll)
         .take(rows)
         .map(|l| match l {
-            HelpLine::Heading(t) => Line::styled(t.to_string(), Style::new().add_modifier(Modifier::BOLD)),
+            HelpLine::Heading(h) => Line::styled(h.to_string(), Style::new().add_modifier(Modifier::BOLD)),
             HelpLine::Key { keys, help } => Line::from(vec![
-                Span::styled(format!("{keys:>width$}"), Style::new().fg(Color::Yellow)),
+                Span::styled(format!("{keys:>width$}"), t.fg(Role::Highlight)),
                 Span::raw(format!("  {help}")),
             ]),
-            HelpLine::Text(t) => Line::styled(t.to_string(), Style::new().fg(Color::DarkGray)),
+            HelpLine::Text(text) => Line::styled(text.to_string(), t.fg(Role::Dim)),
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

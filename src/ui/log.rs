@@ -1,16 +1,21 @@
 //! The log pane: one line per executed item, newest at the bottom.
 
+use super::theme::Role;
 use crate::app::run::log_line;
 use crate::app::{App, Focus};
 use crate::queue::Outcome;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let focused = app.focus == Focus::Log;
+    let mut hits = app.hit_areas.get();
+    hits.log = area;
+    app.hit_areas.set(hits);
     // The window never scrolls past a full pane (`scroll::clamp`).
     let scrolled = crate::app::scroll::clamp(
         app.log_scroll,
@@ -29,11 +34,7 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
-        .border_style(if focused {
-            Style::new().fg(Color::Yellow)
-        } else {
-            Style::new()
-        });
+        .border_style(if focused { t.fg(Role::Highlight) } else { Style::new() });
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = usize::from(inner.height);
@@ -55,9 +56,9 @@ pub fn log_pane(frame: &mut Frame, area: Rect, app: &App) {
         let text = crate::text::sanitize(&log_line(e)).into_owned();
         used += text.chars().count().div_ceil(width).max(1);
         let style = match e.outcome {
-            Outcome::Failed { .. } | Outcome::Unknown { .. } => Style::new().fg(Color::Red),
-            Outcome::Kept { .. } | Outcome::NotSent => Style::new().fg(Color::Yellow),
-            Outcome::DryRun => Style::new().fg(Color::Cyan),
+            Outcome::Failed { .. } | Outcome::Unknown { .. } => t.fg(Role::Error),
+            Outcome::Kept { .. } | Outcome::NotSent => t.fg(Role::Warning),
+            Outcome::DryRun => t.fg(Role::Info),
             Outcome::Ok => Style::new(),
         };
         lines.push(Line::styled(text, style));

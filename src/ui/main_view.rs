@@ -1,32 +1,36 @@
 //! Header, tabs, loading lines, the item table, the detail pane, the run gauge,
 //! the status line and the key hints.
 
+use super::theme::Role;
 use crate::app::table::Column;
 use crate::app::{App, FlashLevel, Focus, keymap};
-use crate::findings::Severity;
 use crate::inventory::Item;
 use crate::providers::capabilities;
 use crate::times::{self, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Tabs};
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let mut spans = vec![
         Span::styled(" keyward ", Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(format!("· {} ", app.options.title)),
     ];
     if app.options.dry_run {
-        spans.push(Span::styled(" DRY RUN ", Style::new().fg(Color::Black).bg(Color::Cyan)));
+        spans.push(Span::styled(" DRY RUN ", t.badge(Role::Info)));
         spans.push(Span::raw(" "));
     }
     if app.options.read_only {
-        spans.push(Span::styled(
-            " READ-ONLY ",
-            Style::new().fg(Color::Black).bg(Color::Yellow),
-        ));
+        spans.push(Span::styled(" READ-ONLY ", t.badge(Role::Warning)));
+        spans.push(Span::raw(" "));
+    }
+    let scope = app.scope.describe();
+    if !scope.is_empty() {
+        // What `:account`/`:region` or the flags narrowed the view to (`:all` widens it).
+        spans.push(Span::styled(format!(" {scope} "), t.badge(Role::Info)));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw("· ? help"));
@@ -34,34 +38,52 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
-    let titles = app.tabs.iter().enumerate().map(|(i, tab)| {
-        let c = app.sources.counts(tab.kind);
-        let (total, loading, failed) = (c.total, c.loading, c.failed);
-        let count = if loading > 0 && tab.is_empty() {
-            "…".to_string()
-        } else if failed > 0 && failed == total && tab.is_empty() {
-            // Not "(0)": nothing could be listed, which is not the same as no keys.
-            "failed".to_string()
-        } else if failed > 0 {
-            format!("{}, {failed} failed", tab.len())
-        } else {
-            tab.len().to_string()
-        };
-        // How many keys need action (a finding above info level): `finding:any` lists them.
-        match tab.needing_action() {
-            0 => format!("{} {} ({count})", i + 1, tab.kind.title()),
-            n => format!("{} {} ({count}, {n} need action)", i + 1, tab.kind.title()),
-        }
-    });
+    let t = &app.options.theme;
+    let titles: Vec<String> = app
+        .tabs
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let c = app.sources.counts(tab.kind);
+            let (total, loading, failed) = (c.total, c.loading, c.failed);
+            let count = if loading > 0 && tab.is_empty() {
+                "…".to_string()
+            } else if failed > 0 && failed == total && tab.is_empty() {
+                // Not "(0)": nothing could be listed, which is not the same as no keys.
+                "failed".to_string()
+            } else if failed > 0 {
+                format!("{}, {failed} failed", tab.len())
+            } else {
+                tab.len().to_string()
+            };
+            // How many keys need action (a finding above info level): `finding:any` lists them.
+            match tab.needing_action() {
+                0 => format!("{} {} ({count})", i + 1, tab.kind.title()),
+                n => format!("{} {} ({count}, {n} need action)", i + 1, tab.kind.title()),
+            }
+        })
+        .collect();
+    record_tab_areas(app, area, &titles);
     let tabs = Tabs::new(titles)
         .select(app.active)
-        .highlight_style(
-            Style::new()
-                .fg(Color::Yellow)
-                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
-        )
+        .highlight_style(t.fg(Role::Highlight).add_modifier(Modifier::BOLD | Modifier::REVERSED))
         .divider(" │ ");
     frame.render_widget(tabs, area);
+}
+
+/// Where each tab title lands, as `Tabs` lays them out (one space each side, then the
+/// 3-cell divider), for the mouse.
+fn record_tab_areas(app: &App, area: Rect, titles: &[String]) {
+    let mut hits = app.hit_areas.get();
+    let mut x = area.x;
+    for (i, title) in titles.iter().enumerate() {
+        let width = (2 + Line::from(title.as_str()).width() as u16).min(area.right().saturating_sub(x));
+        if let Some(slot) = hits.tabs.get_mut(i) {
+            *slot = Rect::new(x, area.y, width, area.height.min(1));
+        }
+        x = x.saturating_add(width + 3);
+    }
+    app.hit_areas.set(hits);
 }
 
 /// One line about the active tab's sources: loading progress and failures, counted (the
@@ -69,13 +91,14 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
 /// and regions there are. Reads the kept counts and the first failure: no scan of the
 /// sources per frame.
 pub fn source_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.options.theme;
     let kind = app.tab().kind;
     let c = app.sources.counts(kind);
     let (total, loading, failed) = (c.total, c.loading, c.failed);
     if total == 0 {
         return vec![Line::styled(
             format!("{kind}: no account configured for {}", kind.title()),
-            Style::new().fg(Color::DarkGray),
+            t.fg(Role::Dim),
         )];
     }
     let mut notes = app.notices.iter().filter(|(k, _)| *k == kind).map(|(_, t)| t);
@@ -88,7 +111,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         };
         Line::styled(
             crate::text::sanitize(&format!("note: {first}{more}")).into_owned(),
-            Style::new().fg(Color::DarkGray),
+            t.fg(Role::Dim),
         )
     });
     if loading == 0 && failed == 0 {
@@ -98,7 +121,7 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
     if loading > 0 {
         spans.push(Span::styled(
             format!("{kind} loading {}/{total} sources", total - loading),
-            Style::new().fg(Color::Cyan),
+            t.fg(Role::Info),
         ));
     }
     if failed > 0 {
@@ -118,11 +141,11 @@ pub fn source_lines(app: &App) -> Vec<Line<'static>> {
         spans.push(Span::styled(
             format!(
                 "{failed} of {total} failed ({} lists them by error, {} the log pane){}",
-                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
-                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
+                app.keys.key_for(keymap::Command::Failures),
+                app.keys.key_for(keymap::Command::FocusLog),
                 crate::text::sanitize(&example)
             ),
-            Style::new().fg(Color::Red),
+            t.fg(Role::Error),
         ));
     }
     std::iter::once(Line::from(spans)).chain(note).collect()
@@ -133,6 +156,7 @@ pub fn sources(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
 }
 
 pub fn table(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let tab = app.tab();
     let (column, descending) = tab.sort();
     let mut title = format!(" {}: {} items", tab.kind.title(), tab.len());
@@ -150,6 +174,10 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
 
     let rows_fit = (inner.height as usize).saturating_sub(1).max(1);
     app.page_rows.set(rows_fit);
+    let mut hits = app.hit_areas.get();
+    // Below the header row; the highlight symbol's column counts as the row too.
+    hits.table_rows = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+    app.hit_areas.set(hits);
     if tab.view_len() == 0 {
         let c = app.sources.counts(tab.kind);
         let text = if c.loading > 0 {
@@ -158,15 +186,15 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
             // Not "no items": nothing could be listed, which is not an empty account.
             format!(
                 "every listing failed: {} lists them by error code, the log pane ({}) has each in full",
-                keymap::TABLE_KEYS.key_for(keymap::Command::Failures),
-                keymap::TABLE_KEYS.key_for(keymap::Command::FocusLog),
+                app.keys.key_for(keymap::Command::Failures),
+                app.keys.key_for(keymap::Command::FocusLog),
             )
         } else if tab.is_empty() {
             "no items".to_string()
         } else {
             "no item matches the filter (Esc clears it)".to_string()
         };
-        frame.render_widget(Paragraph::new(text).style(Style::new().fg(Color::DarkGray)), inner);
+        frame.render_widget(Paragraph::new(text).style(t.fg(Role::Dim)), inner);
         return;
     }
 
@@ -217,14 +245,16 @@ pub fn table(frame: &mut Frame, area: Rect, app: &App) {
                     Column::Findings => found.iter().map(|f| f.slug()).collect::<Vec<_>>().join(" "),
                 })
                 .style(match c {
-                    Column::Findings => severity_style(found.worst()),
+                    Column::Findings => t.severity(found.worst()),
                     _ => Style::new(),
                 })
             }));
             let row = Row::new(cells.collect::<Vec<_>>());
             // Rows kept from an earlier load whose reload failed.
             if stale {
-                row.style(Style::new().fg(Color::DarkGray))
+                row.style(t.fg(Role::Dim))
+            } else if tab.is_selected(&item.key) {
+                row.style(t.fg(Role::Selected))
             } else {
                 row
             }
@@ -306,16 +336,6 @@ fn visible_columns(
         .collect()
 }
 
-/// How a finding (or a row's worst one) is coloured.
-fn severity_style(worst: Option<Severity>) -> Style {
-    match worst {
-        Some(Severity::High) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Some(Severity::Medium) => Style::new().fg(Color::Yellow),
-        Some(Severity::Low) => Style::new().fg(Color::Cyan),
-        Some(Severity::Info) | None => Style::new().fg(Color::DarkGray),
-    }
-}
-
 /// Lines the detail pane wants for the highlighted row: its four, the notes above them,
 /// and one per finding (the layout gives what fits).
 pub fn detail_lines(app: &App) -> u16 {
@@ -328,6 +348,7 @@ pub fn detail_lines(app: &App) -> u16 {
 }
 
 pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let block = Block::default().borders(Borders::ALL).title(" detail ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -360,7 +381,7 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
     for f in app.tab().highlighted_findings() {
         lines.push(Line::styled(
             format!("{} ({}): {}", f.id, f.severity.label(), f.reason),
-            severity_style(Some(f.severity)),
+            t.severity(Some(f.severity)),
         ));
     }
     if let Some(rotation) = app.rotation_of(&item.key) {
@@ -373,7 +394,7 @@ pub fn detail(frame: &mut Frame, area: Rect, app: &App) {
                     rotation.old_key,
                     rotation.new_key
                 ),
-                Style::new().fg(Color::Yellow),
+                t.fg(Role::Warning),
             ),
         );
     }
@@ -421,6 +442,7 @@ fn detail_times(item: &Item, reports_last_use: bool, now: Timestamp) -> String {
 }
 
 pub fn gauge(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let Some(run) = &app.run else {
         return;
     };
@@ -441,13 +463,14 @@ pub fn gauge(frame: &mut Frame, area: Rect, app: &App) {
         )
     };
     let gauge = Gauge::default()
-        .gauge_style(Style::new().fg(Color::Green))
+        .gauge_style(t.fg(Role::Ok))
         .ratio(run.ratio())
         .label(label);
     frame.render_widget(gauge, area);
 }
 
 pub fn status(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.options.theme;
     let tab = app.tab();
     let mut spans = vec![Span::styled(
         format!("{} selected", tab.selected_count()),
@@ -456,32 +479,29 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
     if tab.hidden_selected() > 0 {
         spans.push(Span::styled(
             format!(" ({} hidden by the filter)", tab.hidden_selected()),
-            Style::new().fg(Color::Yellow),
+            t.fg(Role::Warning),
         ));
     }
     // A filter that does not parse: said right above the input, the view keeps the last
     // one that did.
     if let Some(e) = tab.filter_error() {
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(
-            format!("filter not applied: {e}"),
-            Style::new().fg(Color::Red),
-        ));
+        spans.push(Span::styled(format!("filter not applied: {e}"), t.fg(Role::Error)));
         return frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
     if let Some(flash) = &app.flash {
         let style = match flash.level {
-            FlashLevel::Info => Style::new().fg(Color::Green),
-            FlashLevel::Error => Style::new().fg(Color::Red),
+            FlashLevel::Info => t.fg(Role::Ok),
+            FlashLevel::Error => t.fg(Role::Error),
         };
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(flash.text.clone(), style));
     } else if let Some(summary) = &app.last_run {
         // The last run's result stays until the next action.
         let style = if summary.needs_attention() {
-            Style::new().fg(Color::Red)
+            t.fg(Role::Error)
         } else {
-            Style::new().fg(Color::Green)
+            t.fg(Role::Ok)
         };
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(summary.text(), style));
@@ -492,15 +512,36 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App) {
 /// The key hints for the current state, from the key tables: only keys that work here
 /// (the active tab's capabilities, read-only mode, a run in progress, the focused pane).
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
-    let dim = Style::new().fg(Color::DarkGray);
-    let line = if let Some(text) = &app.filter_input {
+    let t = &app.options.theme;
+    let dim = t.fg(Role::Dim);
+    let line = if let Some(cmd) = &app.command_line {
+        let mut spans = vec![
+            Span::styled(":", t.fg(Role::Highlight)),
+            Span::raw(super::dialogs::tail(
+                &crate::text::sanitize(&cmd.text),
+                usize::from(area.width / 3).max(10),
+            )),
+            Span::styled("█", t.fg(Role::Highlight)),
+        ];
+        let keys = format!(
+            "{} · {}",
+            crate::app::command_line::COMMAND_KEYS.hints(|_| true),
+            keymap::FILTER_KEYS.hints(|c| c == keymap::InputCommand::Clear)
+        );
+        spans.push(match (&cmd.error, &cmd.hint) {
+            (Some(e), _) => Span::styled(format!("   {}", crate::text::sanitize(e)), t.fg(Role::Error)),
+            (None, Some(h)) => Span::styled(format!("   {}", crate::text::sanitize(h)), t.fg(Role::Info)),
+            (None, None) => Span::styled(format!("   {keys}"), dim),
+        });
+        Line::from(spans)
+    } else if let Some(text) = &app.filter_input {
         Line::from(vec![
-            Span::styled("/", Style::new().fg(Color::Yellow)),
+            Span::styled("/", t.fg(Role::Highlight)),
             Span::raw(super::dialogs::tail(
                 &crate::text::sanitize(text),
                 usize::from(area.width / 2).max(10),
             )),
-            Span::styled("█", Style::new().fg(Color::Yellow)),
+            Span::styled("█", t.fg(Role::Highlight)),
             Span::styled(format!("   {}", keymap::FILTER_KEYS.hints(|_| true)), dim),
         ])
     } else {
@@ -509,7 +550,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             keymap::LOG_KEYS.hints(|_| true)
         } else {
             let caps = capabilities(app.tab().kind);
-            keymap::TABLE_KEYS.hints(|c| match c.operation() {
+            app.keys.hints(|c| match c.operation() {
                 Some(op) => !app.options.read_only && !running && caps.supports(op),
                 None => true,
             })

@@ -4,6 +4,7 @@
 mod dialogs;
 mod log;
 mod main_view;
+pub mod theme;
 
 use crate::app::{App, Focus};
 use ratatui::Frame;

@@ -23,6 +23,7 @@ mod emulator_faults;
 mod emulator_oceanbase;
 mod emulator_tccli;
 mod emulator_tencent;
+mod ergonomics;
 mod filter_props;
 mod global_keys;
 mod list_output;

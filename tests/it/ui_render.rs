@@ -296,6 +296,7 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     });
     all.extend(of(&keymap::NAV_KEYS, |_| true));
     all.extend(of(&keymap::FILTER_KEYS, |_| true));
+    all.extend(of(&keyward::app::command_line::COMMAND_KEYS, |_| true));
     all.extend(of(&keymap::LOG_KEYS, |_| true));
     all.extend(of(&keyward::app::history::HISTORY_KEYS, |_| true));
     all.extend(of(&keyward::app::modal::failures::FAILURES_KEYS, |_| true));

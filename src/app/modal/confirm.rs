@@ -7,6 +7,7 @@ use crate::app::scroll;
 use crate::inventory::Scope;
 use crate::queue::{Intent, Op, Plan};
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Which button Enter activates in a `y`-style confirmation. Starts on Cancel so a
@@ -127,103 +128,103 @@ pub enum ConfirmCommand {
 /// Keys of a `y` confirmation (no typed count).
 pub static CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
     title: "confirmation (y)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('y')],
+            keys: Cow::Borrowed(&[Key::Char('y')]),
             command: ConfirmCommand::Yes,
             help: "confirm and send",
             hint: Some("confirm"),
         },
         Binding {
-            keys: &[Key::Char('n'), Key::Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Key::Char('n'), Key::Code(KeyCode::Esc)]),
             command: ConfirmCommand::No,
             help: "cancel: nothing is sent",
             hint: Some("cancel"),
         },
         Binding {
-            keys: &[
+            keys: Cow::Borrowed(&[
                 Key::Code(KeyCode::Tab),
                 Key::Code(KeyCode::BackTab),
                 Key::Code(KeyCode::Left),
                 Key::Code(KeyCode::Right),
                 Key::Char('h'),
                 Key::Char('l'),
-            ],
+            ]),
             command: ConfirmCommand::Toggle,
             help: "move between Cancel and Confirm",
             hint: Some("move"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Enter)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Enter)]),
             command: ConfirmCommand::Press,
             help: "press the focused button (Cancel at first)",
             hint: Some("press"),
         },
         Binding {
-            keys: &[Key::Char('w')],
+            keys: Cow::Borrowed(&[Key::Char('w')]),
             command: ConfirmCommand::WritePlan,
             help: "write this plan to a file instead of running it (keyward apply runs it)",
             hint: Some("write plan"),
         },
-    ],
+    ]),
 };
 
 /// Scrolling the queue view, in both kinds of confirmation (arrows only: letters are
 /// typed into a typed-count gate).
 pub static PLAN_SCROLL_KEYS: KeyTable<ConfirmCommand> = KeyTable {
     title: "confirmation: the plan",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Code(KeyCode::Up)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Up)]),
             command: ConfirmCommand::ScrollUp,
             help: "scroll the plan up",
             hint: None,
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Down)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Down)]),
             command: ConfirmCommand::ScrollDown,
             help: "scroll the plan down",
             hint: None,
         },
         Binding {
-            keys: &[Key::Code(KeyCode::PageUp)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::PageUp)]),
             command: ConfirmCommand::PageUp,
             help: "a page up",
             hint: None,
         },
         Binding {
-            keys: &[Key::Code(KeyCode::PageDown)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::PageDown)]),
             command: ConfirmCommand::PageDown,
             help: "a page down",
             hint: None,
         },
         // Not a letter: a typed-count gate takes letters as text.
         Binding {
-            keys: &[Key::Ctrl('s')],
+            keys: Cow::Borrowed(&[Key::Ctrl('s')]),
             command: ConfirmCommand::WritePlan,
             help: "write this plan to a file instead of running it (keyward apply runs it)",
             hint: None,
         },
-    ],
+    ]),
 };
 
 /// Keys of a typed-count confirmation; other characters are typed into the gate.
 pub static TYPED_CONFIRM_KEYS: KeyTable<ConfirmCommand> = KeyTable {
     title: "confirmation (typed count)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Code(KeyCode::Enter)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Enter)]),
             command: ConfirmCommand::Press,
             help: "confirm once the text is typed exactly",
             hint: Some("confirm"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc)]),
             command: ConfirmCommand::Cancel,
             help: "cancel: nothing is sent",
             hint: Some("cancel"),
         },
-    ],
+    ]),
 };
 
 impl Confirm {

@@ -9,6 +9,7 @@ use crate::providers::tencent::{apigateway, cvm};
 use crate::queue::Intent;
 use crate::secret::Secret;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A text the operator types that must not appear on screen: Debug masks it too.
@@ -98,20 +99,20 @@ pub enum EntryCommand {
 
 pub static ENTRY_KEYS: KeyTable<EntryCommand> = KeyTable {
     title: "custom secret / new name input",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Code(KeyCode::Enter)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Enter)]),
             command: EntryCommand::Accept,
             help: "continue to the confirmation",
             hint: Some("continue"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc)]),
             command: EntryCommand::Abort,
             help: "cancel: nothing is sent",
             hint: Some("cancel"),
         },
-    ],
+    ]),
 };
 
 impl LineEntry {

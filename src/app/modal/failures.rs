@@ -9,6 +9,7 @@ use crate::app::keymap::{Binding, Key, KeyTable, NAV_KEYS};
 use crate::app::sources::Sources;
 use crate::inventory::ProviderKind;
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 
@@ -74,12 +75,12 @@ pub enum FailuresCommand {
 /// The overlay's own keys; moving through it takes the shared `NAV_KEYS`.
 pub static FAILURES_KEYS: KeyTable<FailuresCommand> = KeyTable {
     title: "failed sources (after f)",
-    bindings: &[Binding {
-        keys: &[Key::Code(KeyCode::Esc), Key::Char('f'), Key::Char('q')],
+    bindings: Cow::Borrowed(&[Binding {
+        keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('f'), Key::Char('q')]),
         command: FailuresCommand::Close,
         help: "close the list of failed sources",
         hint: Some("close"),
-    }],
+    }]),
 };
 
 impl Dialog for Failures {

@@ -3,6 +3,7 @@
 use super::{Ctx, Dialog, Step};
 use crate::app::keymap::{self, Binding, Command, Key, KeyTable};
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 
 /// One line of the help overlay: a heading, or the keys and what they do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +28,12 @@ pub enum HelpCommand {
 /// The help's own keys; scrolling takes the shared `NAV_KEYS`.
 pub static HELP_KEYS: KeyTable<HelpCommand> = KeyTable {
     title: "this help",
-    bindings: &[Binding {
-        keys: &[Key::Code(KeyCode::Esc), Key::Char('?'), Key::Char('q')],
+    bindings: Cow::Borrowed(&[Binding {
+        keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('?'), Key::Char('q')]),
         command: HelpCommand::Close,
         help: "close the help",
         hint: Some("close"),
-    }],
+    }]),
 };
 
 fn section<C: Copy>(lines: &mut Vec<HelpLine>, table: &KeyTable<C>, keep: impl Fn(C) -> bool) {
@@ -48,16 +49,16 @@ fn section<C: Copy>(lines: &mut Vec<HelpLine>, table: &KeyTable<C>, keep: impl F
 impl Help {
     /// Every table, in the order an operator meets them. In read-only mode the mutating
     /// keys and the dialogs only they open are left out.
-    pub fn new(read_only: bool) -> Self {
+    /// `table` is the main screen's table as the app holds it (with `[keys]` applied).
+    pub fn new(table: &KeyTable<Command>, read_only: bool) -> Self {
         let mut lines = Vec::new();
-        section(&mut lines, &keymap::TABLE_KEYS, |c: Command| {
-            !(read_only && c.operation().is_some())
-        });
+        section(&mut lines, table, |c: Command| !(read_only && c.operation().is_some()));
         section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
         // The filter language, as `keyward list --where` takes it too.
         lines.push(HelpLine::Heading("filter language (after /, and keyward list --where)"));
         lines.extend(crate::filter::SYNTAX.lines().map(HelpLine::Text));
+        section(&mut lines, &crate::app::command_line::COMMAND_KEYS, |_| true);
         section(&mut lines, &keymap::LOG_KEYS, |_| true);
         section(&mut lines, &super::super::history::HISTORY_KEYS, |_| true);
         section(&mut lines, &super::failures::FAILURES_KEYS, |_| true);

@@ -26,6 +26,7 @@ use super::{Effect, Flash};
 use crate::inventory::ItemKey;
 use crate::queue::Intent;
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Keys that could act (confirm, choose, type into a gate) are ignored this long after a
@@ -119,26 +120,26 @@ pub enum RotateCommand {
 
 pub static ROTATE_KEYS: KeyTable<RotateCommand> = KeyTable {
     title: "rotate: choose the new secret",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('a')],
+            keys: Cow::Borrowed(&[Key::Char('a')]),
             command: RotateCommand::Generated,
             help: "let the service generate a new secret",
             hint: Some("generated"),
         },
         Binding {
-            keys: &[Key::Char('c')],
+            keys: Cow::Borrowed(&[Key::Char('c')]),
             command: RotateCommand::Custom,
             help: "type a custom secret (one key only)",
             hint: Some("custom"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('n'), Key::Char('q')],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('n'), Key::Char('q')]),
             command: RotateCommand::Cancel,
             help: "cancel",
             hint: Some("cancel"),
         },
-    ],
+    ]),
 };
 
 impl Dialog for RotateChoice {
@@ -177,20 +178,20 @@ pub enum QuitCommand {
 
 pub static QUIT_KEYS: KeyTable<QuitCommand> = KeyTable {
     title: "quit while a run is in progress",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('y')],
+            keys: Cow::Borrowed(&[Key::Char('y')]),
             command: QuitCommand::Quit,
             help: "stop sending, record the run's end in the audit log and quit",
             hint: Some("quit"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('n')],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('n')]),
             command: QuitCommand::Stay,
             help: "keep running",
             hint: Some("keep running"),
         },
-    ],
+    ]),
 };
 
 impl Dialog for QuitDuringRun {

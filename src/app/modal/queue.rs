@@ -6,6 +6,7 @@ use super::{Ctx, Dialog, Step};
 use crate::app::keymap::{Binding, Key, KeyTable, NAV_KEYS, Nav};
 use crate::queue::Intent;
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageCommand {
@@ -19,38 +20,38 @@ pub enum StageCommand {
 /// The chooser's keys: the same letters as the table's actions.
 pub static STAGE_KEYS: KeyTable<StageCommand> = KeyTable {
     title: "add to the queue (after +)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('d')],
+            keys: Cow::Borrowed(&[Key::Char('d')]),
             command: StageCommand::Delete,
             help: "queue deleting the selection",
             hint: Some("delete"),
         },
         Binding {
-            keys: &[Key::Char('x')],
+            keys: Cow::Borrowed(&[Key::Char('x')]),
             command: StageCommand::Disable,
             help: "queue disabling the selection",
             hint: Some("disable"),
         },
         Binding {
-            keys: &[Key::Char('e')],
+            keys: Cow::Borrowed(&[Key::Char('e')]),
             command: StageCommand::Enable,
             help: "queue enabling the selection",
             hint: Some("enable"),
         },
         Binding {
-            keys: &[Key::Char('r')],
+            keys: Cow::Borrowed(&[Key::Char('r')]),
             command: StageCommand::Rotate,
             help: "queue rotating the selection (secrets the service generates)",
             hint: Some("rotate"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('q')],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('q')]),
             command: StageCommand::Close,
             help: "add nothing",
             hint: Some("cancel"),
         },
-    ],
+    ]),
 };
 
 /// `+`: which intent the selection is staged for.
@@ -85,36 +86,36 @@ pub enum QueueCommand {
 
 pub static QUEUE_KEYS: KeyTable<QueueCommand> = KeyTable {
     title: "the queue (after Q)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[
+            keys: Cow::Borrowed(&[
                 Key::Char('-'),
                 Key::Code(KeyCode::Delete),
                 Key::Code(KeyCode::Backspace),
-            ],
+            ]),
             command: QueueCommand::Remove,
             help: "take the highlighted key off the queue",
             hint: Some("remove"),
         },
         Binding {
-            keys: &[Key::Char('w')],
+            keys: Cow::Borrowed(&[Key::Char('w')]),
             command: QueueCommand::WritePlan,
             help: "write the queue's plan to a file (keyward apply runs it)",
             hint: Some("write plan"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Enter)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Enter)]),
             command: QueueCommand::Confirm,
             help: "review the whole queue's plan and confirm it (one typed count)",
             hint: Some("confirm"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc), Key::Char('Q'), Key::Char('q')],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc), Key::Char('Q'), Key::Char('q')]),
             command: QueueCommand::Close,
             help: "close (the queue stays)",
             hint: Some("close"),
         },
-    ],
+    ]),
 };
 
 /// `Q`: the staged keys; the app holds the queue itself (`App::staged`).

@@ -8,6 +8,7 @@ use crate::app::{Effect, Flash};
 use crate::inventory::ItemKey;
 use crate::secret::Secret;
 use crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 use std::cell::Cell;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,32 +59,32 @@ pub enum SecretsCommand {
 
 pub static SECRETS_KEYS: KeyTable<SecretsCommand> = KeyTable {
     title: "new secrets (after a rotation)",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('v')],
+            keys: Cow::Borrowed(&[Key::Char('v')]),
             command: SecretsCommand::Reveal,
             help: "reveal or hide the highlighted secret",
             hint: Some("reveal"),
         },
         Binding {
-            keys: &[Key::Char('y')],
+            keys: Cow::Borrowed(&[Key::Char('y')]),
             command: SecretsCommand::Copy,
             help: "copy the highlighted secret (OSC 52)",
             hint: Some("copy"),
         },
         Binding {
-            keys: &[Key::Char('w')],
+            keys: Cow::Borrowed(&[Key::Char('w')]),
             command: SecretsCommand::Write,
             help: "write every new secret of the run to a new file (mode 600)",
             hint: Some("write to file"),
         },
         Binding {
-            keys: &[Key::Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Key::Code(KeyCode::Esc)]),
             command: SecretsCommand::Close,
             help: "close and forget the secrets (asks first if one was not kept)",
             hint: Some("close"),
         },
-    ],
+    ]),
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,20 +95,20 @@ pub enum ForgetCommand {
 
 pub static FORGET_KEYS: KeyTable<ForgetCommand> = KeyTable {
     title: "forget secrets not kept?",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Binding {
-            keys: &[Key::Char('y')],
+            keys: Cow::Borrowed(&[Key::Char('y')]),
             command: ForgetCommand::Forget,
             help: "forget them",
             hint: Some("forget"),
         },
         Binding {
-            keys: &[Key::Char('n'), Key::Code(KeyCode::Esc)],
+            keys: Cow::Borrowed(&[Key::Char('n'), Key::Code(KeyCode::Esc)]),
             command: ForgetCommand::Back,
             help: "back to the secrets",
             hint: Some("back"),
         },
-    ],
+    ]),
 };
 
 impl RotationResult {

@@ -155,3 +155,13 @@ pub fn many_sources(
     app.active = 1;
     app
 }
+
+/// One frame of `app` on a `TestBackend`, as text.
+pub fn render_text(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .unwrap_or_else(|never| match never {});
+    if let Err(never) = terminal.draw(|f| keyward::ui::draw(f, app)) {
+        match never {}
+    }
+    terminal.backend().to_string()
+}

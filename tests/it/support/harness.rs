@@ -129,6 +129,40 @@ impl Harness {
         self.key_event(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
     }
 
+    /// A mouse event at column `x`, row `y`, as a capturing terminal reports it.
+    pub fn mouse(&mut self, kind: crossterm::event::MouseEventKind, x: u16, y: u16) {
+        self.advance(HUMAN_KEY_GAP);
+        self.send(Msg::Mouse(crossterm::event::MouseEvent {
+            kind,
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+
+    /// A left click at column `x`, row `y`.
+    pub fn click(&mut self, x: u16, y: u16) {
+        self.mouse(
+            crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+            x,
+            y,
+        );
+    }
+
+    /// Where `text` first appears on the last frame drawn: (column, row).
+    pub fn find(&self, text: &str) -> Option<(u16, u16)> {
+        let buffer = self.terminal.backend().buffer();
+        let width = buffer.area.width as usize;
+        let screen: Vec<char> = buffer
+            .content
+            .iter()
+            .map(|c| c.symbol().chars().next().unwrap_or(' '))
+            .collect();
+        let needle: Vec<char> = text.chars().collect();
+        let at = screen.windows(needle.len()).position(|w| w == needle.as_slice())?;
+        Some(((at % width) as u16, (at / width) as u16))
+    }
+
     /// Each character as one key press.
     pub fn press(&mut self, text: &str) {
         for c in text.chars() {
