@@ -65,7 +65,10 @@ impl DemoConfig {
                 apigateway_endpoint: endpoint.clone(),
                 cvm_endpoint: endpoint.clone(),
                 cam_endpoint: endpoint.clone(),
+                sts_endpoint: endpoint.clone(),
+                organization_endpoint: endpoint.clone(),
                 ca_cert: None,
+                role: None,
             });
         }
         for (i, account) in seed.oceanbase_accounts().iter().enumerate() {

@@ -150,7 +150,7 @@ pub type CredentialsFuture<'a> =
 /// every client of the account; the async lock makes concurrent callers wait for one
 /// AssumeRole rather than each sending their own.
 pub struct RoleSession {
-    sts: TencentClient,
+    sts: std::sync::Arc<TencentClient>,
     spec: RoleSpec,
     state: tokio::sync::Mutex<(Option<Temporary>, Option<Failure>)>,
     assumed: AtomicU64,
@@ -174,7 +174,7 @@ fn unix_now() -> u64 {
 
 impl RoleSession {
     /// `sts` is an STS client signed with the source credentials.
-    pub fn new(sts: TencentClient, spec: RoleSpec) -> Self {
+    pub fn new(sts: std::sync::Arc<TencentClient>, spec: RoleSpec) -> Self {
         RoleSession {
             sts,
             spec,
