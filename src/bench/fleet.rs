@@ -30,7 +30,8 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let emu = emulator::start(EmulatorOptions::https(seed.clone())).await?;
     let demo = DemoConfig::new(&emu, &seed, None);
     let providers: Vec<_> = demo
-        .providers()?
+        .providers()
+        .await?
         .into_iter()
         // The regional listing the bound is computed for: API Gateway and CVM (the demo
         // config also lists OceanBase and the accounts' global CAM keys).

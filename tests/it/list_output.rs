@@ -656,7 +656,10 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::https(seed.clone()))
         .await
         .unwrap();
-    let providers = keyward::demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let providers = keyward::demo::DemoConfig::new(&emu, &seed, None)
+        .providers()
+        .await
+        .unwrap();
     let selection = Selection {
         kind: Some(ProviderKind::Cam),
         region: None,
