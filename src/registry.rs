@@ -850,6 +850,26 @@ mod tests {
         assert_eq!(APIGATEWAY.rate_of("DeleteApiKey"), 20);
     }
 
+    /// One refresher per account: every client of a role account (each service and
+    /// region host) signs through the same `RoleSession`.
+    #[test]
+    fn every_client_of_a_role_account_shares_one_role_session() {
+        let mut a = account("dev", &REGIONS, vec![TencentService::ApiGateway, TencentService::Cvm]);
+        a.role = Some(AssumeRole {
+            role_arn: sts::role_arn(100_000_000_001, "Ops"),
+            session_name: "keyward-test".into(),
+            external_id: None,
+            duration_secs: 7200,
+            source: None,
+        });
+        let built = sources(a);
+        assert_eq!(built.clients.len(), 10);
+        let first = built.clients[0].role().expect("a role session");
+        assert_eq!(first.role_arn(), "qcs::cam::uin/100000000001:roleName/Ops");
+        assert!(built.clients.iter().all(|c| Arc::ptr_eq(c.role().unwrap(), first)));
+        assert!(built.clients.iter().all(|c| c.secret_id().is_empty()));
+    }
+
     #[test]
     fn an_account_that_cannot_be_set_up_makes_its_cam_source_unavailable_once() {
         let mut a = account("prod", &REGIONS, vec![TencentService::Cvm, TencentService::Cam]);

@@ -252,6 +252,44 @@ async fn two_hundred_members_are_discovered_across_four_pages() {
     emu.shutdown().await;
 }
 
+/// Credentials that manage no organization: the organization's sources fail under its
+/// name with the service's code and what permission is needed; other accounts still load.
+#[tokio::test]
+async fn an_organization_whose_members_cannot_be_listed_fails_under_its_own_name() {
+    let seed = Seed::demo().unwrap();
+    let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    let staging = seed
+        .tencent_accounts()
+        .iter()
+        .find(|a| a.name == "acme-staging")
+        .unwrap();
+    let url = &emu.base_url;
+    let text = format!(
+        "[[tencent]]\nname = \"staging\"\nregions = [\"ap-guangzhou\"]\nservices = [\"cvm\"]\n\
+         secret_id_env = \"ID\"\nsecret_key_env = \"KEY\"\ncvm_endpoint = \"{url}\"\n\
+         [[tencent_organization]]\nname = \"not-a-manager\"\nregions = [\"ap-guangzhou\"]\nservices = [\"cvm\"]\n\
+         secret_id_env = \"ID\"\nsecret_key_env = \"KEY\"\norganization_endpoint = \"{url}\"\n"
+    );
+    let vars: HashMap<String, String> = HashMap::from([
+        ("ID".into(), staging.secret_id.clone()),
+        ("KEY".into(), staging.secret_key.clone()),
+    ]);
+    let env = |name: &str| vars.get(name).cloned();
+    let cfg = Config::parse(&text, Path::new("/etc/keyward/config.toml"), &env).unwrap();
+    let providers = registry::build_each_async(&cfg, &env).await;
+    assert_eq!(providers.len(), 2);
+    let org = find(&providers, "not-a-manager", ProviderKind::Cvm);
+    let err = org.list().await.unwrap_err();
+    assert!(
+        err.message.contains("ResourceNotFound.OrganizationNotExist")
+            && err.message.contains("organization:DescribeOrganizationMembers"),
+        "{}",
+        err.message
+    );
+    assert!(find(&providers, "staging", ProviderKind::Cvm).list().await.is_ok());
+    emu.shutdown().await;
+}
+
 fn parse(text: &str) -> Result<Config, ConfigError> {
     let env = |name: &str| (name == "USER").then(|| "alice".to_string());
     Config::parse(text, Path::new("/etc/keyward/config.toml"), &env)
