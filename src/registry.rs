@@ -4,6 +4,12 @@
 //! per host's access region); an OceanBase client serves one account's projects (the Digest
 //! nonce and rate belong to the account). Tencent clients of accounts with the same HTTP
 //! settings share one connection pool.
+//!
+//! A Tencent account's credentials are a fixed pair or an assumed role (`role_arn`, a
+//! tccli role profile, or an organization member): one `RoleSession` per account, shared
+//! by all its clients. Each `[[tencent_organization]]` expands here into one account per
+//! member (DescribeOrganizationMembers), all assuming their roles through one STS client
+//! signed with the management account's credentials.
 
 use crate::config::{
     AssumeRole, Config, ConfigError, EnvLookup, OceanBaseAccount, TencentAccount, TencentOrganization, TencentService,

@@ -813,7 +813,8 @@ mod tests {
     #[test]
     fn demo_seed_loads_with_hundreds_of_each_kind() {
         let seed = Seed::demo().unwrap();
-        assert_eq!(seed.tencent_accounts().len(), 2);
+        // acme-prod and acme-staging, and acme-prod's three organization members.
+        assert_eq!(seed.tencent_accounts().len(), 5);
         assert_eq!(seed.oceanbase_accounts().len(), 1);
         let api_keys: usize = seed.tencent_accounts().iter().map(|a| a.api_keys.len()).sum();
         let key_pairs: usize = seed.tencent_accounts().iter().map(|a| a.key_pairs.len()).sum();
@@ -862,9 +863,34 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_organization_is_members_trusting_its_manager_but_one() {
+        let seed = Seed::demo().unwrap();
+        let prod = &seed.tencent_accounts()[0];
+        let org = prod.organization.as_ref().expect("acme-prod manages an organization");
+        assert_eq!(org.members, ["acme-dev", "acme-data", "acme-sandbox"]);
+        for name in &org.members {
+            let member = seed.tencent_accounts().iter().find(|a| &a.name == name).unwrap();
+            assert_eq!(member.managed_by(&seed).map(|m| m.name.as_str()), Some("acme-prod"));
+            let role = &member.roles[0];
+            assert_eq!(role.name, crate::providers::tencent::organization::DEFAULT_ROLE_NAME);
+            assert_eq!(role.trusted.is_empty(), name == "acme-sandbox", "{name}");
+        }
+        let mut broken = seed.clone();
+        broken.tencent[2].roles[0].trusted = vec!["nobody".into()];
+        assert!(broken.validate().unwrap_err().contains("nobody"));
+    }
+
+    #[test]
     fn demo_cam_has_users_with_zero_one_and_two_keys_of_every_age() {
         let seed = Seed::demo().unwrap();
-        for a in seed.tencent_accounts() {
+        // The organization's members keep the default CAM (a root and its own key).
+        let direct: Vec<_> = seed
+            .tencent_accounts()
+            .iter()
+            .filter(|a| a.managed_by(&seed).is_none())
+            .collect();
+        assert_eq!(direct.len(), 2);
+        for a in direct {
             let cam = a.cam.as_ref().unwrap_or_else(|| panic!("{} has a cam section", a.name));
             let own = cam.keys.iter().find(|k| k.id == a.secret_id).unwrap();
             assert_eq!((own.user, own.inactive), (cam.root_uin, false), "{}", a.name);
@@ -876,7 +902,7 @@ mod tests {
         let ages: HashSet<Option<u32>> = seed
             .tencent_accounts()
             .iter()
-            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .flat_map(|a| a.cam.iter().flat_map(|c| &c.keys))
             .map(|k| k.last_used_days_ago)
             .collect();
         for age in [None, Some(1), Some(40), Some(400)] {
@@ -920,7 +946,7 @@ mod tests {
         let cam_secrets = seed
             .tencent_accounts()
             .iter()
-            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .flat_map(|a| a.cam.iter().flat_map(|c| &c.keys))
             .filter_map(|k| k.secret.as_ref());
         for s in cam_secrets {
             assert!(!text.contains(s.as_str()), "a CAM secret in Debug");
