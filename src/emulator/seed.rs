@@ -863,7 +863,7 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_organization_is_members_trusting_its_manager_but_one() {
+    fn the_demo_organization_is_members_trusting_its_manager() {
         let seed = Seed::demo().unwrap();
         let prod = &seed.tencent_accounts()[0];
         let org = prod.organization.as_ref().expect("acme-prod manages an organization");
@@ -873,7 +873,7 @@ mod tests {
             assert_eq!(member.managed_by(&seed).map(|m| m.name.as_str()), Some("acme-prod"));
             let role = &member.roles[0];
             assert_eq!(role.name, crate::providers::tencent::organization::DEFAULT_ROLE_NAME);
-            assert_eq!(role.trusted.is_empty(), name == "acme-sandbox", "{name}");
+            assert_eq!(role.trusted, ["acme-prod"], "{name}");
         }
         let mut broken = seed.clone();
         broken.tencent[2].roles[0].trusted = vec!["nobody".into()];

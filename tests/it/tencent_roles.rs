@@ -159,6 +159,10 @@ async fn an_expired_token_is_refused_and_recovered_by_one_refresh_for_reads_and_
 async fn assume_role_refuses_with_the_documented_codes() {
     let seed = Seed::demo().unwrap();
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    assert!(
+        emu.state()
+            .set_role_trust("acme-sandbox", DEFAULT_ROLE_NAME, vec!["acme-staging".into()])
+    );
     let sts_client = TencentClient::new(STS, prod_creds(&seed), over_http(&emu)).unwrap();
     let uin = |name: &str| {
         seed.tencent_accounts()
@@ -205,6 +209,11 @@ async fn assume_role_refuses_with_the_documented_codes() {
 async fn one_member_with_a_broken_trust_policy_fails_alone() {
     let seed = Seed::demo().unwrap();
     let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
+    // The sandbox's trust policy names nobody any more.
+    assert!(
+        emu.state()
+            .set_role_trust("acme-sandbox", DEFAULT_ROLE_NAME, Vec::new())
+    );
     let providers = DemoConfig::new(&emu, &seed, None).providers().await.unwrap();
     let members = ["acme-dev", "acme-data", "acme-sandbox"];
     let mut failed: BTreeSet<String> = BTreeSet::new();
