@@ -299,6 +299,46 @@ async fn an_organization_whose_members_cannot_be_listed_fails_under_its_own_name
     emu.shutdown().await;
 }
 
+/// The sync `build_each` (`keyward list`, the TUI) reads the member lists on a runtime of
+/// its own; the members' sources then load on the caller's runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_build_reads_organizations_on_its_own_runtime() {
+    let seed = Seed::demo().unwrap();
+    let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
+    let prod = &seed.tencent_accounts()[0];
+    let url = emu.base_url.clone();
+    let text = format!(
+        "[[tencent_organization]]\nname = \"acme\"\nregions = [\"ap-guangzhou\"]\nservices = [\"cvm\"]\n\
+         members = [\"acme-d*\"]\nsecret_id_env = \"ID\"\nsecret_key_env = \"KEY\"\n\
+         organization_endpoint = \"{url}\"\nsts_endpoint = \"{url}\"\ncvm_endpoint = \"{url}\"\n"
+    );
+    let vars: HashMap<String, String> = HashMap::from([
+        ("ID".into(), prod.secret_id.clone()),
+        ("KEY".into(), prod.secret_key.clone()),
+    ]);
+    let providers = tokio::task::spawn_blocking(move || {
+        let env = |name: &str| vars.get(name).cloned();
+        let cfg = Config::parse(&text, Path::new("/etc/keyward/config.toml"), &env).unwrap();
+        registry::build_each(&cfg, &env)
+    })
+    .await
+    .unwrap();
+    // The filter keeps acme-dev and acme-data, not acme-sandbox.
+    let names: BTreeSet<&str> = providers.iter().map(|p| p.scope().account.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["acme-data", "acme-dev"]));
+    for p in &providers {
+        let listed: BTreeSet<String> = p.list().await.unwrap().into_iter().map(|i| i.key.id.into()).collect();
+        let want: BTreeSet<String> = emu
+            .state()
+            .key_pair_ids(&p.scope().account, "ap-guangzhou")
+            .into_iter()
+            .collect();
+        assert_eq!(listed, want, "{}", p.scope().account);
+    }
+    assert_eq!(assumed(&emu), 2);
+    emu.shutdown().await;
+}
+
 fn parse(text: &str) -> Result<Config, ConfigError> {
     let env = |name: &str| (name == "USER").then(|| "alice".to_string());
     Config::parse(text, Path::new("/etc/keyward/config.toml"), &env)
