@@ -109,6 +109,8 @@ pub struct TencentOrganization {
     pub role_name: String,
     /// Name globs (`*`, `?`, case-insensitive) a member must match one of; empty: all.
     pub members: Vec<String>,
+    /// Unit (department, `NodeName`) globs a member must match one of; empty: all.
+    pub units: Vec<String>,
     pub session_name: String,
     pub external_id: Option<String>,
     pub duration_secs: u32,

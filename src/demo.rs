@@ -83,6 +83,7 @@ impl DemoConfig {
                     },
                     role_name: organization::DEFAULT_ROLE_NAME.to_string(),
                     members: Vec::new(),
+                    units: Vec::new(),
                     session_name: sts::default_session_name(Some("demo")),
                     external_id: None,
                     duration_secs: sts::DEFAULT_DURATION_SECS,

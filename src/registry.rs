@@ -541,12 +541,18 @@ fn member_accounts(cfg: &Config, org: &OrgSetup<'_>, members: Vec<Member>) -> Ve
         .collect();
     let mut out = Vec::new();
     for member in members {
-        let keep = table.members.is_empty()
+        let named = table.members.is_empty()
             || table
                 .members
                 .iter()
                 .any(|g| crate::filter::glob_matches(g, &member.name));
-        if !keep {
+        // A member the API gives no unit for matches no unit filter.
+        let in_unit = table.units.is_empty()
+            || member
+                .unit
+                .as_deref()
+                .is_some_and(|u| table.units.iter().any(|g| crate::filter::glob_matches(g, u)));
+        if !(named && in_unit) {
             continue;
         }
         let name = if taken.contains(&member.name) {

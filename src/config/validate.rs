@@ -57,6 +57,7 @@ struct RawTencent {
     // [[tencent_organization]] only.
     role_name: Option<Spanned<String>>,
     members: Option<Spanned<Vec<Spanned<String>>>>,
+    units: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +139,7 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
             management,
             role_name: org.role_name,
             members: org.members,
+            units: org.units,
             session_name: org.session_name,
             external_id: org.external_id,
             duration_secs: org.duration_secs,
@@ -174,6 +176,7 @@ enum Table {
 struct OrgSettings {
     role_name: String,
     members: Vec<String>,
+    units: Vec<String>,
     session_name: String,
     external_id: Option<String>,
     duration_secs: u32,
@@ -416,6 +419,15 @@ impl Checker<'_> {
                         |g| !g.trim().is_empty(),
                     )?,
                 },
+                units: match raw.units.take() {
+                    None => Vec::new(),
+                    Some(u) => self.list(
+                        u,
+                        "units",
+                        "list organization unit (department) name globs like units = [\"Production\"], or remove the key",
+                        |g| !g.trim().is_empty(),
+                    )?,
+                },
                 session_name,
                 external_id,
                 duration_secs,
@@ -516,10 +528,10 @@ impl Checker<'_> {
                         "for one account, set role_arn = \"qcs::cam::uin/<uin>:roleName/<role>\" instead",
                     ));
                 }
-                if let Some(v) = &raw.members {
+                if let Some(v) = raw.members.as_ref().or(raw.units.as_ref()) {
                     return Err(self.invalid(
                         v.span().start,
-                        "members belongs in a [[tencent_organization]] table",
+                        "members and units belong in a [[tencent_organization]] table",
                         "remove the key, or move the account into a [[tencent_organization]] table",
                     ));
                 }

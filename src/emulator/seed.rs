@@ -127,6 +127,10 @@ pub struct SeedRole {
 #[serde(deny_unknown_fields)]
 pub struct SeedOrganization {
     pub members: Vec<String>,
+    /// The unit (department, `NodeName`) of some members, by member name; others are in
+    /// the root unit, answered as `Root`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub units: std::collections::BTreeMap<String, String>,
     /// The account serves only as the management account: the demo config reaches it
     /// through nothing but its `[[tencent_organization]]` table (the fleet bench's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -624,6 +628,7 @@ impl Seed {
             roles: Vec::new(),
             organization: Some(SeedOrganization {
                 members,
+                units: Default::default(),
                 manage_only: true,
             }),
         });

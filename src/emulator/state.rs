@@ -27,8 +27,9 @@ pub(crate) struct TencentAccount {
     pub cam: CamAccount,
     /// Roles other accounts may assume (STS AssumeRole), with their trust policies.
     pub roles: Vec<SeedRole>,
-    /// The members of the organization this account manages, by account name.
-    pub org_members: Option<Vec<String>>,
+    /// The members of the organization this account manages, by account name, with
+    /// their unit (department) names.
+    pub org_members: Option<Vec<(String, String)>>,
 }
 
 /// Temporary credentials STS handed out: the account and role they act as, and when
@@ -137,7 +138,12 @@ impl Data {
                         key_pairs_global: a.key_pairs_global,
                         cam: cam_from_seed(a, chrono::Utc::now()),
                         roles: a.roles.clone(),
-                        org_members: a.organization.as_ref().map(|o| o.members.clone()),
+                        org_members: a.organization.as_ref().map(|o| {
+                            o.members
+                                .iter()
+                                .map(|m| (m.clone(), o.units.get(m).cloned().unwrap_or_else(|| "Root".into())))
+                                .collect()
+                        }),
                     }
                 })
                 .collect();

@@ -309,7 +309,7 @@ async fn the_sync_build_reads_organizations_on_its_own_runtime() {
     let url = emu.base_url.clone();
     let text = format!(
         "[[tencent_organization]]\nname = \"acme\"\nregions = [\"ap-guangzhou\"]\nservices = [\"cvm\"]\n\
-         members = [\"acme-d*\"]\nsecret_id_env = \"ID\"\nsecret_key_env = \"KEY\"\n\
+         members = [\"acme-d*\", \"acme-sandbox\"]\nunits = [\"eng*\"]\nsecret_id_env = \"ID\"\nsecret_key_env = \"KEY\"\n\
          organization_endpoint = \"{url}\"\nsts_endpoint = \"{url}\"\ncvm_endpoint = \"{url}\"\n"
     );
     let vars: HashMap<String, String> = HashMap::from([
@@ -323,9 +323,9 @@ async fn the_sync_build_reads_organizations_on_its_own_runtime() {
     })
     .await
     .unwrap();
-    // The filter keeps acme-dev and acme-data, not acme-sandbox.
+    // Name and unit filters both apply: acme-data's name matches, but its unit is Data.
     let names: BTreeSet<&str> = providers.iter().map(|p| p.scope().account.as_str()).collect();
-    assert_eq!(names, BTreeSet::from(["acme-data", "acme-dev"]));
+    assert_eq!(names, BTreeSet::from(["acme-dev", "acme-sandbox"]));
     for p in &providers {
         let listed: BTreeSet<String> = p.list().await.unwrap().into_iter().map(|i| i.key.id.into()).collect();
         let want: BTreeSet<String> = emu

@@ -42,9 +42,9 @@ fn describe_members(data: &Data, account: &str, p: &Params) -> Result<Value, Api
     let search = p.opt_str("SearchKey")?;
     let items: Vec<Value> = members
         .iter()
-        .filter_map(|name| data.tencent_by_name(name))
-        .filter(|m| search.is_none_or(|s| m.name.contains(s) || m.cam.root_uin.to_string() == s))
-        .map(|m| json!({"MemberUin": m.cam.root_uin, "Name": m.name, "MemberType": "Create"}))
+        .filter_map(|(name, unit)| data.tencent_by_name(name).map(|m| (m, unit)))
+        .filter(|(m, _)| search.is_none_or(|s| m.name.contains(s) || m.cam.root_uin.to_string() == s))
+        .map(|(m, unit)| json!({"MemberUin": m.cam.root_uin, "Name": m.name, "MemberType": "Create", "NodeName": unit}))
         .collect();
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset as usize).take(limit as usize).collect();

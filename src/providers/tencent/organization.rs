@@ -6,7 +6,7 @@
 //! - hosts `organization.tencentcloudapi.com` / `organization.intl.tencentcloudapi.com`;
 //!   "Region: this parameter is not required for this API";
 //! - `Offset` (required, a multiple of `Limit`), `Limit` (required, 1-50);
-//! - the answer: `Items[]` of OrgMember (`MemberUin`, `Name`, ...) and `Total`;
+//! - the answer: `Items[]` of OrgMember (`MemberUin`, `Name`, `NodeName`, ...) and `Total`;
 //! - the access role the service creates in member accounts it creates is
 //!   `OrganizationAccessControlRole` (ListOrganizationIdentity's `IdentityRoleName`).
 
@@ -42,6 +42,8 @@ pub const ORGANIZATION: ServiceSpec = ServiceSpec {
 pub struct Member {
     pub uin: u64,
     pub name: String,
+    /// `NodeName`: the organization unit (department) the member is in, if answered.
+    pub unit: Option<String>,
 }
 
 /// Every member, all pages of `MAX_LIMIT`.
@@ -87,7 +89,8 @@ fn parse_page(response: &Value) -> Result<(Vec<Member>, u64), ProviderError> {
             .as_str()
             .filter(|n| !n.trim().is_empty())
             .map_or_else(|| uin.to_string(), str::to_string);
-        out.push(Member { uin, name });
+        let unit = item["NodeName"].as_str().filter(|n| !n.is_empty()).map(str::to_string);
+        out.push(Member { uin, name, unit });
     }
     Ok((out, total))
 }
@@ -98,17 +101,18 @@ mod tests {
 
     #[test]
     fn pages_read_members_and_total() {
-        let page = json!({"Items": [{"MemberUin": 1001, "Name": "dev"}, {"MemberUin": 1002, "Name": ""}], "Total": 7});
+        let page = json!({"Items": [{"MemberUin": 1001, "Name": "dev", "NodeName": "Eng"}, {"MemberUin": 1002, "Name": ""}], "Total": 7});
         let (items, total) = parse_page(&page).unwrap();
         assert_eq!(total, 7);
         assert_eq!(
             items[0],
             Member {
                 uin: 1001,
-                name: "dev".into()
+                name: "dev".into(),
+                unit: Some("Eng".into())
             }
         );
-        assert_eq!(items[1].name, "1002");
+        assert_eq!((items[1].name.as_str(), items[1].unit.as_deref()), ("1002", None));
         assert!(parse_page(&json!({"Items": []})).is_err());
         assert!(parse_page(&json!({"Items": [{"Name": "x"}], "Total": 1})).is_err());
         assert_eq!(parse_page(&json!({"Total": 0})).unwrap().0, vec![]);
