@@ -9,7 +9,7 @@ mod credentials;
 mod error;
 mod validate;
 
-pub use credentials::{TencentSecrets, check_secret_file, read_ca_cert, tccli_dir};
+pub use credentials::{FileRole, TencentSecrets, check_secret_file, read_ca_cert, tccli_dir};
 pub use error::{ConfigError, MissingCredentials};
 
 use crate::providers::http::ConnectTo;
@@ -79,6 +79,43 @@ pub struct TencentAccount {
     /// One URL for CAM (global: there is only one), replacing the site's CAM host.
     pub cam_endpoint: Option<String>,
     pub ca_cert: Option<PathBuf>,
+    /// STS and Organization URLs replacing the site's hosts (an emulator over plain HTTP).
+    pub sts_endpoint: Option<String>,
+    pub organization_endpoint: Option<String>,
+    /// Set: the account is reached by assuming this role (`role_arn` and friends).
+    pub role: Option<AssumeRole>,
+}
+
+/// How an account assumes its role: `role_arn`, `role_session_name`, `external_id`,
+/// `duration_secs` and `source` of a `[[tencent]]` table (or an organization member's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration_secs: u32,
+    /// The `[[tencent]]` account whose credentials call AssumeRole; `None`: this account's
+    /// own credential settings (env vars, file, tccli profile).
+    pub source: Option<String>,
+}
+
+/// One `[[tencent_organization]]` table: a management account whose organization's members
+/// become accounts at start (see `registry`), each reached through `role_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TencentOrganization {
+    /// The management account: its name is the table's, its credential settings, site,
+    /// endpoints, regions and services are the table's, and the members inherit all but
+    /// the credentials.
+    pub management: TencentAccount,
+    /// The role assumed in each member, `OrganizationAccessControlRole` by default.
+    pub role_name: String,
+    /// Name globs (`*`, `?`, case-insensitive) a member must match one of; empty: all.
+    pub members: Vec<String>,
+    /// Unit (department, `NodeName`) globs a member must match one of; empty: all.
+    pub units: Vec<String>,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration_secs: u32,
 }
 
 /// One `[[oceanbase]]` table: an OceanBase Cloud organization and its projects.
@@ -170,6 +207,7 @@ pub struct Config {
     /// The file this came from; named in every later error (e.g. missing credentials).
     pub path: PathBuf,
     pub tencent: Vec<TencentAccount>,
+    pub tencent_organizations: Vec<TencentOrganization>,
     pub oceanbase: Vec<OceanBaseAccount>,
     pub settings: Settings,
     /// The `[[protect]]` entries: keys no plan deletes, disables or rotates.
@@ -230,7 +268,7 @@ impl Config {
 
     /// No account configured at all.
     pub fn is_empty(&self) -> bool {
-        self.tencent.is_empty() && self.oceanbase.is_empty()
+        self.tencent.is_empty() && self.tencent_organizations.is_empty() && self.oceanbase.is_empty()
     }
 }
 

@@ -7,10 +7,13 @@
 //! endpoints overridden to its URL instead. Only the credential source differs from an
 //! operator's config.
 
-use crate::config::{Config, ConfigError, OceanBaseAccount, Settings, TencentAccount, TencentService};
+use crate::config::{
+    Config, ConfigError, OceanBaseAccount, Settings, TencentAccount, TencentOrganization, TencentService,
+};
 use crate::emulator::{Emulator, Seed};
 use crate::providers::Provider;
 use crate::providers::http::ConnectTo;
+use crate::providers::tencent::{organization, sts};
 use crate::registry;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,7 +54,7 @@ impl DemoConfig {
             let (id_var, key_var) = (format!("KEYWARD_DEMO_TC{i}_ID"), format!("KEYWARD_DEMO_TC{i}_KEY"));
             env.insert(id_var.clone(), account.secret_id.clone());
             env.insert(key_var.clone(), account.secret_key.clone());
-            config.tencent.push(TencentAccount {
+            let table = TencentAccount {
                 name: account.name.clone(),
                 regions: account.regions.clone(),
                 services: vec![TencentService::ApiGateway, TencentService::Cvm, TencentService::Cam],
@@ -65,8 +68,33 @@ impl DemoConfig {
                 apigateway_endpoint: endpoint.clone(),
                 cvm_endpoint: endpoint.clone(),
                 cam_endpoint: endpoint.clone(),
+                sts_endpoint: endpoint.clone(),
+                organization_endpoint: endpoint.clone(),
                 ca_cert: None,
-            });
+                role: None,
+            };
+            // An organization's members are reached the enterprise way: only through their
+            // organization's table, with the management account's credentials.
+            if let Some(org) = &account.organization {
+                config.tencent_organizations.push(TencentOrganization {
+                    management: TencentAccount {
+                        name: format!("{}-org", account.name),
+                        ..table.clone()
+                    },
+                    role_name: organization::DEFAULT_ROLE_NAME.to_string(),
+                    members: Vec::new(),
+                    units: Vec::new(),
+                    session_name: sts::default_session_name(Some("demo")),
+                    external_id: None,
+                    duration_secs: sts::DEFAULT_DURATION_SECS,
+                });
+                if org.manage_only {
+                    continue;
+                }
+            }
+            if account.managed_by(seed).is_none() {
+                config.tencent.push(table);
+            }
         }
         for (i, account) in seed.oceanbase_accounts().iter().enumerate() {
             let (id_var, key_var) = (format!("KEYWARD_DEMO_OB{i}_ID"), format!("KEYWARD_DEMO_OB{i}_SECRET"));
@@ -86,7 +114,9 @@ impl DemoConfig {
         DemoConfig { config, env }
     }
 
-    pub fn providers(&self) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
-        registry::build(&self.config, &|name| self.env.get(name).cloned())
+    /// Every source, organizations' members included (their member lists are read from
+    /// the emulator here, so this runs on the emulator's runtime).
+    pub async fn providers(&self) -> Result<Vec<Arc<dyn Provider>>, ConfigError> {
+        registry::build_async(&self.config, &|name| self.env.get(name).cloned()).await
     }
 }

@@ -545,6 +545,12 @@ impl Glob {
     }
 }
 
+/// Whole-value, case-insensitive `*` / `?` match of `value` against `pattern`: the filter's
+/// glob rule, shared with the config's organization member filter.
+pub fn glob_matches(pattern: &str, value: &str) -> bool {
+    Glob::new(pattern).matches(value)
+}
+
 /// Whole-value wildcard match of lower-cased `text` against `tokens`: the classic greedy
 /// scan that, on a mismatch, lets the last `*` swallow one more character. No allocation.
 fn glob_match<I: Iterator<Item = char> + Clone>(tokens: &[Tok], mut text: I) -> bool {

@@ -102,7 +102,7 @@ async fn start(opts: LaunchOptions<'_>) -> Result<(), Failure> {
         let audit_path = dir.path().join("audit.jsonl");
         private_dir = Some(dir);
         let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
-        let providers = demo.providers().map_err(|e| e.to_string())?;
+        let providers = demo.providers().await.map_err(|e| e.to_string())?;
         let title = format!("demo · emulator at {}", emu.base_url);
         (
             providers,

@@ -191,7 +191,8 @@ pub async fn measure(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let seed = seed(sizes.delete_key_pairs, sizes.delete_api_keys);
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await?;
     let providers: Vec<Arc<dyn Provider>> = DemoConfig::new(&emu, &seed, None)
-        .providers()?
+        .providers()
+        .await?
         .into_iter()
         .filter(|p| p.scope().kind != ProviderKind::OceanBase)
         .collect();

@@ -149,7 +149,7 @@ async fn ratio(sizes: &Sizes) -> Result<Vec<Figure>, BenchError> {
     let seed = Seed::generated(1, &REGIONS[..regions], kp_per_region, ak_per_region, 0);
     let emu = emulator::start(EmulatorOptions::https(seed.clone())).await?;
     let demo = DemoConfig::new(&emu, &seed, None);
-    let providers = demo.providers()?;
+    let providers = demo.providers().await?;
     let (wall, listings) = list_all(&providers).await?;
     let rate_limited = emu.state().rate_limited_count();
     emu.shutdown().await;
@@ -207,7 +207,8 @@ async fn uin_backoff(sizes: &Sizes) -> Result<Figure, BenchError> {
     .await?;
     let demo = DemoConfig::new(&emu, &seed, None);
     let providers: Vec<Arc<dyn Provider>> = demo
-        .providers()?
+        .providers()
+        .await?
         .into_iter()
         .filter(|p| p.scope().kind == ProviderKind::Cvm)
         .collect();

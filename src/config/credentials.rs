@@ -28,6 +28,17 @@ pub struct TencentSecrets {
     /// Where they came from, in words ("env vars A and B", "tccli profile default (path)"):
     /// named by `keyward info` and by `keyward doctor` when the service refuses them.
     pub source: String,
+    /// A tccli role profile (`role_arn` and `role_session_name` in its `.credential`, as
+    /// `tccli configure set role-arn ... role-session-name ...` writes them): these keys
+    /// are the source that assumes that role, as tccli does with STSAssumeRoleCredential.
+    pub file_role: Option<FileRole>,
+}
+
+/// The role a credentials file names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
 }
 
 /// A credentials file. Field names of both keyward's TOML form and tccli's JSON are taken;
@@ -44,6 +55,10 @@ struct CredentialFile {
     access_key_id: Option<String>,
     #[serde(default, alias = "accessKeySecret")]
     access_key_secret: Option<String>,
+    #[serde(default, alias = "roleArn", alias = "role-arn")]
+    role_arn: Option<String>,
+    #[serde(default, alias = "roleSessionName", alias = "role-session-name")]
+    role_session_name: Option<String>,
 }
 
 /// Tracks what was looked at, for the "missing credentials" message.
@@ -150,6 +165,7 @@ impl TencentAccount {
                     secret_key: Secret::new(key),
                     token: token_from_env(&mut tried),
                     source: format!("env vars {id_var} and {key_var}"),
+                    file_role: None,
                 });
             }
         }
@@ -168,6 +184,7 @@ impl TencentAccount {
                     secret_key: Secret::new(key),
                     token,
                     source: format!("env vars {} and {}", vars.0, vars.1),
+                    file_role: None,
                 });
             }
         }
@@ -263,6 +280,10 @@ fn tencent_from_file(
             secret_key,
             token: non_empty_secret(file.session_token),
             source,
+            file_role: non_empty(file.role_arn).map(|role_arn| FileRole {
+                role_arn,
+                session_name: non_empty(file.role_session_name),
+            }),
         })),
         _ => Err(ConfigError::BadCredentialsFile {
             path: path.to_path_buf(),

@@ -1,10 +1,14 @@
 //! From TOML text to a checked `Config`. The file's shape is parsed with spans, so every
 //! rule broken can name its line; unknown keys are refused.
 
-use super::{Config, ConfigError, EnvLookup, OceanBaseAccount, Settings, TencentAccount, TencentService, home_dir};
+use super::{
+    AssumeRole, Config, ConfigError, EnvLookup, OceanBaseAccount, Settings, TencentAccount, TencentOrganization,
+    TencentService, home_dir,
+};
 use crate::providers::http::{ConnectTo, validate_endpoint};
 use crate::providers::tencent::client::Language;
 use crate::providers::tencent::endpoint::{Access, Site};
+use crate::providers::tencent::{organization, sts};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,9 @@ use toml::Spanned;
 struct RawConfig {
     #[serde(default)]
     tencent: Vec<Spanned<RawTencent>>,
+    /// The same keys as `[[tencent]]` but the role's, plus `role_name` and `members`.
+    #[serde(default)]
+    tencent_organization: Vec<Spanned<RawTencent>>,
     #[serde(default)]
     oceanbase: Vec<Spanned<RawOceanBase>>,
     #[serde(default)]
@@ -72,7 +79,19 @@ struct RawTencent {
     apigateway_endpoint: Option<Spanned<String>>,
     cvm_endpoint: Option<Spanned<String>>,
     cam_endpoint: Option<Spanned<String>>,
+    sts_endpoint: Option<Spanned<String>>,
+    organization_endpoint: Option<Spanned<String>>,
     ca_cert: Option<Spanned<String>>,
+    // Role assumption ([[tencent]] only, but for the session settings).
+    role_arn: Option<Spanned<String>>,
+    role_session_name: Option<Spanned<String>>,
+    external_id: Option<Spanned<String>>,
+    duration_secs: Option<Spanned<u64>>,
+    source: Option<Spanned<String>>,
+    // [[tencent_organization]] only.
+    role_name: Option<Spanned<String>>,
+    members: Option<Spanned<Vec<Spanned<String>>>>,
+    units: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -122,9 +141,11 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
         ..Config::default()
     };
     let mut tencent_names = HashSet::new();
+    let mut sources = Vec::new();
     for t in raw.tencent {
         let span = t.span();
-        let account = checker.tencent(t)?;
+        let source_at = t.get_ref().source.as_ref().map(|s| s.span().start);
+        let account = checker.tencent(t, Table::Account)?.0;
         if !tencent_names.insert(account.name.clone()) {
             return Err(checker.invalid(
                 span.start,
@@ -132,7 +153,35 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
                 "give every [[tencent]] account its own name",
             ));
         }
+        if let Some(at) = source_at {
+            sources.push((cfg.tencent.len(), at));
+        }
         cfg.tencent.push(account);
+    }
+    checker.role_sources(&cfg.tencent, &sources)?;
+    for t in raw.tencent_organization {
+        let span = t.span();
+        let (management, org) = checker.tencent(t, Table::Organization)?;
+        if !tencent_names.insert(management.name.clone()) {
+            return Err(checker.invalid(
+                span.start,
+                format!(
+                    "[[tencent_organization]] \"{}\" has the name of another [[tencent]] account or organization",
+                    management.name
+                ),
+                "give every [[tencent]] and [[tencent_organization]] table its own name",
+            ));
+        }
+        let org = org.unwrap_or_default();
+        cfg.tencent_organizations.push(TencentOrganization {
+            management,
+            role_name: org.role_name,
+            members: org.members,
+            units: org.units,
+            session_name: org.session_name,
+            external_id: org.external_id,
+            duration_secs: org.duration_secs,
+        });
     }
     let mut ob_names = HashSet::new();
     for o in raw.oceanbase {
@@ -166,6 +215,24 @@ pub(super) fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<Confi
         }
     }
     Ok(cfg)
+}
+
+/// Which table a `RawTencent` came from: the keys each may hold differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Account,
+    Organization,
+}
+
+/// The organization-only settings of a `[[tencent_organization]]` table.
+#[derive(Default)]
+struct OrgSettings {
+    role_name: String,
+    members: Vec<String>,
+    units: Vec<String>,
+    session_name: String,
+    external_id: Option<String>,
+    duration_secs: u32,
 }
 
 struct Checker<'a> {
@@ -346,10 +413,79 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    fn tencent(&self, raw: Spanned<RawTencent>) -> Result<TencentAccount, ConfigError> {
+    /// A `[[tencent]]` account, or a `[[tencent_organization]]`'s management account and
+    /// its organization settings.
+    fn tencent(
+        &self,
+        raw: Spanned<RawTencent>,
+        table: Table,
+    ) -> Result<(TencentAccount, Option<OrgSettings>), ConfigError> {
         let start = raw.span().start;
-        let raw = raw.into_inner();
-        let name = self.name(raw.name, "tencent")?;
+        let mut raw = raw.into_inner();
+        let table_name = match table {
+            Table::Account => "tencent",
+            Table::Organization => "tencent_organization",
+        };
+        self.table_keys(&raw, table)?;
+        let name = self.name(raw.name, table_name)?;
+        let session_name = self.session_name(raw.role_session_name.take())?;
+        let external_id = match raw.external_id.take() {
+            None => None,
+            Some(v) => Some(self.non_empty(
+                v,
+                "external_id",
+                "give the ExternalId the role's trust policy asks for, or remove the key",
+            )?),
+        };
+        let duration_secs = self.duration(raw.duration_secs.take())?;
+        let role = match raw.role_arn.take() {
+            None => None,
+            Some(arn) => {
+                let span = arn.span();
+                let arn = arn.into_inner();
+                if !arn.starts_with("qcs::cam::uin/") || !(arn.contains(":roleName/") || arn.contains(":role/")) {
+                    return Err(self.invalid(
+                        span.start,
+                        format!("role_arn \"{arn}\" is not a CAM role ARN"),
+                        "copy the role's RoleArn from the CAM console, like qcs::cam::uin/100012345678:roleName/OrganizationAccessControlRole",
+                    ));
+                }
+                Some(AssumeRole {
+                    role_arn: arn,
+                    session_name: session_name.clone(),
+                    external_id: external_id.clone(),
+                    duration_secs,
+                    source: raw.source.take().map(Spanned::into_inner),
+                })
+            }
+        };
+        let org = match table {
+            Table::Account => None,
+            Table::Organization => Some(OrgSettings {
+                role_name: self.role_name(raw.role_name.take())?,
+                members: match raw.members.take() {
+                    None => Vec::new(),
+                    Some(m) => self.list(
+                        m,
+                        "members",
+                        "list member name globs like members = [\"prod-*\", \"shared-services\"], or remove the key for every member",
+                        |g| !g.trim().is_empty(),
+                    )?,
+                },
+                units: match raw.units.take() {
+                    None => Vec::new(),
+                    Some(u) => self.list(
+                        u,
+                        "units",
+                        "list organization unit (department) name globs like units = [\"Production\"], or remove the key",
+                        |g| !g.trim().is_empty(),
+                    )?,
+                },
+                session_name,
+                external_id,
+                duration_secs,
+            }),
+        };
         let regions = self.list(
             raw.regions,
             "regions",
@@ -402,7 +538,7 @@ impl Checker<'_> {
                 Some(p)
             }
         };
-        Ok(TencentAccount {
+        let account = TencentAccount {
             name,
             regions,
             services,
@@ -426,8 +562,165 @@ impl Checker<'_> {
             apigateway_endpoint: self.endpoint(raw.apigateway_endpoint)?,
             cvm_endpoint: self.endpoint(raw.cvm_endpoint)?,
             cam_endpoint: self.endpoint(raw.cam_endpoint)?,
+            sts_endpoint: self.endpoint(raw.sts_endpoint)?,
+            organization_endpoint: self.endpoint(raw.organization_endpoint)?,
             ca_cert: self.path(raw.ca_cert)?,
-        })
+            role,
+        };
+        Ok((account, org))
+    }
+
+    /// Refuses the keys the other table kind holds, and a role setting without role_arn.
+    fn table_keys(&self, raw: &RawTencent, table: Table) -> Result<(), ConfigError> {
+        match table {
+            Table::Account => {
+                if let Some(v) = &raw.role_name {
+                    return Err(self.invalid(
+                        v.span().start,
+                        "role_name belongs in a [[tencent_organization]] table",
+                        "for one account, set role_arn = \"qcs::cam::uin/<uin>:roleName/<role>\" instead",
+                    ));
+                }
+                if let Some(v) = raw.members.as_ref().or(raw.units.as_ref()) {
+                    return Err(self.invalid(
+                        v.span().start,
+                        "members and units belong in a [[tencent_organization]] table",
+                        "remove the key, or move the account into a [[tencent_organization]] table",
+                    ));
+                }
+                if raw.role_arn.is_none() {
+                    let stray = [
+                        (
+                            "role_session_name",
+                            raw.role_session_name.as_ref().map(|v| v.span().start),
+                        ),
+                        ("external_id", raw.external_id.as_ref().map(|v| v.span().start)),
+                        ("duration_secs", raw.duration_secs.as_ref().map(|v| v.span().start)),
+                        ("source", raw.source.as_ref().map(|v| v.span().start)),
+                    ];
+                    if let Some((key, Some(at))) = stray.into_iter().find(|(_, at)| at.is_some()) {
+                        return Err(self.invalid(
+                            at,
+                            format!("{key} is set but role_arn is not"),
+                            "set role_arn for the role to assume, or remove the key",
+                        ));
+                    }
+                }
+            }
+            Table::Organization => {
+                for (key, at) in [
+                    ("role_arn", raw.role_arn.as_ref().map(|v| v.span().start)),
+                    ("source", raw.source.as_ref().map(|v| v.span().start)),
+                ] {
+                    if let Some(at) = at {
+                        return Err(self.invalid(
+                            at,
+                            format!("{key} does not belong in a [[tencent_organization]] table"),
+                            "the members' roles are named by role_name; give the management account's \
+                             own credentials (secret_id_env/secret_key_env, credentials_file or tccli_profile)",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn session_name(&self, value: Option<Spanned<String>>) -> Result<String, ConfigError> {
+        let Some(value) = value else {
+            let user = (self.env)("USER").or_else(|| (self.env)("USERNAME"));
+            return Ok(sts::default_session_name(user.as_deref()));
+        };
+        let span = value.span();
+        let v = value.into_inner();
+        sts::check_session_name(&v).map_err(|why| {
+            self.invalid(
+                span.start,
+                format!("role_session_name \"{v}\" {why}"),
+                "use 2-128 letters, digits or _ + = , . @ -, or remove the key for keyward-<user>",
+            )
+        })?;
+        Ok(v)
+    }
+
+    fn duration(&self, value: Option<Spanned<u64>>) -> Result<u32, ConfigError> {
+        let Some(value) = value else {
+            return Ok(sts::DEFAULT_DURATION_SECS);
+        };
+        let span = value.span();
+        let secs = value.into_inner();
+        sts::check_duration(secs).map_err(|why| {
+            self.invalid(
+                span.start,
+                format!("duration_secs = {why}"),
+                format!(
+                    "use 1 to {} seconds, or remove the key for {} (STS's default)",
+                    sts::MAX_DURATION_SECS,
+                    sts::DEFAULT_DURATION_SECS
+                ),
+            )
+        })?;
+        Ok(secs as u32)
+    }
+
+    fn role_name(&self, value: Option<Spanned<String>>) -> Result<String, ConfigError> {
+        let Some(value) = value else {
+            return Ok(organization::DEFAULT_ROLE_NAME.to_string());
+        };
+        let span = value.span();
+        let v = value.into_inner();
+        let ok =
+            !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        if !ok {
+            return Err(self.invalid(
+                span.start,
+                format!("role_name \"{v}\" is not a CAM role name"),
+                format!(
+                    "give the role's name as CAM shows it, or remove the key for {}",
+                    organization::DEFAULT_ROLE_NAME
+                ),
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Every `source` names another `[[tencent]]` account, and no chain of sources loops.
+    fn role_sources(&self, accounts: &[TencentAccount], sources: &[(usize, usize)]) -> Result<(), ConfigError> {
+        let index = |name: &str| accounts.iter().position(|a| a.name == name);
+        for &(i, at) in sources {
+            let account = &accounts[i];
+            let Some(source) = account.role.as_ref().and_then(|r| r.source.as_deref()) else {
+                continue;
+            };
+            if index(source).is_none() {
+                return Err(self.invalid(
+                    at,
+                    format!("source = \"{source}\" names no [[tencent]] account"),
+                    "name the [[tencent]] account whose credentials assume this role",
+                ));
+            }
+            // Follow the chain; coming back to `i` is a loop.
+            let mut seen = vec![i];
+            let mut next = Some(source);
+            while let Some(name) = next {
+                let Some(j) = index(name) else { break };
+                if seen.contains(&j) {
+                    let chain: Vec<&str> = seen.iter().map(|k| accounts[*k].name.as_str()).collect();
+                    return Err(self.invalid(
+                        at,
+                        format!(
+                            "source = \"{source}\" makes a loop: {} -> {}",
+                            chain.join(" -> "),
+                            accounts[j].name
+                        ),
+                        "end the chain at an account with its own credentials (no role_arn, or role_arn without source)",
+                    ));
+                }
+                seen.push(j);
+                next = accounts[j].role.as_ref().and_then(|r| r.source.as_deref());
+            }
+        }
+        Ok(())
     }
 
     fn oceanbase(&self, raw: RawOceanBase) -> Result<OceanBaseAccount, ConfigError> {

@@ -30,6 +30,19 @@ pub(crate) struct SignedRequest<'a> {
     pub content_type: &'a str,
     pub payload: &'a [u8],
     pub timestamp: i64,
+    /// `X-TC-Token`, the session token of temporary credentials.
+    pub token: Option<&'a str>,
+    /// The server's clock (Unix seconds): temporary credentials expire by it.
+    pub now: i64,
+}
+
+/// The common code for a missing, wrong or expired session token ("AuthFailure.TokenFailure:
+/// Invalid token"); the message says which.
+fn token_failure(detail: &str) -> ApiError {
+    ApiError::new(
+        crate::providers::tencent::sts::TOKEN_FAILURE,
+        format!("Token verification failed: {detail}. Please check if your Token is correct."),
+    )
 }
 
 fn signature_failure(detail: impl std::fmt::Display) -> ApiError {
@@ -74,21 +87,45 @@ pub(crate) fn verify(
             auth.date
         )));
     }
-    let (account, key) = data.tencent_key(&auth.secret_id).ok_or_else(|| {
-        ApiError::new(
-            "AuthFailure.SecretIdNotFound",
-            "The SecretId is not found, please ensure that your SecretId is correct.",
-        )
-    })?;
-    if !key.active {
-        return Err(ApiError::new(
-            "AuthFailure.SecretIdNotFound",
-            "The SecretId is disabled (Inactive in CAM): enable it with UpdateAccessKey or sign with another key.",
-        ));
-    }
+    // A CAM access key, or temporary credentials STS handed out (which need their token).
+    let (account, secret, uin) = match data.tencent_key(&auth.secret_id) {
+        Some((account, key)) => {
+            if !key.active {
+                return Err(ApiError::new(
+                    "AuthFailure.SecretIdNotFound",
+                    "The SecretId is disabled (Inactive in CAM): enable it with UpdateAccessKey or sign with another key.",
+                ));
+            }
+            (account.name.clone(), &key.secret, key.owner_uin)
+        }
+        None => {
+            let temp = data.temp_keys.get(&auth.secret_id).ok_or_else(|| {
+                ApiError::new(
+                    "AuthFailure.SecretIdNotFound",
+                    "The SecretId is not found, please ensure that your SecretId is correct.",
+                )
+            })?;
+            match req.token {
+                None => return Err(token_failure("temporary credentials need their token in X-TC-Token")),
+                Some(t) if t != temp.token.expose() => {
+                    return Err(token_failure("the X-TC-Token is not the one issued with this SecretId"));
+                }
+                Some(_) if req.now >= temp.expires_at => {
+                    return Err(token_failure(&format!(
+                        "the temporary credentials expired at {} (Unix time)",
+                        temp.expires_at
+                    )));
+                }
+                Some(_) => {}
+            }
+            // A role session acts with the role's (administrator) rights: as the root.
+            let uin = data.tencent_by_name(&temp.account).map_or(0, |a| a.cam.root_uin);
+            (temp.account.clone(), &temp.secret, uin)
+        }
+    };
     let expected = sign::sign(&SignInput {
         secret_id: &auth.secret_id,
-        secret_key: key.secret.expose(),
+        secret_key: secret.expose(),
         service: service.name(),
         host: req.host,
         content_type: req.content_type,
@@ -102,10 +139,7 @@ pub(crate) fn verify(
             expected.string_to_sign
         )));
     }
-    Ok(Caller {
-        account: account.name.clone(),
-        uin: key.owner_uin,
-    })
+    Ok(Caller { account, uin })
 }
 
 #[cfg(test)]

@@ -49,6 +49,10 @@ pub struct EmulatorArgs {
     /// how clients report AuthFailure.SignatureExpire.
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
     pub clock_offset_secs: Option<i64>,
+    /// Make STS AssumeRole's temporary credentials live N seconds whatever DurationSeconds
+    /// asks (overrides the seed's token_ttl_secs), to watch keyward refresh them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl_secs: Option<u64>,
 }
 
 impl EmulatorArgs {
@@ -168,6 +172,10 @@ async fn serve(args: EmulatorArgs) -> Result<(), String> {
         None => Seed::demo(),
     }
     .map_err(|e| e.to_string())?;
+    let seed = match args.token_ttl_secs {
+        Some(secs) => seed.with_token_ttl(secs),
+        None => seed,
+    };
     let faults = args.faults(&seed);
     let opts = EmulatorOptions {
         listen: args.listen,
@@ -356,6 +364,7 @@ mod tests {
             uin_limit: None,
             ip_limit: None,
             clock_offset_secs: None,
+            token_ttl_secs: None,
         };
         let f = args.faults(&seed);
         assert_eq!(f.latency, Duration::from_millis(5));

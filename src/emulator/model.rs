@@ -7,6 +7,7 @@
 use crate::providers::tencent::apigateway::actions as apigateway_actions;
 use crate::providers::tencent::cam;
 use crate::providers::tencent::cvm::actions as cvm_actions;
+use crate::providers::tencent::{organization, sts};
 use crate::secret::Secret;
 use rand::Rng;
 use std::collections::HashMap;
@@ -19,16 +20,28 @@ pub enum TcService {
     Cvm,
     /// CAM access keys: global, one set of users and keys per account, no region.
     Cam,
+    /// STS AssumeRole: temporary credentials of a role of some account.
+    Sts,
+    /// Organization: the member accounts of the caller's organization; global.
+    Organization,
 }
 
 impl TcService {
-    pub const ALL: [TcService; 3] = [TcService::ApiGateway, TcService::Cvm, TcService::Cam];
+    pub const ALL: [TcService; 5] = [
+        TcService::ApiGateway,
+        TcService::Cvm,
+        TcService::Cam,
+        TcService::Sts,
+        TcService::Organization,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             TcService::ApiGateway => "apigateway",
             TcService::Cvm => "cvm",
             TcService::Cam => cam::SERVICE,
+            TcService::Sts => sts::SERVICE,
+            TcService::Organization => organization::SERVICE,
         }
     }
 
@@ -37,6 +50,8 @@ impl TcService {
             TcService::ApiGateway => "2018-08-08",
             TcService::Cvm => "2017-03-12",
             TcService::Cam => cam::VERSION,
+            TcService::Sts => sts::VERSION,
+            TcService::Organization => organization::VERSION,
         }
     }
 
@@ -47,6 +62,8 @@ impl TcService {
             TcService::ApiGateway => 20,
             TcService::Cvm => 10,
             TcService::Cam => cam::rate_per_second(action),
+            TcService::Sts => sts::RATE_PER_SECOND,
+            TcService::Organization => organization::RATE_PER_SECOND,
         }
     }
 
@@ -56,8 +73,10 @@ impl TcService {
 
     /// Whether the service is global ("Region: this parameter is not required for this
     /// API"): `X-TC-Region` is then optional and ignored, and no region check applies.
+    /// STS documents Region as required but serves every region alike: it is treated as
+    /// global here (a region, if sent, is not checked against the caller's).
     pub fn is_global(self) -> bool {
-        self == TcService::Cam
+        matches!(self, TcService::Cam | TcService::Sts | TcService::Organization)
     }
 
     /// Every action the emulator serves for this service: the provider module's list.
@@ -66,6 +85,8 @@ impl TcService {
             TcService::ApiGateway => apigateway_actions::ALL,
             TcService::Cvm => cvm_actions::ALL,
             TcService::Cam => cam::actions::ALL,
+            TcService::Sts => sts::ACTIONS,
+            TcService::Organization => organization::ACTIONS,
         }
     }
 
@@ -73,9 +94,9 @@ impl TcService {
     /// service, which has no regions; the common code stands in).
     pub(crate) fn invalid_region(self, region: &str) -> ApiError {
         match self {
-            TcService::Cam => ApiError::new(
+            TcService::Cam | TcService::Sts | TcService::Organization => ApiError::new(
                 "UnsupportedRegion",
-                format!("The region {region} is not supported: cam is global."),
+                format!("The region {region} is not supported: {} is global.", self.name()),
             ),
             TcService::ApiGateway => ApiError::new(
                 "InvalidParameterValue.InvalidRegion",

@@ -13,6 +13,9 @@ use std::time::Duration;
 /// Expanding `generate` specs: seed's own helper, using seed's types.
 mod expand;
 
+/// The management account `Seed::with_organization` adds.
+pub const FLEET_ADMIN: &str = "fleet-admin";
+
 const DEMO_SEED: &str = include_str!("../../assets/demo-seed.toml");
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,10 @@ pub struct Seed {
     pub tencent: Vec<SeedTencentAccount>,
     #[serde(default)]
     pub oceanbase: Vec<SeedObAccount>,
+    /// How long STS AssumeRole's temporary credentials live, whatever DurationSeconds asks
+    /// (tests of refresh and expiry use a few seconds); absent: DurationSeconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_ttl_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -93,6 +100,58 @@ pub struct SeedTencentAccount {
     /// account name) whose one key is the account's own `secret_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cam: Option<SeedCam>,
+    /// CAM roles other accounts may assume through STS AssumeRole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<SeedRole>,
+    /// The organization this account manages (DescribeOrganizationMembers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<SeedOrganization>,
+}
+
+/// A CAM role and its trust policy: the accounts allowed to assume it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRole {
+    pub name: String,
+    /// Names of the seed accounts whose credentials may assume the role (the trust
+    /// policy's principals). Empty: nobody (a broken trust policy).
+    #[serde(default)]
+    pub trusted: Vec<String>,
+    /// The trust policy's `qcs:ExternalId` condition: AssumeRole must send this ExternalId.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+/// An organization: its member accounts, by seed account name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOrganization {
+    pub members: Vec<String>,
+    /// The unit (department, `NodeName`) of some members, by member name; others are in
+    /// the root unit, answered as `Root`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub units: std::collections::BTreeMap<String, String>,
+    /// The account serves only as the management account: the demo config reaches it
+    /// through nothing but its `[[tencent_organization]]` table (the fleet bench's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manage_only: bool,
+}
+
+impl SeedTencentAccount {
+    /// The account's root uin: its CAM section's, or the one derived from its name.
+    pub fn root_uin(&self) -> u64 {
+        match &self.cam {
+            Some(cam) => cam.root_uin,
+            None => SeedCam::default_for(self).root_uin,
+        }
+    }
+
+    /// The organization whose member this account is, by its management account's name.
+    pub fn managed_by<'a>(&self, seed: &'a Seed) -> Option<&'a SeedTencentAccount> {
+        seed.tencent
+            .iter()
+            .find(|m| m.organization.as_ref().is_some_and(|o| o.members.contains(&self.name)))
+    }
 }
 
 /// An account's CAM users and access keys. The account's `secret_id` must be one of the
@@ -488,6 +547,8 @@ impl Seed {
                     key_pairs: Vec::new(),
                     // The default CAM: the root user and the account's own key.
                     cam: None,
+                    roles: Vec::new(),
+                    organization: None,
                     generate: regions
                         .iter()
                         .map(|r| TencentGenerate {
@@ -528,9 +589,56 @@ impl Seed {
             faults: None,
             tencent,
             oceanbase,
+            token_ttl_secs: None,
         };
         seed.expand();
         seed
+    }
+
+    /// The same seed with every Tencent account a member of one organization, managed by
+    /// a new account `fleet-admin` (no keys, the first account's regions, `manage_only`),
+    /// each member holding `role_name` trusting it: the fleet bench's enterprise shape.
+    pub fn with_organization(mut self, role_name: &str) -> Seed {
+        let members: Vec<String> = self.tencent.iter().map(|a| a.name.clone()).collect();
+        for account in &mut self.tencent {
+            account.roles.push(SeedRole {
+                name: role_name.to_string(),
+                trusted: vec![FLEET_ADMIN.to_string()],
+                external_id: None,
+            });
+        }
+        let mut rng = fake::rng_for("fleet-admin/credentials");
+        self.tencent.push(SeedTencentAccount {
+            name: FLEET_ADMIN.to_string(),
+            secret_id: format!(
+                "AKIDFLEETADMIN{}",
+                fake::chars(&mut rng, b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 22)
+            ),
+            secret_key: fake::chars(
+                &mut rng,
+                b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+                32,
+            ),
+            regions: self.tencent.first().map(|a| a.regions.clone()).unwrap_or_default(),
+            key_pairs_global: false,
+            api_keys: Vec::new(),
+            key_pairs: Vec::new(),
+            generate: Vec::new(),
+            cam: None,
+            roles: Vec::new(),
+            organization: Some(SeedOrganization {
+                members,
+                units: Default::default(),
+                manage_only: true,
+            }),
+        });
+        self
+    }
+
+    /// The same seed with AssumeRole's credentials living `secs` seconds.
+    pub fn with_token_ttl(mut self, secs: u64) -> Seed {
+        self.token_ttl_secs = Some(secs);
+        self
     }
 
     /// The same seed with every Tencent account's key pairs account-global. Key pair
@@ -569,6 +677,11 @@ impl Seed {
             }
         }
         self
+    }
+
+    /// Mutable access for tests that arrange roles and organizations.
+    pub fn tencent_accounts_mut(&mut self) -> &mut Vec<SeedTencentAccount> {
+        &mut self.tencent
     }
 
     pub fn tencent_accounts(&self) -> &[SeedTencentAccount] {
@@ -645,6 +758,25 @@ impl Seed {
                 }
             }
         }
+        for a in &self.tencent {
+            let known = |name: &str| self.tencent.iter().any(|b| b.name == name);
+            for role in &a.roles {
+                if let Some(t) = role.trusted.iter().find(|t| !known(t)) {
+                    return Err(format!(
+                        "role {:?} of {:?} trusts {t:?}, which is no account",
+                        role.name, a.name
+                    ));
+                }
+            }
+            if let Some(org) = &a.organization {
+                if let Some(m) = org.members.iter().find(|m| !known(m) || *m == &a.name) {
+                    return Err(format!(
+                        "organization of {:?} lists member {m:?}, which is no other account",
+                        a.name
+                    ));
+                }
+            }
+        }
         for a in &self.oceanbase {
             if !names.insert(a.name.as_str()) {
                 return Err(format!("account name {:?} is used twice; names must be unique", a.name));
@@ -686,7 +818,8 @@ mod tests {
     #[test]
     fn demo_seed_loads_with_hundreds_of_each_kind() {
         let seed = Seed::demo().unwrap();
-        assert_eq!(seed.tencent_accounts().len(), 2);
+        // acme-prod and acme-staging, and acme-prod's three organization members.
+        assert_eq!(seed.tencent_accounts().len(), 5);
         assert_eq!(seed.oceanbase_accounts().len(), 1);
         let api_keys: usize = seed.tencent_accounts().iter().map(|a| a.api_keys.len()).sum();
         let key_pairs: usize = seed.tencent_accounts().iter().map(|a| a.key_pairs.len()).sum();
@@ -735,9 +868,34 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_organization_is_members_trusting_its_manager() {
+        let seed = Seed::demo().unwrap();
+        let prod = &seed.tencent_accounts()[0];
+        let org = prod.organization.as_ref().expect("acme-prod manages an organization");
+        assert_eq!(org.members, ["acme-dev", "acme-data", "acme-sandbox"]);
+        for name in &org.members {
+            let member = seed.tencent_accounts().iter().find(|a| &a.name == name).unwrap();
+            assert_eq!(member.managed_by(&seed).map(|m| m.name.as_str()), Some("acme-prod"));
+            let role = &member.roles[0];
+            assert_eq!(role.name, crate::providers::tencent::organization::DEFAULT_ROLE_NAME);
+            assert_eq!(role.trusted, ["acme-prod"], "{name}");
+        }
+        let mut broken = seed.clone();
+        broken.tencent[2].roles[0].trusted = vec!["nobody".into()];
+        assert!(broken.validate().unwrap_err().contains("nobody"));
+    }
+
+    #[test]
     fn demo_cam_has_users_with_zero_one_and_two_keys_of_every_age() {
         let seed = Seed::demo().unwrap();
-        for a in seed.tencent_accounts() {
+        // The organization's members keep the default CAM (a root and its own key).
+        let direct: Vec<_> = seed
+            .tencent_accounts()
+            .iter()
+            .filter(|a| a.managed_by(&seed).is_none())
+            .collect();
+        assert_eq!(direct.len(), 2);
+        for a in direct {
             let cam = a.cam.as_ref().unwrap_or_else(|| panic!("{} has a cam section", a.name));
             let own = cam.keys.iter().find(|k| k.id == a.secret_id).unwrap();
             assert_eq!((own.user, own.inactive), (cam.root_uin, false), "{}", a.name);
@@ -749,7 +907,7 @@ mod tests {
         let ages: HashSet<Option<u32>> = seed
             .tencent_accounts()
             .iter()
-            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .flat_map(|a| a.cam.iter().flat_map(|c| &c.keys))
             .map(|k| k.last_used_days_ago)
             .collect();
         for age in [None, Some(1), Some(40), Some(400)] {
@@ -793,7 +951,7 @@ mod tests {
         let cam_secrets = seed
             .tencent_accounts()
             .iter()
-            .flat_map(|a| &a.cam.as_ref().unwrap().keys)
+            .flat_map(|a| a.cam.iter().flat_map(|c| &c.keys))
             .filter_map(|k| k.secret.as_ref());
         for s in cam_secrets {
             assert!(!text.contains(s.as_str()), "a CAM secret in Debug");

@@ -7,7 +7,7 @@ use super::model::{
     TcService, beijing, roll,
 };
 use super::ratelimit::{Caps, RateLimits, Refusal};
-use super::seed::{Seed, SeedCam, SeedTencentAccount};
+use super::seed::{Seed, SeedCam, SeedRole, SeedTencentAccount};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -25,6 +25,21 @@ pub(crate) struct TencentAccount {
     /// CAM users and access keys. The seed account's `secret_id` is one of the root's keys:
     /// the credentials live here only, so disabling that key through CAM locks it out.
     pub cam: CamAccount,
+    /// Roles other accounts may assume (STS AssumeRole), with their trust policies.
+    pub roles: Vec<SeedRole>,
+    /// The members of the organization this account manages, by account name, with
+    /// their unit (department) names.
+    pub org_members: Option<Vec<(String, String)>>,
+}
+
+/// Temporary credentials STS handed out: the account and role they act as, and when
+/// they stop working.
+pub(crate) struct TempKey {
+    pub account: String,
+    pub secret: Secret,
+    pub token: Secret,
+    /// Unix seconds (the server's clock).
+    pub expires_at: i64,
 }
 
 /// The one `key_pairs` entry of an account whose key pairs are account-global.
@@ -68,6 +83,10 @@ pub(crate) struct ObAccount {
 pub(crate) struct Data {
     pub tencent: Vec<TencentAccount>,
     pub oceanbase: Vec<ObAccount>,
+    /// By temporary SecretId.
+    pub temp_keys: std::collections::HashMap<String, TempKey>,
+    /// The seed's `token_ttl_secs` (or a test's): overrides DurationSeconds.
+    pub token_ttl_secs: Option<u64>,
 }
 
 impl Data {
@@ -118,6 +137,13 @@ impl Data {
                         key_pairs,
                         key_pairs_global: a.key_pairs_global,
                         cam: cam_from_seed(a, chrono::Utc::now()),
+                        roles: a.roles.clone(),
+                        org_members: a.organization.as_ref().map(|o| {
+                            o.members
+                                .iter()
+                                .map(|m| (m.clone(), o.units.get(m).cloned().unwrap_or_else(|| "Root".into())))
+                                .collect()
+                        }),
                     }
                 })
                 .collect();
@@ -148,7 +174,16 @@ impl Data {
                 }
             })
             .collect();
-        Data { tencent, oceanbase }
+        Data {
+            tencent,
+            oceanbase,
+            temp_keys: Default::default(),
+            token_ttl_secs: seed.token_ttl_secs,
+        }
+    }
+
+    pub fn tencent_by_uin(&self, uin: u64) -> Option<&TencentAccount> {
+        self.tencent.iter().find(|a| a.cam.root_uin == uin)
     }
 
     /// The account and CAM key a SecretId names, whichever user of whichever account it
@@ -157,7 +192,7 @@ impl Data {
         self.tencent.iter().find_map(|a| a.cam.key(secret_id).map(|k| (a, k)))
     }
 
-    fn tencent_by_name(&self, name: &str) -> Option<&TencentAccount> {
+    pub fn tencent_by_name(&self, name: &str) -> Option<&TencentAccount> {
         self.tencent.iter().find(|a| a.name == name)
     }
 
@@ -527,6 +562,34 @@ impl EmulatorState {
         data.tencent_by_name(account)
             .map(|a| a.cam.users.clone())
             .unwrap_or_default()
+    }
+
+    /// Makes AssumeRole's credentials live `secs` seconds from now on (None: as asked).
+    pub fn set_token_ttl(&self, secs: Option<u64>) {
+        self.data().token_ttl_secs = secs;
+    }
+
+    /// Ends every temporary credential handed out so far, as if its time were up.
+    pub fn expire_tokens(&self) {
+        let now = self.now().timestamp();
+        for key in self.data().temp_keys.values_mut() {
+            key.expires_at = key.expires_at.min(now - 1);
+        }
+    }
+
+    /// Breaks or mends the trust policy of `role` in `account`: the accounts it trusts.
+    pub fn set_role_trust(&self, account: &str, role: &str, trusted: Vec<String>) -> bool {
+        let mut data = self.data();
+        let Some(a) = data.tencent_by_name_mut(account) else {
+            return false;
+        };
+        match a.roles.iter_mut().find(|r| r.name == role) {
+            Some(r) => {
+                r.trusted = trusted;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The account's root uin.

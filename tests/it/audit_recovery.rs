@@ -76,6 +76,7 @@ async fn cvm_world() -> (Emulator, Seed, Vec<Arc<dyn Provider>>, Vec<String>) {
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
     let providers: Vec<Arc<dyn Provider>> = DemoConfig::new(&emu, &seed, None)
         .providers()
+        .await
         .unwrap()
         .into_iter()
         .filter(|p| p.scope().kind == ProviderKind::Cvm)

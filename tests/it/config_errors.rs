@@ -61,6 +61,11 @@ fn every_commented_option_in_the_example_is_accepted() {
     assert_eq!(tc.cvm_endpoint.as_deref(), Some("https://cvm.tencentcloudapi.com"));
     assert_eq!(tc.cam_endpoint.as_deref(), Some("https://cam.tencentcloudapi.com"));
     assert_eq!(tc.ca_cert.as_deref(), Some(Path::new("/path/to/emulator-ca.pem")));
+    let role = tc.role.as_ref().expect("role_arn is documented");
+    assert_eq!(
+        (role.duration_secs, role.session_name.as_str()),
+        (7200, "keyward-alice")
+    );
     let ob = &cfg.oceanbase[0];
     assert_eq!(ob.access_key_id_env.as_deref(), Some("OB_MAIN_ACCESS_KEY_ID"));
     assert_eq!(ob.endpoint.as_deref(), Some("https://api-cloud.oceanbase.com"));

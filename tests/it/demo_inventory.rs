@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 async fn demo_providers_list_every_item_of_the_seed() {
     let seed = Seed::demo().unwrap();
     let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
-    let providers = demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let providers = demo::DemoConfig::new(&emu, &seed, None).providers().await.unwrap();
     let regions: usize = seed.tencent_accounts().iter().map(|a| a.regions.len()).sum();
     let projects: usize = seed.oceanbase_accounts().iter().map(|a| a.project_ids.len()).sum();
     // API Gateway and CVM per region, CAM once per account.

@@ -49,7 +49,7 @@ async fn rotations_at_debug_level_trace_the_calls_and_no_secret() {
         secrets_dir: Some(dir.path().to_path_buf()),
         ..RunOptions::default()
     };
-    let mut h = Harness::new(Runtime::new(demo.providers().unwrap(), &opts), 140, 40);
+    let mut h = Harness::new(Runtime::new(demo.providers().await.unwrap(), &opts), 140, 40);
     h.start();
     h.settle().await.unwrap();
 

@@ -39,6 +39,7 @@ async fn deleting_a_cam_key_on_tab_4_deletes_only_it_and_skips_keywards_own_key(
     let audit_path = dir.path().join("audit.jsonl");
     let providers = DemoConfig::new(&emu, &seed, Some(audit_path.clone()))
         .providers()
+        .await
         .unwrap();
     let opts = RunOptions {
         title: "e2e cam".into(),
@@ -93,6 +94,7 @@ async fn session(emu: &emulator::Emulator, seed: &Seed, dir: &std::path::Path) -
     let audit_path = dir.join("audit.jsonl");
     let providers = DemoConfig::new(emu, seed, Some(audit_path.clone()))
         .providers()
+        .await
         .unwrap();
     let opts = RunOptions {
         title: "e2e cam rotation".into(),

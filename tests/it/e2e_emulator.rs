@@ -157,7 +157,7 @@ async fn start_sized(
     let audit_path = dir.path().join("audit.jsonl");
     let mut demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
     tweak(&mut demo);
-    let providers = demo.providers().unwrap();
+    let providers = demo.providers().await.unwrap();
     let opts = RunOptions {
         title: "e2e (emulator)".into(),
         audit: Some(Arc::new(AuditLog::open(&audit_path).unwrap())),
@@ -940,7 +940,7 @@ async fn a_failing_region_shows_its_error_with_request_id_while_others_load() {
 async fn demo_screenshot() {
     let seed = Seed::demo().unwrap();
     let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
-    let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let providers = DemoConfig::new(&emu, &seed, None).providers().await.unwrap();
     let opts = RunOptions {
         // Not the emulator's URL: its port changes every run.
         title: "demo (emulator on 127.0.0.1)".into(),

@@ -656,7 +656,10 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     let emu = keyward::emulator::start(keyward::emulator::EmulatorOptions::https(seed.clone()))
         .await
         .unwrap();
-    let providers = keyward::demo::DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let providers = keyward::demo::DemoConfig::new(&emu, &seed, None)
+        .providers()
+        .await
+        .unwrap();
     let selection = Selection {
         kind: Some(ProviderKind::Cam),
         region: None,
@@ -666,9 +669,11 @@ async fn cam_keys_are_listed_with_their_secret_ids_and_never_a_secret() {
     let json = keyward::list::render(&inventory.items, Format::Json, &judge()).unwrap();
     let csv = keyward::list::render(&inventory.items, Format::Csv, &judge()).unwrap();
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
-    let want: Vec<String> = ["acme-prod", "acme-staging"]
+    // Every account's, the organization members' (reached through their role) included.
+    let want: Vec<String> = seed
+        .tencent_accounts()
         .iter()
-        .flat_map(|a| emu.state().cam_keys(a).into_iter().map(|k| k.id))
+        .flat_map(|a| emu.state().cam_keys(&a.name).into_iter().map(|k| k.id))
         .collect();
     assert_eq!(rows.len(), want.len());
     for id in &want {

@@ -40,4 +40,5 @@ mod tencent_apigateway;
 mod tencent_cam;
 mod tencent_client;
 mod tencent_cvm;
+mod tencent_roles;
 mod ui_render;

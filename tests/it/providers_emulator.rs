@@ -38,6 +38,7 @@ impl World {
         // The regional services and OceanBase; CAM's listing has its own tests (tencent_cam).
         let providers = DemoConfig::new(&emu, &seed, None)
             .providers()
+            .await
             .unwrap()
             .into_iter()
             .filter(|p| p.scope().kind != ProviderKind::Cam)

@@ -87,6 +87,7 @@ async fn a_bulk_delete_under_faults_touches_only_the_selection_and_accounts_for_
     let state = emu.state();
     let providers: Vec<Arc<dyn Provider>> = DemoConfig::new(&emu, &seed, None)
         .providers()
+        .await
         .unwrap()
         .into_iter()
         .filter(|p| p.scope().kind != ProviderKind::OceanBase)
@@ -377,7 +378,7 @@ async fn an_endless_answer_is_cut_off_at_the_cap() {
 async fn small_world() -> (Emulator, Vec<Arc<dyn Provider>>) {
     let seed = Seed::generated(1, &["ap-guangzhou"], 3, 3, 0);
     let emu = emulator::start(EmulatorOptions::new(seed.clone())).await.unwrap();
-    let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
+    let providers = DemoConfig::new(&emu, &seed, None).providers().await.unwrap();
     (emu, providers)
 }
 

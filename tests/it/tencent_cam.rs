@@ -32,7 +32,7 @@ impl World {
     async fn start() -> World {
         let seed = Seed::demo().unwrap();
         let emu = emulator::start(EmulatorOptions::https(seed.clone())).await.unwrap();
-        let providers = DemoConfig::new(&emu, &seed, None).providers().unwrap();
+        let providers = DemoConfig::new(&emu, &seed, None).providers().await.unwrap();
         World { emu, providers }
     }
 

@@ -15,7 +15,9 @@ pub mod apigateway;
 pub mod cam;
 pub mod cvm;
 mod language;
+mod organization;
 pub(crate) mod params;
+mod sts;
 
 use super::auth::{self, SignedRequest};
 use super::model::{ApiError, TcService};
@@ -213,7 +215,7 @@ fn process(
         ApiError::new(
             "InvalidAction",
             format!(
-                "Unknown service {:?}: this endpoint serves apigateway, cvm and cam.",
+                "Unknown service {:?}: this endpoint serves apigateway, cvm, cam, sts and organization.",
                 parsed.service
             ),
         )
@@ -254,6 +256,8 @@ fn process(
                 content_type,
                 payload: body,
                 timestamp,
+                token: headers.get("X-TC-Token").and_then(|v| v.to_str().ok()),
+                now: state.now().timestamp(),
             },
         )?
     };
@@ -278,6 +282,13 @@ fn process(
 
     let now = state.now();
     let mut data = state.data();
+    // STS and Organization reach beyond the caller's own account (the role's account, the
+    // members): they get the whole world.
+    match service {
+        TcService::Sts => return sts::dispatch(action, &mut data, &caller, &params, now),
+        TcService::Organization => return organization::dispatch(action, &data, &caller.account, &params),
+        _ => {}
+    }
     // The account was found under the lock above; it can only be missing now if a test
     // removed it in between, which reads as an unknown SecretId.
     let account = data.tencent_by_name_mut(&caller.account).ok_or_else(|| {
@@ -296,6 +307,8 @@ fn process(
             apigateway::dispatch(action, keys, &params)
         }
         TcService::Cvm => cvm::dispatch(action, account.key_pairs_in(region), region, &params),
+        // Answered above.
+        TcService::Sts | TcService::Organization => Err(ApiError::new("InternalError", "unreachable service")),
     }
 }
 

@@ -5,6 +5,7 @@
 //! RequestId whenever the server sent one.
 
 use super::sign::{self, CONTENT_TYPE, SignInput};
+use super::sts::{self, RoleSession};
 use super::throttle::{self, Guards};
 use crate::providers::http::{
     BodyError, ConnectTo, HttpSettings, MAX_BODY_BYTES, Retry, SharedHttp, client_builder, error_chain, excerpt,
@@ -42,6 +43,37 @@ pub struct Credentials {
     pub secret_id: String,
     pub secret_key: Secret,
     pub token: Option<Secret>,
+}
+
+/// Where a client's credentials come from: a fixed pair (an access key, or temporary
+/// credentials handed in with their token), or an assumed role whose temporary
+/// credentials one [`RoleSession`] per account fetches and refreshes. Read at every
+/// attempt, so a queued or retried call is signed with the credentials current when sent.
+#[derive(Debug, Clone)]
+pub enum CredentialSource {
+    Static(Credentials),
+    Role(Arc<RoleSession>),
+}
+
+impl From<Credentials> for CredentialSource {
+    fn from(c: Credentials) -> Self {
+        CredentialSource::Static(c)
+    }
+}
+
+impl From<Arc<RoleSession>> for CredentialSource {
+    fn from(r: Arc<RoleSession>) -> Self {
+        CredentialSource::Role(r)
+    }
+}
+
+impl CredentialSource {
+    async fn current(&self) -> Result<Credentials, ProviderError> {
+        match self {
+            CredentialSource::Static(c) => Ok(c.clone()),
+            CredentialSource::Role(r) => r.current().await,
+        }
+    }
 }
 
 /// The fixed facts of one Tencent Cloud service.
@@ -190,7 +222,7 @@ pub fn http_client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderE
 /// account/IP guards are shared more widely and only referenced here.
 pub struct TencentClient {
     spec: ServiceSpec,
-    creds: Credentials,
+    creds: CredentialSource,
     http: SharedHttp,
     url: Url,
     /// The Host header exactly as sent and signed (`host[:port]`, port only when not default).
@@ -212,7 +244,7 @@ impl std::fmt::Debug for TencentClient {
         f.debug_struct("TencentClient")
             .field("service", &self.spec.service)
             .field("endpoint", &self.url.as_str())
-            .field("secret_id", &self.creds.secret_id)
+            .field("secret_id", &self.secret_id())
             .finish_non_exhaustive()
     }
 }
@@ -358,7 +390,11 @@ fn parse_envelope(status: u16, body: &[u8], action: &str) -> Result<(Value, Stri
 
 impl TencentClient {
     /// A client with its own HTTP pool and its own guards, sharing nothing.
-    pub fn new(spec: ServiceSpec, creds: Credentials, opts: ClientOptions) -> Result<Self, ProviderError> {
+    pub fn new(
+        spec: ServiceSpec,
+        creds: impl Into<CredentialSource>,
+        opts: ClientOptions,
+    ) -> Result<Self, ProviderError> {
         let http = SharedHttp::new(http_client(&opts.http_settings())?);
         Self::shared(spec, creds, opts, http, Guards::standalone())
     }
@@ -367,12 +403,15 @@ impl TencentClient {
     /// ones `http` was built with) and its account's guards.
     pub fn shared(
         spec: ServiceSpec,
-        creds: Credentials,
+        creds: impl Into<CredentialSource>,
         opts: ClientOptions,
         http: SharedHttp,
         guards: Guards,
     ) -> Result<Self, ProviderError> {
-        if creds.secret_id.is_empty() || creds.secret_key.is_empty() {
+        let creds = creds.into();
+        if let CredentialSource::Static(creds) = &creds
+            && (creds.secret_id.is_empty() || creds.secret_key.is_empty())
+        {
             return Err(ProviderError::invalid(format!(
                 "{} credentials are incomplete: both a SecretId and a SecretKey are needed",
                 spec.service
@@ -415,8 +454,21 @@ impl TencentClient {
         self.spec
     }
 
+    /// The SecretId of a fixed pair; empty for an assumed role, whose temporary SecretIds
+    /// are no CAM access key of anyone.
     pub fn secret_id(&self) -> &str {
-        &self.creds.secret_id
+        match &self.creds {
+            CredentialSource::Static(c) => &c.secret_id,
+            CredentialSource::Role(_) => "",
+        }
+    }
+
+    /// The assumed role this client signs for, if any.
+    pub fn role(&self) -> Option<&Arc<RoleSession>> {
+        match &self.creds {
+            CredentialSource::Role(r) => Some(r),
+            CredentialSource::Static(_) => None,
+        }
     }
 
     /// The Host header this client sends and signs.
@@ -436,14 +488,21 @@ impl TencentClient {
             .map_err(|e| ProviderError::invalid(format!("{action} parameters cannot be encoded as JSON: {e}")))?;
         let limiter = self.limiter(action)?;
         let (mut retries, mut throttled) = (0u32, 0u32);
+        let mut creds = self.creds.current().await.map_err(|e| e.in_action(action))?;
+        let mut token_refreshed = false;
         loop {
             // Every attempt, retries included, counts against the service's limits.
             pace(&limiter).await;
             self.guards.acquire().await;
+            // Read again after the waits: a refresh by another call meanwhile is picked up,
+            // and a token that came close to its end while queued is replaced before sending.
+            if let CredentialSource::Role(_) = &self.creds {
+                creds = self.creds.current().await.map_err(|e| e.in_action(action))?;
+            }
             let sent_at = Instant::now();
             // Traced: the action, where it went and how it ended; never `params` nor the
             // answer (a rotation's carry the new secret).
-            let err = match self.attempt(region, action, &payload).await {
+            let err = match self.attempt(region, action, &payload, &creds).await {
                 Ok(answer) => {
                     tracing::debug!(action, region, host = %self.host, request_id = %answer.1, "Tencent call answered");
                     return Ok(answer);
@@ -462,6 +521,21 @@ impl TencentClient {
                 tracing::debug!(action, region, host = %self.host, throttled, code = %err.code, ?delay, "Tencent throttled the call; backing off");
                 tokio::time::sleep(delay).await;
                 throttled += 1;
+                continue;
+            }
+            // A token refused as expired or unknown: one refresh and one resend, for writes
+            // too. The service authenticates a request before it runs the action, so an
+            // AuthFailure answer means the action certainly did not apply.
+            if err.code == sts::TOKEN_FAILURE
+                && !token_refreshed
+                && let CredentialSource::Role(role) = &self.creds
+            {
+                tracing::debug!(action, region, host = %self.host, "session token refused; assuming the role again");
+                creds = role
+                    .refresh_after_refusal(&creds)
+                    .await
+                    .map_err(|e| e.in_action(action))?;
+                token_refreshed = true;
                 continue;
             }
             if retries < self.max_retries && retry.allows(&err) {
@@ -504,13 +578,19 @@ impl TencentClient {
         half + Duration::from_millis(jitter_ms)
     }
 
-    fn headers(&self, region: &str, action: &str, payload: &[u8]) -> Result<HeaderMap, ProviderError> {
+    fn headers(
+        &self,
+        region: &str,
+        action: &str,
+        payload: &[u8],
+        creds: &Credentials,
+    ) -> Result<HeaderMap, ProviderError> {
         // A fresh timestamp per attempt: a retry after a long backoff must not be signed
         // with a time the service already considers expired.
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign::sign(&SignInput {
-            secret_id: &self.creds.secret_id,
-            secret_key: self.creds.secret_key.expose(),
+            secret_id: &creds.secret_id,
+            secret_key: creds.secret_key.expose(),
             service: self.spec.service,
             host: &self.host,
             content_type: CONTENT_TYPE,
@@ -530,7 +610,7 @@ impl TencentClient {
         headers.insert("X-TC-Timestamp", HeaderValue::from(timestamp));
         // Not signed: TC3 signs only content-type and host.
         headers.insert("X-TC-Language", HeaderValue::from_static(self.language.tag()));
-        if let Some(token) = &self.creds.token {
+        if let Some(token) = &creds.token {
             let mut value = header(token.expose(), "session token")?;
             value.set_sensitive(true);
             headers.insert("X-TC-Token", value);
@@ -541,8 +621,14 @@ impl TencentClient {
         Ok(headers)
     }
 
-    async fn attempt(&self, region: &str, action: &str, payload: &[u8]) -> Result<(Value, String), ProviderError> {
-        let headers = self.headers(region, action, payload)?;
+    async fn attempt(
+        &self,
+        region: &str,
+        action: &str,
+        payload: &[u8],
+        creds: &Credentials,
+    ) -> Result<(Value, String), ProviderError> {
+        let headers = self.headers(region, action, payload, creds)?;
         // Kept until the answer is read: see `SharedHttp`.
         let _first = self.http.first_contact(&self.host).await;
         let request = self
@@ -601,23 +687,29 @@ impl TencentClient {
 mod tests {
     use super::*;
 
-    fn offline(spec: ServiceSpec) -> TencentClient {
-        let creds = Credentials {
+    fn offline_creds() -> Credentials {
+        Credentials {
             secret_id: "AKIDtest".into(),
             secret_key: Secret::new("test-key"),
             token: None,
-        };
-        TencentClient::new(spec, creds, ClientOptions::default()).unwrap()
+        }
+    }
+
+    fn offline(spec: ServiceSpec) -> TencentClient {
+        TencentClient::new(spec, offline_creds(), ClientOptions::default()).unwrap()
     }
 
     /// A global service is called with an empty region and sends no X-TC-Region
     /// ("Region: this parameter is not required for this API"); a regional one sends it.
     #[test]
     fn an_empty_region_sends_no_region_header() {
-        let cam = offline(CAM).headers("", "ListUsers", b"{}").unwrap();
+        let creds = offline_creds();
+        let cam = offline(CAM).headers("", "ListUsers", b"{}", &creds).unwrap();
         assert!(cam.get("X-TC-Region").is_none());
         assert_eq!(cam.get("X-TC-Version").unwrap(), super::super::cam::VERSION);
-        let cvm = offline(CVM).headers("ap-guangzhou", "DescribeKeyPairs", b"{}").unwrap();
+        let cvm = offline(CVM)
+            .headers("ap-guangzhou", "DescribeKeyPairs", b"{}", &creds)
+            .unwrap();
         assert_eq!(cvm.get("X-TC-Region").unwrap(), "ap-guangzhou");
     }
 

@@ -5,6 +5,8 @@ pub mod cam;
 pub mod client;
 pub mod cvm;
 pub mod endpoint;
+pub mod organization;
 mod page;
 pub mod sign;
+pub mod sts;
 pub mod throttle;
