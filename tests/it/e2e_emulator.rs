@@ -1639,7 +1639,7 @@ async fn w_writes_the_queues_plan_and_plan_opens_it_with_changed_keys_left_out()
             .update_api_key(ACCOUNT, GZ, &changed, |k| k.enabled = false)
     );
     let config = keyward::config::Config::default();
-    let providers = DemoConfig::new(&env.emu, &env.seed, None).providers().unwrap();
+    let providers = DemoConfig::new(&env.emu, &env.seed, None).providers().await.unwrap();
     let (_, checked) = keyward::planfile::open(&path, &config, &providers, chrono::Utc::now())
         .await
         .unwrap();

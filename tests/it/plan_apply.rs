@@ -98,7 +98,7 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let audit_path = dir.path().join("audit.jsonl");
         let demo = DemoConfig::new(&emu, &seed, Some(audit_path.clone()));
-        let providers = demo.providers().unwrap();
+        let providers = demo.providers().await.unwrap();
         let mut config = demo.config;
         config.protect = protect;
         Env {
