@@ -283,6 +283,12 @@ impl Command {
         matches!(self, Command::GoToTab | Command::Cancel)
     }
 
+    /// Whether read-only mode removes the command: it starts a mutating operation, or
+    /// stages one in the queue (`+`).
+    pub fn refused_read_only(self) -> bool {
+        self.operation().is_some() || self == Command::Stage
+    }
+
     /// The mutating operation a command starts, which read-only mode removes and each
     /// provider's capabilities allow or not.
     pub fn operation(self) -> Option<crate::providers::Operation> {

@@ -552,6 +552,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             let caps = capabilities(app.tab().kind);
             app.keys.hints(|c| match c.operation() {
                 Some(op) => !app.options.read_only && !running && caps.supports(op),
+                None if c.refused_read_only() => !app.options.read_only && !running,
                 None => true,
             })
         };

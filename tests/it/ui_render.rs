@@ -292,7 +292,7 @@ fn all_bindings(read_only: bool) -> Vec<HelpLine> {
     }
     use keyward::app::modal::{confirm, entry, secrets};
     let mut all = of(&keymap::TABLE_KEYS, |c: keymap::Command| {
-        !(read_only && c.operation().is_some())
+        !(read_only && c.refused_read_only())
     });
     all.extend(of(&keymap::NAV_KEYS, |_| true));
     all.extend(of(&keymap::FILTER_KEYS, |_| true));

@@ -52,7 +52,7 @@ impl Help {
     /// `table` is the main screen's table as the app holds it (with `[keys]` applied).
     pub fn new(table: &KeyTable<Command>, read_only: bool) -> Self {
         let mut lines = Vec::new();
-        section(&mut lines, table, |c: Command| !(read_only && c.operation().is_some()));
+        section(&mut lines, table, |c: Command| !(read_only && c.refused_read_only()));
         section(&mut lines, &keymap::NAV_KEYS, |_| true);
         section(&mut lines, &keymap::FILTER_KEYS, |_| true);
         // The filter language, as `keyward list --where` takes it too.
