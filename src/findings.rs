@@ -4,7 +4,7 @@
 //! --findings` and the detail pane all ask here; no other module knows a rule.
 
 use crate::inventory::{Item, Status, Timestamp};
-use crate::providers::capabilities;
+use crate::providers::{Capabilities, capabilities};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -131,6 +131,14 @@ impl FindingSet {
         FindingId::ALL.into_iter().filter(move |f| self.contains(*f))
     }
 
+    /// The ids, most urgent first (ties in `FindingId::ALL` order): how reports and the
+    /// detail pane list them.
+    pub fn by_urgency(self) -> Vec<FindingId> {
+        let mut ids: Vec<FindingId> = self.iter().collect();
+        ids.sort_by_key(|f| std::cmp::Reverse(f.severity()));
+        ids
+    }
+
     /// The most urgent severity, None without findings.
     pub fn worst(self) -> Option<Severity> {
         self.iter().map(FindingId::severity).max()
@@ -214,14 +222,15 @@ fn usable(item: &Item) -> bool {
 
 /// The findings of one item at `now`.
 pub fn evaluate(item: &Item, t: &Thresholds, now: Timestamp) -> FindingSet {
+    // Once per row, not per rule: every listed row is judged as it arrives.
+    let caps = capabilities(item.key.scope.kind);
     FindingId::ALL
         .into_iter()
-        .filter(|id| applies(*id, item, t, now))
+        .filter(|id| applies(*id, item, &caps, t, now))
         .collect()
 }
 
-fn applies(id: FindingId, item: &Item, t: &Thresholds, now: Timestamp) -> bool {
-    let caps = capabilities(item.key.scope.kind);
+fn applies(id: FindingId, item: &Item, caps: &Capabilities, t: &Thresholds, now: Timestamp) -> bool {
     let older_than = |at: Option<Timestamp>, limit: u32| at.is_some_and(|at| now - at > days(limit));
     match id {
         FindingId::Old => caps.ages_out && usable(item) && older_than(item.created, t.max_key_age_days),
@@ -286,16 +295,15 @@ pub fn reason(id: FindingId, item: &Item, t: &Thresholds, now: Timestamp) -> Str
 
 /// Every finding of `item` with its severity and reason, most urgent first.
 pub fn explain(item: &Item, t: &Thresholds, now: Timestamp) -> Vec<Finding> {
-    let mut found: Vec<Finding> = evaluate(item, t, now)
-        .iter()
+    evaluate(item, t, now)
+        .by_urgency()
+        .into_iter()
         .map(|id| Finding {
             id,
             severity: id.severity(),
             reason: reason(id, item, t, now),
         })
-        .collect();
-    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    found
+        .collect()
 }
 
 #[cfg(test)]

@@ -280,10 +280,12 @@ fn row(item: &Row, judge: &Judge) -> [String; 15] {
         time(item.expires),
         item.bindings_text(),
         item.regions().collect::<Vec<_>>().join(","),
-        judge
-            .explain(item)
+        // The ids alone, most urgent first as `explain` orders them: the reasons are
+        // worded only where JSON prints them.
+        findings::evaluate(item, judge.thresholds, judge.now)
+            .by_urgency()
             .iter()
-            .map(|f| f.id.slug())
+            .map(|f| f.slug())
             .collect::<Vec<_>>()
             .join(" "),
     ]
